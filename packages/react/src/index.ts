@@ -1,0 +1,12 @@
+/**
+ * Version of the `@realmauth/react` package.
+ *
+ * Placeholder: this package is an empty shell for now.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from '@realmauth/react';
+ * console.log(VERSION); // '0.0.0'
+ * ```
+ */
+export const VERSION = '0.0.0';

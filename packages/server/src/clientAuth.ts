@@ -1,0 +1,179 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  importSPKI,
+  importX509,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from 'jose'
+import type { Context } from './context.js'
+import { constantTimeEqual, secretKey, sha256 } from './crypto.js'
+import { OAuthError } from './errors.js'
+import { formDecode, type Params } from './http.js'
+import type { Client } from './resolveConfig.js'
+
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+const ASSERTION_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
+
+export interface ClientAuthOptions {
+  /** Whether a public client (`none`) may call this endpoint; token endpoint yes, introspection no. */
+  allowPublic: boolean
+}
+
+/**
+ * Authenticates the client of a back-channel request with the one method it registered.
+ * Failures are `invalid_client`: 401 with a `Basic` challenge when a Basic header was
+ * sent, 400 otherwise.
+ */
+export async function authenticateClient(ctx: Context, params: Params, options: ClientAuthOptions): Promise<Client> {
+  const authorization = ctx.request.headers.get('authorization')
+  const basic = authorization !== null && /^basic /i.test(authorization)
+  const methods = [
+    basic && 'client_secret_basic',
+    params.has('client_assertion') || params.has('client_assertion_type') ? 'private_key_jwt' : false,
+    params.has('client_secret') && 'client_secret_post',
+  ].filter(Boolean)
+  if (methods.length > 1) {
+    throw new OAuthError('invalid_request', `Only one client authentication method may be used, got ${methods.join(', ')}`)
+  }
+  const fail = (description: string) =>
+    new OAuthError(
+      'invalid_client',
+      description,
+      basic ? 401 : 400,
+      basic ? { 'www-authenticate': `Basic realm="${ctx.realm.path}"` } : {},
+    )
+
+  if (basic) {
+    const { id, secret } = decodeBasic(authorization!.slice(6).trim(), fail)
+    const bodyId = params.get('client_id')
+    if (bodyId !== undefined && bodyId !== id) throw new OAuthError('invalid_request', 'client_id does not match the Authorization header')
+    return checkSecret(ctx, id, secret, 'client_secret_basic', fail)
+  }
+  if (methods[0] === 'private_key_jwt') return verifyAssertion(ctx, params, fail)
+  const id = params.get('client_id')
+  if (id === undefined) throw fail('Client authentication is required')
+  if (methods[0] === 'client_secret_post') return checkSecret(ctx, id, params.get('client_secret')!, 'client_secret_post', fail)
+
+  const client = ctx.realm.clients.get(id)
+  if (!client) throw fail('Unknown client')
+  if (client.authMethod !== 'none') throw fail(`This client must authenticate with ${client.authMethod}`)
+  if (!options.allowPublic) throw fail('A public client cannot use this endpoint')
+  return client
+}
+
+/**
+ * RFC 6749 section 2.3.1: both parts are form-encoded before joining with `:`. Encoding a
+ * character that needs none still works; a raw `:` in the secret, or a broken escape,
+ * shows the client did not encode and fails.
+ */
+function decodeBasic(value: string, fail: (d: string) => OAuthError): { id: string; secret: string } {
+  let decoded: string
+  try {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new Error()
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)))
+  } catch {
+    throw fail('The Basic credentials are not valid base64')
+  }
+  const colon = decoded.indexOf(':')
+  if (colon === -1) throw fail('The Basic credentials have no ":" separator')
+  const rawSecret = decoded.slice(colon + 1)
+  if (rawSecret.includes(':')) throw fail('The client secret is not form-encoded (RFC 6749 section 2.3.1)')
+  try {
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(rawSecret) }
+  } catch {
+    throw fail('The Basic credentials are not form-encoded (RFC 6749 section 2.3.1)')
+  }
+}
+
+async function checkSecret(
+  ctx: Context,
+  id: string,
+  secret: string,
+  method: 'client_secret_basic' | 'client_secret_post',
+  fail: (d: string) => OAuthError,
+): Promise<Client> {
+  const client = ctx.realm.clients.get(id)
+  const digest = client && ctx.rt.secretDigests.get(client)
+  // An unknown client still costs one digest, so timing does not tell which ids exist.
+  const ok = await constantTimeEqual(digest ?? (await sha256('\0unknown')), secret)
+  if (!client || !digest || !ok) throw fail('Client authentication failed')
+  if (client.authMethod !== method) throw fail(`This client must authenticate with ${client.authMethod}`)
+  return client
+}
+
+async function verifyAssertion(ctx: Context, params: Params, fail: (d: string) => OAuthError): Promise<Client> {
+  if (params.get('client_assertion_type') !== JWT_BEARER) throw fail(`client_assertion_type must be ${JWT_BEARER}`)
+  const assertion = params.get('client_assertion')
+  if (!assertion) throw fail('client_assertion is missing')
+  const claimedId = unverifiedSubject(assertion) ?? params.get('client_id')
+  const client = claimedId === undefined ? undefined : ctx.realm.clients.get(claimedId)
+  if (!client) throw fail('Unknown client')
+  if (client.authMethod !== 'private_key_jwt') throw fail(`This client must authenticate with ${client.authMethod}`)
+  const bodyId = params.get('client_id')
+  if (bodyId !== undefined && bodyId !== client.id) throw new OAuthError('invalid_request', 'client_id does not match the assertion')
+  const requested = `${ctx.url.origin}${ctx.url.pathname}`
+  const audiences = [ctx.issuer, `${ctx.issuer}/access_token`, requested, ctx.url.href]
+  let payload: Record<string, unknown>
+  try {
+    ;({ payload } = await jwtVerify(assertion, keyResolver(ctx, client), {
+      issuer: client.id,
+      subject: client.id,
+      audience: audiences,
+      algorithms: ASSERTION_ALGS,
+      currentDate: new Date(ctx.rt.now()),
+      clockTolerance: 5,
+      requiredClaims: ['exp', 'jti'],
+    }))
+  } catch (cause) {
+    throw fail(`client_assertion is not valid: ${(cause as Error).message}`)
+  }
+  const exp = payload.exp as number
+  const fresh = await ctx.rt.store.insert(
+    'ReplayDetection',
+    await secretKey(`${client.id}\n${String(payload.jti)}`),
+    {},
+    (exp + 5) * 1000,
+  )
+  if (!fresh) throw fail('client_assertion was already used (jti replay)')
+  return client
+}
+
+function unverifiedSubject(jwt: string): string | undefined {
+  try {
+    const payload = JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: unknown }
+    return typeof payload.sub === 'string' ? payload.sub : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function keyResolver(ctx: Context, client: Client): JWTVerifyGetKey {
+  let resolver = keyResolvers.get(client)
+  if (resolver) return resolver
+  if (client.jwks) {
+    resolver = createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0])
+  } else if (client.jwksUri) {
+    resolver = createRemoteJWKSet(new URL(client.jwksUri), {
+      [customFetch]: (url: string, init: RequestInit) => ctx.rt.fetch(url, init),
+      cooldownDuration: 60_000,
+      timeoutDuration: 5_000,
+    })
+  } else {
+    const pem = client.publicKeyPem!
+    const keys = new Map<string, Promise<CryptoKey>>()
+    resolver = (header) => {
+      const alg = header.alg
+      let key = keys.get(alg)
+      if (!key) {
+        key = pem.includes('BEGIN CERTIFICATE') ? importX509(pem, alg) : importSPKI(pem, alg)
+        keys.set(alg, key)
+      }
+      return key
+    }
+  }
+  keyResolvers.set(client, resolver)
+  return resolver
+}

@@ -1,0 +1,32 @@
+import type { KeySet } from './keys.js'
+import type { Client, Realm, ResolvedConfig } from './resolveConfig.js'
+import type { Store } from './store/Store.js'
+
+/** What every endpoint shares: resolved config, store, keys and the clock. */
+export interface Runtime {
+  config: ResolvedConfig
+  store: Store
+  keys: KeySet
+  /** Milliseconds since the epoch. */
+  now(): number
+  fetch: typeof fetch
+  /** SHA-256 of each confidential client's secret, for constant-time comparison. */
+  secretDigests: WeakMap<Client, Uint8Array>
+}
+
+/** One request, resolved to its realm. */
+export interface Context {
+  rt: Runtime
+  request: Request
+  url: URL
+  realm: Realm
+  /** The realm's issuer for the origin this request reached (or the configured one). */
+  issuer: string
+  /** Seconds since the epoch, read once per request so one response is consistent. */
+  nowSec: number
+}
+
+export function issuerFor(rt: Runtime, realm: Realm, origin: string): string {
+  const base = `${rt.config.origin ?? origin}${rt.config.basePath}/oauth2`
+  return realm.segments.length === 0 ? base : `${base}/realms/root${realm.segments.map((s) => `/realms/${s}`).join('')}`
+}

@@ -1,0 +1,55 @@
+import type { Realm } from './resolveConfig.js'
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * CORS for the endpoints a single-page app calls with fetch. An origin is allowed when one
+ * of the realm's clients registered a redirect URI there (any port on loopback for clients
+ * that allow wildcard ports), as AM's CORS filter would be set up for those apps.
+ */
+export function corsHeaders(realm: Realm, request: Request): Record<string, string> {
+  const origin = request.headers.get('origin')
+  if (!origin || !isAllowedOrigin(realm, origin)) return {}
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-expose-headers': 'www-authenticate, dpop-nonce',
+    vary: 'origin',
+  }
+}
+
+export function preflight(cors: Record<string, string>): Response {
+  if (!cors['access-control-allow-origin']) return new Response(null, { status: 204 })
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...cors,
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'authorization, content-type, dpop',
+      'access-control-max-age': '600',
+    },
+  })
+}
+
+function isAllowedOrigin(realm: Realm, origin: string): boolean {
+  let parsed: URL
+  try {
+    parsed = new URL(origin)
+  } catch {
+    return false
+  }
+  for (const client of realm.clients.values()) {
+    for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
+      const registered = new URL(uri)
+      if (registered.origin === parsed.origin) return true
+      if (
+        client.allowWildcardPorts &&
+        LOOPBACK.has(registered.hostname) &&
+        registered.protocol === parsed.protocol &&
+        registered.hostname === parsed.hostname
+      ) {
+        return true
+      }
+    }
+  }
+  return false
+}

@@ -1,0 +1,161 @@
+import type { ProviderConfig } from './config.js'
+import { issuerFor, type Context, type Runtime } from './context.js'
+import { OAuthError } from './errors.js'
+import { errorResponse, json } from './http.js'
+import { KeySet } from './keys.js'
+import { resolveConfig, type Realm } from './resolveConfig.js'
+import { route, type EndpointName } from './router.js'
+import { MemoryStore } from './store/MemoryStore.js'
+import type { Store } from './store/Store.js'
+import { sha256 } from './crypto.js'
+import { corsHeaders, preflight } from './cors.js'
+import { authorize } from './endpoints/authorize.js'
+import { token } from './endpoints/token.js'
+import { discovery } from './endpoints/discovery.js'
+import { jwks } from './endpoints/jwks.js'
+import { introspect } from './endpoints/introspect.js'
+import { revoke } from './endpoints/revoke.js'
+import { tokeninfo } from './endpoints/tokeninfo.js'
+import { userinfo } from './endpoints/userinfo.js'
+import { endSession } from './endpoints/endSession.js'
+import { deviceCode } from './endpoints/deviceCode.js'
+import { deviceUser } from './endpoints/deviceUser.js'
+import { register } from './endpoints/register.js'
+import { login, authenticate } from './endpoints/login.js'
+
+type Handler = (ctx: Context) => Promise<Response>
+
+const HANDLERS: Record<EndpointName, Handler> = {
+  '.well-known/openid-configuration': discovery,
+  'connect/jwk_uri': jwks,
+  'connect/endSession': endSession,
+  authorize,
+  access_token: token,
+  introspect,
+  'token/revoke': revoke,
+  tokeninfo,
+  userinfo,
+  'device/code': deviceCode,
+  'device/user': deviceUser,
+  register,
+  par: async () => {
+    throw new OAuthError('invalid_request', 'Pushed authorization requests are not enabled on this provider', 404)
+  },
+}
+
+/** Endpoints a browser page calls with fetch; the rest are navigated to. */
+const CORS_ENDPOINTS = new Set<EndpointName>([
+  '.well-known/openid-configuration',
+  'connect/jwk_uri',
+  'access_token',
+  'token/revoke',
+  'userinfo',
+  'tokeninfo',
+  'introspect',
+  'device/code',
+  'register',
+])
+
+/**
+ * The reference provider: one function from `Request` to `Response`.
+ *
+ * @example
+ * ```ts
+ * const provider = createProvider(demoConfig())
+ * const res = await provider.fetch(new Request('http://localhost/oauth2/realms/root/realms/alpha/.well-known/openid-configuration'))
+ * ```
+ */
+export interface Provider {
+  /** Answers one HTTP request; never throws, never answers 5xx for bad input. */
+  fetch(request: Request): Promise<Response>
+  /** The issuer URL of a realm (`alpha`, `alpha/beta`, `/`) at an origin. */
+  issuer(realm: string, origin?: string): string
+  /** Resolves when the signing keys are ready; `fetch` waits for it on its own. */
+  readonly ready: Promise<void>
+  /** The store in use, for tests that inspect or seed it. */
+  readonly store: Store
+}
+
+/**
+ * Creates the provider. The config is validated at once: an invalid one throws
+ * {@link ConfigError} naming the field.
+ *
+ * @example
+ * ```ts
+ * const provider = createProvider({
+ *   realms: [{ name: 'alpha', clients: [{ client_id: 'svc', client_secret: 's3cret', grant_types: ['client_credentials'] }] }],
+ * })
+ * const res = await provider.fetch(new Request('http://localhost/oauth2/realms/root/realms/alpha/access_token', {
+ *   method: 'POST',
+ *   headers: { authorization: 'Basic ' + btoa('svc:s3cret'), 'content-type': 'application/x-www-form-urlencoded' },
+ *   body: 'grant_type=client_credentials',
+ * }))
+ * ```
+ */
+export function createProvider(config: ProviderConfig): Provider {
+  const resolved = resolveConfig(config)
+  const now = config.clock ?? Date.now
+  const store = config.store ?? new MemoryStore({ now })
+  const rt = { config: resolved, store, now, fetch: config.fetch ?? ((...a) => fetch(...a)), secretDigests: new WeakMap() } as Omit<Runtime, 'keys'> as Runtime
+  const ready = (async () => {
+    rt.keys = await KeySet.create(config.keys)
+    for (const realm of resolved.realms.values()) {
+      for (const client of realm.clients.values()) {
+        if (client.secret !== undefined) rt.secretDigests.set(client, await sha256(client.secret))
+      }
+    }
+  })()
+  // Surfaces a bad key at start; fetch reports it again per request.
+  ready.catch(() => {})
+
+  async function handle(request: Request): Promise<Response> {
+    await ready
+    const url = new URL(request.url)
+    const r = route(url, resolved.basePath)
+    if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
+    const realm = resolved.realms.get(r.realmPath)
+    if (!realm) throw new OAuthError('not_found', `Realm '${r.realmPath}' does not exist`, 404)
+    const ctx: Context = {
+      rt,
+      request,
+      url,
+      realm,
+      issuer: issuerFor(rt, realm, url.origin),
+      nowSec: Math.floor(now() / 1000),
+    }
+    if (r.kind === 'login') return login(ctx)
+    if (r.kind === 'authenticate') return authenticate(ctx)
+    if (!CORS_ENDPOINTS.has(r.endpoint)) return HANDLERS[r.endpoint](ctx)
+    const cors = corsHeaders(realm, request)
+    if (request.method === 'OPTIONS') return preflight(cors)
+    return withHeaders(await HANDLERS[r.endpoint](ctx).catch(toResponse), cors)
+  }
+
+  return {
+    fetch: (request) => handle(request).catch(toResponse),
+    issuer(realmName: string, origin = resolved.origin ?? 'http://localhost') {
+      const realm = findRealm(resolved.realms, realmName)
+      return issuerFor(rt, realm, origin)
+    },
+    ready,
+    store,
+  }
+}
+
+function findRealm(realms: Map<string, Realm>, name: string): Realm {
+  const realm = realms.get('/' + name.split('/').filter(Boolean).join('/'))
+  if (!realm) throw new Error(`No realm '${name}' in this provider`)
+  return realm
+}
+
+function toResponse(error: unknown): Response {
+  if (error instanceof OAuthError) return errorResponse(error)
+  // Reaching here is a provider bug; the client still gets the RFC's JSON shape.
+  console.error('[realmauth-server] unexpected error', error)
+  return json({ error: 'server_error', error_description: 'The provider failed unexpectedly' }, 500)
+}
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
+  return response
+}

@@ -1,0 +1,61 @@
+// Runtime-neutral crypto helpers: WebCrypto only, so the provider runs the same in
+// Node, in msw's in-process path and in a browser service worker.
+
+const encoder = new TextEncoder()
+
+/** Encodes bytes as base64url without padding (RFC 7515 section 2). */
+export function base64url(input: Uint8Array | ArrayBuffer | string): string {
+  const bytes =
+    typeof input === 'string' ? encoder.encode(input) : input instanceof Uint8Array ? input : new Uint8Array(input)
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Decodes base64url (padding optional); throws on characters outside the alphabet. */
+export function base64urlDecode(input: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9_-]*$/.test(input)) throw new TypeError('invalid base64url')
+  const b64 = input.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((input.length + 3) % 4)
+  const binary = atob(b64)
+  const out = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
+  return out
+}
+
+/** A random, URL-safe token carrying `bytes` bytes of CSPRNG entropy. */
+export function randomToken(bytes = 32): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(bytes)))
+}
+
+/** SHA-256 of a string or bytes. */
+export async function sha256(input: string | Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const data = typeof input === 'string' ? encoder.encode(input) : input
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data))
+}
+
+/**
+ * Store keys for bearer secrets (codes, refresh tokens, sessions, device codes): a leaked
+ * store then holds nothing a caller could present.
+ */
+export async function secretKey(token: string): Promise<string> {
+  return base64url(await sha256(token))
+}
+
+/**
+ * Compares two secrets in time that depends only on their digests' length: both sides are
+ * hashed first, so neither the length nor the content of the expected secret leaks.
+ */
+export async function constantTimeEqual(expectedDigest: Uint8Array, presented: string): Promise<boolean> {
+  const actual = await sha256(presented)
+  let diff = actual.length ^ expectedDigest.length
+  for (let i = 0; i < actual.length; i++) diff |= actual[i]! ^ (expectedDigest[i] ?? 0)
+  return diff === 0
+}
+
+/** The left half of a SHA-256 digest, base64url: `at_hash`, `c_hash` and `s_hash` for RS256/ES256. */
+export async function halfHash(value: string): Promise<string> {
+  const digest = await sha256(value)
+  return base64url(digest.subarray(0, digest.length / 2))
+}

@@ -1,0 +1,341 @@
+import type { Context } from '../context.js'
+import { randomToken, secretKey } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import { Params, queryParams, readForm, redirect, requireMethod } from '../http.js'
+import { consentPage, formPostPage, messagePage } from '../pages.js'
+import { normalizeResponseType, type Client } from '../resolveConfig.js'
+import { getSession, type Session } from '../session.js'
+import { issueAccessToken, issueIdToken, newGrantId, requestedScopes, type GrantInfo } from '../tokens.js'
+import type { CodePayload } from '../grants/authorizationCode.js'
+import { loginUrl } from './login.js'
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
+const INTERACTION_LIFETIME_MS = 10 * 60_000
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+
+type ResponseMode = 'query' | 'fragment' | 'form_post'
+
+/** Where an authorization response may be sent: known once client and redirect URI check out. */
+interface Target {
+  client: Client
+  redirectUri: string
+  redirectUriGiven: boolean
+  responseMode: ResponseMode
+  state?: string
+}
+
+interface AuthRequest extends Target {
+  responseType: string
+  scope: string[]
+  nonce?: string
+  codeChallenge?: string
+  prompt: Set<string>
+  maxAge?: number
+  loginHint?: string
+}
+
+interface InteractionPayload {
+  [key: string]: unknown
+  realm: string
+  params: [string, string][]
+  /** Milliseconds since the epoch: a sign-in after it satisfies `prompt=login` and `max_age`. */
+  createdAt: number
+}
+
+/**
+ * `authorize` (RFC 6749 section 3.1, OIDC Core 3): sign-in, consent and the seven response
+ * types. Until client and redirect URI are known good, errors are an error page; after, they
+ * go back to the client with `state` and `iss`.
+ */
+export async function authorize(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'GET', 'POST')
+  let params: Params
+  let target: Target
+  let interaction: { id: string; createdAt: number } | undefined
+  try {
+    params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
+    if (ctx.request.method === 'POST' && params.has('decision')) return await consentDecision(ctx, params)
+    const interactionId = params.get('interaction')
+    if (interactionId !== undefined) {
+      const entry = await ctx.rt.store.find<InteractionPayload>('Interaction', interactionId)
+      if (!entry || entry.payload.realm !== ctx.realm.path) {
+        throw new OAuthError('invalid_request', 'This sign-in has expired or was completed already. Start again from the application.')
+      }
+      params = new Params()
+      for (const [k, v] of entry.payload.params) params.add(k, v)
+      interaction = { id: interactionId, createdAt: entry.payload.createdAt }
+    }
+    target = resolveTarget(ctx, params)
+  } catch (error) {
+    return errorPage(error)
+  }
+  try {
+    const request = validate(ctx, params, target)
+    return await proceed(ctx, request, params, interaction)
+  } catch (error) {
+    if (error instanceof OAuthError) return respondError(ctx, target, error)
+    throw error
+  }
+}
+
+function errorPage(error: unknown): Response {
+  if (!(error instanceof OAuthError)) throw error
+  return messagePage('Sign-in request refused', error.message, error.status === 413 ? 413 : 400)
+}
+
+/** Client and redirect URI: nothing may be redirected until both are known good. */
+function resolveTarget(ctx: Context, params: Params): Target {
+  const clientId = params.get('client_id')
+  if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required')
+  const client = ctx.realm.clients.get(clientId)
+  if (!client) throw new OAuthError('invalid_client', `Unknown client '${clientId}'`)
+  const given = params.get('redirect_uri')
+  let redirectUri: string
+  if (given !== undefined) {
+    if (!client.redirectUris.some((r) => redirectMatches(r, given, client.allowWildcardPorts))) {
+      throw new OAuthError('invalid_request', 'redirect_uri is not registered for this client')
+    }
+    redirectUri = given
+  } else {
+    const openid = (params.get('scope') ?? '').split(' ').includes('openid')
+    if (client.redirectUris.length !== 1 || openid) throw new OAuthError('invalid_request', 'redirect_uri is required')
+    redirectUri = client.redirectUris[0]!
+  }
+  const words = (params.get('response_type') ?? '').split(' ')
+  const frontChannelTokens = words.includes('token') || words.includes('id_token')
+  const mode = params.get('response_mode')
+  const responseMode: ResponseMode =
+    mode === 'query' || mode === 'fragment' || mode === 'form_post' ? mode : frontChannelTokens ? 'fragment' : 'query'
+  const state = params.get('state')
+  return { client, redirectUri, redirectUriGiven: given !== undefined, responseMode, ...(state !== undefined && { state }) }
+}
+
+/** Exact match, or any port on a loopback `http` URI when the client allows it (RFC 8252 7.3). */
+function redirectMatches(registered: string, given: string, wildcardPorts: boolean): boolean {
+  if (registered === given) return true
+  if (!wildcardPorts || !URL.canParse(given) || given.includes('#')) return false
+  const r = new URL(registered)
+  const g = new URL(given)
+  return (
+    r.protocol === 'http:' &&
+    LOOPBACK.has(r.hostname) &&
+    g.protocol === r.protocol &&
+    g.hostname === r.hostname &&
+    g.username === '' &&
+    g.password === '' &&
+    g.pathname === r.pathname &&
+    g.search === r.search
+  )
+}
+
+function validate(ctx: Context, params: Params, target: Target): AuthRequest {
+  const { client } = target
+  const rawType = params.get('response_type')
+  if (rawType === undefined) throw new OAuthError('invalid_request', 'response_type is required')
+  const responseType = normalizeResponseType(rawType)
+  if (!responseType) throw new OAuthError('unsupported_response_type', `response_type '${rawType}' is not supported`)
+  if (!client.responseTypes.has(responseType)) {
+    throw new OAuthError('unauthorized_client', `The client may not use response_type '${responseType}'`)
+  }
+  const mode = params.get('response_mode')
+  if (mode !== undefined && mode !== target.responseMode) {
+    throw new OAuthError('invalid_request', `response_mode '${mode}' is not supported`)
+  }
+  if (mode === 'query' && responseType !== 'code') {
+    throw new OAuthError('invalid_request', 'Tokens are never returned in the query (response_mode=query)')
+  }
+  if (params.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
+  if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'The request_uri parameter is not supported')
+  const scope = requestedScopes(client, params.get('scope'))
+  const types = responseType.split(' ')
+  const nonce = params.get('nonce')
+  if (types.includes('id_token')) {
+    if (!scope.includes('openid')) throw new OAuthError('invalid_scope', 'response_type id_token needs the openid scope')
+    if (nonce === undefined) throw new OAuthError('invalid_request', 'nonce is required when an ID token is returned from authorize')
+  }
+  const challenge = params.get('code_challenge')
+  const method = params.get('code_challenge_method')
+  if (types.includes('code')) {
+    if (challenge === undefined && method !== undefined) throw new OAuthError('invalid_request', 'code_challenge is missing')
+    if (challenge !== undefined && method !== 'S256') {
+      throw new OAuthError('invalid_request', 'code_challenge_method must be S256; plain is not allowed')
+    }
+    if (challenge !== undefined && !CHALLENGE.test(challenge)) {
+      throw new OAuthError('invalid_request', 'code_challenge must be a base64url SHA-256 digest (43 characters)')
+    }
+    if (challenge === undefined && client.requirePkce) {
+      throw new OAuthError('invalid_request', 'This client must use PKCE with code_challenge_method S256')
+    }
+  }
+  const prompt = new Set((params.get('prompt') ?? '').split(' ').filter(Boolean))
+  for (const p of prompt) if (!PROMPTS.has(p)) throw new OAuthError('invalid_request', `prompt '${p}' is not supported`)
+  if (prompt.has('none') && prompt.size > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values')
+  const rawMaxAge = params.get('max_age')
+  let maxAge = client.defaultMaxAge
+  if (rawMaxAge !== undefined) {
+    if (!/^\d{1,10}$/.test(rawMaxAge)) throw new OAuthError('invalid_request', 'max_age must be a non-negative integer')
+    maxAge = Number(rawMaxAge)
+  }
+  const loginHint = params.get('login_hint')
+  return {
+    ...target,
+    responseType,
+    scope,
+    prompt,
+    ...(nonce !== undefined && { nonce }),
+    ...(challenge !== undefined && { codeChallenge: challenge }),
+    ...(maxAge !== undefined && { maxAge }),
+    ...(loginHint !== undefined && { loginHint }),
+  }
+}
+
+async function proceed(
+  ctx: Context,
+  request: AuthRequest,
+  params: Params,
+  interaction: { id: string; createdAt: number } | undefined,
+): Promise<Response> {
+  const session = await getSession(ctx)
+  // A sign-in completed after this request began satisfies prompt=login and max_age.
+  const fresh = session !== undefined && interaction !== undefined && session.authTime >= Math.floor(interaction.createdAt / 1000)
+  const tooOld = session !== undefined && request.maxAge !== undefined && ctx.nowSec - session.authTime > request.maxAge
+  if (!session || (!fresh && (request.prompt.has('login') || tooOld))) {
+    if (request.prompt.has('none')) throw new OAuthError('login_required', 'The user must sign in')
+    const id = interaction?.id ?? (await saveInteraction(ctx, params))
+    return redirect(loginUrl(ctx, `${ctx.issuer}/authorize?interaction=${id}`, request.loginHint))
+  }
+  if (await needsConsent(ctx, request, session)) {
+    if (request.prompt.has('none')) throw new OAuthError('consent_required', 'The user must consent')
+    const id = interaction?.id ?? (await saveInteraction(ctx, params))
+    return consentPage({
+      action: `${ctx.issuer}/authorize`,
+      fields: { interaction: id, csrf: session.csrf },
+      clientName: request.client.name,
+      scopes: request.scope,
+      username: session.username,
+      ...(request.client.description !== undefined && { description: request.client.description }),
+      ...(request.client.policyUri !== undefined && { policyUri: request.client.policyUri }),
+    })
+  }
+  if (interaction) await ctx.rt.store.destroy('Interaction', interaction.id)
+  return respond(ctx, request, session)
+}
+
+async function saveInteraction(ctx: Context, params: Params): Promise<string> {
+  const id = randomToken(16)
+  const payload: InteractionPayload = { realm: ctx.realm.path, params: params.entries(), createdAt: ctx.rt.now() }
+  await ctx.rt.store.upsert('Interaction', id, payload, ctx.rt.now() + INTERACTION_LIFETIME_MS)
+  return id
+}
+
+function consentKey(ctx: Context, username: string, client: Client): string {
+  return `${ctx.realm.path}\n${username}\n${client.id}`
+}
+
+async function needsConsent(ctx: Context, request: AuthRequest, session: Session): Promise<boolean> {
+  if (request.prompt.has('consent')) return true
+  if (request.client.impliedConsent && ctx.realm.settings.allowImpliedConsent) return false
+  const saved = await ctx.rt.store.find<{ scopes: string[] }>('Consent', consentKey(ctx, session.username, request.client))
+  return !saved || !request.scope.every((s) => saved.payload.scopes.includes(s))
+}
+
+/** The consent form's answer; the interaction is single use and bound to the session. */
+async function consentDecision(ctx: Context, form: Params): Promise<Response> {
+  const id = form.get('interaction') ?? ''
+  const entry = await ctx.rt.store.find<InteractionPayload>('Interaction', id)
+  const session = await getSession(ctx)
+  if (!entry || entry.payload.realm !== ctx.realm.path) {
+    throw new OAuthError('invalid_request', 'This consent request has expired or was answered already')
+  }
+  if (!session || form.get('csrf') !== session.csrf) {
+    throw new OAuthError('invalid_request', 'This consent form does not belong to your session')
+  }
+  const params = new Params()
+  for (const [k, v] of entry.payload.params) params.add(k, v)
+  const target = resolveTarget(ctx, params)
+  const consumed = await ctx.rt.store.consume('Interaction', id)
+  try {
+    if (!consumed || consumed.consumed) throw new OAuthError('invalid_request', 'This consent request was answered already')
+    await ctx.rt.store.destroy('Interaction', id)
+    const request = validate(ctx, params, target)
+    if (form.get('decision') !== 'allow') throw new OAuthError('access_denied', 'The user denied the request')
+    if (form.get('save_consent') === 'on') {
+      const key = consentKey(ctx, session.username, request.client)
+      const previous = await ctx.rt.store.find<{ scopes: string[] }>('Consent', key)
+      const scopes = [...new Set([...(previous?.payload.scopes ?? []), ...request.scope])]
+      await ctx.rt.store.upsert('Consent', key, { scopes }, ctx.rt.now() + 365 * 86_400_000)
+    }
+    return await respond(ctx, request, session)
+  } catch (error) {
+    if (error instanceof OAuthError) return respondError(ctx, target, error)
+    throw error
+  }
+}
+
+async function respond(ctx: Context, request: AuthRequest, session: Session): Promise<Response> {
+  const { client } = request
+  const types = request.responseType.split(' ')
+  const info: GrantInfo = {
+    grantId: newGrantId(),
+    client,
+    grantScope: request.scope,
+    scope: request.scope,
+    grantType: 'implicit',
+    username: session.username,
+    authTime: session.authTime,
+    redirectUri: request.redirectUri,
+    ...(request.nonce !== undefined && { nonce: request.nonce }),
+  }
+  const out: Record<string, string> = {}
+  if (types.includes('code')) {
+    const code = randomToken(32)
+    const payload: CodePayload = {
+      grantId: info.grantId,
+      clientId: client.id,
+      username: session.username,
+      authTime: session.authTime,
+      scope: request.scope,
+      redirectUri: request.redirectUri,
+      redirectUriGiven: request.redirectUriGiven,
+      ...(request.nonce !== undefined && { nonce: request.nonce }),
+      ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
+    }
+    await ctx.rt.store.upsert('AuthorizationCode', await secretKey(code), payload, (ctx.nowSec + client.lifetimes.code) * 1000)
+    out.code = code
+  }
+  if (types.includes('token')) {
+    const access = await issueAccessToken(ctx, info)
+    out.access_token = access.token
+    out.token_type = 'Bearer'
+    out.expires_in = String(access.expiresIn)
+    out.scope = request.scope.join(' ')
+  }
+  if (types.includes('id_token')) {
+    out.id_token = await issueIdToken(ctx, info, {
+      ...(request.nonce !== undefined && { nonce: request.nonce }),
+      ...(out.access_token !== undefined && { accessToken: out.access_token }),
+      ...(out.code !== undefined && { code: out.code }),
+    })
+  }
+  return deliver(ctx, request, out)
+}
+
+function respondError(ctx: Context, target: Target, error: OAuthError): Response {
+  return deliver(ctx, target, { error: error.error, error_description: error.message })
+}
+
+/** Sends the response to the client in its response mode, with `state` and `iss` (RFC 9207). */
+function deliver(ctx: Context, target: Target, fields: Record<string, string>): Response {
+  const out = { ...fields }
+  if (target.state !== undefined) out.state = target.state
+  if (ctx.realm.settings.responseIss) out.iss = ctx.issuer
+  if (target.responseMode === 'form_post') return formPostPage(target.redirectUri, out)
+  const url = new URL(target.redirectUri)
+  if (target.responseMode === 'query') {
+    for (const [k, v] of Object.entries(out)) url.searchParams.append(k, v)
+  } else {
+    url.hash = new URLSearchParams(out).toString()
+  }
+  return redirect(url.href)
+}

@@ -1,0 +1,55 @@
+import type { Context } from '../context.js'
+import { OAuthError } from '../errors.js'
+import { queryParams, readForm, redirect, requireMethod, type Params } from '../http.js'
+import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../pages.js'
+import { getSession } from '../session.js'
+import { loginUrl } from './login.js'
+import { DEVICE_RECORD_GRACE_S, normalizeUserCode, type DeviceCodePayload } from './deviceCode.js'
+
+/**
+ * `device/user` (RFC 8628 section 3.3): the signed-in user enters the code shown on the
+ * device, sees who asks for what, and allows or denies.
+ */
+export async function deviceUser(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'GET', 'POST')
+  let params: Params
+  try {
+    params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error
+    return messagePage('Request refused', error.message, error.status)
+  }
+  const session = await getSession(ctx)
+  const action = `${ctx.issuer}/device/user`
+  if (!session) {
+    const back = new URL(action)
+    const code = params.get('user_code')
+    if (code !== undefined) back.searchParams.set('user_code', code)
+    return redirect(loginUrl(ctx, back.href))
+  }
+  const typed = params.get('user_code')
+  if (typed === undefined) return deviceCodeEntryPage({ action })
+  const found = await ctx.rt.store.findByUserCode<DeviceCodePayload>(normalizeUserCode(typed))
+  const record = found?.entry.payload
+  if (!found || !record || record.status !== 'pending' || record.expiresAt <= ctx.nowSec) {
+    return deviceCodeEntryPage({ action, userCode: typed, error: 'That code is not valid or has expired. Check the device and try again.' })
+  }
+  const client = ctx.realm.clients.get(record.clientId)
+  if (ctx.request.method === 'GET') {
+    return deviceConfirmPage({
+      action,
+      fields: { user_code: typed, csrf: session.csrf },
+      clientName: client?.name ?? record.clientId,
+      scopes: record.scope,
+    })
+  }
+  if (params.get('csrf') !== session.csrf) return messagePage('Request refused', 'This form does not belong to your session.', 403)
+  const allow = params.get('decision') === 'allow'
+  const updated: DeviceCodePayload = allow
+    ? { ...record, status: 'approved', username: session.username, authTime: session.authTime }
+    : { ...record, status: 'denied' }
+  await ctx.rt.store.upsert('DeviceCode', found.id, updated, (record.expiresAt + DEVICE_RECORD_GRACE_S) * 1000)
+  return allow
+    ? messagePage('Device connected', `${client?.name ?? record.clientId} is now signed in. You can return to your device.`)
+    : messagePage('Request denied', 'The device was not given access.')
+}

@@ -1,0 +1,47 @@
+import { SUPPORTED_CLAIMS } from '../claims.js'
+import type { Context } from '../context.js'
+import { json, requireMethod } from '../http.js'
+import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, STANDARD_SCOPES, SIGNING_ALGS } from '../resolveConfig.js'
+
+/** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
+export async function discovery(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'GET')
+  const iss = ctx.issuer
+  const scopes = new Set(STANDARD_SCOPES)
+  for (const client of ctx.realm.clients.values()) for (const s of client.allowedScopes) scopes.add(s)
+  const confidentialMethods = AUTH_METHODS.filter((m) => m !== 'none')
+  const metadata: Record<string, unknown> = {
+    issuer: iss,
+    authorization_endpoint: `${iss}/authorize`,
+    token_endpoint: `${iss}/access_token`,
+    userinfo_endpoint: `${iss}/userinfo`,
+    jwks_uri: `${iss}/connect/jwk_uri`,
+    end_session_endpoint: `${iss}/connect/endSession`,
+    introspection_endpoint: `${iss}/introspect`,
+    revocation_endpoint: `${iss}/token/revoke`,
+    device_authorization_endpoint: `${iss}/device/code`,
+    scopes_supported: [...scopes],
+    response_types_supported: RESPONSE_TYPES,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    grant_types_supported: GRANT_TYPES,
+    subject_types_supported: ['public', 'pairwise'],
+    id_token_signing_alg_values_supported: SIGNING_ALGS,
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+    introspection_endpoint_auth_methods_supported: confidentialMethods,
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    code_challenge_methods_supported: ['S256'],
+    claims_supported: SUPPORTED_CLAIMS,
+    claim_types_supported: ['normal'],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    require_request_uri_registration: false,
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    authorization_response_iss_parameter_supported: ctx.realm.settings.responseIss,
+    backchannel_logout_supported: false,
+    frontchannel_logout_supported: false,
+  }
+  if (ctx.realm.settings.allowDynamicRegistration) metadata.registration_endpoint = `${iss}/register`
+  return json(metadata, 200, { 'cache-control': 'public, max-age=300' })
+}

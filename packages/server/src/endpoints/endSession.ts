@@ -1,0 +1,51 @@
+import type { Context } from '../context.js'
+import { OAuthError } from '../errors.js'
+import { queryParams, readForm, redirect, requireMethod, type Params } from '../http.js'
+import { verifyOwnJwt } from '../keys.js'
+import { messagePage } from '../pages.js'
+import { endSession as end, getSession } from '../session.js'
+
+/**
+ * `connect/endSession` (OIDC RP-Initiated Logout 1.0): ends the browser session, not the
+ * tokens already issued. `post_logout_redirect_uri` must be registered by the client named
+ * by `id_token_hint` (an expired one is fine) or `client_id`.
+ */
+export async function endSession(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'GET', 'POST')
+  let params: Params
+  let target: URL | undefined
+  try {
+    params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
+    target = await logoutTarget(ctx, params)
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error
+    return messagePage('Sign-out request refused', error.message, 400)
+  }
+  const cookie = await end(ctx, await getSession(ctx))
+  if (!target) return messagePage('Signed out', 'You are signed out.', 200, { 'set-cookie': cookie })
+  const state = params.get('state')
+  if (state !== undefined) target.searchParams.append('state', state)
+  return redirect(target.href, { 'set-cookie': cookie })
+}
+
+async function logoutTarget(ctx: Context, params: Params): Promise<URL | undefined> {
+  const hint = params.get('id_token_hint')
+  let clientId = params.get('client_id')
+  if (hint !== undefined) {
+    const verified = await verifyOwnJwt(ctx.rt.keys, hint)
+    if (!verified || verified.payload.realm !== ctx.realm.path) {
+      throw new OAuthError('invalid_request', 'id_token_hint was not issued by this realm')
+    }
+    const aud = verified.payload.aud
+    if (clientId !== undefined && clientId !== aud) throw new OAuthError('invalid_request', 'client_id does not match id_token_hint')
+    clientId = typeof aud === 'string' ? aud : undefined
+  }
+  const uri = params.get('post_logout_redirect_uri')
+  if (uri === undefined) return undefined
+  const client = clientId !== undefined ? ctx.realm.clients.get(clientId) : undefined
+  if (!client) throw new OAuthError('invalid_request', 'post_logout_redirect_uri needs id_token_hint or client_id')
+  if (!client.postLogoutRedirectUris.includes(uri)) {
+    throw new OAuthError('invalid_request', 'post_logout_redirect_uri is not registered for this client')
+  }
+  return new URL(uri)
+}

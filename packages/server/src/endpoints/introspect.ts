@@ -1,0 +1,70 @@
+import { findAccessToken } from '../accessTokens.js'
+import { authenticateClient } from '../clientAuth.js'
+import type { Context } from '../context.js'
+import { secretKey } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import { json, readForm, requireMethod } from '../http.js'
+import type { RefreshTokenPayload } from '../tokens.js'
+
+/** AM's scope that lets a resource server's client introspect tokens of every client. */
+export const INTROSPECT_ALL = 'am-introspect-all-tokens'
+
+/**
+ * `introspect` (RFC 7662). A client sees its own tokens; one holding
+ * `am-introspect-all-tokens` sees every client's, as in AM. Anything else is `active: false`.
+ */
+export async function introspect(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'POST')
+  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  const client = await authenticateClient(ctx, params, { allowPublic: false })
+  const token = params.get('token')
+  if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
+  const mayRead = (owner: string) => owner === client.id || client.allowedScopes.has(INTROSPECT_ALL)
+  const hint = params.get('token_type_hint')
+  const lookups = hint === 'refresh_token' ? [refresh, access] : [access, refresh]
+  for (const lookup of lookups) {
+    const answer = await lookup(ctx, token)
+    if (answer) return json(mayRead(answer.client_id as string) ? answer : { active: false })
+  }
+  return json({ active: false })
+}
+
+async function access(ctx: Context, token: string): Promise<Record<string, unknown> | undefined> {
+  if (!token.includes('.')) return undefined
+  const found = await findAccessToken(ctx, token)
+  if (!found) return undefined
+  const c = found.claims
+  return {
+    active: true,
+    scope: found.record.scope.join(' '),
+    client_id: found.record.clientId,
+    ...(found.record.username !== undefined && { username: found.record.username }),
+    token_type: 'Bearer',
+    exp: c.exp,
+    iat: c.iat,
+    nbf: c.nbf,
+    sub: c.sub,
+    aud: c.aud,
+    iss: c.iss,
+    jti: c.jti,
+    realm: ctx.realm.path,
+    grant_type: found.record.grantType,
+  }
+}
+
+async function refresh(ctx: Context, token: string): Promise<Record<string, unknown> | undefined> {
+  const entry = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
+  if (!entry || entry.consumed) return undefined
+  const p = entry.payload
+  return {
+    active: true,
+    scope: p.grantScope.join(' '),
+    client_id: p.clientId,
+    ...(p.username !== undefined && { username: p.username, sub: p.username }),
+    token_type: 'refresh_token',
+    ...(entry.expiresAt < 8e15 && { exp: Math.floor(entry.expiresAt / 1000) }),
+    iss: ctx.issuer,
+    jti: p.jti,
+    realm: ctx.realm.path,
+  }
+}

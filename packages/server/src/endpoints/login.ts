@@ -1,0 +1,66 @@
+import type { Context } from '../context.js'
+import { OAuthError } from '../errors.js'
+import { json, readForm, redirect, requireMethod } from '../http.js'
+import { loginPage, messagePage } from '../pages.js'
+import { createSession } from '../session.js'
+import { verifyPassword } from '../users.js'
+
+/** The URL of the sign-in page that returns to `goto` afterwards. */
+export function loginUrl(ctx: Context, goto: string, loginHint?: string): string {
+  const url = new URL(`${new URL(ctx.issuer).origin}${ctx.rt.config.basePath}/login`)
+  url.searchParams.set('realm', ctx.realm.path)
+  url.searchParams.set('goto', goto)
+  if (loginHint !== undefined) url.searchParams.set('login_hint', loginHint)
+  return url.href
+}
+
+/**
+ * `GET|POST {basePath}/login?realm=…&goto=…`: the sign-in page. Only URLs under this
+ * provider's own `oauth2` tree are followed after sign-in, so it is no open redirector.
+ */
+export async function login(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'GET', 'POST')
+  const action = `${ctx.url.pathname}?realm=${encodeURIComponent(ctx.realm.path)}`
+  if (ctx.request.method === 'GET') {
+    const goto = safeGoto(ctx, ctx.url.searchParams.get('goto'))
+    const hint = ctx.url.searchParams.get('login_hint') ?? undefined
+    return loginPage({ action, goto, realm: ctx.realm.path, ...(hint !== undefined && { username: hint }) })
+  }
+  const form = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  const goto = safeGoto(ctx, form.get('goto') ?? null)
+  const username = form.get('username') ?? ''
+  const user = await verifyPassword(ctx, username, form.get('password') ?? '')
+  if (!user) return loginPage({ action, goto, realm: ctx.realm.path, username, error: 'Wrong username or password.' })
+  const { cookie } = await createSession(ctx, user.username)
+  if (goto === '') return messagePage('Signed in', `You are signed in as ${user.username}.`, 200, { 'set-cookie': cookie })
+  return redirect(goto, { 'set-cookie': cookie })
+}
+
+function safeGoto(ctx: Context, goto: string | null): string {
+  if (!goto || !URL.canParse(goto)) return ''
+  const url = new URL(goto)
+  const origins = [ctx.url.origin, ctx.rt.config.origin]
+  return origins.includes(url.origin) && url.pathname.startsWith(`${ctx.rt.config.basePath}/oauth2/`) ? url.href : ''
+}
+
+/**
+ * AM's zero-page REST sign-in: `POST {basePath}/json/realms/root/realms/alpha/authenticate`
+ * with `X-OpenAM-Username` and `X-OpenAM-Password`. Answers `{ tokenId, successUrl, realm }`
+ * and sets the session cookie.
+ */
+export async function authenticate(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'POST')
+  const username = ctx.request.headers.get('x-openam-username')
+  const password = ctx.request.headers.get('x-openam-password')
+  if (username === null || password === null) {
+    throw new OAuthError('invalid_request', 'X-OpenAM-Username and X-OpenAM-Password are required', 401)
+  }
+  const user = await verifyPassword(ctx, username, password)
+  if (!user) return json({ code: 401, reason: 'Unauthorized', message: 'Login failure' }, 401)
+  const { cookie, token } = await createSession(ctx, user.username)
+  return json(
+    { tokenId: token, successUrl: `${ctx.rt.config.basePath}/console`, realm: ctx.realm.path },
+    200,
+    { 'set-cookie': cookie },
+  )
+}

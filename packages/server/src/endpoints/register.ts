@@ -1,0 +1,63 @@
+import type { ClientConfig } from '../config.js'
+import type { Context } from '../context.js'
+import { randomToken, sha256 } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import { json, readBody, requireMethod } from '../http.js'
+import { ConfigError, resolveClient, Validator } from '../resolveConfig.js'
+
+/**
+ * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot
+ * be self-granted (AM refuses it too); the provider picks the id and the secret.
+ */
+export async function register(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'POST')
+  if (!ctx.realm.settings.allowDynamicRegistration) {
+    throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)
+  }
+  const type = ctx.request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
+  let metadata: unknown
+  try {
+    metadata = JSON.parse(await readBody(ctx.request, ctx.rt.config.maxBodyBytes))
+  } catch (error) {
+    if (error instanceof OAuthError) throw error
+    throw new OAuthError('invalid_client_metadata', 'The body is not valid JSON')
+  }
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new OAuthError('invalid_client_metadata', 'The body must be a JSON object')
+  }
+  const requested = metadata as ClientConfig
+  const isPublic = requested.token_endpoint_auth_method === 'none'
+  const withKeys = requested.jwks !== undefined || requested.jwks_uri !== undefined
+  const config: ClientConfig = {
+    ...requested,
+    client_id: randomToken(16),
+    implied_consent: false,
+    ...(isPublic || withKeys ? {} : { client_secret: randomToken(32) }),
+  }
+  if (isPublic || withKeys) delete config.client_secret
+  let client
+  try {
+    client = resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    const code = error.field.includes('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata'
+    throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
+  }
+  if (client.secret !== undefined) ctx.rt.secretDigests.set(client, await sha256(client.secret))
+  ctx.realm.clients.set(client.id, client)
+  return json(
+    {
+      ...requested,
+      client_id: client.id,
+      ...(client.secret !== undefined && { client_secret: client.secret, client_secret_expires_at: 0 }),
+      client_id_issued_at: ctx.nowSec,
+      token_endpoint_auth_method: client.authMethod,
+      grant_types: [...client.grantTypes],
+      response_types: [...client.responseTypes],
+      redirect_uris: client.redirectUris,
+      scope: [...client.allowedScopes].join(' '),
+    },
+    201,
+  )
+}

@@ -1,0 +1,33 @@
+import { findAccessToken } from '../accessTokens.js'
+import { authenticateClient } from '../clientAuth.js'
+import type { Context } from '../context.js'
+import { secretKey } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import { json, readForm, requireMethod } from '../http.js'
+import { revokeGrant, type RefreshTokenPayload } from '../tokens.js'
+
+/**
+ * `token/revoke` (RFC 7009). Revoking a refresh token ends its grant (every access token
+ * from it stops working); revoking an access token ends that token. Unknown tokens are 200.
+ */
+export async function revoke(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'POST')
+  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  const client = await authenticateClient(ctx, params, { allowPublic: true })
+  const token = params.get('token')
+  if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
+  const notYours = () => new OAuthError('unauthorized_client', 'The token was issued to another client')
+
+  const refresh = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
+  if (refresh) {
+    if (refresh.payload.clientId !== client.id) throw notYours()
+    await revokeGrant(ctx, refresh.payload.grantId)
+    return json({})
+  }
+  const access = token.includes('.') ? await findAccessToken(ctx, token) : undefined
+  if (access) {
+    if (access.record.clientId !== client.id) throw notYours()
+    await ctx.rt.store.destroy('AccessToken', access.claims.jti as string)
+  }
+  return json({})
+}

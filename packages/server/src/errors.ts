@@ -1,0 +1,49 @@
+/** OAuth error codes the provider answers with (RFC 6749, 6750, 7009, 7591, 8628, OIDC Core). */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'unsupported_token_type'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  | 'not_found'
+  | 'method_not_allowed'
+
+/**
+ * An error the provider answers as JSON `{ error, error_description }` with an HTTP status.
+ *
+ * @example
+ * ```ts
+ * throw new OAuthError('invalid_grant', 'Authorization code is expired')
+ * ```
+ */
+export class OAuthError extends Error {
+  readonly error: OAuthErrorCode
+  readonly status: number
+  readonly headers: Record<string, string>
+
+  constructor(error: OAuthErrorCode, description: string, status = 400, headers: Record<string, string> = {}) {
+    super(description)
+    this.name = 'OAuthError'
+    this.error = error
+    this.status = status
+    this.headers = headers
+  }
+}

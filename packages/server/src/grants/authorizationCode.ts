@@ -1,0 +1,74 @@
+import type { Context } from '../context.js'
+import { base64url, secretKey, sha256 } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import type { Params } from '../http.js'
+import type { Client } from '../resolveConfig.js'
+import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../tokens.js'
+
+/** What `authorize` stores under the SHA-256 of a code. */
+export interface CodePayload {
+  [key: string]: unknown
+  grantId: string
+  clientId: string
+  username: string
+  authTime: number
+  scope: string[]
+  redirectUri: string
+  /** Whether the authorization request named `redirect_uri` (then the token request must too). */
+  redirectUriGiven: boolean
+  nonce?: string
+  codeChallenge?: string
+}
+
+const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
+
+/** RFC 6749 section 4.1.3 with PKCE (RFC 7636) and code-reuse revocation (section 10.5). */
+export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+  const code = params.get('code')
+  if (code === undefined) throw new OAuthError('invalid_request', 'code is required')
+  const id = await secretKey(code)
+  const found = await ctx.rt.store.find<CodePayload>('AuthorizationCode', id)
+  if (!found) throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
+  const p = found.payload
+  if (found.consumed) return reuse(ctx, p.grantId)
+  if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The authorization code was issued to another client')
+  const redirectUri = params.get('redirect_uri')
+  if ((p.redirectUriGiven || redirectUri !== undefined) && redirectUri !== p.redirectUri) {
+    throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request')
+  }
+  const verifier = params.get('code_verifier')
+  if (p.codeChallenge !== undefined) {
+    if (verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required (PKCE)')
+    if (!VERIFIER.test(verifier)) throw new OAuthError('invalid_grant', 'code_verifier is malformed (RFC 7636 section 4.1)')
+    if (base64url(await sha256(verifier)) !== p.codeChallenge) {
+      throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
+    }
+  } else if (verifier !== undefined) {
+    // RFC 9700 section 2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
+    throw new OAuthError('invalid_grant', 'code_verifier was sent but the authorization request had no code_challenge')
+  }
+  const consumed = await ctx.rt.store.consume<CodePayload>('AuthorizationCode', id)
+  if (!consumed) throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
+  if (consumed.consumed) return reuse(ctx, p.grantId)
+  const info = {
+    grantId: p.grantId,
+    client,
+    grantScope: p.scope,
+    scope: p.scope,
+    grantType: 'authorization_code',
+    username: p.username,
+    authTime: p.authTime,
+    redirectUri: p.redirectUri,
+    ...(p.nonce !== undefined && { nonce: p.nonce }),
+  }
+  return tokenEndpointResponse(ctx, info, {
+    refresh: issuesRefreshTokens(ctx, client, 'authorization_code'),
+    idToken: true,
+    ...(p.nonce !== undefined && { nonce: p.nonce }),
+  })
+}
+
+async function reuse(ctx: Context, grantId: string): Promise<never> {
+  await revokeGrant(ctx, grantId)
+  throw new OAuthError('invalid_grant', 'The authorization code was already used; the tokens issued for it are revoked')
+}

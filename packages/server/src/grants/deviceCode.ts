@@ -1,0 +1,44 @@
+import type { Context } from '../context.js'
+import { secretKey } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import type { Params } from '../http.js'
+import type { Client } from '../resolveConfig.js'
+import { issuesRefreshTokens, newGrantId, tokenEndpointResponse } from '../tokens.js'
+import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../endpoints/deviceCode.js'
+import { DEVICE_GRANT } from '../resolveConfig.js'
+
+/** RFC 8628 section 3.4-3.5: polling, with `slow_down` adding 5 s to the interval each time. */
+export async function deviceCodeGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+  const code = params.get('device_code')
+  if (code === undefined) throw new OAuthError('invalid_request', 'device_code is required')
+  const id = await secretKey(code)
+  const store = ctx.rt.store
+  const entry = await store.find<DeviceCodePayload>('DeviceCode', id)
+  if (!entry || entry.payload.clientId !== client.id) throw new OAuthError('invalid_grant', 'The device code is invalid')
+  const record = entry.payload
+  if (record.expiresAt <= ctx.nowSec) throw new OAuthError('expired_token', 'The device code has expired')
+  if (record.status === 'denied') {
+    await store.destroy('DeviceCode', id)
+    throw new OAuthError('access_denied', 'The user denied the request')
+  }
+  if (record.status === 'approved') {
+    const before = await store.consume<DeviceCodePayload>('DeviceCode', id)
+    if (!before || before.consumed) throw new OAuthError('invalid_grant', 'The device code was already used')
+    const info = {
+      grantId: newGrantId(),
+      client,
+      grantScope: record.scope,
+      scope: record.scope,
+      grantType: DEVICE_GRANT,
+      username: record.username!,
+      authTime: record.authTime!,
+    }
+    return tokenEndpointResponse(ctx, info, { refresh: issuesRefreshTokens(ctx, client, DEVICE_GRANT), idToken: true })
+  }
+  const now = ctx.rt.now()
+  const tooSoon = record.lastPoll !== 0 && now - record.lastPoll < record.interval * 1000
+  const updated = { ...record, lastPoll: now, interval: tooSoon ? record.interval + 5 : record.interval }
+  await store.upsert('DeviceCode', id, updated, (record.expiresAt + DEVICE_RECORD_GRACE_S) * 1000)
+  if (tooSoon) throw new OAuthError('slow_down', `Polling too fast; wait ${updated.interval} seconds between requests`)
+  throw new OAuthError('authorization_pending', 'The user has not answered yet')
+}

@@ -1,0 +1,28 @@
+import type { Context } from '../context.js'
+import { OAuthError } from '../errors.js'
+import type { Params } from '../http.js'
+import type { Client } from '../resolveConfig.js'
+import { verifyPassword } from '../users.js'
+import { issuesRefreshTokens, newGrantId, requestedScopes, tokenEndpointResponse } from '../tokens.js'
+
+/** RFC 6749 section 4.3, for clients explicitly allowed the `password` grant. */
+export async function passwordGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+  const username = params.get('username')
+  const password = params.get('password')
+  if (username === undefined || password === undefined) {
+    throw new OAuthError('invalid_request', 'username and password are required')
+  }
+  const scope = requestedScopes(client, params.get('scope'))
+  const user = await verifyPassword(ctx, username, password)
+  if (!user) throw new OAuthError('invalid_grant', 'The username or password is wrong')
+  const info = {
+    grantId: newGrantId(),
+    client,
+    grantScope: scope,
+    scope,
+    grantType: 'password',
+    username: user.username,
+    authTime: ctx.nowSec,
+  }
+  return tokenEndpointResponse(ctx, info, { refresh: issuesRefreshTokens(ctx, client, 'password'), idToken: true })
+}

@@ -1,0 +1,55 @@
+import type { Context } from '../context.js'
+import { secretKey } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import type { Params } from '../http.js'
+import type { Client } from '../resolveConfig.js'
+import { revokeGrant, tokenEndpointResponse, type GrantInfo, type RefreshTokenPayload } from '../tokens.js'
+
+/**
+ * RFC 6749 section 6 with AM's rotation switch and RFC 9700 reuse detection: a rotated-out
+ * token is `invalid_grant`, and where detection applies the whole grant is revoked.
+ */
+export async function refreshTokenGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+  const token = params.get('refresh_token')
+  if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
+  const id = await secretKey(token)
+  const store = ctx.rt.store
+  const found = await store.find<RefreshTokenPayload>('RefreshToken', id)
+  if (!found) throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked')
+  const p = found.payload
+  if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client')
+  if (found.consumed) return reuse(ctx, client, p.grantId)
+
+  const requested = params.get('scope')
+  let scope = p.grantScope
+  if (requested !== undefined) {
+    scope = [...new Set(requested.split(' ').filter(Boolean))]
+    const broader = scope.filter((s) => !p.grantScope.includes(s))
+    if (broader.length > 0) {
+      throw new OAuthError('invalid_scope', `Scope broader than the original grant: ${broader.join(' ')}`)
+    }
+  }
+  const rotate = ctx.realm.settings.rotateRefreshTokens
+  if (rotate) {
+    const before = await store.consume('RefreshToken', id)
+    if (!before) throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked')
+    if (before.consumed) return reuse(ctx, client, p.grantId)
+  }
+  const info: GrantInfo = {
+    grantId: p.grantId,
+    client,
+    grantScope: p.grantScope,
+    scope,
+    grantType: p.grantType,
+    ...(p.username !== undefined && { username: p.username }),
+    ...(p.authTime !== undefined && { authTime: p.authTime }),
+    ...(p.redirectUri !== undefined && { redirectUri: p.redirectUri }),
+  }
+  return tokenEndpointResponse(ctx, info, { refresh: rotate, idToken: true })
+}
+
+async function reuse(ctx: Context, client: Client, grantId: string): Promise<never> {
+  const detection = ctx.realm.settings.reuseDetection
+  if (detection === 'all' || (detection === 'public' && client.isPublic)) await revokeGrant(ctx, grantId)
+  throw new OAuthError('invalid_grant', 'The refresh token was already used (rotated out)')
+}

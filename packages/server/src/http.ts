@@ -1,0 +1,176 @@
+import { OAuthError } from './errors.js'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Parameters that RFC 8707 and friends allow to repeat; every other one may appear once. */
+const REPEATABLE = new Set(['resource'])
+
+/**
+ * Request parameters decoded strictly: malformed percent-encoding and repeated parameters
+ * are refused (RFC 6749 section 3.1), instead of being guessed at as URLSearchParams does.
+ */
+export class Params {
+  private readonly values = new Map<string, string[]>()
+
+  static parse(encoded: string): Params {
+    const params = new Params()
+    if (encoded === '') return params
+    for (const pair of encoded.split('&')) {
+      if (pair === '') continue
+      const eq = pair.indexOf('=')
+      const name = formDecode(eq === -1 ? pair : pair.slice(0, eq))
+      const value = eq === -1 ? '' : formDecode(pair.slice(eq + 1))
+      params.add(name, value)
+    }
+    return params
+  }
+
+  add(name: string, value: string): void {
+    const list = this.values.get(name)
+    if (list && !REPEATABLE.has(name)) {
+      throw new OAuthError('invalid_request', `Parameter '${name}' is included more than once`)
+    }
+    if (list) list.push(value)
+    else this.values.set(name, [value])
+  }
+
+  /** The value, or undefined when absent or empty (RFC 6749: empty parameters are omitted). */
+  get(name: string): string | undefined {
+    const v = this.values.get(name)?.[0]
+    return v === '' ? undefined : v
+  }
+
+  getAll(name: string): string[] {
+    return this.values.get(name) ?? []
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined
+  }
+
+  /** Merges `other` into this set; a name present in both is a duplicate. */
+  merge(other: Params): Params {
+    for (const [name, list] of other.values) for (const v of list) this.add(name, v)
+    return this
+  }
+
+  entries(): [string, string][] {
+    const out: [string, string][] = []
+    for (const [name, list] of this.values) for (const v of list) out.push([name, v])
+    return out
+  }
+}
+
+/** application/x-www-form-urlencoded decoding of one name or value; throws on a broken escape. */
+export function formDecode(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '))
+  } catch {
+    throw new OAuthError('invalid_request', 'Malformed percent-encoding in the request')
+  }
+}
+
+export function queryParams(url: URL): Params {
+  return Params.parse(url.search.slice(1))
+}
+
+/** Reads the body as UTF-8 text, refusing more than `limit` bytes with 413 without buffering them. */
+export async function readBody(request: Request, limit: number): Promise<string> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) throw tooLarge(limit)
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const c of chunks) {
+    bytes.set(c, offset)
+    offset += c.byteLength
+  }
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new OAuthError('invalid_request', 'The request body is not valid UTF-8')
+  }
+}
+
+function tooLarge(limit: number): OAuthError {
+  return new OAuthError('invalid_request', `The request body exceeds ${limit} bytes`, 413)
+}
+
+/** True when the request declares a form body (parameters such as charset are allowed). */
+export function isForm(request: Request): boolean {
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+  return type === 'application/x-www-form-urlencoded'
+}
+
+/** Reads a form body; any other content type is `invalid_request`. */
+export async function readForm(request: Request, limit: number): Promise<Params> {
+  if (!isForm(request)) {
+    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded')
+  }
+  return Params.parse(await readBody(request, limit))
+}
+
+export function requireMethod(request: Request, ...allowed: string[]): void {
+  if (!allowed.includes(request.method)) {
+    throw new OAuthError('invalid_request', `Method ${request.method} is not allowed here`, 405, {
+      allow: allowed.join(', '),
+    })
+  }
+}
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...('cache-control' in headers ? {} : NO_STORE), ...headers },
+  })
+}
+
+export function errorResponse(error: OAuthError): Response {
+  return json({ error: error.error, error_description: error.message }, error.status, error.headers)
+}
+
+export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      ...NO_STORE,
+      'x-frame-options': 'DENY',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
+      ...headers,
+    },
+  })
+}
+
+export function redirect(location: string, headers: Record<string, string> = {}): Response {
+  return new Response(null, { status: 302, headers: { location, ...NO_STORE, ...headers } })
+}
+
+export function readCookie(request: Request, name: string): string | undefined {
+  const header = request.headers.get('cookie')
+  if (!header) return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return undefined
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}

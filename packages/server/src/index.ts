@@ -1,0 +1,8 @@
+export { createProvider, type Provider } from './createProvider.js'
+export type { ProviderConfig, RealmConfig, ClientConfig, UserConfig, Lifetimes, SigningJwk } from './config.js'
+export { ConfigError } from './resolveConfig.js'
+export { OAuthError, type OAuthErrorCode } from './errors.js'
+export { MemoryStore, type MemoryStoreOptions } from './store/MemoryStore.js'
+export type { Store, StoreEntry, StoredPayload, RecordKind } from './store/Store.js'
+export { demoConfig, DEMO } from './demoConfig.js'
+export { generateSigningKey } from './keys.js'

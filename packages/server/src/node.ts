@@ -1,0 +1,112 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import type { Provider } from './createProvider.js'
+
+/** Options of {@link listen}. */
+export interface ListenOptions {
+  /** Default 0: a free port chosen by the system. */
+  port?: number
+  /** Default `127.0.0.1`. */
+  host?: string
+}
+
+/** A provider served over HTTP; `close()` stops it and its open connections. */
+export interface RunningProvider {
+  /** `http://host:port`, with `localhost` for `127.0.0.1`. */
+  url: string
+  port: number
+  server: Server
+  close(): Promise<void>
+}
+
+/**
+ * Turns a provider into a `node:http` request listener, for mounting in an existing server.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * createServer(toNodeListener(createProvider(demoConfig()))).listen(9000)
+ * ```
+ */
+export function toNodeListener(provider: Provider): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const request = toRequest(req)
+    provider
+      .fetch(request)
+      .then((response) => send(req, res, response))
+      .catch((error: unknown) => {
+        // provider.fetch never throws; this is a broken socket or similar.
+        res.destroy(error as Error)
+      })
+  }
+}
+
+/**
+ * Serves a provider over HTTP on a loopback port.
+ *
+ * @example
+ * ```ts
+ * const running = await listen(createProvider(demoConfig()), { port: 9000 })
+ * console.log(running.url) // http://localhost:9000
+ * await running.close()
+ * ```
+ */
+export async function listen(provider: Provider, options: ListenOptions = {}): Promise<RunningProvider> {
+  await provider.ready
+  const host = options.host ?? '127.0.0.1'
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, toNodeListener(provider))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const shown = host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()))
+        server.closeAllConnections()
+      }),
+  }
+}
+
+function toRequest(req: IncomingMessage): Request {
+  const local = `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`
+  const host = req.headers.host && /^[A-Za-z0-9.\-[\]:]+$/.test(req.headers.host) ? req.headers.host : local
+  let url: URL
+  try {
+    url = new URL(req.url ?? '/', `http://${host}`)
+  } catch {
+    url = new URL('/', `http://${local}`)
+  }
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v)
+    else headers.set(name, value)
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
+  return new Request(url, {
+    method: req.method ?? 'GET',
+    headers,
+    ...(hasBody && { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' }),
+  } as RequestInit)
+}
+
+async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value
+  })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  // A body the provider refused unread (413, 405) is not drained: close instead.
+  if (!req.complete) headers.connection = 'close'
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined
+  res.writeHead(response.status, headers)
+  res.end(body)
+}

@@ -1,0 +1,348 @@
+import type { ClientConfig, Lifetimes, ProviderConfig, RealmConfig, UserConfig } from './config.js'
+
+/**
+ * A configuration the provider refuses to start with; `field` names the offending path,
+ * such as `realms[0].clients[2].redirect_uris[1]`.
+ *
+ * @example
+ * ```ts
+ * try { createProvider(config) } catch (e) { if (e instanceof ConfigError) console.error(e.field, e.message) }
+ * ```
+ */
+export class ConfigError extends Error {
+  readonly field: string
+  constructor(field: string, problem: string) {
+    super(`Invalid provider config at ${field}: ${problem}`)
+    this.name = 'ConfigError'
+    this.field = field
+  }
+}
+
+export const GRANT_TYPES = [
+  'authorization_code',
+  'implicit',
+  'password',
+  'client_credentials',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:device_code',
+] as const
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+export const RESPONSE_TYPES = [
+  'code',
+  'token',
+  'id_token',
+  'code token',
+  'id_token token',
+  'code id_token',
+  'code id_token token',
+] as const
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
+export const SIGNING_ALGS = ['RS256', 'ES256'] as const
+export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone']
+
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+export type SigningAlg = (typeof SIGNING_ALGS)[number]
+
+/** Response types compare as sets of words: `token code` is `code token`. */
+export function normalizeResponseType(value: string): string | undefined {
+  const words = value.split(' ').filter(Boolean)
+  const order = ['code', 'id_token', 'token']
+  if (words.some((w) => !order.includes(w)) || new Set(words).size !== words.length) return undefined
+  return RESPONSE_TYPES.find((rt) => {
+    const rtWords = rt.split(' ')
+    return rtWords.length === words.length && words.every((w) => rtWords.includes(w))
+  })
+}
+
+export interface ResolvedLifetimes {
+  accessToken: number
+  refreshToken: number
+  code: number
+  idToken: number
+}
+
+export interface Client {
+  id: string
+  secret?: string
+  name: string
+  description?: string
+  policyUri?: string
+  logoUri?: string
+  redirectUris: string[]
+  postLogoutRedirectUris: string[]
+  grantTypes: Set<string>
+  responseTypes: Set<string>
+  authMethod: AuthMethod
+  isPublic: boolean
+  allowedScopes: Set<string>
+  defaultScopes: string[]
+  impliedConsent: boolean
+  jwks?: { keys: Record<string, unknown>[] }
+  jwksUri?: string
+  publicKeyPem?: string
+  idTokenAlg: SigningAlg
+  allowWildcardPorts: boolean
+  subjectType: 'public' | 'pairwise'
+  defaultMaxAge?: number
+  requirePkce: boolean
+  lifetimes: ResolvedLifetimes
+}
+
+export interface User extends Omit<UserConfig, 'password'> {
+  password: string
+  sub: string
+}
+
+export interface RealmSettings {
+  lifetimes: ResolvedLifetimes
+  deviceCodeLifetime: number
+  devicePollInterval: number
+  issueRefreshTokens: boolean
+  rotateRefreshTokens: boolean
+  reuseDetection: 'all' | 'public' | 'none'
+  accessTokenAlg: SigningAlg
+  allowImpliedConsent: boolean
+  responseIss: boolean
+  allowDynamicRegistration: boolean
+}
+
+export interface Realm {
+  /** `/alpha/beta`; `/` for the root realm. */
+  path: string
+  segments: string[]
+  settings: RealmSettings
+  clients: Map<string, Client>
+  users: Map<string, User>
+}
+
+export interface ResolvedConfig {
+  basePath: string
+  origin?: string
+  cookieName: string
+  maxBodyBytes: number
+  realms: Map<string, Realm>
+}
+
+const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
+
+/** Validates a provider config and fills in AM's defaults; throws {@link ConfigError}. */
+export function resolveConfig(config: ProviderConfig): ResolvedConfig {
+  const v = new Validator()
+  if (typeof config !== 'object' || config === null) throw new ConfigError('(root)', 'must be an object')
+  const basePath = v.optString('base_path', config.base_path) ?? ''
+  if (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
+    throw new ConfigError('base_path', "must be '' or a path such as '/am' with no trailing slash")
+  }
+  const origin = v.optString('origin', config.origin)
+  if (origin !== undefined && (!URL.canParse(origin) || new URL(origin).origin !== origin)) {
+    throw new ConfigError('origin', 'must be an origin such as http://localhost:9000')
+  }
+  if (!Array.isArray(config.realms) || config.realms.length === 0) {
+    throw new ConfigError('realms', 'must be a non-empty array')
+  }
+  const realms = new Map<string, Realm>()
+  config.realms.forEach((r, i) => {
+    const realm = resolveRealm(v, `realms[${i}]`, r)
+    if (realms.has(realm.path)) throw new ConfigError(`realms[${i}].name`, `realm '${realm.path}' is defined twice`)
+    realms.set(realm.path, realm)
+  })
+  if (config.keys !== undefined && !Array.isArray(config.keys)) throw new ConfigError('keys', 'must be an array of JWKs')
+  const maxBodyBytes = v.optNumber('max_body_bytes', config.max_body_bytes, 1024) ?? 65536
+  return {
+    basePath,
+    ...(origin !== undefined && { origin }),
+    cookieName: v.optString('cookie_name', config.cookie_name) ?? 'iPlanetDirectoryPro',
+    maxBodyBytes,
+    realms,
+  }
+}
+
+function resolveLifetimes(v: Validator, at: string, l: Lifetimes, base: ResolvedLifetimes): ResolvedLifetimes {
+  return {
+    accessToken: v.optNumber(`${at}.access_token_lifetime`, l.access_token_lifetime, 0) ?? base.accessToken,
+    refreshToken: v.optNumber(`${at}.refresh_token_lifetime`, l.refresh_token_lifetime, -1) ?? base.refreshToken,
+    code: v.optNumber(`${at}.authorization_code_lifetime`, l.authorization_code_lifetime, 1) ?? base.code,
+    idToken: v.optNumber(`${at}.id_token_lifetime`, l.id_token_lifetime, 1) ?? base.idToken,
+  }
+}
+
+function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
+  v.object(at, r)
+  const name = v.string(`${at}.name`, r.name)
+  const segments = name.split('/').filter(Boolean)
+  if (segments.some((s) => !/^[A-Za-z0-9._-]+$/.test(s) || s === 'realms' || s === 'root')) {
+    throw new ConfigError(`${at}.name`, "must be '/' or realm names such as 'alpha' or 'alpha/beta'")
+  }
+  const lifetimes = resolveLifetimes(v, at, r, DEFAULT_LIFETIMES)
+  const settings: RealmSettings = {
+    lifetimes,
+    deviceCodeLifetime: v.optNumber(`${at}.device_code_lifetime`, r.device_code_lifetime, 1) ?? 300,
+    devicePollInterval: v.optNumber(`${at}.device_poll_interval`, r.device_poll_interval, 0) ?? 5,
+    issueRefreshTokens: v.optBool(`${at}.issue_refresh_tokens`, r.issue_refresh_tokens) ?? true,
+    rotateRefreshTokens: v.optBool(`${at}.issue_refresh_tokens_on_refresh`, r.issue_refresh_tokens_on_refresh) ?? true,
+    reuseDetection: v.optOneOf(`${at}.refresh_token_reuse_detection`, r.refresh_token_reuse_detection, ['all', 'public', 'none'] as const) ?? 'public',
+    accessTokenAlg: v.optOneOf(`${at}.access_token_signing_alg`, r.access_token_signing_alg, SIGNING_ALGS) ?? 'RS256',
+    allowImpliedConsent: v.optBool(`${at}.allow_implied_consent`, r.allow_implied_consent) ?? true,
+    responseIss: v.optBool(`${at}.authorization_response_iss`, r.authorization_response_iss) ?? true,
+    allowDynamicRegistration: v.optBool(`${at}.allow_dynamic_registration`, r.allow_dynamic_registration) ?? false,
+  }
+  const clients = new Map<string, Client>()
+  v.optArray(`${at}.clients`, r.clients).forEach((c, i) => {
+    const client = resolveClient(v, `${at}.clients[${i}]`, c as ClientConfig, lifetimes)
+    if (clients.has(client.id)) throw new ConfigError(`${at}.clients[${i}].client_id`, `'${client.id}' is defined twice`)
+    clients.set(client.id, client)
+  })
+  const users = new Map<string, User>()
+  v.optArray(`${at}.users`, r.users).forEach((u, i) => {
+    const user = resolveUser(v, `${at}.users[${i}]`, u as UserConfig)
+    if (users.has(user.username)) throw new ConfigError(`${at}.users[${i}].username`, `'${user.username}' is defined twice`)
+    users.set(user.username, user)
+  })
+  return { path: '/' + segments.join('/'), segments, settings, clients, users }
+}
+
+/** Checks one client's metadata; also used by dynamic registration. */
+export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLifetimes: ResolvedLifetimes): Client {
+  v.object(at, c)
+  const id = v.string(`${at}.client_id`, c.client_id)
+  if (!/^[\x21-\x7e]+$/.test(id)) throw new ConfigError(`${at}.client_id`, 'must be printable ASCII without spaces')
+  const secret = v.optString(`${at}.client_secret`, c.client_secret)
+  const uris = (field: string, list: unknown) =>
+    v.optArray(`${at}.${field}`, list).map((u, i) => {
+      const uri = v.string(`${at}.${field}[${i}]`, u)
+      if (!URL.canParse(uri) || uri.includes('#')) {
+        throw new ConfigError(`${at}.${field}[${i}]`, 'must be an absolute URI without a fragment')
+      }
+      return uri
+    })
+  const redirectUris = uris('redirect_uris', c.redirect_uris)
+  const postLogoutRedirectUris = uris('post_logout_redirect_uris', c.post_logout_redirect_uris)
+  const grantTypes = v.optArray(`${at}.grant_types`, c.grant_types ?? ['authorization_code']).map((g, i) =>
+    v.oneOf(`${at}.grant_types[${i}]`, g, GRANT_TYPES),
+  )
+  const responseTypes = v.optArray(`${at}.response_types`, c.response_types ?? ['code']).map((rt, i) => {
+    const normalized = normalizeResponseType(v.string(`${at}.response_types[${i}]`, rt))
+    if (!normalized) throw new ConfigError(`${at}.response_types[${i}]`, `must be one of ${RESPONSE_TYPES.join(', ')}`)
+    return normalized
+  })
+  const jwksUri = v.optString(`${at}.jwks_uri`, c.jwks_uri)
+  if (jwksUri !== undefined && !URL.canParse(jwksUri)) throw new ConfigError(`${at}.jwks_uri`, 'must be an absolute URL')
+  if (c.jwks !== undefined && (typeof c.jwks !== 'object' || !Array.isArray(c.jwks?.keys))) {
+    throw new ConfigError(`${at}.jwks`, 'must be a JWK Set: { "keys": [...] }')
+  }
+  const publicKeyPem = v.optString(`${at}.public_key_pem`, c.public_key_pem)
+  const hasKeys = c.jwks !== undefined || jwksUri !== undefined || publicKeyPem !== undefined
+  const authMethod =
+    v.optOneOf(`${at}.token_endpoint_auth_method`, c.token_endpoint_auth_method, AUTH_METHODS) ??
+    (secret !== undefined ? 'client_secret_basic' : hasKeys ? 'private_key_jwt' : 'none')
+  if ((authMethod === 'client_secret_basic' || authMethod === 'client_secret_post') && secret === undefined) {
+    throw new ConfigError(`${at}.client_secret`, `is required with token_endpoint_auth_method ${authMethod}`)
+  }
+  if (authMethod === 'private_key_jwt' && !hasKeys) {
+    throw new ConfigError(`${at}.jwks`, 'private_key_jwt needs jwks, jwks_uri or public_key_pem')
+  }
+  if (authMethod === 'none' && secret !== undefined) {
+    throw new ConfigError(`${at}.client_secret`, "a public client (token_endpoint_auth_method 'none') has no secret")
+  }
+  const isPublic = authMethod === 'none'
+  if (isPublic && grantTypes.includes('client_credentials')) {
+    throw new ConfigError(`${at}.grant_types`, 'client_credentials needs a confidential client')
+  }
+  const needsRedirect = grantTypes.includes('authorization_code') || grantTypes.includes('implicit')
+  if (needsRedirect && redirectUris.length === 0) {
+    throw new ConfigError(`${at}.redirect_uris`, 'is required for the authorization_code and implicit grants')
+  }
+  const allowed = (v.optString(`${at}.scope`, c.scope) ?? STANDARD_SCOPES.join(' ')).split(' ').filter(Boolean)
+  const defaultScopes = v.optArray(`${at}.default_scopes`, c.default_scopes ?? allowed).map((s, i) => {
+    const scope = v.string(`${at}.default_scopes[${i}]`, s)
+    if (!allowed.includes(scope)) throw new ConfigError(`${at}.default_scopes[${i}]`, `'${scope}' is not in the client's scope`)
+    return scope
+  })
+  const client: Client = {
+    id,
+    name: v.optString(`${at}.client_name`, c.client_name) ?? id,
+    redirectUris,
+    postLogoutRedirectUris,
+    grantTypes: new Set(grantTypes),
+    responseTypes: new Set(responseTypes),
+    authMethod,
+    isPublic,
+    allowedScopes: new Set(allowed),
+    defaultScopes,
+    impliedConsent: v.optBool(`${at}.implied_consent`, c.implied_consent) ?? false,
+    idTokenAlg: v.optOneOf(`${at}.id_token_signed_response_alg`, c.id_token_signed_response_alg, SIGNING_ALGS) ?? 'RS256',
+    allowWildcardPorts: v.optBool(`${at}.allow_wildcard_ports`, c.allow_wildcard_ports) ?? false,
+    subjectType: v.optOneOf(`${at}.subject_type`, c.subject_type, ['public', 'pairwise'] as const) ?? 'public',
+    requirePkce: isPublic || (v.optBool(`${at}.require_pkce`, c.require_pkce) ?? false),
+    lifetimes: resolveLifetimes(v, at, c, realmLifetimes),
+  }
+  const description = v.optString(`${at}.description`, c.description)
+  const policyUri = v.optString(`${at}.policy_uri`, c.policy_uri)
+  const logoUri = v.optString(`${at}.logo_uri`, c.logo_uri)
+  const defaultMaxAge = v.optNumber(`${at}.default_max_age`, c.default_max_age, 0)
+  if (secret !== undefined) client.secret = secret
+  if (description !== undefined) client.description = description
+  if (policyUri !== undefined) client.policyUri = policyUri
+  if (logoUri !== undefined) client.logoUri = logoUri
+  if (c.jwks !== undefined) client.jwks = c.jwks
+  if (jwksUri !== undefined) client.jwksUri = jwksUri
+  if (publicKeyPem !== undefined) client.publicKeyPem = publicKeyPem
+  if (defaultMaxAge !== undefined) client.defaultMaxAge = defaultMaxAge
+  return client
+}
+
+const USER_STRING_CLAIMS = [
+  'sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
+  'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'email', 'phone_number',
+] as const
+
+function resolveUser(v: Validator, at: string, u: UserConfig): User {
+  v.object(at, u)
+  const username = v.string(`${at}.username`, u.username)
+  const password = v.string(`${at}.password`, u.password)
+  for (const claim of USER_STRING_CLAIMS) v.optString(`${at}.${claim}`, u[claim])
+  v.optBool(`${at}.email_verified`, u.email_verified)
+  v.optBool(`${at}.phone_number_verified`, u.phone_number_verified)
+  v.optNumber(`${at}.updated_at`, u.updated_at, 0)
+  if (u.address !== undefined && (typeof u.address !== 'object' || u.address === null)) {
+    throw new ConfigError(`${at}.address`, 'must be an object of address claims')
+  }
+  return { ...u, username, password, sub: u.sub ?? username }
+}
+
+/** Small typed checks that name the field they refuse. */
+export class Validator {
+  object(at: string, value: unknown): void {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(at, 'must be an object')
+  }
+  string(at: string, value: unknown): string {
+    if (typeof value !== 'string' || value === '') throw new ConfigError(at, 'must be a non-empty string')
+    return value
+  }
+  optString(at: string, value: unknown): string | undefined {
+    return value === undefined ? undefined : this.string(at, value)
+  }
+  optBool(at: string, value: unknown): boolean | undefined {
+    if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(at, 'must be true or false')
+    return value
+  }
+  optNumber(at: string, value: unknown, min: number): number | undefined {
+    if (value === undefined) return undefined
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new ConfigError(at, `must be an integer of at least ${min}`)
+    }
+    return value
+  }
+  oneOf<T extends string>(at: string, value: unknown, allowed: readonly T[]): T {
+    if (!allowed.includes(value as T)) throw new ConfigError(at, `must be one of ${allowed.join(', ')}`)
+    return value as T
+  }
+  optOneOf<T extends string>(at: string, value: unknown, allowed: readonly T[]): T | undefined {
+    return value === undefined ? undefined : this.oneOf(at, value, allowed)
+  }
+  optArray(at: string, value: unknown): unknown[] {
+    if (value === undefined) return []
+    if (!Array.isArray(value)) throw new ConfigError(at, 'must be an array')
+    return value
+  }
+}

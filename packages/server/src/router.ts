@@ -1,0 +1,79 @@
+/** Endpoints under an issuer, longest first so suffix matching finds `token/revoke` before `revoke`. */
+export const ENDPOINTS = [
+  '.well-known/openid-configuration',
+  'connect/endSession',
+  'connect/jwk_uri',
+  'access_token',
+  'token/revoke',
+  'device/code',
+  'device/user',
+  'introspect',
+  'authorize',
+  'tokeninfo',
+  'userinfo',
+  'register',
+  'par',
+] as const
+export type EndpointName = (typeof ENDPOINTS)[number]
+
+export type Route =
+  | { kind: 'oauth2'; endpoint: EndpointName; realmPath: string }
+  | { kind: 'authenticate'; realmPath: string }
+  | { kind: 'login'; realmPath: string }
+  | { kind: 'not_found' }
+
+/**
+ * Maps a path to an endpoint and a realm in the three forms AM answers:
+ * `/oauth2/realms/root/realms/alpha/authorize`, `/oauth2/authorize?realm=/alpha` and
+ * `/oauth2/alpha/authorize`. A `realm` query parameter wins over the path.
+ */
+export function route(url: URL, basePath: string): Route {
+  let path = url.pathname
+  if (!path.startsWith(basePath + '/')) return { kind: 'not_found' }
+  path = path.slice(basePath.length)
+  const queryRealm = realmFromQuery(url)
+  if (path === '/login') return { kind: 'login', realmPath: queryRealm ?? '/' }
+  if (path.startsWith('/json/')) {
+    const m = /^\/json((?:\/realms\/[^/]+)*)\/authenticate$/.exec(path)
+    if (!m) return { kind: 'not_found' }
+    const fromPath = realmFromRealmsPath(m[1]!)
+    return fromPath === undefined ? { kind: 'not_found' } : { kind: 'authenticate', realmPath: queryRealm ?? fromPath }
+  }
+  if (!path.startsWith('/oauth2/')) return { kind: 'not_found' }
+  const rest = path.slice('/oauth2'.length)
+  const endpoint = ENDPOINTS.find((e) => rest === `/${e}` || rest.endsWith(`/${e}`))
+  if (!endpoint) return { kind: 'not_found' }
+  const prefix = rest.slice(0, rest.length - endpoint.length - 1)
+  const fromPath = prefix.startsWith('/realms/') ? realmFromRealmsPath(prefix) : shortForm(prefix)
+  if (fromPath === undefined) return { kind: 'not_found' }
+  return { kind: 'oauth2', endpoint, realmPath: queryRealm ?? fromPath }
+}
+
+/** `/realms/root/realms/alpha/realms/beta` → `/alpha/beta`. */
+function realmFromRealmsPath(prefix: string): string | undefined {
+  if (prefix === '') return '/'
+  const parts = prefix.split('/').slice(1)
+  if (parts.length % 2 !== 0 || parts[0] !== 'realms' || parts[1] !== 'root') return undefined
+  const names: string[] = []
+  for (let i = 2; i < parts.length; i += 2) {
+    if (parts[i] !== 'realms' || !parts[i + 1]) return undefined
+    names.push(parts[i + 1]!)
+  }
+  return '/' + names.join('/')
+}
+
+/** `/alpha/beta` (Identity Cloud's short form) → `/alpha/beta`. */
+function shortForm(prefix: string): string | undefined {
+  if (prefix === '') return '/'
+  const names = prefix.split('/').slice(1)
+  return names.some((n) => n === '' || n === 'realms') ? undefined : '/' + names.join('/')
+}
+
+function realmFromQuery(url: URL): string | undefined {
+  const values = url.searchParams.getAll('realm')
+  if (values.length === 0) return undefined
+  // `realm=/`, `realm=alpha`, `realm=/alpha/` and `realm=/root/alpha` all name the same realms.
+  const names = values[0]!.split('/').filter(Boolean)
+  if (names[0] === 'root') names.shift()
+  return '/' + names.join('/')
+}

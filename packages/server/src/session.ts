@@ -1,0 +1,49 @@
+import type { Context } from './context.js'
+import { randomToken, secretKey } from './crypto.js'
+import { readCookie } from './http.js'
+
+/** A browser session (AM's SSO token behind the `iPlanetDirectoryPro` cookie). */
+export interface SessionPayload {
+  [key: string]: unknown
+  username: string
+  realm: string
+  /** Seconds since the epoch of the sign-in. */
+  authTime: number
+  /** Ties forms (consent, device approval) to this session: a cross-site post lacks it. */
+  csrf: string
+}
+
+export interface Session extends SessionPayload {
+  /** The store id (SHA-256 of the cookie value). */
+  id: string
+}
+
+const SESSION_LIFETIME_S = 8 * 3600
+
+/** The session of this request in this realm, if any. */
+export async function getSession(ctx: Context): Promise<Session | undefined> {
+  const cookie = readCookie(ctx.request, ctx.rt.config.cookieName)
+  if (!cookie) return undefined
+  const id = await secretKey(cookie)
+  const entry = await ctx.rt.store.find<SessionPayload>('Session', id)
+  if (!entry || entry.payload.realm !== ctx.realm.path) return undefined
+  return { ...entry.payload, id }
+}
+
+/** Starts a session and returns the `Set-Cookie` value for it. */
+export async function createSession(ctx: Context, username: string): Promise<{ cookie: string; token: string }> {
+  const token = randomToken(32)
+  const payload: SessionPayload = { username, realm: ctx.realm.path, authTime: ctx.nowSec, csrf: randomToken(16) }
+  await ctx.rt.store.upsert('Session', await secretKey(token), payload, (ctx.nowSec + SESSION_LIFETIME_S) * 1000)
+  return { cookie: sessionCookie(ctx, token, SESSION_LIFETIME_S), token }
+}
+
+export async function endSession(ctx: Context, session: Session | undefined): Promise<string> {
+  if (session) await ctx.rt.store.destroy('Session', session.id)
+  return sessionCookie(ctx, '', 0)
+}
+
+function sessionCookie(ctx: Context, value: string, maxAge: number): string {
+  const secure = ctx.url.protocol === 'https:' ? '; Secure' : ''
+  return `${ctx.rt.config.cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
+}

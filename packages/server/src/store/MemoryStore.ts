@@ -1,0 +1,126 @@
+import type { RecordKind, Store, StoreEntry, StoredPayload } from './Store.js'
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Milliseconds since the epoch; defaults to `Date.now`. The provider passes its own clock. */
+  now?: () => number
+}
+
+/**
+ * The in-memory {@link Store}: one process, nothing survives a restart. Every operation is
+ * synchronous under the hood, which is what makes `consume` and `insert` atomic.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore({ now: () => clock.now })
+ * const provider = createProvider({ realms, store, clock: () => clock.now })
+ * ```
+ */
+export class MemoryStore implements Store {
+  private readonly entries = new Map<string, StoreEntry & { kind: RecordKind; id: string }>()
+  private readonly byGrant = new Map<string, Set<string>>()
+  private readonly byUserCode = new Map<string, string>()
+  private readonly now: () => number
+  private writesSinceSweep = 0
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now
+  }
+
+  async upsert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<void> {
+    this.put(kind, id, payload, expiresAt)
+  }
+
+  async insert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<boolean> {
+    if (this.live(kind, id)) return false
+    this.put(kind, id, payload, expiresAt)
+    return true
+  }
+
+  async find<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    return this.copy(this.live(kind, id)) as StoreEntry<P> | undefined
+  }
+
+  async findByUserCode<P extends StoredPayload>(userCode: string) {
+    const key = this.byUserCode.get(userCode)
+    const entry = key === undefined ? undefined : this.entries.get(key)
+    if (!entry || !this.live(entry.kind, entry.id)) return undefined
+    return { id: entry.id, entry: this.copy(entry) as StoreEntry<P> }
+  }
+
+  async consume<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    const entry = this.live(kind, id)
+    if (!entry) return undefined
+    const before = this.copy(entry)
+    entry.consumed = true
+    return before as StoreEntry<P>
+  }
+
+  async destroy(kind: RecordKind, id: string): Promise<void> {
+    this.remove(`${kind}:${id}`)
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const keys = this.byGrant.get(grantId)
+    if (!keys) return
+    for (const key of [...keys]) this.remove(key)
+    this.byGrant.delete(grantId)
+  }
+
+  /** Number of live entries; for tests and diagnostics. */
+  get size(): number {
+    return this.entries.size
+  }
+
+  private live(kind: RecordKind, id: string) {
+    const key = `${kind}:${id}`
+    const entry = this.entries.get(key)
+    if (entry && entry.expiresAt <= this.now()) {
+      this.remove(key)
+      return undefined
+    }
+    return entry
+  }
+
+  private put(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number) {
+    const key = `${kind}:${id}`
+    const previous = this.entries.get(key)
+    if (previous) this.remove(key)
+    // Stored as a copy so a caller mutating its object cannot change what was persisted.
+    this.entries.set(key, { kind, id, payload: structuredClone(payload), expiresAt, consumed: previous?.consumed ?? false })
+    if (payload.grantId) {
+      let set = this.byGrant.get(payload.grantId)
+      if (!set) this.byGrant.set(payload.grantId, (set = new Set()))
+      set.add(key)
+    }
+    if (payload.userCode) this.byUserCode.set(payload.userCode, key)
+    // Amortised sweep instead of a timer: nothing keeps the process alive, and the map
+    // cannot grow past twice its live size.
+    if (++this.writesSinceSweep > Math.max(1000, this.entries.size)) this.sweep()
+  }
+
+  private sweep() {
+    this.writesSinceSweep = 0
+    const now = this.now()
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.remove(key)
+  }
+
+  private remove(key: string) {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    this.entries.delete(key)
+    const grantId = entry.payload.grantId
+    if (grantId) {
+      const set = this.byGrant.get(grantId)
+      set?.delete(key)
+      if (set?.size === 0) this.byGrant.delete(grantId)
+    }
+    if (entry.payload.userCode && this.byUserCode.get(entry.payload.userCode) === key) {
+      this.byUserCode.delete(entry.payload.userCode)
+    }
+  }
+
+  private copy(entry: StoreEntry | undefined): StoreEntry | undefined {
+    return entry && { payload: structuredClone(entry.payload), expiresAt: entry.expiresAt, consumed: entry.consumed }
+  }
+}

@@ -1,0 +1,222 @@
+import { claimsFor, subjectFor } from './claims.js'
+import type { Context } from './context.js'
+import { halfHash, randomToken, secretKey } from './crypto.js'
+import { OAuthError } from './errors.js'
+import { json } from './http.js'
+import { signJwt } from './keys.js'
+import type { Client } from './resolveConfig.js'
+
+/** A never-expiring refresh token still needs a finite store expiry. */
+const FOREVER_MS = 8.64e15
+
+/** Who and what a set of tokens is for; carried from code to refresh token to refresh. */
+export interface GrantInfo {
+  grantId: string
+  client: Client
+  /** Scopes of the grant: what a refresh may ask for at most. */
+  grantScope: string[]
+  /** Scopes of the tokens being issued now (equal to or narrower than the grant's). */
+  scope: string[]
+  grantType: string
+  /** Absent for client_credentials. */
+  username?: string
+  /** Seconds since the epoch of the user's sign-in. */
+  authTime?: number
+  nonce?: string
+  redirectUri?: string
+}
+
+export interface RefreshTokenPayload {
+  [key: string]: unknown
+  grantId: string
+  clientId: string
+  jti: string
+  grantScope: string[]
+  grantType: string
+  username?: string
+  authTime?: number
+  redirectUri?: string
+}
+
+export interface AccessTokenPayload {
+  [key: string]: unknown
+  grantId: string
+  clientId: string
+  sub: string
+  username?: string
+  scope: string[]
+  grantType: string
+  exp: number
+  iat: number
+  refreshTokenId?: string
+}
+
+export function newGrantId(): string {
+  return randomToken(16)
+}
+
+/** Parses a space-delimited `scope`; refuses scopes the client may not have (`invalid_scope`). */
+export function requestedScopes(client: Client, raw: string | undefined): string[] {
+  if (raw === undefined) return [...client.defaultScopes]
+  const scopes = [...new Set(raw.split(' ').filter(Boolean))]
+  const refused = scopes.filter((s) => !client.allowedScopes.has(s))
+  if (refused.length > 0) throw new OAuthError('invalid_scope', `The client may not ask for: ${refused.join(' ')}`)
+  return scopes
+}
+
+/** Whether the realm and client allow refresh tokens for this grant. */
+export function issuesRefreshTokens(ctx: Context, client: Client, grantType: string): boolean {
+  return (
+    ctx.realm.settings.issueRefreshTokens &&
+    client.grantTypes.has('refresh_token') &&
+    grantType !== 'client_credentials' &&
+    grantType !== 'implicit'
+  )
+}
+
+export async function issueRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token: string; jti: string }> {
+  const token = randomToken(32)
+  const jti = randomToken(16)
+  const lifetime = info.client.lifetimes.refreshToken
+  const expiresAt = lifetime === -1 ? FOREVER_MS : (ctx.nowSec + lifetime) * 1000
+  const payload: RefreshTokenPayload = {
+    grantId: info.grantId,
+    clientId: info.client.id,
+    jti,
+    grantScope: info.grantScope,
+    grantType: info.grantType,
+  }
+  if (info.username !== undefined) payload.username = info.username
+  if (info.authTime !== undefined) payload.authTime = info.authTime
+  if (info.redirectUri !== undefined) payload.redirectUri = info.redirectUri
+  await ctx.rt.store.upsert('RefreshToken', await secretKey(token), payload, expiresAt)
+  return { token, jti }
+}
+
+/**
+ * Issues a signed JWT access token (RFC 9068 shape plus AM's fields) and records its
+ * `jti`, so revocation, introspection and tokeninfo still consult the store.
+ */
+export async function issueAccessToken(
+  ctx: Context,
+  info: GrantInfo,
+  refreshTokenId?: string,
+): Promise<{ token: string; expiresIn: number }> {
+  const lifetime = info.client.lifetimes.accessToken
+  const iat = ctx.nowSec
+  const exp = iat + lifetime
+  const jti = randomToken(16)
+  const sub = info.username ?? info.client.id
+  const claims: Record<string, unknown> = {
+    iss: ctx.issuer,
+    sub,
+    aud: info.client.id,
+    client_id: info.client.id,
+    scope: info.scope.join(' '),
+    iat,
+    nbf: iat,
+    exp,
+    jti,
+    realm: ctx.realm.path,
+    tokenName: 'access_token',
+    token_type: 'Bearer',
+    grant_type: info.grantType,
+    authGrantId: info.grantId,
+  }
+  if (info.authTime !== undefined) claims.auth_time = info.authTime
+  if (info.nonce !== undefined) claims.nonce = info.nonce
+  if (info.redirectUri !== undefined) claims.redirect_uri = info.redirectUri
+  if (refreshTokenId !== undefined) claims.refresh_token_id = refreshTokenId
+  const alg = ctx.realm.settings.accessTokenAlg
+  const token = await signJwt(ctx.rt.keys.signingKey(alg), claims, 'at+jwt')
+  const record: AccessTokenPayload = {
+    grantId: info.grantId,
+    clientId: info.client.id,
+    sub,
+    scope: info.scope,
+    grantType: info.grantType,
+    exp,
+    iat,
+  }
+  if (info.username !== undefined) record.username = info.username
+  if (refreshTokenId !== undefined) record.refreshTokenId = refreshTokenId
+  if (lifetime > 0) await ctx.rt.store.upsert('AccessToken', jti, record, exp * 1000)
+  return { token, expiresIn: lifetime }
+}
+
+export interface IdTokenExtras {
+  nonce?: string
+  accessToken?: string
+  code?: string
+  state?: string
+}
+
+export async function issueIdToken(ctx: Context, info: GrantInfo, extras: IdTokenExtras): Promise<string> {
+  const user = ctx.realm.users.get(info.username!)
+  if (!user) throw new OAuthError('invalid_grant', 'The user of this grant no longer exists')
+  const iat = ctx.nowSec
+  const claims: Record<string, unknown> = {
+    ...claimsFor(user, info.scope),
+    iss: ctx.issuer,
+    sub: await subjectFor(ctx, info.client, user),
+    aud: info.client.id,
+    azp: info.client.id,
+    iat,
+    exp: iat + info.client.lifetimes.idToken,
+    auth_time: info.authTime ?? iat,
+    realm: ctx.realm.path,
+    tokenType: 'JWTToken',
+  }
+  if (extras.nonce !== undefined) claims.nonce = extras.nonce
+  if (extras.accessToken !== undefined) claims.at_hash = await halfHash(extras.accessToken)
+  if (extras.code !== undefined) claims.c_hash = await halfHash(extras.code)
+  if (extras.state !== undefined) claims.s_hash = await halfHash(extras.state)
+  return signJwt(ctx.rt.keys.signingKey(info.client.idTokenAlg), claims)
+}
+
+/**
+ * Issues what a token endpoint grant returns: an access token, a refresh token when
+ * allowed (unless `refresh` says otherwise) and an ID token when `openid` is in scope.
+ */
+export async function tokenEndpointResponse(
+  ctx: Context,
+  info: GrantInfo,
+  options: { refresh: boolean; idToken: boolean; nonce?: string },
+): Promise<Response> {
+  const refresh = options.refresh ? await issueRefreshToken(ctx, info) : undefined
+  const access = await issueAccessToken(ctx, info, refresh?.jti)
+  const body: Record<string, unknown> = {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    scope: info.scope.join(' '),
+  }
+  if (refresh) body.refresh_token = refresh.token
+  if (options.idToken && info.scope.includes('openid') && info.username !== undefined) {
+    const extras: IdTokenExtras = { accessToken: access.token }
+    if (options.nonce !== undefined) extras.nonce = options.nonce
+    body.id_token = await issueIdToken(ctx, info, extras)
+  }
+  await assertGrantLive(ctx, info.grantId)
+  return json(body)
+}
+
+/**
+ * Revokes a grant and leaves a tombstone, so tokens a concurrent request writes for the
+ * grant after this moment are caught by {@link assertGrantLive} and revoked too.
+ */
+export async function revokeGrant(ctx: Context, grantId: string): Promise<void> {
+  await ctx.rt.store.revokeByGrantId(grantId)
+  await ctx.rt.store.upsert('Grant', grantId, { revoked: true }, ctx.rt.now() + FOREVER_TOMBSTONE_MS)
+}
+
+const FOREVER_TOMBSTONE_MS = 30 * 86_400_000
+
+/** Called after writing tokens: if the grant was revoked meanwhile, undo and refuse. */
+export async function assertGrantLive(ctx: Context, grantId: string): Promise<void> {
+  const tombstone = await ctx.rt.store.find('Grant', grantId)
+  if (tombstone?.payload.revoked) {
+    await ctx.rt.store.revokeByGrantId(grantId)
+    throw new OAuthError('invalid_grant', 'The grant was revoked')
+  }
+}

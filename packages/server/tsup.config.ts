@@ -1,0 +1,33 @@
+import { defineConfig } from 'tsup';
+
+// Library entries: dual ESM + CJS with .d.ts / .d.cts.
+// CLI entry: ESM only, no types. The shebang comes from the first line of
+// src/cli.ts (esbuild keeps it), so no banner is configured here.
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      node: 'src/node.ts',
+      msw: 'src/msw.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    // Both configs run concurrently into dist/: clean everything except the
+    // CLI's own output so this config cannot race-delete dist/cli.js.
+    clean: ['!cli.*'],
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    external: ['msw', 'jose'],
+  },
+  {
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false, // cli.* is simply overwritten on each build
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    external: ['msw', 'jose'],
+  },
+]);
