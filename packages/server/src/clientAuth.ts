@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import type { Context } from './context.js'
-import { constantTimeEqual, secretKey, sha256 } from './crypto.js'
+import { constantTimeEqual, secretKey } from './crypto.js'
 import { OAuthError } from './errors.js'
 import { formDecode, type Params } from './http.js'
 import type { Client } from './resolveConfig.js'
@@ -96,10 +96,9 @@ async function checkSecret(
   fail: (d: string) => OAuthError,
 ): Promise<Client> {
   const client = ctx.realm.clients.get(id)
-  const digest = client && ctx.rt.secretDigests.get(client)
-  // An unknown client still costs one digest, so timing does not tell which ids exist.
-  const ok = await constantTimeEqual(digest ?? (await sha256('\0unknown')), secret)
-  if (!client || !digest || !ok) throw fail('Client authentication failed')
+  // An unknown or public client still costs one comparison, so timing does not tell which ids exist.
+  const ok = constantTimeEqual(client?.secret ?? '\0no such client', secret)
+  if (!client || client.secret === undefined || !ok) throw fail('Client authentication failed')
   if (client.authMethod !== method) throw fail(`This client must authenticate with ${client.authMethod}`)
   return client
 }

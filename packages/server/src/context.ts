@@ -1,5 +1,5 @@
 import type { KeySet } from './keys.js'
-import type { Client, Realm, ResolvedConfig } from './resolveConfig.js'
+import type { Realm, ResolvedConfig } from './resolveConfig.js'
 import type { Store } from './store/Store.js'
 
 /** What every endpoint shares: resolved config, store, keys and the clock. */
@@ -10,8 +10,6 @@ export interface Runtime {
   /** Milliseconds since the epoch. */
   now(): number
   fetch: typeof fetch
-  /** SHA-256 of each confidential client's secret, for constant-time comparison. */
-  secretDigests: WeakMap<Client, Uint8Array>
 }
 
 /** One request, resolved to its realm. */

@@ -7,7 +7,6 @@ import { resolveConfig, type Realm } from './resolveConfig.js'
 import { route, type EndpointName } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import type { Store } from './store/Store.js'
-import { sha256 } from './crypto.js'
 import { corsHeaders, preflight } from './cors.js'
 import { authorize } from './endpoints/authorize.js'
 import { token } from './endpoints/token.js'
@@ -74,6 +73,8 @@ export interface Provider {
   readonly ready: Promise<void>
   /** The store in use, for tests that inspect or seed it. */
   readonly store: Store
+  /** The largest request body accepted, in bytes; adapters read no more than one byte past it. */
+  readonly maxBodyBytes: number
 }
 
 /**
@@ -96,15 +97,10 @@ export function createProvider(config: ProviderConfig): Provider {
   const resolved = resolveConfig(config)
   const now = config.clock ?? Date.now
   const store = config.store ?? new MemoryStore({ now })
-  const rt = { config: resolved, store, now, fetch: config.fetch ?? ((...a) => fetch(...a)), secretDigests: new WeakMap() } as Omit<Runtime, 'keys'> as Runtime
-  const ready = (async () => {
-    rt.keys = await KeySet.create(config.keys)
-    for (const realm of resolved.realms.values()) {
-      for (const client of realm.clients.values()) {
-        if (client.secret !== undefined) rt.secretDigests.set(client, await sha256(client.secret))
-      }
-    }
-  })()
+  const rt = { config: resolved, store, now, fetch: config.fetch ?? ((...a) => fetch(...a)) } as Omit<Runtime, 'keys'> as Runtime
+  const ready = KeySet.create(config.keys).then((keys) => {
+    rt.keys = keys
+  })
   // Surfaces a bad key at start; fetch reports it again per request.
   ready.catch(() => {})
 
@@ -139,6 +135,7 @@ export function createProvider(config: ProviderConfig): Provider {
     },
     ready,
     store,
+    maxBodyBytes: resolved.maxBodyBytes,
   }
 }
 

@@ -44,13 +44,15 @@ export async function secretKey(token: string): Promise<string> {
 }
 
 /**
- * Compares two secrets in time that depends only on their digests' length: both sides are
- * hashed first, so neither the length nor the content of the expected secret leaks.
+ * Compares a presented secret with the expected one in time that depends only on the
+ * presented length (the caller's own input), never on where the first difference is or
+ * on the expected secret's content.
  */
-export async function constantTimeEqual(expectedDigest: Uint8Array, presented: string): Promise<boolean> {
-  const actual = await sha256(presented)
-  let diff = actual.length ^ expectedDigest.length
-  for (let i = 0; i < actual.length; i++) diff |= actual[i]! ^ (expectedDigest[i] ?? 0)
+export function constantTimeEqual(expected: string, presented: string): boolean {
+  const a = encoder.encode(expected)
+  const b = encoder.encode(presented)
+  let diff = a.length ^ b.length
+  for (let i = 0; i < b.length; i++) diff |= b[i]! ^ (a.length === 0 ? 0 : a[i % a.length]!)
   return diff === 0
 }
 

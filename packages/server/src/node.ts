@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import type { Provider } from './createProvider.js'
 
@@ -31,9 +30,8 @@ export interface RunningProvider {
  */
 export function toNodeListener(provider: Provider): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const request = toRequest(req)
-    provider
-      .fetch(request)
+    readBody(req, provider.maxBodyBytes)
+      .then((body) => provider.fetch(toRequest(req, body)))
       .then((response) => send(req, res, response))
       .catch((error: unknown) => {
         // provider.fetch never throws; this is a broken socket or similar.
@@ -74,7 +72,31 @@ export async function listen(provider: Provider, options: ListenOptions = {}): P
   }
 }
 
-function toRequest(req: IncomingMessage): Request {
+/**
+ * Buffers the body up to one byte past the provider's limit: enough for it to answer 413,
+ * never more in memory, and cheaper than bridging a Node stream into a web stream.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (req.method === 'GET' || req.method === 'HEAD') return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      chunks.push(chunk)
+      if (size > limit) {
+        req.off('data', onData)
+        req.pause()
+        resolve(Buffer.concat(chunks).subarray(0, limit + 1))
+      }
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks)))
+    req.once('error', reject)
+  })
+}
+
+function toRequest(req: IncomingMessage, body: Buffer | undefined): Request {
   const local = `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`
   const host = req.headers.host && /^[A-Za-z0-9.\-[\]:]+$/.test(req.headers.host) ? req.headers.host : local
   let url: URL
@@ -89,12 +111,10 @@ function toRequest(req: IncomingMessage): Request {
     if (Array.isArray(value)) for (const v of value) headers.append(name, v)
     else headers.set(name, value)
   }
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-  return new Request(url, {
-    method: req.method ?? 'GET',
-    headers,
-    ...(hasBody && { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' }),
-  } as RequestInit)
+  // The body was read, so a declared length no longer describes what is passed on.
+  headers.delete('content-length')
+  headers.delete('transfer-encoding')
+  return new Request(url, { method: req.method ?? 'GET', headers, ...(body !== undefined && { body: body as Uint8Array<ArrayBuffer> }) })
 }
 
 async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ClientConfig } from '../config.js'
 import type { Context } from '../context.js'
-import { randomToken, sha256 } from '../crypto.js'
+import { randomToken } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import { json, readBody, requireMethod } from '../http.js'
 import { ConfigError, resolveClient, Validator } from '../resolveConfig.js'
@@ -44,7 +44,6 @@ export async function register(ctx: Context): Promise<Response> {
     const code = error.field.includes('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata'
     throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
   }
-  if (client.secret !== undefined) ctx.rt.secretDigests.set(client, await sha256(client.secret))
   ctx.realm.clients.set(client.id, client)
   return json(
     {
