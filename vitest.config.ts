@@ -32,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['packages/{core,browser,node,react}/src/**/*.test.ts'],
+          include: ['packages/{core,browser,node,react}/src/**/*.test.ts', 'test/clients/**/*.test.ts'],
         },
       },
     ],

@@ -1,12 +1,9 @@
-/**
- * Version of the `@realmauth/core` package.
- *
- * Placeholder: this package is an empty shell for now.
- *
- * @example
- * ```ts
- * import { VERSION } from '@realmauth/core';
- * console.log(VERSION); // '0.0.0'
- * ```
- */
-export const VERSION = '0.0.0';
+export { AuthError, toAuthError, type AuthErrorCode, type AuthErrorOptions } from './AuthError.js'
+export { AuthClient, type AuthClientOptions, type AuthSnapshot, type AuthStatus, type AuthEvent, type RefreshPolicy, type Timers } from './AuthClient.js'
+export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type ClientAuthentication } from './OidcClient.js'
+export { discover, type ServerMetadata, type DiscoveryOptions } from './discovery.js'
+export { realmIssuer } from './realmIssuer.js'
+export { MemoryTokenStore, secondsLeft, type TokenSet, type TokenStore, type IdTokenClaims } from './TokenSet.js'
+export { MemoryTransactionStore, type Transaction, type TransactionStore } from './Transaction.js'
+export type { HttpOptions } from './http.js'
+export { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, None } from 'oauth4webapi'

@@ -2,7 +2,7 @@ import type { ProviderConfig } from './config.js'
 import { issuerFor, type Context, type Runtime } from './context.js'
 import { OAuthError } from './errors.js'
 import { errorResponse, json } from './http.js'
-import { KeySet } from './keys.js'
+import { KeySet, signJwt } from './keys.js'
 import { resolveConfig, type Realm } from './resolveConfig.js'
 import { route, type EndpointName } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
@@ -75,6 +75,18 @@ export interface Provider {
   readonly store: Store
   /** The largest request body accepted, in bytes; adapters read no more than one byte past it. */
   readonly maxBodyBytes: number
+  /**
+   * Token factory for tests: signs any claims with the provider's own key, so a client test
+   * can present a wrong `aud`, a stale `exp` or a missing `nonce` that really met the provider.
+   *
+   * @example
+   * ```ts
+   * const bad = await provider.signJwt({ ...claims, aud: 'someone-else' })
+   * ```
+   */
+  signJwt(payload: Record<string, unknown>, options?: { alg?: 'RS256' | 'ES256'; typ?: string }): Promise<string>
+  /** The public keys the provider publishes at `connect/jwk_uri`. */
+  jwks(): Promise<{ keys: Record<string, unknown>[] }>
 }
 
 /**
@@ -136,6 +148,14 @@ export function createProvider(config: ProviderConfig): Provider {
     ready,
     store,
     maxBodyBytes: resolved.maxBodyBytes,
+    async signJwt(payload, options = {}) {
+      await ready
+      return signJwt(rt.keys.signingKey(options.alg ?? 'RS256'), payload, options.typ)
+    },
+    async jwks() {
+      await ready
+      return rt.keys.jwks()
+    },
   }
 }
 

@@ -1,0 +1,173 @@
+import * as oauth from 'oauth4webapi'
+
+/**
+ * Every reason a realmauth client call can fail. Stable strings: `switch (err.code)`
+ * narrows, and they never change meaning between versions.
+ */
+export type AuthErrorCode =
+  /** The discovery document could not be fetched or is not valid metadata. */
+  | 'discovery_failed'
+  /** Discovery answered for another issuer than the one configured (mix-up defence). */
+  | 'issuer_mismatch'
+  /** The request never got an HTTP answer (offline, DNS, reset). Retryable. */
+  | 'network_error'
+  /** The provider answered 5xx or `temporarily_unavailable`. Retryable. */
+  | 'server_error'
+  /** The provider answered something that is not the protocol's response: HTML, truncated JSON, missing fields. */
+  | 'invalid_response'
+  /** The provider answered an OAuth error not covered by a more specific code; see `error`. */
+  | 'oauth_error'
+  /** A code or refresh token was refused (`invalid_grant`): the user must sign in again. */
+  | 'invalid_grant'
+  /** The client's credentials were refused (`invalid_client`): a configuration problem. */
+  | 'invalid_client'
+  /** The ID token failed validation: signature, `iss`, `aud`, `azp`, `exp`, `iat` or `nonce`. */
+  | 'id_token_invalid'
+  /** The callback's `state` is not the one this client sent. */
+  | 'state_mismatch'
+  /** The callback's `iss` (RFC 9207) is missing or not this client's issuer. */
+  | 'iss_mismatch'
+  /** The authorization response carried an error (`access_denied`, `login_required`, ...); see `error`. */
+  | 'authorization_error'
+  /** No pending sign-in matches this callback: replayed, another tab's, or expired. */
+  | 'transaction_not_found'
+  /** The userinfo `sub` differs from the ID token's. */
+  | 'userinfo_subject_mismatch'
+  /** There are no usable tokens: sign in (again). */
+  | 'login_required'
+  /** The operation was cancelled through its AbortSignal. */
+  | 'aborted'
+  /** The device code expired before the user answered (RFC 8628). */
+  | 'expired_token'
+  /** The user or provider denied the request. */
+  | 'access_denied'
+  /** An access token presented to a resource server is not valid (RFC 6750). */
+  | 'invalid_token'
+  /** The access token lacks a required scope (RFC 6750). */
+  | 'insufficient_scope'
+  /** The client was set up wrongly (missing option, unusable key). */
+  | 'configuration_error'
+
+/** Codes where trying again later, unchanged, can succeed. */
+const RETRYABLE = new Set<AuthErrorCode>(['network_error', 'server_error'])
+/** Codes that only a person signing in can resolve. */
+const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token'])
+
+export interface AuthErrorOptions {
+  /** The OAuth `error` the provider sent, if any. */
+  error?: string
+  error_description?: string
+  /** HTTP status of the response that failed, if any. */
+  status?: number
+  cause?: unknown
+}
+
+/**
+ * The one error class of realmauth's client packages.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.getAccessToken()
+ * } catch (err) {
+ *   if (err instanceof AuthError && err.needsUser) await client.signIn()
+ *   else if (err instanceof AuthError && err.retryable) showOfflineBanner()
+ *   else throw err
+ * }
+ * ```
+ */
+export class AuthError extends Error {
+  readonly code: AuthErrorCode
+  /** The OAuth `error` the provider sent (`invalid_grant`, `access_denied`, ...). */
+  readonly error?: string
+  readonly error_description?: string
+  readonly status?: number
+  /** Trying again later, unchanged, may succeed (network failure, 5xx). */
+  readonly retryable: boolean
+  /** Only the user signing in again can resolve it. */
+  readonly needsUser: boolean
+
+  constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'AuthError'
+    this.code = code
+    if (options.error !== undefined) this.error = options.error
+    if (options.error_description !== undefined) this.error_description = options.error_description
+    if (options.status !== undefined) this.status = options.status
+    this.retryable = RETRYABLE.has(code) || (options.status !== undefined && options.status >= 500)
+    this.needsUser = NEEDS_USER.has(code)
+  }
+}
+
+const OAUTH_ERROR_CODES: Record<string, AuthErrorCode> = {
+  invalid_grant: 'invalid_grant',
+  invalid_client: 'invalid_client',
+  access_denied: 'access_denied',
+  expired_token: 'expired_token',
+  invalid_token: 'invalid_token',
+  insufficient_scope: 'insufficient_scope',
+  temporarily_unavailable: 'server_error',
+  server_error: 'server_error',
+}
+
+const ID_TOKEN_FAILURES = new Set([oauth.JWT_CLAIM_COMPARISON, oauth.JWT_TIMESTAMP_CHECK, oauth.KEY_SELECTION])
+
+/**
+ * Maps whatever a protocol step threw (oauth4webapi errors, fetch's TypeError, an abort)
+ * to an {@link AuthError}, keeping the original as `cause`.
+ */
+export function toAuthError(err: unknown, during: string): AuthError {
+  if (err instanceof AuthError) return err
+  if (err instanceof oauth.ResponseBodyError) {
+    const code = OAUTH_ERROR_CODES[err.error] ?? (err.status >= 500 ? 'server_error' : 'oauth_error')
+    return new AuthError(code, `${during}: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`, {
+      error: err.error,
+      ...(err.error_description !== undefined && { error_description: err.error_description }),
+      status: err.status,
+      cause: err,
+    })
+  }
+  if (err instanceof oauth.WWWAuthenticateChallengeError) {
+    const challenge = err.cause[0]
+    const error = challenge?.parameters.error
+    const code = (error ? OAUTH_ERROR_CODES[error] : undefined) ?? 'oauth_error'
+    return new AuthError(code, `${during}: ${error ?? 'authentication challenge'} (HTTP ${err.status})`, {
+      ...(error !== undefined && { error }),
+      ...(challenge?.parameters.error_description !== undefined && { error_description: challenge.parameters.error_description }),
+      status: err.status,
+      cause: err,
+    })
+  }
+  if (err instanceof oauth.AuthorizationResponseError) {
+    return new AuthError('authorization_error', `${during}: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`, {
+      error: err.error,
+      ...(err.error_description !== undefined && { error_description: err.error_description }),
+      cause: err,
+    })
+  }
+  if (err instanceof oauth.OperationProcessingError) {
+    const response = err.cause instanceof Response ? err.cause : undefined
+    if (response && response.status >= 500) {
+      return new AuthError('server_error', `${during}: the provider answered HTTP ${response.status}`, { status: response.status, cause: err })
+    }
+    if (err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) {
+      return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
+    }
+    return new AuthError('invalid_response', `${during}: ${err.message}`, { ...(response && { status: response.status }), cause: err })
+  }
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+    return new AuthError('aborted', `${during}: aborted`, { cause: err })
+  }
+  if (err instanceof TypeError && typeof (err as { code?: unknown }).code === 'string') {
+    // oauth4webapi's argument errors (ERR_INVALID_ARG_VALUE, ...) are TypeErrors with a code.
+    return new AuthError('configuration_error', `${during}: ${err.message}`, { cause: err })
+  }
+  if (err instanceof TypeError) {
+    // fetch rejects with a TypeError when no HTTP answer came back.
+    return new AuthError('network_error', `${during}: ${err.message}`, { cause: err })
+  }
+  if (err instanceof oauth.UnsupportedOperationError) {
+    return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
+  }
+  return new AuthError('invalid_response', `${during}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}

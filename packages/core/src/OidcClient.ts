@@ -1,0 +1,307 @@
+import * as oauth from 'oauth4webapi'
+import { AuthError, toAuthError } from './AuthError.js'
+import { discover, type ServerMetadata } from './discovery.js'
+import { requestOptions } from './http.js'
+import type { IdTokenClaims, TokenSet } from './TokenSet.js'
+import type { Transaction } from './Transaction.js'
+
+/** How the client proves itself at the token endpoint; public clients use {@link oauth.None}. */
+export type ClientAuthentication = oauth.ClientAuth
+
+/** Options of {@link OidcClient}. */
+export interface OidcClientOptions {
+  /** The issuer URL; see `realmIssuer()` for AM realms. */
+  issuer: string
+  clientId: string
+  /** Default: none (a public client). */
+  clientAuth?: ClientAuthentication
+  fetch?: typeof fetch
+  /** Milliseconds since the epoch; default `Date.now`. */
+  clock?: () => number
+  /** Seconds of clock difference tolerated when checking `exp`, `iat`, `nbf`. Default 30. */
+  clockTolerance?: number
+  /** Algorithm the provider signs this client's ID tokens with. Default RS256. */
+  idTokenSigningAlg?: string
+  /** Metadata to use instead of discovery (tests, or providers without discovery). */
+  metadata?: ServerMetadata
+}
+
+/** Parameters of an authorization request. */
+export interface AuthorizationRequest {
+  redirectUri: string
+  scope: string
+  prompt?: string
+  loginHint?: string
+  maxAge?: number
+  /** More parameters (`acr_values`, `ui_locales`, ...). Cannot replace the security parameters. */
+  extraParams?: Record<string, string>
+  appState?: unknown
+}
+
+const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'])
+
+/**
+ * The protocol: one issuer, one client. Builds requests, validates every response (ID-token
+ * signature and claims included) and turns it into a {@link TokenSet}. It keeps no tokens;
+ * `AuthClient` and the Node clients do.
+ *
+ * @example
+ * ```ts
+ * const oidc = new OidcClient({ issuer, clientId: 'web', clientAuth: ClientSecretBasic('s3cret') })
+ * const { url, transaction } = await oidc.authorizationUrl({ redirectUri, scope: 'openid profile' })
+ * // ...redirect, then on the callback:
+ * const tokens = await oidc.handleCallback(new URL(req.url, base), transaction)
+ * ```
+ */
+export class OidcClient {
+  readonly issuer: string
+  readonly clientId: string
+  private readonly clientAuth: ClientAuthentication
+  private readonly fetchImpl: typeof fetch | undefined
+  private readonly now: () => number
+  private readonly client: oauth.Client
+  private metadataPromise: Promise<ServerMetadata> | undefined
+  /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. */
+  private readonly jwks: oauth.JWKSCacheInput = {}
+
+  constructor(options: OidcClientOptions) {
+    if (!options.issuer || !options.clientId) {
+      throw new AuthError('configuration_error', 'issuer and clientId are required')
+    }
+    this.issuer = options.issuer
+    this.clientId = options.clientId
+    this.clientAuth = options.clientAuth ?? oauth.None()
+    this.fetchImpl = options.fetch
+    this.now = options.clock ?? Date.now
+    this.client = {
+      client_id: options.clientId,
+      [oauth.clockTolerance]: options.clockTolerance ?? 30,
+      ...(options.idTokenSigningAlg !== undefined && { id_token_signed_response_alg: options.idTokenSigningAlg }),
+    }
+    if (options.metadata) this.metadataPromise = Promise.resolve(options.metadata)
+  }
+
+  /** The provider's metadata, discovered once; a failed discovery is retried on the next call. */
+  metadata(): Promise<ServerMetadata> {
+    this.metadataPromise ??= discover(this.issuer, this.http()).catch((err: unknown) => {
+      this.metadataPromise = undefined
+      throw err
+    })
+    return this.metadataPromise
+  }
+
+  /** Builds the authorization URL with S256 PKCE, `state` and `nonce` from the CSPRNG. */
+  async authorizationUrl(request: AuthorizationRequest): Promise<{ url: URL; transaction: Transaction }> {
+    const as = await this.metadata()
+    if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
+    const codeVerifier = oauth.generateRandomCodeVerifier()
+    const state = oauth.generateRandomState()
+    const nonce = oauth.generateRandomNonce()
+    const url = new URL(as.authorization_endpoint)
+    for (const [k, v] of Object.entries(request.extraParams ?? {})) {
+      if (RESERVED.has(k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
+      url.searchParams.set(k, v)
+    }
+    url.searchParams.set('client_id', this.clientId)
+    url.searchParams.set('redirect_uri', request.redirectUri)
+    url.searchParams.set('response_type', 'code')
+    url.searchParams.set('scope', request.scope)
+    url.searchParams.set('state', state)
+    url.searchParams.set('nonce', nonce)
+    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
+    url.searchParams.set('code_challenge_method', 'S256')
+    if (request.prompt !== undefined) url.searchParams.set('prompt', request.prompt)
+    if (request.loginHint !== undefined) url.searchParams.set('login_hint', request.loginHint)
+    if (request.maxAge !== undefined) url.searchParams.set('max_age', String(request.maxAge))
+    const transaction: Transaction = {
+      state,
+      codeVerifier,
+      nonce,
+      issuer: as.issuer,
+      redirectUri: request.redirectUri,
+      createdAt: this.now(),
+      ...(request.maxAge !== undefined && { maxAge: request.maxAge }),
+      ...(request.appState !== undefined && { appState: request.appState }),
+    }
+    return { url, transaction }
+  }
+
+  /**
+   * Checks an authorization response against its transaction (`state`, RFC 9207 `iss`,
+   * error responses, duplicated parameters) and exchanges the code.
+   */
+  async handleCallback(callbackUrl: URL, transaction: Transaction): Promise<TokenSet> {
+    const as = await this.metadata()
+    const params = callbackUrl.searchParams
+    for (const name of ['state', 'iss', 'code', 'error']) {
+      if (params.getAll(name).length > 1) throw new AuthError('invalid_response', `The callback repeats '${name}'`)
+    }
+    if (transaction.issuer !== as.issuer) {
+      throw new AuthError('iss_mismatch', `The sign-in was started at ${transaction.issuer}, not at ${as.issuer}`)
+    }
+    if (params.get('state') !== transaction.state) {
+      throw new AuthError('state_mismatch', 'The callback state does not match the sign-in that was started')
+    }
+    const iss = params.get('iss')
+    if (iss !== null ? iss !== as.issuer : as.authorization_response_iss_parameter_supported === true) {
+      throw new AuthError('iss_mismatch', `The callback came from issuer ${iss ?? '(none)'}, expected ${as.issuer}`)
+    }
+    let checked: URLSearchParams
+    try {
+      checked = oauth.validateAuthResponse(as, this.client, params, transaction.state)
+    } catch (err) {
+      throw toAuthError(err, 'Sign-in callback')
+    }
+    return this.tokenRequest('Code exchange', async (opts) => {
+      const res = await oauth.authorizationCodeGrantRequest(
+        as, this.client, this.clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
+      )
+      return [res, await oauth.processAuthorizationCodeResponse(as, this.client, res, {
+        expectedNonce: transaction.nonce,
+        requireIdToken: true,
+        ...(transaction.maxAge !== undefined && { maxAge: transaction.maxAge }),
+      })]
+    })
+  }
+
+  /**
+   * Refreshes. An ID token in the answer is validated and must name the same `sub` as
+   * before (OIDC Core 12.2).
+   */
+  async refresh(refreshToken: string, options: { previousClaims?: IdTokenClaims; scope?: string } = {}): Promise<TokenSet> {
+    const as = await this.metadata()
+    const tokens = await this.tokenRequest('Refresh', async (opts) => {
+      const res = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuth, refreshToken, {
+        ...opts,
+        ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
+      })
+      return [res, await oauth.processRefreshTokenResponse(as, this.client, res)]
+    })
+    const previous = options.previousClaims
+    if (tokens.claims && previous && tokens.claims.sub !== previous.sub) {
+      throw new AuthError('id_token_invalid', 'The refreshed ID token is for another subject')
+    }
+    return tokens
+  }
+
+  /** Runs any token-endpoint grant through the same validation (node uses it for its grants). */
+  async grant(grantType: string, parameters: Record<string, string>): Promise<TokenSet> {
+    const as = await this.metadata()
+    return this.tokenRequest(grantType, async (opts) => {
+      const res = await oauth.genericTokenEndpointRequest(as, this.client, this.clientAuth, grantType, parameters, opts)
+      return [res, await oauth.processGenericTokenEndpointResponse(as, this.client, res)]
+    })
+  }
+
+  /** RFC 7009. Unknown tokens are fine; errors are typed. */
+  async revoke(token: string, hint?: 'refresh_token' | 'access_token'): Promise<void> {
+    const as = await this.metadata()
+    try {
+      const res = await oauth.revocationRequest(as, this.client, this.clientAuth, token, {
+        ...this.requestOptions(as.revocation_endpoint),
+        ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
+      })
+      await oauth.processRevocationResponse(res)
+    } catch (err) {
+      throw toAuthError(err, 'Revocation')
+    }
+  }
+
+  /** OIDC userinfo; its `sub` must match the ID token's. */
+  async userinfo(accessToken: string, expectedSubject: string): Promise<oauth.UserInfoResponse> {
+    const as = await this.metadata()
+    let res: Response
+    try {
+      res = await oauth.userInfoRequest(as, this.client, accessToken, this.requestOptions(as.userinfo_endpoint))
+    } catch (err) {
+      throw toAuthError(err, 'Userinfo')
+    }
+    try {
+      return await oauth.processUserInfoResponse(as, this.client, expectedSubject, res)
+    } catch (err) {
+      const error = toAuthError(err, 'Userinfo')
+      if (err instanceof oauth.OperationProcessingError && err.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
+        throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token', { cause: err })
+      }
+      throw error
+    }
+  }
+
+  /** RP-initiated logout URL (`connect/endSession` on AM). */
+  async endSessionUrl(options: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string } = {}): Promise<URL | undefined> {
+    const as = await this.metadata()
+    if (!as.end_session_endpoint) return undefined
+    const url = new URL(as.end_session_endpoint)
+    url.searchParams.set('client_id', this.clientId)
+    if (options.idTokenHint !== undefined) url.searchParams.set('id_token_hint', options.idTokenHint)
+    if (options.postLogoutRedirectUri !== undefined) url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri)
+    if (options.state !== undefined) url.searchParams.set('state', options.state)
+    return url
+  }
+
+  /** Request options for oauth4webapi calls to `url` (fetch, loopback http). */
+  requestOptions(url: string | undefined): ReturnType<typeof requestOptions> {
+    return requestOptions(url ?? this.issuer, this.http())
+  }
+
+  /** The injected fetch, for callers that make their own requests to the provider. */
+  http(): { fetch?: typeof fetch } {
+    return this.fetchImpl ? { fetch: this.fetchImpl } : {}
+  }
+
+  /** The oauth4webapi client metadata, with the clock synchronised to the injected one. */
+  oauthClient(): oauth.Client {
+    // oauth4webapi reads Date.now(); its clockSkew makes it see the injected clock instead.
+    this.client[oauth.clockSkew] = Math.floor(this.now() / 1000) - Math.floor(Date.now() / 1000)
+    return this.client
+  }
+
+  get auth(): ClientAuthentication {
+    return this.clientAuth
+  }
+
+  private async tokenRequest(
+    during: string,
+    run: (opts: ReturnType<typeof requestOptions>) => Promise<[Response, oauth.TokenEndpointResponse]>,
+  ): Promise<TokenSet> {
+    const as = await this.metadata()
+    this.oauthClient()
+    const receivedAt = this.now()
+    let response: Response
+    let body: oauth.TokenEndpointResponse
+    try {
+      ;[response, body] = await run(this.requestOptions(as.token_endpoint))
+      if (body.id_token !== undefined) {
+        await oauth.validateApplicationLevelSignature(as, response, {
+          ...this.requestOptions(as.jwks_uri),
+          [oauth.jwksCache]: this.jwks,
+        })
+      }
+    } catch (err) {
+      throw toAuthError(err, during)
+    }
+    const claims = body.id_token !== undefined ? oauth.getValidatedIdTokenClaims(body) : undefined
+    if (claims) this.checkExtraClaims(claims, receivedAt)
+    return {
+      accessToken: body.access_token,
+      tokenType: body.token_type,
+      receivedAt,
+      ...(body.expires_in !== undefined && { expiresAt: receivedAt + body.expires_in * 1000 }),
+      ...(body.refresh_token !== undefined && { refreshToken: body.refresh_token }),
+      ...(body.id_token !== undefined && { idToken: body.id_token }),
+      ...(claims !== undefined && { claims }),
+      ...(body.scope !== undefined && { scope: body.scope }),
+    }
+  }
+
+  /** What oauth4webapi leaves to the caller: `azp` on single-audience tokens, `iat` from the future. */
+  private checkExtraClaims(claims: IdTokenClaims, now: number): void {
+    if (claims.azp !== undefined && claims.azp !== this.clientId) {
+      throw new AuthError('id_token_invalid', `ID token azp '${String(claims.azp)}' is not this client`)
+    }
+    const tolerance = this.client[oauth.clockTolerance] ?? 30
+    if (typeof claims.iat !== 'number' || claims.iat > now / 1000 + tolerance) {
+      throw new AuthError('id_token_invalid', 'ID token iat is missing or in the future')
+    }
+  }
+}

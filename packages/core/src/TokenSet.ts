@@ -1,0 +1,72 @@
+import type * as oauth from 'oauth4webapi'
+
+/** Claims of a validated ID token. */
+export type IdTokenClaims = oauth.IDToken
+
+/**
+ * What a sign-in or refresh leaves behind: plain data, safe to structured-clone into
+ * IndexedDB or JSON-serialise on a server.
+ */
+export interface TokenSet {
+  accessToken: string
+  /** Lowercase, as oauth4webapi normalises it: `bearer` or `dpop`. */
+  tokenType: string
+  /**
+   * Milliseconds since the epoch by the client's clock at receipt plus `expires_in`: no
+   * guess at the provider's clock. Absent when the provider sent no `expires_in`.
+   */
+  expiresAt?: number
+  /** Milliseconds since the epoch when the response arrived. */
+  receivedAt: number
+  refreshToken?: string
+  idToken?: string
+  /** Validated claims of `idToken`. */
+  claims?: IdTokenClaims
+  /** Granted scope, when the provider said. */
+  scope?: string
+}
+
+/** Seconds the access token has left at `now` (ms), or Infinity when it has no expiry. */
+export function secondsLeft(tokens: TokenSet, now: number): number {
+  return tokens.expiresAt === undefined ? Infinity : (tokens.expiresAt - now) / 1000
+}
+
+/**
+ * Where a client keeps its tokens. Browser storage, a server session or a database row:
+ * anything that can hold one {@link TokenSet} per client.
+ *
+ * @example
+ * ```ts
+ * const store: TokenStore = {
+ *   get: async () => session.tokens,
+ *   set: async (tokens) => { session.tokens = tokens },
+ *   remove: async () => { delete session.tokens },
+ * }
+ * ```
+ */
+export interface TokenStore {
+  get(): Promise<TokenSet | undefined>
+  set(tokens: TokenSet): Promise<void>
+  remove(): Promise<void>
+}
+
+/**
+ * A {@link TokenStore} in memory: gone with the process or the page.
+ *
+ * @example
+ * ```ts
+ * const client = createAuthClient({ issuer, clientId, tokenStore: new MemoryTokenStore() })
+ * ```
+ */
+export class MemoryTokenStore implements TokenStore {
+  private tokens: TokenSet | undefined
+  async get(): Promise<TokenSet | undefined> {
+    return this.tokens
+  }
+  async set(tokens: TokenSet): Promise<void> {
+    this.tokens = tokens
+  }
+  async remove(): Promise<void> {
+    this.tokens = undefined
+  }
+}

@@ -1,0 +1,66 @@
+import * as oauth from 'oauth4webapi'
+import { AuthError, toAuthError } from './AuthError.js'
+import { requestOptions, type HttpOptions } from './http.js'
+
+/** The provider's metadata (OIDC Discovery / RFC 8414), as oauth4webapi types it. */
+export type ServerMetadata = oauth.AuthorizationServer
+
+/** Options of {@link discover}. */
+export interface DiscoveryOptions extends HttpOptions {}
+
+/**
+ * Fetches and checks an issuer's discovery document.
+ *
+ * The `issuer` in the document must be the one asked for. AM tenants behind a load
+ * balancer often publish it with the default port spelled out (`https://tenant:443/am/...`):
+ * that one difference is accepted, and the returned metadata keeps the document's spelling,
+ * because that is what the provider puts in `iss`. Any other difference is refused with
+ * `issuer_mismatch`.
+ *
+ * @example
+ * ```ts
+ * const metadata = await discover(realmIssuer('https://tenant.example.com/am', 'alpha'))
+ * metadata.token_endpoint // 'https://tenant.example.com/am/oauth2/realms/root/realms/alpha/access_token'
+ * ```
+ */
+export async function discover(issuer: string, options: DiscoveryOptions = {}): Promise<ServerMetadata> {
+  let asked: URL
+  try {
+    asked = new URL(issuer)
+  } catch (cause) {
+    throw new AuthError('configuration_error', `Issuer '${issuer}' is not a URL`, { cause })
+  }
+  let response: Response
+  try {
+    response = await oauth.discoveryRequest(asked, { ...requestOptions(issuer, options), algorithm: 'oidc' })
+  } catch (err) {
+    throw toAuthError(err, 'Discovery')
+  }
+  let published: unknown
+  try {
+    published = (await response.clone().json()) as { issuer?: unknown }
+  } catch {
+    published = undefined
+  }
+  const stated = typeof published === 'object' && published !== null ? (published as { issuer?: unknown }).issuer : undefined
+  let spelled: string | undefined
+  if (typeof stated === 'string' && stated !== asked.href) {
+    // new URL() drops a default port, so `https://t:443/x` and `https://t/x` compare equal here.
+    if (!URL.canParse(stated) || new URL(stated).href !== asked.href) {
+      throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer ${String(stated)}`)
+    }
+    spelled = stated
+    response = new Response(JSON.stringify({ ...(published as object), issuer: asked.href }), {
+      status: response.status,
+      headers: response.headers,
+    })
+  }
+  try {
+    const metadata = await oauth.processDiscoveryResponse(asked, response)
+    return spelled === undefined ? metadata : { ...metadata, issuer: spelled }
+  } catch (err) {
+    const error = toAuthError(err, 'Discovery')
+    if (error.code === 'network_error' || error.code === 'server_error') throw error
+    throw new AuthError('discovery_failed', error.message, { ...(error.status !== undefined && { status: error.status }), cause: err })
+  }
+}
