@@ -130,7 +130,9 @@ export function toAuthError(err: unknown, during: string): AuthError {
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const challenge = err.cause[0]
     const error = challenge?.parameters.error
-    const code = (error ? OAUTH_ERROR_CODES[error] : undefined) ?? 'oauth_error'
+    // A bare `Basic` challenge is how a token endpoint refuses client credentials (RFC 6749 5.2).
+    const basic = challenge?.scheme === 'basic' && err.status === 401
+    const code = (error ? OAUTH_ERROR_CODES[error] : undefined) ?? (basic ? 'invalid_client' : 'oauth_error')
     return new AuthError(code, `${during}: ${error ?? 'authentication challenge'} (HTTP ${err.status})`, {
       ...(error !== undefined && { error }),
       ...(challenge?.parameters.error_description !== undefined && { error_description: challenge.parameters.error_description }),

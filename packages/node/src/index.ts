@@ -1,12 +1,3 @@
-/**
- * Version of the `@realmauth/node` package.
- *
- * Placeholder: this package is an empty shell for now.
- *
- * @example
- * ```ts
- * import { VERSION } from '@realmauth/node';
- * console.log(VERSION); // '0.0.0'
- * ```
- */
-export const VERSION = '0.0.0';
+export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo } from './NodeClient.js'
+export { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
+export { AuthError, realmIssuer, type AuthErrorCode, type TokenSet, type Transaction } from '@realmauth/core'

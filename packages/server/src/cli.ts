@@ -57,21 +57,22 @@ async function main(): Promise<void> {
   }
   if (args['dev-clock']) provider = withDevClock(provider, (seconds) => (offsetMs += seconds * 1000))
   const running = await listen(provider, { port, host: args.host })
-  console.log(`realmauth-server listening on ${running.url}`)
-  for (const realm of config.realms) {
-    console.log(`\nRealm ${realm.name}\n  issuer: ${provider.issuer(realm.name, running.url)}`)
-    for (const c of realm.clients ?? []) {
-      const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks ? 'private_key_jwt' : 'none')
-      const secret = !args.config && c.client_secret ? `, secret ${c.client_secret}` : ''
-      console.log(`  client ${c.client_id} (${method}; ${(c.grant_types ?? ['authorization_code']).join(', ')}${secret})`)
-    }
-  }
-  if (!args.config) console.log(`\nDemo user: ${DEMO.user.username} / ${DEMO.user.password}`)
+  // Before the first line is printed: whoever waits for it may signal at once.
   const stop = () => {
     void running.close().then(() => process.exit(0))
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  console.log(`realmauth-server listening on ${running.url}`)
+  for (const realm of config.realms) {
+    console.log(`\nRealm ${realm.name}\n  issuer: ${provider.issuer(realm.name, running.url)}`)
+    for (const c of realm.clients ?? []) {
+      const method = c.token_endpoint_auth_method ?? (c.client_secret ? 'client_secret_basic' : c.jwks || c.jwks_uri || c.public_key_pem ? 'private_key_jwt' : 'none')
+      const secret = !args.config && c.client_secret ? `, secret ${c.client_secret}` : ''
+      console.log(`  client ${c.client_id} (${method}; ${(c.grant_types ?? ['authorization_code']).join(', ')}${secret})`)
+    }
+  }
+  if (!args.config) console.log(`\nDemo user: ${DEMO.user.username} / ${DEMO.user.password}`)
 }
 
 /** Answers `POST /__realmauth/clock` by moving the clock; everything else goes to the provider. */

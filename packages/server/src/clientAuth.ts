@@ -14,7 +14,8 @@ import { formDecode, type Params } from './http.js'
 import type { Client } from './resolveConfig.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-const ASSERTION_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+/** `Ed25519` is the fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. */
+export const ASSERTION_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
 const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
 
 export interface ClientAuthOptions {
@@ -29,7 +30,7 @@ export interface ClientAuthOptions {
  */
 export async function authenticateClient(ctx: Context, params: Params, options: ClientAuthOptions): Promise<Client> {
   const authorization = ctx.request.headers.get('authorization')
-  const basic = authorization !== null && /^basic /i.test(authorization)
+  const basic = authorization !== null && /^basic(?: |$)/i.test(authorization)
   const methods = [
     basic && 'client_secret_basic',
     params.has('client_assertion') || params.has('client_assertion_type') ? 'private_key_jwt' : false,

@@ -87,7 +87,9 @@ export async function readBody(request: Request, limit: number): Promise<string>
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      await reader.cancel().catch(() => {})
+      // Not awaited: cancelling one branch of a tee'd body (a cloned Request, as msw makes)
+      // settles only once the other branch is cancelled too, which may never happen.
+      reader.cancel().catch(() => {})
       throw tooLarge(limit)
     }
     chunks.push(value)

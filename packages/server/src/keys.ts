@@ -1,7 +1,7 @@
 import { base64url, base64urlDecode, sha256 } from './crypto.js'
 import type { SigningJwk } from './config.js'
 import type { SigningAlg } from './resolveConfig.js'
-import { ConfigError } from './resolveConfig.js'
+import { ConfigError, signingJwkAlg } from './resolveConfig.js'
 
 const ALGORITHMS = {
   RS256: {
@@ -67,11 +67,9 @@ export async function generateSigningKey(alg: SigningAlg): Promise<SigningKey> {
 }
 
 async function importSigningJwk(jwk: SigningJwk, at: string): Promise<SigningKey> {
-  const kty = jwk.kty
-  const alg = (jwk.alg as SigningAlg | undefined) ?? (kty === 'EC' ? 'ES256' : 'RS256')
+  const alg = signingJwkAlg(jwk, at)
   const spec = ALGORITHMS[alg]
-  if (!spec || spec.kty !== kty) throw new ConfigError(at, 'must be an RSA (RS256) or P-256 (ES256) private JWK')
-  if (jwk.d === undefined) throw new ConfigError(`${at}.d`, 'a signing key needs its private part')
+  const kty = spec.kty
   const publicJwk: Record<string, unknown> =
     kty === 'RSA' ? { kty, n: jwk.n, e: jwk.e } : { kty, crv: jwk.crv, x: jwk.x, y: jwk.y }
   let privateKey: CryptoKey, publicKey: CryptoKey

@@ -129,7 +129,7 @@ const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 
 export function resolveConfig(config: ProviderConfig): ResolvedConfig {
   const v = new Validator()
   if (typeof config !== 'object' || config === null) throw new ConfigError('(root)', 'must be an object')
-  const basePath = v.optString('base_path', config.base_path) ?? ''
+  const basePath = config.base_path === '' ? '' : (v.optString('base_path', config.base_path) ?? '')
   if (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) {
     throw new ConfigError('base_path', "must be '' or a path such as '/am' with no trailing slash")
   }
@@ -147,6 +147,7 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
     realms.set(realm.path, realm)
   })
   if (config.keys !== undefined && !Array.isArray(config.keys)) throw new ConfigError('keys', 'must be an array of JWKs')
+  config.keys?.forEach((jwk, i) => signingJwkAlg(jwk, `keys[${i}]`))
   const maxBodyBytes = v.optNumber('max_body_bytes', config.max_body_bytes, 1024) ?? 65536
   return {
     basePath,
@@ -210,8 +211,8 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   const uris = (field: string, list: unknown) =>
     v.optArray(`${at}.${field}`, list).map((u, i) => {
       const uri = v.string(`${at}.${field}[${i}]`, u)
-      if (!URL.canParse(uri) || uri.includes('#')) {
-        throw new ConfigError(`${at}.${field}[${i}]`, 'must be an absolute URI without a fragment')
+      if (!URL.canParse(uri) || uri.includes('#') || /^(javascript|data|vbscript):$/.test(new URL(uri).protocol)) {
+        throw new ConfigError(`${at}.${field}[${i}]`, 'must be an absolute URI without a fragment, and not javascript:, data: or vbscript:')
       }
       return uri
     })
@@ -308,6 +309,21 @@ function resolveUser(v: Validator, at: string, u: UserConfig): User {
     throw new ConfigError(`${at}.address`, 'must be an object of address claims')
   }
   return { ...u, username, password, sub: u.sub ?? username }
+}
+
+/**
+ * The algorithm of a private signing JWK: RS256 for RSA, ES256 for P-256. Checked when the
+ * config is resolved, so a bad key fails `createProvider` at once; the key material itself
+ * is judged when it is imported.
+ */
+export function signingJwkAlg(jwk: unknown, at: string): SigningAlg {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ConfigError(at, 'must be a private JWK object')
+  const { kty, alg = kty === 'EC' ? 'ES256' : 'RS256', crv, d } = jwk as Record<string, unknown>
+  if (!((alg === 'RS256' && kty === 'RSA') || (alg === 'ES256' && kty === 'EC' && crv === 'P-256'))) {
+    throw new ConfigError(at, 'must be an RSA (RS256) or P-256 (ES256) private JWK')
+  }
+  if (d === undefined) throw new ConfigError(`${at}.d`, 'a signing key needs its private part')
+  return alg
 }
 
 /** Small typed checks that name the field they refuse. */

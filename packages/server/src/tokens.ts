@@ -30,6 +30,8 @@ export interface RefreshTokenPayload {
   [key: string]: unknown
   grantId: string
   clientId: string
+  /** Path of the realm that issued it: a token is only good in its own realm. */
+  realm: string
   jti: string
   grantScope: string[]
   grantType: string
@@ -82,6 +84,7 @@ export async function issueRefreshToken(ctx: Context, info: GrantInfo): Promise<
   const payload: RefreshTokenPayload = {
     grantId: info.grantId,
     clientId: info.client.id,
+    realm: ctx.realm.path,
     jti,
     grantScope: info.grantScope,
     grantType: info.grantType,

@@ -41,6 +41,8 @@ interface InteractionPayload {
   params: [string, string][]
   /** Milliseconds since the epoch: a sign-in after it satisfies `prompt=login` and `max_age`. */
   createdAt: number
+  /** The session found not good enough (prompt=login, max_age): only a new sign-in satisfies the request. */
+  staleSession?: string
 }
 
 /**
@@ -52,7 +54,7 @@ export async function authorize(ctx: Context): Promise<Response> {
   requireMethod(ctx.request, 'GET', 'POST')
   let params: Params
   let target: Target
-  let interaction: { id: string; createdAt: number } | undefined
+  let interaction: { id: string; createdAt: number; staleSession?: string } | undefined
   try {
     params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
     if (ctx.request.method === 'POST' && params.has('decision')) return await consentDecision(ctx, params)
@@ -64,7 +66,7 @@ export async function authorize(ctx: Context): Promise<Response> {
       }
       params = new Params()
       for (const [k, v] of entry.payload.params) params.add(k, v)
-      interaction = { id: interactionId, createdAt: entry.payload.createdAt }
+      interaction = { id: interactionId, createdAt: entry.payload.createdAt, staleSession: entry.payload.staleSession }
     }
     target = resolveTarget(ctx, params)
   } catch (error) {
@@ -194,15 +196,21 @@ async function proceed(
   ctx: Context,
   request: AuthRequest,
   params: Params,
-  interaction: { id: string; createdAt: number } | undefined,
+  interaction: { id: string; createdAt: number; staleSession?: string } | undefined,
 ): Promise<Response> {
   const session = await getSession(ctx)
   // A sign-in completed after this request began satisfies prompt=login and max_age.
-  const fresh = session !== undefined && interaction !== undefined && session.authTime >= Math.floor(interaction.createdAt / 1000)
-  const tooOld = session !== undefined && request.maxAge !== undefined && ctx.nowSec - session.authTime > request.maxAge
+  const fresh =
+    session !== undefined &&
+    interaction !== undefined &&
+    session.id !== interaction.staleSession &&
+    session.authTime >= Math.floor(interaction.createdAt / 1000)
+  // max_age=0 asks for a sign-in every time, even one in the same second as the last (OIDC Core 3.1.2.1).
+  const tooOld =
+    session !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || ctx.nowSec - session.authTime > request.maxAge)
   if (!session || (!fresh && (request.prompt.has('login') || tooOld))) {
     if (request.prompt.has('none')) throw new OAuthError('login_required', 'The user must sign in')
-    const id = interaction?.id ?? (await saveInteraction(ctx, params))
+    const id = interaction?.id ?? (await saveInteraction(ctx, params, session?.id))
     return redirect(loginUrl(ctx, `${ctx.issuer}/authorize?interaction=${id}`, request.loginHint))
   }
   if (await needsConsent(ctx, request, session)) {
@@ -222,9 +230,10 @@ async function proceed(
   return respond(ctx, request, session)
 }
 
-async function saveInteraction(ctx: Context, params: Params): Promise<string> {
+async function saveInteraction(ctx: Context, params: Params, staleSession?: string): Promise<string> {
   const id = randomToken(16)
   const payload: InteractionPayload = { realm: ctx.realm.path, params: params.entries(), createdAt: ctx.rt.now() }
+  if (staleSession !== undefined) payload.staleSession = staleSession
   await ctx.rt.store.upsert('Interaction', id, payload, ctx.rt.now() + INTERACTION_LIFETIME_MS)
   return id
 }
@@ -293,6 +302,7 @@ async function respond(ctx: Context, request: AuthRequest, session: Session): Pr
     const payload: CodePayload = {
       grantId: info.grantId,
       clientId: client.id,
+      realm: ctx.realm.path,
       username: session.username,
       authTime: session.authTime,
       scope: request.scope,

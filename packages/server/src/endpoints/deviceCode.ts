@@ -12,6 +12,8 @@ const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
 export interface DeviceCodePayload {
   [key: string]: unknown
   clientId: string
+  /** Path of the realm that issued it: a device code is only good in its own realm. */
+  realm: string
   scope: string[]
   /** Normalised: eight letters, no dash. */
   userCode: string
@@ -52,6 +54,7 @@ export async function deviceCode(ctx: Context): Promise<Response> {
   const { deviceCodeLifetime, devicePollInterval } = ctx.realm.settings
   const payload: DeviceCodePayload = {
     clientId: client.id,
+    realm: ctx.realm.path,
     scope,
     userCode,
     status: 'pending',

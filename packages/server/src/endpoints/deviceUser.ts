@@ -31,7 +31,7 @@ export async function deviceUser(ctx: Context): Promise<Response> {
   if (typed === undefined) return deviceCodeEntryPage({ action })
   const found = await ctx.rt.store.findByUserCode<DeviceCodePayload>(normalizeUserCode(typed))
   const record = found?.entry.payload
-  if (!found || !record || record.status !== 'pending' || record.expiresAt <= ctx.nowSec) {
+  if (!found || !record || record.realm !== ctx.realm.path || record.status !== 'pending' || record.expiresAt <= ctx.nowSec) {
     return deviceCodeEntryPage({ action, userCode: typed, error: 'That code is not valid or has expired. Check the device and try again.' })
   }
   const client = ctx.realm.clients.get(record.clientId)

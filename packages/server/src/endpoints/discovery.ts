@@ -1,4 +1,5 @@
 import { SUPPORTED_CLAIMS } from '../claims.js'
+import { ASSERTION_ALGS } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { json, requireMethod } from '../http.js'
 import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, STANDARD_SCOPES, SIGNING_ALGS } from '../resolveConfig.js'
@@ -18,6 +19,7 @@ export async function discovery(ctx: Context): Promise<Response> {
     jwks_uri: `${iss}/connect/jwk_uri`,
     end_session_endpoint: `${iss}/connect/endSession`,
     introspection_endpoint: `${iss}/introspect`,
+    tokeninfo_endpoint: `${iss}/tokeninfo`,
     revocation_endpoint: `${iss}/token/revoke`,
     device_authorization_endpoint: `${iss}/device/code`,
     scopes_supported: [...scopes],
@@ -27,7 +29,7 @@ export async function discovery(ctx: Context): Promise<Response> {
     subject_types_supported: ['public', 'pairwise'],
     id_token_signing_alg_values_supported: SIGNING_ALGS,
     token_endpoint_auth_methods_supported: AUTH_METHODS,
-    token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     introspection_endpoint_auth_methods_supported: confidentialMethods,
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
     code_challenge_methods_supported: ['S256'],

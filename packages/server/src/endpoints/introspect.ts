@@ -54,7 +54,7 @@ async function access(ctx: Context, token: string): Promise<Record<string, unkno
 
 async function refresh(ctx: Context, token: string): Promise<Record<string, unknown> | undefined> {
   const entry = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
-  if (!entry || entry.consumed) return undefined
+  if (!entry || entry.consumed || entry.payload.realm !== ctx.realm.path) return undefined
   const p = entry.payload
   return {
     active: true,

@@ -45,9 +45,11 @@ export async function register(ctx: Context): Promise<Response> {
     throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
   }
   ctx.realm.clients.set(client.id, client)
+  // Echo what was asked for, minus what was not granted: a self-chosen secret, implied consent.
+  const { client_secret: _secret, implied_consent: _consent, ...echo } = requested
   return json(
     {
-      ...requested,
+      ...echo,
       client_id: client.id,
       ...(client.secret !== undefined && { client_secret: client.secret, client_secret_expires_at: 0 }),
       client_id_issued_at: ctx.nowSec,

@@ -19,7 +19,7 @@ export async function revoke(ctx: Context): Promise<Response> {
   const notYours = () => new OAuthError('unauthorized_client', 'The token was issued to another client')
 
   const refresh = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
-  if (refresh) {
+  if (refresh && refresh.payload.realm === ctx.realm.path) {
     if (refresh.payload.clientId !== client.id) throw notYours()
     await revokeGrant(ctx, refresh.payload.grantId)
     return json({})

@@ -10,6 +10,8 @@ export interface CodePayload {
   [key: string]: unknown
   grantId: string
   clientId: string
+  /** Path of the realm that issued it: a code is only good in its own realm. */
+  realm: string
   username: string
   authTime: number
   scope: string[]
@@ -28,7 +30,9 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
   if (code === undefined) throw new OAuthError('invalid_request', 'code is required')
   const id = await secretKey(code)
   const found = await ctx.rt.store.find<CodePayload>('AuthorizationCode', id)
-  if (!found) throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
+  if (!found || found.payload.realm !== ctx.realm.path) {
+    throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
+  }
   const p = found.payload
   if (found.consumed) return reuse(ctx, p.grantId)
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The authorization code was issued to another client')

@@ -14,7 +14,7 @@ export async function deviceCodeGrant(ctx: Context, client: Client, params: Para
   const id = await secretKey(code)
   const store = ctx.rt.store
   const entry = await store.find<DeviceCodePayload>('DeviceCode', id)
-  if (!entry || entry.payload.clientId !== client.id) throw new OAuthError('invalid_grant', 'The device code is invalid')
+  if (!entry || entry.payload.clientId !== client.id || entry.payload.realm !== ctx.realm.path) throw new OAuthError('invalid_grant', 'The device code is invalid')
   const record = entry.payload
   if (record.expiresAt <= ctx.nowSec) throw new OAuthError('expired_token', 'The device code has expired')
   if (record.status === 'denied') {

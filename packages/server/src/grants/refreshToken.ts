@@ -15,7 +15,9 @@ export async function refreshTokenGrant(ctx: Context, client: Client, params: Pa
   const id = await secretKey(token)
   const store = ctx.rt.store
   const found = await store.find<RefreshTokenPayload>('RefreshToken', id)
-  if (!found) throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked')
+  if (!found || found.payload.realm !== ctx.realm.path) {
+    throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked')
+  }
   const p = found.payload
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client')
   if (found.consumed) return reuse(ctx, client, p.grantId)

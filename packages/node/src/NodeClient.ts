@@ -1,0 +1,246 @@
+import {
+  AuthError,
+  OidcClient,
+  toAuthError,
+  type AuthorizationRequest,
+  type IdTokenClaims,
+  type TokenSet,
+  type Transaction,
+} from '@realmauth/core'
+import * as oauth from 'oauth4webapi'
+import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+/** Options of {@link createNodeClient}. */
+export interface NodeClientOptions {
+  issuer: string
+  clientId: string
+  /** How the client authenticates; `{ method: 'none' }` for public clients such as CLIs. */
+  auth: ClientAuthOptions
+  /** Default redirect URI for {@link NodeClient.authorizationUrl}. */
+  redirectUri?: string
+  /** Default `openid profile`. */
+  scope?: string
+  fetch?: typeof fetch
+  /** Milliseconds since the epoch; default `Date.now`. */
+  clock?: () => number
+  /** Waits `ms` or rejects when `signal` aborts; inject one that moves a test clock. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Renew cached client-credentials tokens this many seconds early, at most half their life. Default 60. */
+  marginSeconds?: number
+}
+
+/** What `device/code` answered (RFC 8628 section 3.2). */
+export interface DeviceAuthorization {
+  deviceCode: string
+  userCode: string
+  verificationUri: string
+  verificationUriComplete?: string
+  /** Seconds. */
+  expiresIn: number
+  /** Seconds between polls, as the provider asked. */
+  interval: number
+}
+
+/** AM's `tokeninfo` answer. */
+export interface TokenInfo {
+  scope: string[]
+  expires_in: number
+  client_id: string
+  [claim: string]: unknown
+}
+
+/**
+ * A client for servers and tools: confidential web apps (code flow with the transaction
+ * kept server-side), services (client credentials with a cache), CLIs (device flow), and
+ * the token endpoints around them.
+ */
+export interface NodeClient {
+  readonly oidc: OidcClient
+  /** Builds the sign-in URL; keep `transaction` in the user's server-side session. */
+  authorizationUrl(request?: Partial<AuthorizationRequest>): Promise<{ url: URL; transaction: Transaction }>
+  /** Validates the callback against the session's transaction and exchanges the code. */
+  handleCallback(callbackUrl: string | URL, transaction: Transaction): Promise<TokenSet>
+  refresh(refreshToken: string, options?: { scope?: string; previousClaims?: IdTokenClaims }): Promise<TokenSet>
+  /** A fresh client-credentials token set, uncached. */
+  clientCredentials(options?: { scope?: string; resource?: string }): Promise<TokenSet>
+  /**
+   * A client-credentials access token from the cache (per scope and resource): renewed
+   * early, one request however many callers ask at once, none while a cached token is good.
+   */
+  getToken(options?: { scope?: string; resource?: string }): Promise<string>
+  introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<oauth.IntrospectionResponse>
+  revoke(token: string, hint?: 'access_token' | 'refresh_token'): Promise<void>
+  /** AM's `tokeninfo`. */
+  tokeninfo(accessToken: string): Promise<TokenInfo>
+  userinfo(accessToken: string, expectedSubject: string): Promise<oauth.UserInfoResponse>
+  /** Starts the device grant (RFC 8628). */
+  deviceAuthorization(options?: { scope?: string }): Promise<DeviceAuthorization>
+  /**
+   * Polls until the user answers: waits `interval` between polls, adds 5 s on `slow_down`,
+   * fails with `expired_token` or `access_denied`, and stops with `aborted` on the signal.
+   */
+  pollDeviceToken(authorization: DeviceAuthorization, options?: { signal?: AbortSignal; onPoll?: (attempt: number) => void }): Promise<TokenSet>
+  endSessionUrl(options?: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string }): Promise<URL | undefined>
+}
+
+/**
+ * Creates a {@link NodeClient}.
+ *
+ * @example
+ * ```ts
+ * const client = await createNodeClient({
+ *   issuer: realmIssuer('https://tenant.example.com/am', 'alpha'),
+ *   clientId: 'orders-service',
+ *   auth: { method: 'private_key_jwt', privateKey: process.env.CLIENT_KEY_PEM! },
+ * })
+ * const token = await client.getToken({ scope: 'orders.read' })
+ * ```
+ */
+export async function createNodeClient(options: NodeClientOptions): Promise<NodeClient> {
+  const clientAuth = await clientAuthentication(options.auth)
+  const oidc = new OidcClient({ ...options, clientAuth })
+  const now = options.clock ?? Date.now
+  const sleep = options.sleep ?? defaultSleep
+  const margin = (options.marginSeconds ?? 60) * 1000
+  const cache = new Map<string, { tokens?: TokenSet; inflight?: Promise<TokenSet> }>()
+
+  async function call<T>(during: string, run: (as: oauth.AuthorizationServer) => Promise<T>): Promise<T> {
+    const as = await oidc.metadata()
+    try {
+      return await run(as)
+    } catch (err) {
+      throw toAuthError(err, during)
+    }
+  }
+
+  const client: NodeClient = {
+    oidc,
+    authorizationUrl: (request = {}) => {
+      const redirectUri = request.redirectUri ?? options.redirectUri
+      if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required')
+      return oidc.authorizationUrl({ ...request, redirectUri, scope: request.scope ?? options.scope ?? 'openid profile' })
+    },
+    handleCallback: (url, transaction) => oidc.handleCallback(new URL(url), transaction),
+    refresh: (refreshToken, refreshOptions = {}) => oidc.refresh(refreshToken, refreshOptions),
+    clientCredentials: (ccOptions = {}) =>
+      oidc.grant('client_credentials', {
+        ...(ccOptions.scope !== undefined && { scope: ccOptions.scope }),
+        ...(ccOptions.resource !== undefined && { resource: ccOptions.resource }),
+      }),
+    async getToken(ccOptions = {}) {
+      const key = `${ccOptions.scope ?? ''}\n${ccOptions.resource ?? ''}`
+      let entry = cache.get(key)
+      if (!entry) cache.set(key, (entry = {}))
+      const cached = entry.tokens
+      if (cached && !dueForRenewal(cached)) return cached.accessToken
+      entry.inflight ??= client.clientCredentials(ccOptions).finally(() => {
+        entry.inflight = undefined
+      })
+      try {
+        entry.tokens = await entry.inflight
+      } catch (err) {
+        // A token that is still valid beats an outage; expired ones are never handed out.
+        if (cached && (cached.expiresAt === undefined || cached.expiresAt > now()) && (err as AuthError).retryable) {
+          return cached.accessToken
+        }
+        throw err
+      }
+      return entry.tokens.accessToken
+    },
+    introspect: (token, hint) =>
+      call('Introspection', async (as) => {
+        const res = await oauth.introspectionRequest(as, oidc.oauthClient(), oidc.auth, token, {
+          ...oidc.requestOptions(as.introspection_endpoint),
+          ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
+        })
+        return oauth.processIntrospectionResponse(as, oidc.oauthClient(), res)
+      }),
+    revoke: (token, hint) => oidc.revoke(token, hint),
+    tokeninfo: (accessToken) =>
+      call('Tokeninfo', async () => {
+        const url = `${oidc.issuer}/tokeninfo`
+        const res = await (options.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${accessToken}` } })
+        const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
+        if (!res.ok || !body || !Array.isArray(body.scope)) {
+          const code = res.status === 401 ? 'invalid_token' : res.status >= 500 ? 'server_error' : 'invalid_response'
+          throw new AuthError(code, `Tokeninfo answered HTTP ${res.status}`, {
+            status: res.status,
+            ...(typeof body?.error === 'string' && { error: body.error }),
+            ...(typeof body?.error_description === 'string' && { error_description: body.error_description }),
+          })
+        }
+        return body as TokenInfo
+      }),
+    userinfo: (accessToken, expectedSubject) => oidc.userinfo(accessToken, expectedSubject),
+    deviceAuthorization: (deviceOptions = {}) =>
+      call('Device authorization', async (as) => {
+        const res = await oauth.deviceAuthorizationRequest(
+          as,
+          oidc.oauthClient(),
+          oidc.auth,
+          { scope: deviceOptions.scope ?? options.scope ?? 'openid profile' },
+          oidc.requestOptions(as.device_authorization_endpoint),
+        )
+        const body = await oauth.processDeviceAuthorizationResponse(as, oidc.oauthClient(), res)
+        return {
+          deviceCode: body.device_code,
+          userCode: body.user_code,
+          verificationUri: body.verification_uri,
+          ...(body.verification_uri_complete !== undefined && { verificationUriComplete: body.verification_uri_complete }),
+          expiresIn: body.expires_in,
+          interval: body.interval ?? 5,
+        }
+      }),
+    async pollDeviceToken(authorization, pollOptions = {}) {
+      const { signal } = pollOptions
+      let interval = authorization.interval
+      const deadline = now() + authorization.expiresIn * 1000
+      for (let attempt = 1; ; attempt++) {
+        if (signal?.aborted) throw new AuthError('aborted', 'Device sign-in was cancelled', { cause: signal.reason })
+        await sleep(interval * 1000, signal).catch((cause: unknown) => {
+          throw new AuthError('aborted', 'Device sign-in was cancelled', { cause })
+        })
+        pollOptions.onPoll?.(attempt)
+        try {
+          return await oidc.grant(DEVICE_GRANT, { device_code: authorization.deviceCode })
+        } catch (err) {
+          const error = toAuthError(err, 'Device sign-in')
+          if (error.error === 'authorization_pending') continue
+          if (error.error === 'slow_down') {
+            interval += 5
+            continue
+          }
+          // A network blip while waiting is not the user's answer: keep polling until expiry.
+          if (error.retryable && now() < deadline) continue
+          throw error
+        }
+      }
+    },
+    endSessionUrl: (endOptions = {}) => oidc.endSessionUrl(endOptions),
+  }
+
+  function dueForRenewal(tokens: TokenSet): boolean {
+    if (tokens.expiresAt === undefined) return false
+    const life = tokens.expiresAt - tokens.receivedAt
+    return tokens.expiresAt - Math.min(margin, life / 2) <= now()
+  }
+
+  return client
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal!.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

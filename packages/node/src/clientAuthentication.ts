@@ -1,0 +1,108 @@
+import { createPrivateKey, KeyObject } from 'node:crypto'
+import { AuthError, ClientSecretPost, PrivateKeyJwt, type ClientAuthentication } from '@realmauth/core'
+import { calculateJwkThumbprint, type JWK } from 'jose'
+import * as oauth from 'oauth4webapi'
+
+/** How a confidential client authenticates at the token, introspection and revocation endpoints. */
+export type ClientAuthOptions =
+  | {
+      method: 'client_secret_basic'
+      clientSecret: string
+      /**
+       * Send `base64(id:secret)` without the RFC 6749 2.3.1 form-encoding, for servers that
+       * only base64-decode. Default false: AM decodes, and needs `%`, `+`, `:` encoded.
+       */
+      raw?: boolean
+    }
+  | { method: 'client_secret_post'; clientSecret: string }
+  | {
+      method: 'private_key_jwt'
+      /** PEM (PKCS#8, PKCS#1 or SEC1), a private JWK, a `KeyObject` or a `CryptoKey`. */
+      privateKey: string | JWK | KeyObject | CryptoKey
+      /** Default: from the JWK, else its RFC 7638 thumbprint. */
+      kid?: string
+      /** Default: from the key (RS256, ES256, ES384, ES512, EdDSA). */
+      alg?: string
+      /** `aud` of the assertion: AM wants the token endpoint (default); some servers the issuer. */
+      audience?: 'token_endpoint' | 'issuer'
+    }
+  | { method: 'none' }
+
+/**
+ * Turns {@link ClientAuthOptions} into the function oauth4webapi calls on each request.
+ *
+ * @example
+ * ```ts
+ * const auth = await clientAuthentication({ method: 'private_key_jwt', privateKey: readFileSync('key.pem', 'utf8') })
+ * ```
+ */
+export async function clientAuthentication(options: ClientAuthOptions): Promise<ClientAuthentication> {
+  switch (options.method) {
+    case 'client_secret_basic':
+      if (!options.raw) return oauth.ClientSecretBasic(options.clientSecret)
+      return (_as, client, _body, headers) => {
+        headers.set('authorization', `Basic ${Buffer.from(`${client.client_id}:${options.clientSecret}`).toString('base64')}`)
+      }
+    case 'client_secret_post':
+      return ClientSecretPost(options.clientSecret)
+    case 'private_key_jwt': {
+      const { key, kid } = await importPrivateKey(options.privateKey, options.alg, options.kid)
+      const toIssuer = options.audience === 'issuer'
+      return (as, client, body, headers) =>
+        PrivateKeyJwt(
+          { key, kid },
+          {
+            [oauth.modifyAssertion]: (_header, payload) => {
+              payload.aud = toIssuer || !as.token_endpoint ? as.issuer : as.token_endpoint
+            },
+          },
+        )(as, client, body, headers)
+    }
+    case 'none':
+      return oauth.None()
+    default:
+      throw new AuthError('configuration_error', `Unknown client authentication method '${(options as { method: string }).method}'`)
+  }
+}
+
+/** Imports any of the key forms users hold into a non-extractable signing CryptoKey with a `kid`. */
+async function importPrivateKey(
+  input: string | JWK | KeyObject | CryptoKey,
+  alg: string | undefined,
+  kid: string | undefined,
+): Promise<{ key: CryptoKey; kid: string }> {
+  let jwk: JWK
+  try {
+    if (typeof input === 'object' && 'type' in input && 'algorithm' in input && 'usages' in input) {
+      // A CryptoKey: its algorithm is fixed already; the kid must come from the caller or its public part.
+      if (kid === undefined) throw new Error('a CryptoKey needs an explicit kid')
+      return { key: input, kid }
+    }
+    const keyObject = input instanceof KeyObject ? input : typeof input === 'string' ? createPrivateKey(input) : createPrivateKey({ key: input, format: 'jwk' })
+    if (keyObject.type !== 'private') throw new Error('a private key is required')
+    jwk = keyObject.export({ format: 'jwk' }) as JWK
+  } catch (cause) {
+    throw new AuthError('configuration_error', `private_key_jwt key cannot be used: ${(cause as Error).message}`, { cause })
+  }
+  const algorithm = alg ?? (typeof input === 'object' && 'alg' in input && typeof input.alg === 'string' ? input.alg : defaultAlg(jwk))
+  const spec = subtleAlgorithm(algorithm, jwk)
+  const key = await crypto.subtle.importKey('jwk', jwk as JsonWebKey, spec, false, ['sign'])
+  const declared = typeof input === 'object' && 'kid' in input && typeof input.kid === 'string' ? input.kid : undefined
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk
+  return { key, kid: kid ?? declared ?? (await calculateJwkThumbprint(publicJwk)) }
+}
+
+function defaultAlg(jwk: JWK): string {
+  if (jwk.kty === 'RSA') return 'RS256'
+  if (jwk.kty === 'OKP') return 'EdDSA'
+  return { 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' }[jwk.crv ?? ''] ?? 'ES256'
+}
+
+function subtleAlgorithm(alg: string, jwk: JWK): RsaHashedImportParams | EcKeyImportParams | RsaPssParams | Algorithm {
+  const hash = `SHA-${alg.slice(2)}`
+  if (alg.startsWith('RS')) return { name: 'RSASSA-PKCS1-v1_5', hash }
+  if (alg.startsWith('PS')) return { name: 'RSA-PSS', hash } as RsaHashedImportParams
+  if (alg.startsWith('ES')) return { name: 'ECDSA', namedCurve: jwk.crv ?? 'P-256' }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return { name: 'Ed25519' }
+  throw new AuthError('configuration_error', `Unsupported private_key_jwt algorithm '${alg}'`)
+}
