@@ -30,9 +30,20 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Drives Debian's Chromium with playwright-core against the provider over HTTP.
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'unit',
           environment: 'node',
-          include: ['packages/{core,browser,node,react}/src/**/*.test.ts', 'test/clients/**/*.test.ts'],
+          include: ['packages/{core,browser,node,react}/src/**/*.test.ts', 'test/clients/**/*.test.ts', 'test/node/**/*.test.ts'],
         },
       },
     ],

@@ -1,12 +1,3 @@
-/**
- * Version of the `@realmauth/browser` package.
- *
- * Placeholder: this package is an empty shell for now.
- *
- * @example
- * ```ts
- * import { VERSION } from '@realmauth/browser';
- * console.log(VERSION); // '0.0.0'
- * ```
- */
-export const VERSION = '0.0.0';
+export { createBrowserClient, type BrowserClient, type BrowserClientOptions, type SignInOptions } from './createBrowserClient.js'
+export { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
+export { AuthError, realmIssuer, type AuthErrorCode, type AuthSnapshot, type AuthStatus, type TokenSet, type IdTokenClaims } from '@realmauth/core'

@@ -152,7 +152,8 @@ export function toAuthError(err: unknown, during: string): AuthError {
     if (response && response.status >= 500) {
       return new AuthError('server_error', `${during}: the provider answered HTTP ${response.status}`, { status: response.status, cause: err })
     }
-    if (err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) {
+    // oauth4webapi reports a bad signature or `alg` as INVALID_RESPONSE; its message names the JWT.
+    if ((err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) || /\bJWT\b|ID Token/.test(err.message)) {
       return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
     }
     return new AuthError('invalid_response', `${during}: ${err.message}`, { ...(response && { status: response.status }), cause: err })

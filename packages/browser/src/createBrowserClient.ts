@@ -1,0 +1,209 @@
+import {
+  AuthClient,
+  AuthError,
+  MemoryTokenStore,
+  MemoryTransactionStore,
+  realmIssuer,
+  type AuthClientOptions,
+  type AuthSnapshot,
+  type IdTokenClaims,
+  type RefreshPolicy,
+  type TokenStore,
+  type TransactionStore,
+} from '@realmauth/core'
+import { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
+
+/** Options of {@link createBrowserClient}. Give `issuer`, or `baseUrl` and `realm` for AM. */
+export interface BrowserClientOptions {
+  issuer?: string
+  /** An AM / Identity Cloud base URL such as `https://tenant.example.com/am`, with `realm`. */
+  baseUrl?: string
+  realm?: string
+  clientId: string
+  /** Where the provider sends the user back; default `{origin}/callback`. */
+  redirectUri?: string
+  /** Default `openid profile`. */
+  scope?: string
+  /** Where `signOut` returns the user to; default the page's origin with `/`. */
+  postLogoutRedirectUri?: string
+  /** `indexeddb` (default in a browser), `memory`, or your own store. */
+  storage?: 'indexeddb' | 'memory' | TokenStore
+  transactionStore?: TransactionStore
+  refresh?: RefreshPolicy
+  fetch?: typeof fetch
+  clock?: () => number
+  /** Share refreshes and sign-outs with other tabs (Web Locks + BroadcastChannel). Default true. */
+  crossTab?: boolean
+}
+
+/** The SPA client: redirect sign-in, tokens that stay fresh, tabs that agree. */
+export interface BrowserClient {
+  /** The core client: `subscribe`, `getSnapshot`, `on`, `refresh`, `userinfo`. */
+  readonly auth: AuthClient
+  subscribe(listener: () => void): () => void
+  getSnapshot(): AuthSnapshot
+  /** Sends the browser to the provider's sign-in with PKCE, `state` and `nonce`. */
+  signInRedirect(options?: SignInOptions): Promise<void>
+  /**
+   * Finishes the sign-in on the callback page and removes `code`, `state` and `iss` from
+   * the address bar. Calling it twice for one callback returns the same result (React's
+   * StrictMode runs effects twice); a reloaded callback fails with `transaction_not_found`.
+   */
+  handleRedirectCallback(url?: string): Promise<{ appState?: unknown }>
+  /** Whether `url` (default the current one) is a sign-in callback for this client. */
+  isRedirectCallback(url?: string): boolean
+  getAccessToken(): Promise<string>
+  getUser(): IdTokenClaims | undefined
+  /** Revokes the refresh token, clears storage in every tab, and redirects to the provider's logout. */
+  signOut(options?: { postLogoutRedirectUri?: string; redirect?: boolean }): Promise<void>
+  /** `fetch` with the bearer token; on a 401 it refreshes once and retries once. */
+  authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
+  /** Stops timers, listeners and the tab channel. */
+  dispose(): void
+}
+
+export interface SignInOptions {
+  prompt?: string
+  loginHint?: string
+  scope?: string
+  maxAge?: number
+  extraParams?: Record<string, string>
+  /** Returned by `handleRedirectCallback`, e.g. the path to go back to. */
+  appState?: unknown
+}
+
+const inBrowser = () => typeof window !== 'undefined' && typeof indexedDB !== 'undefined'
+
+/**
+ * Creates the SPA client. Safe to call during server rendering: without a window it keeps
+ * tokens in memory and touches no browser API.
+ *
+ * @example
+ * ```ts
+ * const auth = createBrowserClient({ baseUrl: 'https://tenant.example.com/am', realm: 'alpha', clientId: 'spa' })
+ * if (auth.isRedirectCallback()) await auth.handleRedirectCallback()
+ * else if (auth.getSnapshot().status !== 'signed_in') await auth.signInRedirect()
+ * const res = await auth.authFetch('/api/orders')
+ * ```
+ */
+export function createBrowserClient(options: BrowserClientOptions): BrowserClient {
+  const issuer = options.issuer ?? (options.baseUrl && options.realm !== undefined ? realmIssuer(options.baseUrl, options.realm) : undefined)
+  if (!issuer) throw new AuthError('configuration_error', 'Give issuer, or baseUrl and realm')
+  const browser = inBrowser()
+  const origin = browser ? window.location.origin : ''
+  const redirectUri = options.redirectUri ?? `${origin}/callback`
+  const tokenStore =
+    typeof options.storage === 'object'
+      ? options.storage
+      : options.storage === 'memory' || !browser
+        ? new MemoryTokenStore()
+        : new IndexedDbTokenStore(issuer, options.clientId)
+  const transactionStore = options.transactionStore ?? (browser ? new IndexedDbTransactionStore() : new MemoryTransactionStore())
+  const crossTab = browser && options.crossTab !== false
+  const locks = crossTab && typeof navigator !== 'undefined' ? navigator.locks : undefined
+  const channel = crossTab && typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(`realmauth:${issuer}:${options.clientId}`) : undefined
+  const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
+
+  const config: AuthClientOptions = {
+    issuer,
+    clientId: options.clientId,
+    redirectUri,
+    scope: options.scope ?? 'openid profile',
+    tokenStore,
+    transactionStore,
+    fetch: fetchImpl,
+    ...(options.clock && { clock: options.clock }),
+    ...(options.refresh && { refresh: options.refresh }),
+    ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
+  }
+  const auth = new AuthClient(config)
+  const callbacks = new Map<string, Promise<{ appState?: unknown }>>()
+  const cleanups: (() => void)[] = []
+
+  if (channel) {
+    // Another tab changed the shared store: adopt what it wrote, make no request.
+    channel.onmessage = () => void auth.syncFromStore()
+    const unsubscribe = auth.on((event) => {
+      if (event.type === 'signed_in' || event.type === 'signed_out' || event.type === 'session_ended' || (event.type === 'refresh_success' && event.source === 'provider')) {
+        channel.postMessage(event.type)
+      }
+    })
+    cleanups.push(unsubscribe, () => channel.close())
+  }
+  if (browser) {
+    // Timers stall while a laptop sleeps or a tab is hidden: check expiry when it comes back.
+    const recheck = () => {
+      if (document.visibilityState === 'visible') void auth.refreshIfDue()
+    }
+    document.addEventListener('visibilitychange', recheck)
+    window.addEventListener('online', recheck)
+    window.addEventListener('pageshow', recheck)
+    cleanups.push(() => {
+      document.removeEventListener('visibilitychange', recheck)
+      window.removeEventListener('online', recheck)
+      window.removeEventListener('pageshow', recheck)
+    })
+    void auth.load()
+  }
+
+  const client: BrowserClient = {
+    auth,
+    subscribe: auth.subscribe,
+    getSnapshot: auth.getSnapshot,
+    async signInRedirect(signIn = {}) {
+      const url = await auth.createSignInUrl(signIn)
+      window.location.assign(url.href)
+    },
+    isRedirectCallback(url = browser ? window.location.href : '') {
+      if (!url) return false
+      const parsed = new URL(url)
+      const expected = new URL(redirectUri)
+      return (
+        parsed.origin === expected.origin &&
+        parsed.pathname === expected.pathname &&
+        parsed.searchParams.has('state') &&
+        (parsed.searchParams.has('code') || parsed.searchParams.has('error'))
+      )
+    },
+    handleRedirectCallback(url = window.location.href) {
+      let pending = callbacks.get(url)
+      if (!pending) {
+        pending = auth.handleCallback(url).then(({ appState }) => (appState === undefined ? {} : { appState }))
+        callbacks.set(url, pending)
+        // Whatever the outcome, the code must not stay in the address bar or history.
+        void pending.catch(() => {}).finally(() => {
+          if (browser && window.location.href === url) {
+            const clean = new URL(url)
+            for (const p of ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri']) clean.searchParams.delete(p)
+            window.history.replaceState(window.history.state, '', clean.pathname + clean.search + clean.hash)
+          }
+        })
+      }
+      return pending
+    },
+    getAccessToken: () => auth.getAccessToken(),
+    getUser: () => auth.getSnapshot().user,
+    async signOut(signOutOptions = {}) {
+      const postLogoutRedirectUri = signOutOptions.postLogoutRedirectUri ?? options.postLogoutRedirectUri ?? (origin ? `${origin}/` : undefined)
+      const { endSessionUrl } = await auth.signOut(postLogoutRedirectUri ? { postLogoutRedirectUri } : {})
+      if (endSessionUrl && signOutOptions.redirect !== false && browser) window.location.assign(endSessionUrl.href)
+    },
+    async authFetch(input, init) {
+      const request = new Request(input, init)
+      const send = (token: string) => {
+        const attempt = request.clone()
+        attempt.headers.set('authorization', `Bearer ${token}`)
+        return fetchImpl(attempt)
+      }
+      const response = await send(await auth.getAccessToken())
+      if (response.status !== 401) return response
+      // The token may have been revoked or rotated elsewhere: renew once, retry once.
+      return send(await auth.getAccessToken({ forceRefresh: true }))
+    },
+    dispose() {
+      for (const cleanup of cleanups) cleanup()
+      auth.dispose()
+    },
+  }
+  return client
+}
