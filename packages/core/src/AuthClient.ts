@@ -95,34 +95,34 @@ const TRANSACTION_LIFETIME_MS = 10 * 60_000
  */
 export class AuthClient {
   readonly oidc: OidcClient
-  private readonly options: AuthClientOptions
-  private readonly tokenStore: TokenStore
-  private readonly transactionStore: TransactionStore
-  private readonly now: () => number
-  private readonly random: () => number
-  private readonly timers: Timers
-  private readonly policy: Required<RefreshPolicy>
-  private snapshot: AuthSnapshot = { status: 'loading', refreshing: false }
-  private readonly listeners = new Set<() => void>()
-  private readonly eventListeners = new Set<(event: AuthEvent) => void>()
-  private loading: Promise<void> | undefined
-  private inflight: Promise<TokenSet> | undefined
-  private timer: unknown
-  private failures = 0
+  readonly #options: AuthClientOptions
+  readonly #tokenStore: TokenStore
+  readonly #transactionStore: TransactionStore
+  readonly #now: () => number
+  readonly #random: () => number
+  readonly #timers: Timers
+  readonly #policy: Required<RefreshPolicy>
+  #snapshot: AuthSnapshot = { status: 'loading', refreshing: false }
+  readonly #listeners = new Set<() => void>()
+  readonly #eventListeners = new Set<(event: AuthEvent) => void>()
+  #loading: Promise<void> | undefined
+  #inflight: Promise<TokenSet> | undefined
+  #timer: unknown
+  #failures = 0
 
   constructor(options: AuthClientOptions) {
-    this.options = options
+    this.#options = options
     this.oidc = new OidcClient(options)
-    this.tokenStore = options.tokenStore ?? new MemoryTokenStore()
-    this.transactionStore = options.transactionStore ?? new MemoryTransactionStore()
-    this.now = options.clock ?? Date.now
-    this.random = options.random ?? Math.random
-    this.timers = options.timers ?? {
+    this.#tokenStore = options.tokenStore ?? new MemoryTokenStore()
+    this.#transactionStore = options.transactionStore ?? new MemoryTransactionStore()
+    this.#now = options.clock ?? Date.now
+    this.#random = options.random ?? Math.random
+    this.#timers = options.timers ?? {
       setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
       clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
     }
     const r = options.refresh ?? {}
-    this.policy = {
+    this.#policy = {
       marginSeconds: r.marginSeconds ?? 60,
       jitterSeconds: r.jitterSeconds ?? 5,
       attempts: Math.max(1, r.attempts ?? 3),
@@ -134,22 +134,22 @@ export class AuthClient {
 
   /** Calls `listener` after every change of {@link getSnapshot}; returns the unsubscribe. */
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
-  getSnapshot = (): AuthSnapshot => this.snapshot
+  getSnapshot = (): AuthSnapshot => this.#snapshot
 
   /** Listens to refresh and session events; returns the unsubscribe. */
   on(listener: (event: AuthEvent) => void): () => void {
-    this.eventListeners.add(listener)
-    return () => this.eventListeners.delete(listener)
+    this.#eventListeners.add(listener)
+    return () => this.#eventListeners.delete(listener)
   }
 
   /** Reads the token store once; every other method waits for it. */
   load(): Promise<void> {
-    this.loading ??= this.tokenStore.get().then((tokens) => this.adopt(tokens))
-    return this.loading
+    this.#loading ??= this.#tokenStore.get().then((tokens) => this.#adopt(tokens))
+    return this.#loading
   }
 
   /**
@@ -162,19 +162,19 @@ export class AuthClient {
    */
   async syncFromStore(): Promise<void> {
     await this.load()
-    this.adopt(await this.tokenStore.get())
+    this.#adopt(await this.#tokenStore.get())
   }
 
   /** Starts a sign-in: keeps the transaction and returns the URL to send the user to. */
   async createSignInUrl(request: Partial<AuthorizationRequest> = {}): Promise<URL> {
-    const redirectUri = request.redirectUri ?? this.options.redirectUri
+    const redirectUri = request.redirectUri ?? this.#options.redirectUri
     if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
     const { url, transaction } = await this.oidc.authorizationUrl({
       ...request,
       redirectUri,
-      scope: request.scope ?? this.options.scope ?? 'openid profile',
+      scope: request.scope ?? this.#options.scope ?? 'openid profile',
     })
-    await this.transactionStore.set(transaction.state, transaction)
+    await this.#transactionStore.set(transaction.state, transaction)
     return url
   }
 
@@ -188,15 +188,15 @@ export class AuthClient {
     const url = new URL(callbackUrl)
     const state = url.searchParams.get('state')
     if (state === null) throw new AuthError('state_mismatch', 'The callback has no state')
-    const transaction = await this.transactionStore.take(state)
-    if (!transaction || this.now() - transaction.createdAt > TRANSACTION_LIFETIME_MS) {
+    const transaction = await this.#transactionStore.take(state)
+    if (!transaction || this.#now() - transaction.createdAt > TRANSACTION_LIFETIME_MS) {
       throw new AuthError('transaction_not_found', 'No sign-in in progress matches this callback (replayed, expired or not started here)')
     }
     const tokens = await this.oidc.handleCallback(url, transaction)
-    await this.tokenStore.set(tokens)
-    this.failures = 0
-    this.adopt(tokens)
-    this.emit({ type: 'signed_in', tokens })
+    await this.#tokenStore.set(tokens)
+    this.#failures = 0
+    this.#adopt(tokens)
+    this.#emit({ type: 'signed_in', tokens })
     return { tokens, ...(transaction.appState !== undefined && { appState: transaction.appState }) }
   }
 
@@ -207,43 +207,43 @@ export class AuthClient {
    */
   async getAccessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
     await this.load()
-    const tokens = this.snapshot.tokens
+    const tokens = this.#snapshot.tokens
     if (!tokens) throw new AuthError('login_required', 'Not signed in')
-    if (!options.forceRefresh && !this.dueForRefresh(tokens)) return tokens.accessToken
+    if (!options.forceRefresh && !this.#dueForRefresh(tokens)) return tokens.accessToken
     if (!tokens.refreshToken) {
-      if (secondsLeft(tokens, this.now()) > 0) return tokens.accessToken
+      if (secondsLeft(tokens, this.#now()) > 0) return tokens.accessToken
       throw new AuthError('login_required', 'The access token expired and there is no refresh token')
     }
     try {
       return (await this.refresh()).accessToken
     } catch (err) {
       const error = toAuthError(err, 'Refresh')
-      const current = this.snapshot.tokens
-      if (error.retryable && !options.forceRefresh && current && secondsLeft(current, this.now()) > 0) return current.accessToken
+      const current = this.#snapshot.tokens
+      if (error.retryable && !options.forceRefresh && current && secondsLeft(current, this.#now()) > 0) return current.accessToken
       throw error
     }
   }
 
   /** Renews now. Concurrent calls share one request. */
   refresh(): Promise<TokenSet> {
-    this.inflight ??= this.runRefresh().finally(() => {
-      this.inflight = undefined
+    this.#inflight ??= this.#runRefresh().finally(() => {
+      this.#inflight = undefined
     })
-    return this.inflight
+    return this.#inflight
   }
 
   /** Checks expiry at once, as after a sleeping laptop wakes or a tab becomes visible. */
   async refreshIfDue(): Promise<void> {
     await this.load()
-    const tokens = this.snapshot.tokens
-    if (tokens?.refreshToken && this.dueForRefresh(tokens)) await this.refresh().catch(() => {})
-    else this.schedule()
+    const tokens = this.#snapshot.tokens
+    if (tokens?.refreshToken && this.#dueForRefresh(tokens)) await this.refresh().catch(() => {})
+    else this.#schedule()
   }
 
   /** The userinfo claims; their `sub` must be the ID token's. */
   async userinfo(): Promise<Record<string, unknown>> {
     const token = await this.getAccessToken()
-    const sub = this.snapshot.tokens?.claims?.sub
+    const sub = this.#snapshot.tokens?.claims?.sub
     if (!sub) throw new AuthError('login_required', 'No ID token: sign in with the openid scope')
     return this.oidc.userinfo(token, sub)
   }
@@ -254,10 +254,10 @@ export class AuthClient {
    */
   async signOut(options: { postLogoutRedirectUri?: string; state?: string } = {}): Promise<{ endSessionUrl?: URL; revoked: boolean }> {
     await this.load()
-    const tokens = this.snapshot.tokens
-    await this.tokenStore.remove()
-    this.adopt(undefined)
-    this.emit({ type: 'signed_out' })
+    const tokens = this.#snapshot.tokens
+    await this.#tokenStore.remove()
+    this.#adopt(undefined)
+    this.#emit({ type: 'signed_out' })
     let revoked = false
     if (tokens?.refreshToken) {
       revoked = await this.oidc.revoke(tokens.refreshToken, 'refresh_token').then(
@@ -277,46 +277,46 @@ export class AuthClient {
 
   /** Stops timers; the client can be dropped afterwards. */
   dispose(): void {
-    this.clearTimer()
-    this.listeners.clear()
-    this.eventListeners.clear()
+    this.#clearTimer()
+    this.#listeners.clear()
+    this.#eventListeners.clear()
   }
 
-  private async runRefresh(): Promise<TokenSet> {
+  async #runRefresh(): Promise<TokenSet> {
     await this.load()
-    const started = this.snapshot.tokens
+    const started = this.#snapshot.tokens
     if (!started?.refreshToken) throw new AuthError('login_required', 'There is no refresh token')
-    this.set({ refreshing: true })
-    this.emit({ type: 'refresh_start' })
+    this.#set({ refreshing: true })
+    this.#emit({ type: 'refresh_start' })
     try {
-      const lock = this.options.lock ?? ((_name, fn) => fn())
-      const { tokens, source } = await lock(`realmauth:refresh:${this.oidc.issuer}:${this.oidc.clientId}`, () => this.refreshLocked(started))
-      this.failures = 0
-      this.adopt(tokens)
-      this.emit({ type: 'refresh_success', tokens, source })
+      const lock = this.#options.lock ?? ((_name, fn) => fn())
+      const { tokens, source } = await lock(`realmauth:refresh:${this.oidc.issuer}:${this.oidc.clientId}`, () => this.#refreshLocked(started))
+      this.#failures = 0
+      this.#adopt(tokens)
+      this.#emit({ type: 'refresh_success', tokens, source })
       return tokens
     } catch (err) {
       const error = toAuthError(err, 'Refresh')
       if (error.code === 'invalid_grant' || error.code === 'login_required') {
         // Another context may have signed in afresh meanwhile: only clear what we started from.
-        const stored = await this.tokenStore.get().catch(() => undefined)
-        if (!stored || stored.refreshToken === started.refreshToken) await this.tokenStore.remove().catch(() => {})
-        this.clearTimer()
-        this.snapshot = { status: 'session_ended', refreshing: false, error }
-        this.notify()
-        this.emit({ type: 'session_ended', error })
+        const stored = await this.#tokenStore.get().catch(() => undefined)
+        if (!stored || stored.refreshToken === started.refreshToken) await this.#tokenStore.remove().catch(() => {})
+        this.#clearTimer()
+        this.#snapshot = { status: 'session_ended', refreshing: false, error }
+        this.#notify()
+        this.#emit({ type: 'session_ended', error })
       } else {
-        this.failures++
-        this.set({ refreshing: false, error })
-        this.scheduleRetry()
+        this.#failures++
+        this.#set({ refreshing: false, error })
+        this.#scheduleRetry()
       }
-      this.emit({ type: 'refresh_failure', error })
+      this.#emit({ type: 'refresh_failure', error })
       throw error
     }
   }
 
-  private async refreshLocked(started: TokenSet): Promise<{ tokens: TokenSet; source: 'provider' | 'storage' }> {
-    const stored = await this.tokenStore.get()
+  async #refreshLocked(started: TokenSet): Promise<{ tokens: TokenSet; source: 'provider' | 'storage' }> {
+    const stored = await this.#tokenStore.get()
     if (!stored) throw new AuthError('login_required', 'Signed out elsewhere')
     if (stored.refreshToken !== started.refreshToken) return { tokens: stored, source: 'storage' }
     for (let attempt = 1; ; attempt++) {
@@ -329,88 +329,88 @@ export class AuthClient {
           ...(next.idToken === undefined && started.idToken !== undefined && { idToken: started.idToken }),
           ...(next.claims === undefined && started.claims !== undefined && { claims: started.claims }),
         }
-        await this.tokenStore.set(tokens)
+        await this.#tokenStore.set(tokens)
         return { tokens, source: 'provider' }
       } catch (err) {
         const error = toAuthError(err, 'Refresh')
-        if (!error.retryable || attempt >= this.policy.attempts) throw error
-        await new Promise<void>((resolve) => this.timers.setTimeout(resolve, this.backoff(attempt)))
+        if (!error.retryable || attempt >= this.#policy.attempts) throw error
+        await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, this.#backoff(attempt)))
       }
     }
   }
 
-  private dueForRefresh(tokens: TokenSet): boolean {
-    return tokens.expiresAt !== undefined && tokens.expiresAt - this.margin(tokens) <= this.now()
+  #dueForRefresh(tokens: TokenSet): boolean {
+    return tokens.expiresAt !== undefined && tokens.expiresAt - this.#margin(tokens) <= this.#now()
   }
 
   /** The margin adapts: never more than half the token's life, so short tokens do not loop. */
-  private margin(tokens: TokenSet): number {
+  #margin(tokens: TokenSet): number {
     const life = (tokens.expiresAt ?? Infinity) - tokens.receivedAt
-    return Math.min(this.policy.marginSeconds * 1000, life / 2)
+    return Math.min(this.#policy.marginSeconds * 1000, life / 2)
   }
 
-  private backoff(attempt: number): number {
-    const base = Math.min(this.policy.maxBackoffMs, this.policy.backoffMs * 2 ** (attempt - 1))
-    return base / 2 + (this.random() * base) / 2
+  #backoff(attempt: number): number {
+    const base = Math.min(this.#policy.maxBackoffMs, this.#policy.backoffMs * 2 ** (attempt - 1))
+    return base / 2 + (this.#random() * base) / 2
   }
 
-  private adopt(tokens: TokenSet | undefined): void {
+  #adopt(tokens: TokenSet | undefined): void {
     if (tokens) {
-      const same = this.snapshot.tokens === tokens && this.snapshot.status === 'signed_in' && !this.snapshot.refreshing
+      const same = this.#snapshot.tokens === tokens && this.#snapshot.status === 'signed_in' && !this.#snapshot.refreshing
       if (!same) {
-        this.snapshot = { status: 'signed_in', tokens, refreshing: false, ...(tokens.claims && { user: tokens.claims }) }
-        this.notify()
+        this.#snapshot = { status: 'signed_in', tokens, refreshing: false, ...(tokens.claims && { user: tokens.claims }) }
+        this.#notify()
       }
-      this.schedule()
+      this.#schedule()
     } else {
-      this.clearTimer()
-      if (this.snapshot.status !== 'signed_out' || this.snapshot.tokens) {
-        this.snapshot = { status: 'signed_out', refreshing: false }
-        this.notify()
+      this.#clearTimer()
+      if (this.#snapshot.status !== 'signed_out' || this.#snapshot.tokens) {
+        this.#snapshot = { status: 'signed_out', refreshing: false }
+        this.#notify()
       }
     }
   }
 
-  private schedule(): void {
-    this.clearTimer()
-    const tokens = this.snapshot.tokens
-    if (!this.policy.auto || !tokens?.refreshToken || tokens.expiresAt === undefined) return
+  #schedule(): void {
+    this.#clearTimer()
+    const tokens = this.#snapshot.tokens
+    if (!this.#policy.auto || !tokens?.refreshToken || tokens.expiresAt === undefined) return
     const life = tokens.expiresAt - tokens.receivedAt
-    const jitter = this.random() * Math.min(this.policy.jitterSeconds * 1000, life / 10)
-    this.startTimer(Math.max(0, tokens.expiresAt - this.margin(tokens) - jitter - this.now()))
+    const jitter = this.#random() * Math.min(this.#policy.jitterSeconds * 1000, life / 10)
+    this.#startTimer(Math.max(0, tokens.expiresAt - this.#margin(tokens) - jitter - this.#now()))
   }
 
-  private scheduleRetry(): void {
-    if (!this.policy.auto || !this.snapshot.tokens?.refreshToken) return
-    this.clearTimer()
-    this.startTimer(this.backoff(this.failures + 1))
+  #scheduleRetry(): void {
+    if (!this.#policy.auto || !this.#snapshot.tokens?.refreshToken) return
+    this.#clearTimer()
+    this.#startTimer(this.#backoff(this.#failures + 1))
   }
 
-  private startTimer(ms: number): void {
-    const handle = this.timers.setTimeout(() => {
-      this.timer = undefined
+  #startTimer(ms: number): void {
+    const handle = this.#timers.setTimeout(() => {
+      this.#timer = undefined
       this.refresh().catch(() => {})
     }, ms)
     // A pending renewal should not keep a Node process alive on its own.
     ;(handle as { unref?: () => void } | undefined)?.unref?.()
-    this.timer = handle
+    this.#timer = handle
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer)
-    this.timer = undefined
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer)
+    this.#timer = undefined
   }
 
-  private set(partial: Partial<AuthSnapshot>): void {
-    this.snapshot = { ...this.snapshot, ...partial }
-    this.notify()
+  #set(partial: Partial<AuthSnapshot>): void {
+    this.#snapshot = { ...this.#snapshot, ...partial }
+    this.#notify()
   }
 
-  private notify(): void {
-    for (const listener of this.listeners) listener()
+  #notify(): void {
+    for (const listener of this.#listeners) listener()
   }
 
-  private emit(event: AuthEvent): void {
-    for (const listener of this.eventListeners) listener(event)
+  #emit(event: AuthEvent): void {
+    for (const listener of this.#eventListeners) listener(event)
   }
 }

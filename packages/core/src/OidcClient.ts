@@ -56,13 +56,13 @@ const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope',
 export class OidcClient {
   readonly issuer: string
   readonly clientId: string
-  private readonly clientAuth: ClientAuthentication
-  private readonly fetchImpl: typeof fetch | undefined
-  private readonly now: () => number
-  private readonly client: oauth.Client
-  private metadataPromise: Promise<ServerMetadata> | undefined
+  readonly #clientAuth: ClientAuthentication
+  readonly #fetchImpl: typeof fetch | undefined
+  readonly #now: () => number
+  readonly #client: oauth.Client
+  #metadataPromise: Promise<ServerMetadata> | undefined
   /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. */
-  private readonly jwks: oauth.JWKSCacheInput = {}
+  readonly #jwks: oauth.JWKSCacheInput = {}
 
   constructor(options: OidcClientOptions) {
     if (!options.issuer || !options.clientId) {
@@ -70,24 +70,24 @@ export class OidcClient {
     }
     this.issuer = options.issuer
     this.clientId = options.clientId
-    this.clientAuth = options.clientAuth ?? oauth.None()
-    this.fetchImpl = options.fetch
-    this.now = options.clock ?? Date.now
-    this.client = {
+    this.#clientAuth = options.clientAuth ?? oauth.None()
+    this.#fetchImpl = options.fetch
+    this.#now = options.clock ?? Date.now
+    this.#client = {
       client_id: options.clientId,
       [oauth.clockTolerance]: options.clockTolerance ?? 30,
       ...(options.idTokenSigningAlg !== undefined && { id_token_signed_response_alg: options.idTokenSigningAlg }),
     }
-    if (options.metadata) this.metadataPromise = Promise.resolve(options.metadata)
+    if (options.metadata) this.#metadataPromise = Promise.resolve(options.metadata)
   }
 
   /** The provider's metadata, discovered once; a failed discovery is retried on the next call. */
   metadata(): Promise<ServerMetadata> {
-    this.metadataPromise ??= discover(this.issuer, this.http()).catch((err: unknown) => {
-      this.metadataPromise = undefined
+    this.#metadataPromise ??= discover(this.issuer, this.http()).catch((err: unknown) => {
+      this.#metadataPromise = undefined
       throw err
     })
-    return this.metadataPromise
+    return this.#metadataPromise
   }
 
   /** Builds the authorization URL with S256 PKCE, `state` and `nonce` from the CSPRNG. */
@@ -119,7 +119,7 @@ export class OidcClient {
       nonce,
       issuer: as.issuer,
       redirectUri: request.redirectUri,
-      createdAt: this.now(),
+      createdAt: this.#now(),
       ...(request.maxAge !== undefined && { maxAge: request.maxAge }),
       ...(request.appState !== undefined && { appState: request.appState }),
     }
@@ -148,15 +148,15 @@ export class OidcClient {
     }
     let checked: URLSearchParams
     try {
-      checked = oauth.validateAuthResponse(as, this.client, params, transaction.state)
+      checked = oauth.validateAuthResponse(as, this.#client, params, transaction.state)
     } catch (err) {
       throw toAuthError(err, 'Sign-in callback')
     }
-    return this.tokenRequest('Code exchange', async (opts) => {
+    return this.#tokenRequest('Code exchange', async (opts) => {
       const res = await oauth.authorizationCodeGrantRequest(
-        as, this.client, this.clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
+        as, this.#client, this.#clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
       )
-      return [res, await oauth.processAuthorizationCodeResponse(as, this.client, res, {
+      return [res, await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
         expectedNonce: transaction.nonce,
         requireIdToken: true,
         ...(transaction.maxAge !== undefined && { maxAge: transaction.maxAge }),
@@ -170,12 +170,12 @@ export class OidcClient {
    */
   async refresh(refreshToken: string, options: { previousClaims?: IdTokenClaims; scope?: string } = {}): Promise<TokenSet> {
     const as = await this.metadata()
-    const tokens = await this.tokenRequest('Refresh', async (opts) => {
-      const res = await oauth.refreshTokenGrantRequest(as, this.client, this.clientAuth, refreshToken, {
+    const tokens = await this.#tokenRequest('Refresh', async (opts) => {
+      const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
         ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
       })
-      return [res, await oauth.processRefreshTokenResponse(as, this.client, res)]
+      return [res, await oauth.processRefreshTokenResponse(as, this.#client, res)]
     })
     const previous = options.previousClaims
     if (tokens.claims && previous && tokens.claims.sub !== previous.sub) {
@@ -187,9 +187,9 @@ export class OidcClient {
   /** Runs any token-endpoint grant through the same validation (node uses it for its grants). */
   async grant(grantType: string, parameters: Record<string, string>): Promise<TokenSet> {
     const as = await this.metadata()
-    return this.tokenRequest(grantType, async (opts) => {
-      const res = await oauth.genericTokenEndpointRequest(as, this.client, this.clientAuth, grantType, parameters, opts)
-      return [res, await oauth.processGenericTokenEndpointResponse(as, this.client, res)]
+    return this.#tokenRequest(grantType, async (opts) => {
+      const res = await oauth.genericTokenEndpointRequest(as, this.#client, this.#clientAuth, grantType, parameters, opts)
+      return [res, await oauth.processGenericTokenEndpointResponse(as, this.#client, res)]
     })
   }
 
@@ -197,7 +197,7 @@ export class OidcClient {
   async revoke(token: string, hint?: 'refresh_token' | 'access_token'): Promise<void> {
     const as = await this.metadata()
     try {
-      const res = await oauth.revocationRequest(as, this.client, this.clientAuth, token, {
+      const res = await oauth.revocationRequest(as, this.#client, this.#clientAuth, token, {
         ...this.requestOptions(as.revocation_endpoint),
         ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
       })
@@ -212,12 +212,12 @@ export class OidcClient {
     const as = await this.metadata()
     let res: Response
     try {
-      res = await oauth.userInfoRequest(as, this.client, accessToken, this.requestOptions(as.userinfo_endpoint))
+      res = await oauth.userInfoRequest(as, this.#client, accessToken, this.requestOptions(as.userinfo_endpoint))
     } catch (err) {
       throw toAuthError(err, 'Userinfo')
     }
     try {
-      return await oauth.processUserInfoResponse(as, this.client, expectedSubject, res)
+      return await oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
     } catch (err) {
       const error = toAuthError(err, 'Userinfo')
       if (err instanceof oauth.OperationProcessingError && err.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
@@ -246,27 +246,27 @@ export class OidcClient {
 
   /** The injected fetch, for callers that make their own requests to the provider. */
   http(): { fetch?: typeof fetch } {
-    return this.fetchImpl ? { fetch: this.fetchImpl } : {}
+    return this.#fetchImpl ? { fetch: this.#fetchImpl } : {}
   }
 
   /** The oauth4webapi client metadata, with the clock synchronised to the injected one. */
   oauthClient(): oauth.Client {
     // oauth4webapi reads Date.now(); its clockSkew makes it see the injected clock instead.
-    this.client[oauth.clockSkew] = Math.floor(this.now() / 1000) - Math.floor(Date.now() / 1000)
-    return this.client
+    this.#client[oauth.clockSkew] = Math.floor(this.#now() / 1000) - Math.floor(Date.now() / 1000)
+    return this.#client
   }
 
   get auth(): ClientAuthentication {
-    return this.clientAuth
+    return this.#clientAuth
   }
 
-  private async tokenRequest(
+  async #tokenRequest(
     during: string,
     run: (opts: ReturnType<typeof requestOptions>) => Promise<[Response, oauth.TokenEndpointResponse]>,
   ): Promise<TokenSet> {
     const as = await this.metadata()
     this.oauthClient()
-    const receivedAt = this.now()
+    const receivedAt = this.#now()
     let response: Response
     let body: oauth.TokenEndpointResponse
     try {
@@ -274,14 +274,14 @@ export class OidcClient {
       if (body.id_token !== undefined) {
         await oauth.validateApplicationLevelSignature(as, response, {
           ...this.requestOptions(as.jwks_uri),
-          [oauth.jwksCache]: this.jwks,
+          [oauth.jwksCache]: this.#jwks,
         })
       }
     } catch (err) {
       throw toAuthError(err, during)
     }
     const claims = body.id_token !== undefined ? oauth.getValidatedIdTokenClaims(body) : undefined
-    if (claims) this.checkExtraClaims(claims, receivedAt)
+    if (claims) this.#checkExtraClaims(claims, receivedAt)
     return {
       accessToken: body.access_token,
       tokenType: body.token_type,
@@ -295,11 +295,11 @@ export class OidcClient {
   }
 
   /** What oauth4webapi leaves to the caller: `azp` on single-audience tokens, `iat` from the future. */
-  private checkExtraClaims(claims: IdTokenClaims, now: number): void {
+  #checkExtraClaims(claims: IdTokenClaims, now: number): void {
     if (claims.azp !== undefined && claims.azp !== this.clientId) {
       throw new AuthError('id_token_invalid', `ID token azp '${String(claims.azp)}' is not this client`)
     }
-    const tolerance = this.client[oauth.clockTolerance] ?? 30
+    const tolerance = this.#client[oauth.clockTolerance] ?? 30
     if (typeof claims.iat !== 'number' || claims.iat > now / 1000 + tolerance) {
       throw new AuthError('id_token_invalid', 'ID token iat is missing or in the future')
     }

@@ -22,12 +22,16 @@ export class MemoryStore implements Store {
   private readonly byUserCode = new Map<string, string>()
   private readonly now: () => number
   private writesSinceSweep = 0
+  /** Live entries after the last sweep: the next one comes after as many writes (at least 1000). */
+  private liveAfterSweep = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
   }
 
   async upsert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<void> {
+    // Drops an expired entry first, so its consumed flag does not pass to the new one.
+    this.live(kind, id)
     this.put(kind, id, payload, expiresAt)
   }
 
@@ -96,13 +100,14 @@ export class MemoryStore implements Store {
     if (payload.userCode) this.byUserCode.set(payload.userCode, key)
     // Amortised sweep instead of a timer: nothing keeps the process alive, and the map
     // cannot grow past twice its live size.
-    if (++this.writesSinceSweep > Math.max(1000, this.entries.size)) this.sweep()
+    if (++this.writesSinceSweep > Math.max(1000, this.liveAfterSweep)) this.sweep()
   }
 
   private sweep() {
     this.writesSinceSweep = 0
     const now = this.now()
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.remove(key)
+    this.liveAfterSweep = this.entries.size
   }
 
   private remove(key: string) {
