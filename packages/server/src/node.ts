@@ -124,9 +124,31 @@ async function send(req: IncomingMessage, res: ServerResponse, response: Respons
   })
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
-  // A body the provider refused unread (413, 405) is not drained: close instead.
-  if (!req.complete) headers.connection = 'close'
+  // A body the provider refused unread (413, 405) is drained up to a bound, then the
+  // connection closed: closing with the upload still arriving resets it, and the client
+  // loses the answer (RFC 9112 section 9.6).
+  if (!req.complete) {
+    headers.connection = 'close'
+    await drain(req, DRAIN_LIMIT)
+  }
   const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined
   res.writeHead(response.status, headers)
   res.end(body)
+}
+
+/** Bytes of a refused body read and discarded before answering; past it the upload is cut off. */
+const DRAIN_LIMIT = 1 << 20
+
+function drain(req: IncomingMessage, limit: number): Promise<void> {
+  return new Promise((resolve) => {
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) resolve()
+    })
+    req.once('end', resolve)
+    req.once('close', resolve)
+    req.once('error', resolve)
+    req.resume()
+  })
 }
