@@ -28,7 +28,8 @@ function run(args: string[]): Run {
   let err = ''
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
-  const exit = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
+  // 'close', not 'exit': only then has everything the child wrote to its pipes arrived.
+  const exit = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)))
   return { child, stdout: () => out, stderr: () => err, exit }
 }
 
