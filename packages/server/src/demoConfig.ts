@@ -42,7 +42,7 @@ export const DEMO = {
  */
 export function demoConfig(options: { spaOrigins?: string[] } = {}): ProviderConfig {
   const { d: _private, ...jwtPublicKey } = DEMO.jwt.privateJwk
-  const spaRedirects = [DEMO.spa.redirect_uri, ...(options.spaOrigins ?? []).map((o) => `${o}/callback`)]
+  const spaRedirects = [...new Set([DEMO.spa.redirect_uri, ...(options.spaOrigins ?? []).map((o) => `${o}/callback`)])]
   return {
     realms: [
       {

@@ -1,0 +1,29 @@
+/**
+ * A protected API for the SPA examples, mounted into Vite's dev server: it answers only to
+ * a valid access token from the demo provider, verified against the provider's JWKS.
+ */
+import type { Plugin } from 'vite'
+import { createAccessTokenVerifier } from '@realmauth/node'
+
+export function demoApi(issuer: string): Plugin {
+  const verifier = createAccessTokenVerifier({ issuer })
+  return {
+    name: 'realmauth-demo-api',
+    configureServer(server) {
+      server.middlewares.use('/api/hello', (req, res) => {
+        verifier
+          .verify(req.headers.authorization ?? '')
+          .then((claims) => {
+            res.setHeader('content-type', 'application/json')
+            res.end(JSON.stringify({ message: `Hello ${claims.sub}`, scope: claims.scope, expires: claims.exp }))
+          })
+          .catch((err: { status?: number; wwwAuthenticate?: string; message: string }) => {
+            res.statusCode = err.status ?? 401
+            if (err.wwwAuthenticate) res.setHeader('www-authenticate', err.wwwAuthenticate)
+            res.setHeader('content-type', 'application/json')
+            res.end(JSON.stringify({ error: err.message }))
+          })
+      })
+    },
+  }
+}
