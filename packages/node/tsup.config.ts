@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // Resolved from the user's node_modules: one copy of core's AuthError class, one jose.
+  external: ['@realmauth/core', 'jose', 'oauth4webapi'],
 });
