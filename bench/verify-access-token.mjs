@@ -1,0 +1,64 @@
+// Access-token verifications per second: @realmauth/node's verifyAccessToken (JWKS warm,
+// through the cached verifier) beside raw jose.jwtVerify with createLocalJWKSet, on the same
+// token in the same run, for RS256 and ES256. The JWKS is served in memory by the provider,
+// so only verification work is measured.
+import { createLocalJWKSet, jwtVerify } from 'jose'
+import { verifyAccessToken } from '@realmauth/node'
+import { createProvider, demoConfig, DEMO } from '@realmauth/server'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
+const origin = 'https://idp.bench.test'
+const provider = createProvider(demoConfig())
+await provider.ready
+const issuer = provider.issuer('alpha', origin)
+const jwks = await provider.jwks()
+const audience = DEMO.m2m.client_id
+const inMemory = (url, init) => provider.fetch(new Request(url, init))
+
+async function rate(fn, seconds) {
+  let count = 0
+  const end = performance.now() + seconds * 1000
+  while (performance.now() < end) {
+    await fn()
+    count++
+  }
+  return count / seconds
+}
+
+const rows = []
+for (const alg of ['RS256', 'ES256']) {
+  const now = Math.floor(Date.now() / 1000)
+  const token = await provider.signJwt(
+    { iss: issuer, sub: audience, aud: audience, client_id: audience, scope: 'read write', iat: now, nbf: now, exp: now + 3600, jti: `bench-${alg}`, realm: '/alpha' },
+    { alg, typ: 'at+jwt' },
+  )
+  // One options object for the whole run: verifyAccessToken keeps its verifier per object.
+  const options = { issuer, audience, fetch: inMemory, requiredScopes: ['read'] }
+  const viaNode = () => verifyAccessToken(`Bearer ${token}`, options)
+  const local = createLocalJWKSet(jwks)
+  const rawOptions = { issuer, audience, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] }
+  const viaRaw = () => jwtVerify(token, local, rawOptions)
+
+  for (let i = 0; i < 300; i++) {
+    await viaNode()
+    await viaRaw()
+  }
+  // Short alternating rounds spread machine noise (GC, other processes) over both sides.
+  const ROUNDS = 8
+  const node = [], raw = []
+  for (let round = 0; round < ROUNDS; round++) {
+    raw.push(await rate(viaRaw, SECONDS / ROUNDS))
+    node.push(await rate(viaNode, SECONDS / ROUNDS))
+  }
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length
+  rows.push({ alg, raw: mean(raw), node: mean(node) })
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US')
+console.log(`\nAccess-token verification, JWKS warm (${SECONDS} s per side per algorithm, Node ${process.version})\n`)
+console.log('| alg | raw jose.jwtVerify (local JWKS) /s | @realmauth/node verifyAccessToken /s | ratio | target |')
+console.log('|---|---:|---:|---:|---:|')
+for (const r of rows) {
+  const ratio = r.node / r.raw
+  console.log(`| ${r.alg} | ${fmt(r.raw)} | ${fmt(r.node)} | ${ratio.toFixed(2)}x ${ratio >= 0.9 ? '' : '(below target)'} | >= 0.9x |`)
+}
