@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'es2022',
+  // The app brings one React and one realmauth client; bundling either would make two.
+  external: ['react', 'react-dom', '@realmauth/browser', '@realmauth/core'],
 });

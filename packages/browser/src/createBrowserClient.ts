@@ -168,16 +168,26 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     handleRedirectCallback(url = window.location.href) {
       let pending = callbacks.get(url)
       if (!pending) {
-        pending = auth.handleCallback(url).then(({ appState }) => (appState === undefined ? {} : { appState }))
-        callbacks.set(url, pending)
-        // Whatever the outcome, the code must not stay in the address bar or history.
-        void pending.catch(() => {}).finally(() => {
+        // Whatever the outcome, the code leaves the address bar before the caller resumes,
+        // so a navigation the caller makes next cannot push it into history.
+        const clean = () => {
           if (browser && window.location.href === url) {
-            const clean = new URL(url)
-            for (const p of ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri']) clean.searchParams.delete(p)
-            window.history.replaceState(window.history.state, '', clean.pathname + clean.search + clean.hash)
+            const cleaned = new URL(url)
+            for (const p of ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri']) cleaned.searchParams.delete(p)
+            window.history.replaceState(window.history.state, '', cleaned.pathname + cleaned.search + cleaned.hash)
           }
-        })
+        }
+        pending = auth.handleCallback(url).then(
+          ({ appState }) => {
+            clean()
+            return appState === undefined ? {} : { appState }
+          },
+          (error: unknown) => {
+            clean()
+            throw error
+          },
+        )
+        callbacks.set(url, pending)
       }
       return pending
     },

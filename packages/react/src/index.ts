@@ -1,12 +1,18 @@
-/**
- * Version of the `@realmauth/react` package.
- *
- * Placeholder: this package is an empty shell for now.
- *
- * @example
- * ```ts
- * import { VERSION } from '@realmauth/react';
- * console.log(VERSION); // '0.0.0'
- * ```
- */
-export const VERSION = '0.0.0';
+export { AuthProvider, type AuthProviderProps } from './AuthProvider.js'
+export { useAuth, type AuthState } from './useAuth.js'
+export { useAccessToken, type AccessTokenState } from './useAccessToken.js'
+export { RequireAuth, type RequireAuthProps } from './RequireAuth.js'
+export { withAuthenticationRequired, type WithAuthenticationRequiredOptions } from './withAuthenticationRequired.js'
+// So an app needs one import for the common case.
+export {
+  AuthError,
+  createBrowserClient,
+  type AuthErrorCode,
+  type AuthSnapshot,
+  type AuthStatus,
+  type BrowserClient,
+  type BrowserClientOptions,
+  type IdTokenClaims,
+  type SignInOptions,
+  type TokenSet,
+} from '@realmauth/browser'
