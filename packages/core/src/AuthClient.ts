@@ -74,6 +74,9 @@ export interface AuthClientOptions extends OidcClientOptions {
   lock?: <T>(name: string, fn: () => Promise<T>) => Promise<T>
 }
 
+/** Tokens living less than this are not renewed on a timer. */
+const MIN_SCHEDULED_LIFE_MS = 2000
+
 /** How long a sign-in may take between the redirect out and the callback. */
 const TRANSACTION_LIFETIME_MS = 10 * 60_000
 
@@ -298,19 +301,25 @@ export class AuthClient {
     } catch (err) {
       const error = toAuthError(err, 'Refresh')
       if (error.code === 'invalid_grant' || error.code === 'login_required') {
-        // Another context may have signed in afresh meanwhile: only clear what we started from.
+        // Another context may have signed in afresh meanwhile: its tokens win over ours.
         const stored = await this.#tokenStore.get().catch(() => undefined)
-        if (!stored || stored.refreshToken === started.refreshToken) await this.#tokenStore.remove().catch(() => {})
+        if (stored?.refreshToken !== undefined && stored.refreshToken !== started.refreshToken) {
+          this.#adopt(stored)
+          this.#emit({ type: 'refresh_success', tokens: stored, source: 'storage' })
+          return stored
+        }
+        if (stored) await this.#tokenStore.remove().catch(() => {})
         this.#clearTimer()
         this.#snapshot = { status: 'session_ended', refreshing: false, error }
         this.#notify()
+        this.#emit({ type: 'refresh_failure', error })
         this.#emit({ type: 'session_ended', error })
       } else {
         this.#failures++
         this.#set({ refreshing: false, error })
         this.#scheduleRetry()
+        this.#emit({ type: 'refresh_failure', error })
       }
-      this.#emit({ type: 'refresh_failure', error })
       throw error
     }
   }
@@ -376,6 +385,8 @@ export class AuthClient {
     const tokens = this.#snapshot.tokens
     if (!this.#policy.auto || !tokens?.refreshToken || tokens.expiresAt === undefined) return
     const life = tokens.expiresAt - tokens.receivedAt
+    // A token born expired (AM's lifetime 0) would be renewed in a loop: leave it to callers.
+    if (life < MIN_SCHEDULED_LIFE_MS) return
     const jitter = this.#random() * Math.min(this.#policy.jitterSeconds * 1000, life / 10)
     this.#startTimer(Math.max(0, tokens.expiresAt - this.#margin(tokens) - jitter - this.#now()))
   }

@@ -156,6 +156,10 @@ export function toAuthError(err: unknown, during: string): AuthError {
     if ((err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) || /\bJWT\b|ID Token/.test(err.message)) {
       return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
     }
+    // No request was sent: an http: URL off loopback (or another scheme) is a setup problem.
+    if (err.code === oauth.HTTP_REQUEST_FORBIDDEN || err.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
+      return new AuthError('configuration_error', `${during}: ${err.message}`, { cause: err })
+    }
     return new AuthError('invalid_response', `${during}: ${err.message}`, { ...(response && { status: response.status }), cause: err })
   }
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
@@ -170,7 +174,9 @@ export function toAuthError(err: unknown, during: string): AuthError {
     return new AuthError('network_error', `${during}: ${err.message}`, { cause: err })
   }
   if (err instanceof oauth.UnsupportedOperationError) {
-    return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
+    // A JWS/JWT/JWE/JWK it cannot handle is the ID token's; the rest (an unknown `token_type`, a hybrid callback) is the response's.
+    const code = /\bJW[SETK]\b/.test(err.message) ? 'id_token_invalid' : 'invalid_response'
+    return new AuthError(code, `${during}: ${err.message}`, { cause: err })
   }
   return new AuthError('invalid_response', `${during}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
 }

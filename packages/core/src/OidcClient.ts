@@ -76,7 +76,7 @@ export class OidcClient {
     this.#client = {
       client_id: options.clientId,
       [oauth.clockTolerance]: options.clockTolerance ?? 30,
-      ...(options.idTokenSigningAlg !== undefined && { id_token_signed_response_alg: options.idTokenSigningAlg }),
+      id_token_signed_response_alg: options.idTokenSigningAlg ?? 'RS256',
     }
     if (options.metadata) this.#metadataPromise = Promise.resolve(options.metadata)
   }
