@@ -1,6 +1,7 @@
 // client_credentials tokens per second over loopback, beside the raw signing rate measured
 // in the same run. The server runs on the main thread; the load comes from a worker thread,
 // so on 2 cores each gets one. Bounded in time; stops everything it started.
+import { createServer } from 'node:http'
 import { Worker } from 'node:worker_threads'
 import { createProvider } from '../dist/index.js'
 import { listen } from '../dist/node.js'
@@ -41,9 +42,9 @@ function one() {
 Promise.all(Array.from({ length: concurrency }, one)).then(() => { agent.destroy(); parentPort.postMessage({ ok, failed }) })
 `
 
-async function load(realm) {
+async function load(realm, port = running.port) {
   const path = `/oauth2/realms/root/realms/${realm}/access_token`
-  const worker = new Worker(LOAD, { eval: true, workerData: { port: running.port, path, seconds: SECONDS, concurrency: CONCURRENCY } })
+  const worker = new Worker(LOAD, { eval: true, workerData: { port, path, seconds: SECONDS, concurrency: CONCURRENCY } })
   const result = await new Promise((resolve, reject) => {
     worker.once('message', resolve)
     worker.once('error', reject)
@@ -74,8 +75,25 @@ async function signingRate(alg) {
   return count / SECONDS
 }
 
+/** A bare node:http server answering a token-sized JSON body: what HTTP alone allows here. */
+async function ceiling() {
+  const body = JSON.stringify({ access_token: 'x'.repeat(700), token_type: 'Bearer', expires_in: 3600 })
+  const bare = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(body))
+  })
+  await new Promise((resolve) => bare.listen(0, '127.0.0.1', resolve))
+  try {
+    return await load('bare', bare.address().port)
+  } finally {
+    bare.close()
+  }
+}
+
 const rows = []
+let bare = 0
 try {
+  bare = await ceiling()
   for (const [alg, realm] of [['RS256', 'rs'], ['ES256', 'es']]) {
     await load(realm) // warm-up pass: JIT, keys, connection pool
     const tokens = await load(realm)
@@ -93,3 +111,8 @@ console.log('|---|---:|---:|---:|---:|')
 for (const r of rows) {
   console.log(`| ${r.alg} | ${f(r.tokens)} | ${f(r.signing)} | ${(r.tokens / r.signing).toFixed(2)}x | >= 0.85x |`)
 }
+console.log(`| bare node:http, no crypto (ceiling) | ${f(bare)} | | | |`)
+console.log(`
+Raw signing uses both cores (WebCrypto runs on the thread pool); during the load test one
+core also runs the load generator, so the HTTP ceiling above bounds what any server here can
+reach. See decisions/0002-webcrypto-only-provider.md.`)
