@@ -110,6 +110,19 @@ describe('SPA in Chromium against the provider over HTTP', () => {
     await context.close()
   })
 
+  it('a tab that becomes visible again re-checks expiry at once and refreshes without being asked', async () => {
+    const context = await e.browser.newContext()
+    const page = await open(context)
+    await signIn(page)
+    const before = await snapshot(page)
+    await advance(LIFE - 30, page)
+    // What the browser fires when a sleeping laptop wakes or the user returns to the tab.
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+    await page.waitForFunction(() => window.app.refreshEvents.includes('refresh_success'))
+    expect((await snapshot(page)).accessToken).not.toBe(before.accessToken)
+    await context.close()
+  })
+
   describe('hostile callbacks', () => {
     async function pendingState(page: Page): Promise<string> {
       return page.evaluate(async () => new URL((await window.app.client.auth.createSignInUrl()).href).searchParams.get('state')!)
