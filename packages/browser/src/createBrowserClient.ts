@@ -34,6 +34,8 @@ export interface BrowserClientOptions {
   clock?: () => number
   /** Share refreshes and sign-outs with other tabs (Web Locks + BroadcastChannel). Default true. */
   crossTab?: boolean
+  /** The algorithm the provider signs this client's ID tokens with; default RS256, as OIDC registration says. */
+  idTokenSigningAlg?: string
 }
 
 /** The SPA client: redirect sign-in, tokens that stay fresh, tabs that agree. */
@@ -114,6 +116,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     fetch: fetchImpl,
     ...(options.clock && { clock: options.clock }),
     ...(options.refresh && { refresh: options.refresh }),
+    ...(options.idTokenSigningAlg && { idTokenSigningAlg: options.idTokenSigningAlg }),
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)
