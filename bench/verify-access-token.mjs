@@ -51,14 +51,17 @@ for (const alg of ['RS256', 'ES256']) {
     node.push(await rate(viaNode, SECONDS / ROUNDS))
   }
   const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length
-  rows.push({ alg, raw: mean(raw), node: mean(node) })
+  // Each round pairs the two sides under the same machine conditions; the median of the
+  // paired ratios is what a noisy 2-core machine can state reliably.
+  const ratios = node.map((n, i) => n / raw[i]).sort((a, b) => a - b)
+  rows.push({ alg, raw: mean(raw), node: mean(node), ratio: (ratios[ROUNDS / 2 - 1] + ratios[ROUNDS / 2]) / 2 })
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US')
 console.log(`\nAccess-token verification, JWKS warm (${SECONDS} s per side per algorithm, Node ${process.version})\n`)
-console.log('| alg | raw jose.jwtVerify (local JWKS) /s | @realmauth/node verifyAccessToken /s | ratio | target |')
+console.log('| alg | raw jose.jwtVerify (local JWKS) /s | @realmauth/node verifyAccessToken /s | ratio (median of paired rounds) | target |')
 console.log('|---|---:|---:|---:|---:|')
 for (const r of rows) {
-  const ratio = r.node / r.raw
+  const ratio = r.ratio
   console.log(`| ${r.alg} | ${fmt(r.raw)} | ${fmt(r.node)} | ${ratio.toFixed(2)}x ${ratio >= 0.9 ? '' : '(below target)'} | >= 0.9x |`)
 }
