@@ -3,10 +3,14 @@
 
 const encoder = new TextEncoder()
 
+/** Node's native encoder when present (every token response encodes three JWT parts). */
+const NodeBuffer = (globalThis as { Buffer?: { from(b: Uint8Array | string): { toString(enc: string): string } } }).Buffer
+
 /** Encodes bytes as base64url without padding (RFC 7515 section 2). */
 export function base64url(input: Uint8Array | ArrayBuffer | string): string {
   const bytes =
     typeof input === 'string' ? encoder.encode(input) : input instanceof Uint8Array ? input : new Uint8Array(input)
+  if (NodeBuffer) return NodeBuffer.from(bytes).toString('base64url')
   let binary = ''
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
