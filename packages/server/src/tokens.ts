@@ -210,10 +210,10 @@ export async function tokenEndpointResponse(
  */
 export async function revokeGrant(ctx: Context, grantId: string): Promise<void> {
   await ctx.rt.store.revokeByGrantId(grantId)
-  await ctx.rt.store.upsert('Grant', grantId, { revoked: true }, ctx.rt.now() + FOREVER_TOMBSTONE_MS)
+  await ctx.rt.store.upsert('Grant', grantId, { revoked: true }, ctx.rt.now() + TOMBSTONE_LIFETIME_MS)
 }
 
-const FOREVER_TOMBSTONE_MS = 30 * 86_400_000
+const TOMBSTONE_LIFETIME_MS = 30 * 86_400_000
 
 /** Called after writing tokens: if the grant was revoked meanwhile, undo and refuse. */
 export async function assertGrantLive(ctx: Context, grantId: string): Promise<void> {
