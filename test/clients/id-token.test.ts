@@ -4,6 +4,7 @@
  * must refuse with `id_token_invalid` and store nothing.
  */
 import { createHmac } from 'node:crypto'
+import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createProvider, demoConfig, type Provider } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from './providerHarness.js'
@@ -126,6 +127,22 @@ describe.each(CLIENT_MODES)('ID token validation (%s)', (mode) => {
     const err = await authError(rs.client.handleCallback(await callbackFor(p, rs.client)))
     expect(err.code).toBe('id_token_invalid')
     expect(await rs.tokenStore.get()).toBeUndefined()
+  })
+
+  it('refuses a validly signed token with a crit header extension it does not understand (RFC 7515 4.1.11)', async () => {
+    await expectRefused((c, provider) => provider.signJwt(c, { header: { crit: ['urn:example:must-understand'], 'urn:example:must-understand': true } }), /crit/)
+  })
+
+  it('ignores a jwk or jku in the header: a token signed with the key it carries is refused', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+    const jwk = await exportJWK(publicKey)
+    for (const header of [{ jwk }, { jku: 'https://evil.example.test/jwks.json', kid: 'evil' }]) {
+      await expectRefused((c) => new SignJWT(c).setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header }).sign(privateKey), /key|signature/i)
+    }
+  })
+
+  it('refuses an oversized ID token (2 MB of claims) without storing anything', async () => {
+    await expectRefused((c) => `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ ...c, padding: 'x'.repeat(2_000_000) })}.${'A'.repeat(342)}`, /kid|key|signature/i)
   })
 
   it('refuses a token whose kid names a published key it was not signed with', async () => {

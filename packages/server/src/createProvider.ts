@@ -84,7 +84,10 @@ export interface Provider {
    * const bad = await provider.signJwt({ ...claims, aud: 'someone-else' })
    * ```
    */
-  signJwt(payload: Record<string, unknown>, options?: { alg?: 'RS256' | 'ES256'; typ?: string }): Promise<string>
+  signJwt(
+    payload: Record<string, unknown>,
+    options?: { alg?: 'RS256' | 'ES256'; typ?: string; /** More header fields (`crit`, `jku`, ...): `alg`, `kid` and `typ` stay the provider's. */ header?: Record<string, unknown> },
+  ): Promise<string>
   /** The public keys the provider publishes at `connect/jwk_uri`. */
   jwks(): Promise<{ keys: Record<string, unknown>[] }>
 }
@@ -150,7 +153,7 @@ export function createProvider(config: ProviderConfig): Provider {
     maxBodyBytes: resolved.maxBodyBytes,
     async signJwt(payload, options = {}) {
       await ready
-      return signJwt(rt.keys.signingKey(options.alg ?? 'RS256'), payload, options.typ)
+      return signJwt(rt.keys.signingKey(options.alg ?? 'RS256'), payload, options.typ, options.header)
     },
     async jwks() {
       await ready

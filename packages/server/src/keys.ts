@@ -99,8 +99,8 @@ export async function thumbprint(jwk: Record<string, unknown>): Promise<string> 
 }
 
 /** Signs a compact JWS with one of the provider's keys. */
-export async function signJwt(key: SigningKey, payload: object, typ = 'JWT'): Promise<string> {
-  const header = base64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ }))
+export async function signJwt(key: SigningKey, payload: object, typ = 'JWT', extraHeader?: Record<string, unknown>): Promise<string> {
+  const header = base64url(JSON.stringify({ ...extraHeader, alg: key.alg, kid: key.kid, typ }))
   const body = base64url(JSON.stringify(payload))
   const input = `${header}.${body}`
   const signature = await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, new TextEncoder().encode(input))
