@@ -90,6 +90,18 @@ export interface Provider {
   ): Promise<string>
   /** The public keys the provider publishes at `connect/jwk_uri`. */
   jwks(): Promise<{ keys: Record<string, unknown>[] }>
+  /**
+   * Key rotation: a new key signs from now on; the previous one stays published, so tokens
+   * it signed verify until they expire. Returns the new `kid`. Generated keys live in memory.
+   *
+   * @example
+   * ```ts
+   * const kid = await provider.rotateSigningKey('RS256')
+   * ```
+   */
+  rotateSigningKey(alg?: 'RS256' | 'ES256'): Promise<string>
+  /** Stops publishing a retired key (never the one signing now); its tokens stop verifying. */
+  retireSigningKey(kid: string): Promise<boolean>
 }
 
 /**
@@ -158,6 +170,14 @@ export function createProvider(config: ProviderConfig): Provider {
     async jwks() {
       await ready
       return rt.keys.jwks()
+    },
+    async rotateSigningKey(alg = 'RS256') {
+      await ready
+      return (await rt.keys.rotate(alg)).kid
+    },
+    async retireSigningKey(kid) {
+      await ready
+      return rt.keys.retire(kid)
     },
   }
 }

@@ -45,6 +45,21 @@ export class KeySet {
     if (!this.active.has(key.alg)) this.active.set(key.alg, key)
   }
 
+  /** Makes a new key the signing key for `alg`; the old one stays published so its tokens still verify. */
+  async rotate(alg: SigningAlg): Promise<SigningKey> {
+    const key = await generateSigningKey(alg)
+    this.byKid.set(key.kid, key)
+    this.active.set(alg, key)
+    return key
+  }
+
+  /** Stops publishing a key that no longer signs: tokens it signed stop verifying. */
+  retire(kid: string): boolean {
+    const key = this.byKid.get(kid)
+    if (!key || this.active.get(key.alg) === key) return false
+    return this.byKid.delete(kid)
+  }
+
   signingKey(alg: SigningAlg): SigningKey {
     return this.active.get(alg)!
   }
