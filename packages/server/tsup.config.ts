@@ -9,6 +9,8 @@ export default defineConfig([
       index: 'src/index.ts',
       node: 'src/node.ts',
       msw: 'src/msw.ts',
+      // Node only: loads better-sqlite3 (an optional dependency) when a store is opened.
+      sqlite: 'src/sqlite.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -18,7 +20,9 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    external: ['msw', 'jose'],
+    // import.meta.url in the CJS build of the sqlite entry (it requires better-sqlite3 lazily).
+    shims: true,
+    external: ['msw', 'jose', 'better-sqlite3'],
   },
   {
     entry: { cli: 'src/cli.ts' },
@@ -28,6 +32,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    external: ['msw', 'jose'],
+    external: ['msw', 'jose', 'better-sqlite3'],
   },
 ]);

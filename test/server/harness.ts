@@ -76,7 +76,7 @@ async function startCli(config: ProviderConfig): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'realmauth-'))
   const file = join(dir, 'config.json')
   writeFileSync(file, JSON.stringify(config))
-  const child = spawn(process.execPath, [CLI, '--config', file, '--port', '0', '--host', '127.0.0.1', '--dev-clock'], {
+  const child = spawn(process.execPath, [CLI, '--config', file, '--store', ':memory:', '--port', '0', '--host', '127.0.0.1', '--dev-clock'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const origin = await listeningOrigin(child)

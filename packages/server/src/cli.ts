@@ -1,17 +1,28 @@
 #!/usr/bin/env node
+import { mkdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createProvider, type Provider } from './createProvider.js'
 import { DEMO, demoConfig } from './demoConfig.js'
 import { listen } from './node.js'
-import { ConfigError } from './resolveConfig.js'
+import { ConfigError, resolveConfig, signingJwkAlg } from './resolveConfig.js'
+import { keyFileFor, signingKeyFile } from './store/keyFile.js'
+import { SqliteStore, SqliteUnavailableError } from './store/SqliteStore.js'
 import type { ProviderConfig } from './config.js'
 
-const USAGE = `Usage: realmauth-server [--config file.json] [--port N] [--host H] [--dev-clock]
+const DEFAULT_STORE = '.realmauth/provider.db'
+const SIGNING_ALGS = ['RS256', 'ES256'] as const
+
+const USAGE = `Usage: realmauth-server [--config file.json] [--store file.db|:memory:] [--port N] [--host H] [--dev-clock]
 
 Serves the realmauth reference OAuth 2.0 / OpenID Connect provider.
 With no --config it serves the demo realm 'alpha' with demo clients and a demo user.
 
+  --store      where codes, tokens, grants, consents, sessions and device codes are kept:
+               an SQLite file (default ${DEFAULT_STORE}, its directory created), so they
+               survive a restart; generated signing keys go beside it (provider.keys.json).
+               :memory: keeps everything in memory, gone when the process ends.
   --dev-clock  lets tests move the provider's clock forward:
                POST /__realmauth/clock {"advance": seconds}. Never use it in production.`
 
@@ -23,6 +34,7 @@ async function main(): Promise<void> {
         config: { type: 'string', short: 'c' },
         port: { type: 'string', short: 'p', default: process.env.PORT ?? '9000' },
         host: { type: 'string', short: 'H', default: '127.0.0.1' },
+        store: { type: 'string', short: 's' },
         help: { type: 'boolean', short: 'h' },
         'dev-clock': { type: 'boolean' },
       },
@@ -46,20 +58,30 @@ async function main(): Promise<void> {
   } else {
     config = demoConfig()
   }
+  if (args.store === '') fail(`--store needs a file or :memory:\n\n${USAGE}`)
   let offsetMs = 0
   if (args['dev-clock']) config.clock = () => Date.now() + offsetMs
   let provider: Provider
+  let store: SqliteStore | undefined
+  let storeLine: string
   try {
+    // A config that cannot work is refused before anything is written to disk.
+    resolveConfig(config)
+    ;({ store, line: storeLine } = await openStore(config, args.store))
     provider = createProvider(config)
     await provider.ready
   } catch (error) {
+    store?.close()
     fail(error instanceof ConfigError ? error.message : `Cannot start: ${(error as Error).message}`)
   }
   if (args['dev-clock']) provider = withDevClock(provider, (seconds) => (offsetMs += seconds * 1000))
   const running = await listen(provider, { port, host: args.host })
   // Before the first line is printed: whoever waits for it may signal at once.
   const stop = () => {
-    void running.close().then(() => process.exit(0))
+    void running
+      .close()
+      .then(() => store?.close())
+      .then(() => process.exit(0))
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
@@ -72,7 +94,42 @@ async function main(): Promise<void> {
       console.log(`  client ${c.client_id} (${method}; ${(c.grant_types ?? ['authorization_code']).join(', ')}${secret})`)
     }
   }
+  console.log(`\n${storeLine}`)
   if (!args.config) console.log(`\nDemo user: ${DEMO.user.username} / ${DEMO.user.password}`)
+}
+
+/**
+ * Sets `config.store` and, for a file, adds the persisted signing keys for every algorithm
+ * the config brings no key of. Returns the store to close on exit and a line describing it.
+ */
+async function openStore(config: ProviderConfig, option: string | undefined): Promise<{ store?: SqliteStore; line: string }> {
+  if (option === ':memory:') return { line: 'Store: memory (nothing survives a restart)' }
+  const path = resolve(option ?? DEFAULT_STORE)
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  let store: SqliteStore
+  try {
+    store = new SqliteStore({ path, ...(config.clock && { now: config.clock }) })
+  } catch (error) {
+    // better-sqlite3 is an optional dependency: without it the default still starts, in memory.
+    if (option !== undefined || !(error instanceof SqliteUnavailableError)) throw error
+    console.error(`realmauth-server: ${(error as Error).message}\nrealmauth-server: keeping everything in memory; pass --store :memory: to say so`)
+    return { line: 'Store: memory (better-sqlite3 is missing; nothing survives a restart)' }
+  }
+  try {
+    const configured = new Set((config.keys ?? []).map((jwk, i) => signingJwkAlg(jwk, `keys[${i}]`)))
+    const keyFile = keyFileFor(path)
+    // Configured keys sign; the file supplies (and keeps) a key for each algorithm they lack.
+    const persisted =
+      configured.size < SIGNING_ALGS.length
+        ? (await signingKeyFile(keyFile)).filter((jwk, i) => !configured.has(signingJwkAlg(jwk, `${keyFile} keys[${i}]`)))
+        : []
+    config.keys = [...(config.keys ?? []), ...persisted]
+    config.store = store
+    return { store, line: `Store: ${path}${persisted.length > 0 ? `\n  signing keys: ${keyFile}` : ''}` }
+  } catch (error) {
+    store.close()
+    throw error
+  }
 }
 
 /** Answers `POST /__realmauth/clock` by moving the clock; everything else goes to the provider. */

@@ -31,7 +31,16 @@ export interface RunningProvider {
 export function toNodeListener(provider: Provider): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     readBody(req, provider.maxBodyBytes)
-      .then((body) => provider.fetch(toRequest(req, body)))
+      .then((body) => {
+        let request: Request
+        try {
+          request = toRequest(req, body)
+        } catch {
+          // A method Node parses but a fetch Request refuses (TRACE): answer it, not a dropped socket.
+          return methodNotAllowed(req.method)
+        }
+        return provider.fetch(request)
+      })
       .then((response) => send(req, res, response))
       .catch((error: unknown) => {
         // provider.fetch never throws; this is a broken socket or similar.
@@ -115,6 +124,14 @@ function toRequest(req: IncomingMessage, body: Buffer | undefined): Request {
   headers.delete('content-length')
   headers.delete('transfer-encoding')
   return new Request(url, { method: req.method ?? 'GET', headers, ...(body !== undefined && { body: body as Uint8Array<ArrayBuffer> }) })
+}
+
+function methodNotAllowed(method: string | undefined): Response {
+  const body = { error: 'invalid_request', error_description: `Method ${method} is not allowed here` }
+  return new Response(JSON.stringify(body), {
+    status: 405,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', allow: 'GET, POST' },
+  })
 }
 
 async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm, redirect, requireMethod } from '../http.js'
+import { json, readForm, redirect, requireMethod, type Params } from '../http.js'
 import { loginPage, messagePage } from '../pages.js'
 import { createSession } from '../session.js'
 import { verifyPassword } from '../users.js'
@@ -26,7 +26,14 @@ export async function login(ctx: Context): Promise<Response> {
     const hint = ctx.url.searchParams.get('login_hint') ?? undefined
     return loginPage({ action, goto, realm: ctx.realm.path, ...(hint !== undefined && { username: hint }) })
   }
-  const form = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  let form: Params
+  try {
+    form = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  } catch (error) {
+    // A page, like authorize, device/user and endSession: a browser shows the reason, not JSON.
+    if (!(error instanceof OAuthError)) throw error
+    return messagePage('Sign-in request refused', error.message, error.status)
+  }
   const goto = safeGoto(ctx, form.get('goto') ?? null)
   const username = form.get('username') ?? ''
   const user = await verifyPassword(ctx, username, form.get('password') ?? '')

@@ -1,0 +1,227 @@
+import { createRequire } from 'node:module'
+import type { RecordKind, Store, StoreEntry, StoredPayload } from './Store.js'
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file (its directory must exist), or `:memory:` for a private in-memory database. */
+  path: string
+  /** Milliseconds since the epoch; defaults to `Date.now`. Pass the provider's own clock. */
+  now?: () => number
+  /** How long a write waits for another process holding the file's write lock; default 5000 ms. */
+  busyTimeoutMs?: number
+}
+
+/**
+ * The part of the driver the store uses: better-sqlite3's `Database`. `node:sqlite`'s
+ * `DatabaseSync` (Node 22.5+) has the same shape, so it can be put behind this later
+ * (decisions/0008-sqlite-store.md).
+ */
+interface Database {
+  exec(sql: string): unknown
+  prepare(sql: string): Statement
+  close(): unknown
+}
+interface Statement {
+  run(...params: unknown[]): { changes: number | bigint }
+  get(...params: unknown[]): unknown
+}
+interface Row {
+  id: string
+  payload: string
+  expires_at: number
+  consumed: number
+}
+
+/** Bumped with every change of the tables below; a file from a newer version is refused. */
+const SCHEMA_VERSION = 1
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  consumed INTEGER NOT NULL DEFAULT 0,
+  grant_id TEXT,
+  user_code TEXT,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_grant_id ON entries (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_user_code ON entries (user_code) WHERE user_code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
+PRAGMA user_version = ${SCHEMA_VERSION};
+`
+
+const COLUMNS = '(kind, id, payload, expires_at, consumed, grant_id, user_code) VALUES (@kind, @id, @payload, @expiresAt, 0, @grantId, @userCode)'
+const UPDATE_ALL = 'payload = excluded.payload, expires_at = excluded.expires_at, grant_id = excluded.grant_id, user_code = excluded.user_code'
+
+const SQL = {
+  // Keeps the consumed flag of a live entry; an expired one (not yet swept) starts afresh.
+  upsert: `INSERT INTO entries ${COLUMNS} ON CONFLICT (kind, id) DO UPDATE SET ${UPDATE_ALL},
+    consumed = CASE WHEN entries.expires_at > @now THEN entries.consumed ELSE 0 END`,
+  // One statement: it changes a row only when none was there or the one there has expired.
+  insert: `INSERT INTO entries ${COLUMNS} ON CONFLICT (kind, id) DO UPDATE SET ${UPDATE_ALL}, consumed = 0
+    WHERE entries.expires_at <= @now`,
+  find: 'SELECT payload, expires_at, consumed FROM entries WHERE kind = ? AND id = ? AND expires_at > ?',
+  findByUserCode: 'SELECT id, payload, expires_at, consumed FROM entries WHERE user_code = ? AND expires_at > ? LIMIT 1',
+  markConsumed: 'UPDATE entries SET consumed = 1 WHERE kind = ? AND id = ? AND expires_at > ? RETURNING payload, expires_at',
+  destroy: 'DELETE FROM entries WHERE kind = ? AND id = ?',
+  revokeByGrantId: 'DELETE FROM entries WHERE grant_id = ?',
+  sweep: 'DELETE FROM entries WHERE expires_at <= ?',
+  count: 'SELECT count(*) AS n FROM entries',
+  begin: 'BEGIN IMMEDIATE',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+} as const
+
+/**
+ * A {@link Store} in an SQLite file, through better-sqlite3: codes, tokens, grants,
+ * consents, sessions, device codes and `jti`s survive a restart. Node only; import it from
+ * `@realmauth/server/sqlite`, so that `@realmauth/server` itself stays free of native code.
+ *
+ * Statements are synchronous, so within a process nothing interleaves with one; `insert` is
+ * one statement and `consume` one `BEGIN IMMEDIATE` transaction, so several processes on one
+ * file also see exactly one winner. The file runs in WAL mode with `synchronous = FULL`: a
+ * consumed code stays consumed after a power cut.
+ *
+ * @example
+ * ```ts
+ * import { SqliteStore } from '@realmauth/server/sqlite'
+ * const store = new SqliteStore({ path: 'data/provider.db' })
+ * const provider = createProvider({ ...config, store })
+ * ```
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database
+  private readonly stmt: { [K in keyof typeof SQL]: Statement }
+  private readonly now: () => number
+  private writesSinceSweep = 0
+  /** Rows after the last sweep: the next one comes after as many writes (at least 1000). */
+  private liveAfterSweep = 0
+  private closed = false
+
+  constructor(options: SqliteStoreOptions) {
+    this.now = options.now ?? Date.now
+    this.db = openDatabase(options.path)
+    try {
+      this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
+      this.db.exec('PRAGMA journal_mode = WAL')
+      this.db.exec('PRAGMA synchronous = FULL')
+      const { user_version: version } = this.db.prepare('PRAGMA user_version').get() as { user_version: number }
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`${options.path} was written by a newer @realmauth/server (schema ${version}, this one knows ${SCHEMA_VERSION})`)
+      }
+      this.db.exec(SCHEMA)
+      this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as typeof this.stmt
+      this.sweep()
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
+  }
+
+  async upsert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<void> {
+    this.stmt.upsert.run(this.row(kind, id, payload, expiresAt))
+    this.wrote()
+  }
+
+  async insert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<boolean> {
+    const { changes } = this.stmt.insert.run(this.row(kind, id, payload, expiresAt))
+    if (Number(changes) === 0) return false
+    this.wrote()
+    return true
+  }
+
+  async find<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    const row = this.stmt.find.get(kind, id, this.now()) as Row | undefined
+    return row && toEntry<P>(row)
+  }
+
+  async findByUserCode<P extends StoredPayload>(userCode: string) {
+    const row = this.stmt.findByUserCode.get(userCode, this.now()) as Row | undefined
+    return row && { id: row.id, entry: toEntry<P>(row) }
+  }
+
+  async consume<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    const now = this.now()
+    return this.transaction(() => {
+      // Read the flag as it was, then set it, under the write lock: of any number of callers,
+      // in this process or another on the same file, exactly one reads consumed = 0.
+      const before = this.stmt.find.get(kind, id, now) as Row | undefined
+      if (!before) return undefined
+      if (before.consumed) return toEntry<P>(before)
+      const after = this.stmt.markConsumed.get(kind, id, now) as Row
+      return toEntry<P>({ ...after, consumed: 0 })
+    })
+  }
+
+  async destroy(kind: RecordKind, id: string): Promise<void> {
+    this.stmt.destroy.run(kind, id)
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    this.stmt.revokeByGrantId.run(grantId)
+  }
+
+  /** Rows in the file, expired ones not yet swept included; for tests and diagnostics. */
+  get size(): number {
+    return (this.stmt.count.get() as { n: number }).n
+  }
+
+  /** Closes the database; later calls reject. Safe to call twice. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.db.close()
+  }
+
+  private row(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number) {
+    // JSON text: a copy by construction, so callers cannot change what was stored.
+    const grantId = typeof payload.grantId === 'string' && payload.grantId !== '' ? payload.grantId : null
+    const userCode = typeof payload.userCode === 'string' && payload.userCode !== '' ? payload.userCode : null
+    return { kind, id, payload: JSON.stringify(payload), expiresAt, grantId, userCode, now: this.now() }
+  }
+
+  private transaction<T>(body: () => T): T {
+    this.stmt.begin.run()
+    try {
+      const result = body()
+      this.stmt.commit.run()
+      return result
+    } catch (error) {
+      this.stmt.rollback.run()
+      throw error
+    }
+  }
+
+  /** Amortised sweep instead of a timer: nothing keeps the process alive, and the file stays near its live size. */
+  private wrote() {
+    if (++this.writesSinceSweep > Math.max(1000, this.liveAfterSweep)) this.sweep()
+  }
+
+  private sweep() {
+    this.writesSinceSweep = 0
+    this.stmt.sweep.run(this.now())
+    this.liveAfterSweep = this.size
+  }
+}
+
+function toEntry<P extends StoredPayload>(row: Pick<Row, 'payload' | 'expires_at' | 'consumed'>): StoreEntry<P> {
+  return { payload: JSON.parse(row.payload) as P, expiresAt: row.expires_at, consumed: row.consumed !== 0 }
+}
+
+/** Thrown by the {@link SqliteStore} constructor when better-sqlite3 (an optional dependency) cannot be loaded. */
+export class SqliteUnavailableError extends Error {
+  override name = 'SqliteUnavailableError'
+}
+
+/** Loads better-sqlite3 only when a store is opened, so a missing optional dependency is an error here and nowhere else. */
+function openDatabase(path: string): Database {
+  let Driver: new (path: string) => Database
+  try {
+    Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Driver
+  } catch (cause) {
+    throw new SqliteUnavailableError(`SqliteStore needs the better-sqlite3 package, which is not installed or did not build: ${(cause as Error).message}`, { cause })
+  }
+  return new Driver(path)
+}

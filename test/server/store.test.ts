@@ -1,0 +1,174 @@
+/**
+ * Every Store implementation against the one contract (store-contract.ts), plus what only a
+ * persistent store promises: data and signing keys outlive the process, and several
+ * processes on one file still see exactly one winner.
+ */
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import { MemoryStore } from '@realmauth/server'
+// The sources, like every other test here (vitest.config.ts aliases only the package's node and msw entries).
+import { SqliteStore, keyFileFor, signingKeyFile } from '@realmauth/server/sqlite'
+import { storeContract } from './store-contract.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'realmauth-store-'))
+let files = 0
+const dbFile = () => join(dir, `store-${++files}.db`)
+
+storeContract('MemoryStore', (now) => new MemoryStore({ now }))
+storeContract('SqliteStore (file)', (now) => new SqliteStore({ path: dbFile(), now }))
+storeContract('SqliteStore (:memory:)', (now) => new SqliteStore({ path: ':memory:', now }))
+
+describe('SqliteStore', () => {
+  it('keeps entries, consumed flags and both indexes across close and reopen', async () => {
+    const path = dbFile()
+    const clock = { now: 1_000_000_000_000 }
+    const first = new SqliteStore({ path, now: () => clock.now })
+    await first.upsert('AuthorizationCode', 'code', { grantId: 'g' }, clock.now + 60_000)
+    await first.upsert('RefreshToken', 'rt', { grantId: 'g' }, clock.now + 60_000)
+    await first.upsert('DeviceCode', 'dc', { userCode: 'BCDFGHJK' }, clock.now + 60_000)
+    await first.insert('ReplayDetection', 'jti', {}, clock.now + 60_000)
+    await first.consume('AuthorizationCode', 'code')
+    first.close()
+    first.close()
+    await expect(first.find('RefreshToken', 'rt')).rejects.toThrow()
+
+    const second = new SqliteStore({ path, now: () => clock.now })
+    expect(await second.consume('AuthorizationCode', 'code')).toMatchObject({ consumed: true })
+    expect(await second.insert('ReplayDetection', 'jti', {}, clock.now + 60_000)).toBe(false)
+    expect((await second.findByUserCode('BCDFGHJK'))!.id).toBe('dc')
+    await second.revokeByGrantId('g')
+    expect(await second.find('RefreshToken', 'rt')).toBeUndefined()
+    second.close()
+  })
+
+  it('drops expired entries nobody looks up again, as it is written to, without a timer', async () => {
+    // In memory: the same code path as a file, without 20000 fsyncs.
+    const clock = { now: 1_000_000_000_000 }
+    const store = new SqliteStore({ path: ':memory:', now: () => clock.now })
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 1000; i++) await store.upsert('AccessToken', `t-${round}-${i}`, { grantId: `g-${round}-${i}` }, clock.now + 1000)
+      clock.now += 1000
+    }
+    // At most about twice the live size (1000) plus the sweep threshold, not all 20000.
+    expect(store.size).toBeLessThanOrEqual(2001)
+    store.close()
+  })
+
+  it('drops what expired while it was closed when it is opened again', async () => {
+    const path = dbFile()
+    const clock = { now: 1_000_000_000_000 }
+    const store = new SqliteStore({ path, now: () => clock.now })
+    for (let i = 0; i < 10; i++) await store.upsert('AccessToken', `t-${i}`, {}, clock.now + (i < 7 ? 1000 : 5000))
+    store.close()
+    clock.now += 1000
+    const reopened = new SqliteStore({ path, now: () => clock.now })
+    expect(reopened.size).toBe(3)
+    reopened.close()
+  })
+
+  it('defaults to the wall clock', async () => {
+    const store = new SqliteStore({ path: ':memory:' })
+    await store.upsert('Consent', 'k', {}, Date.now() + 60_000)
+    expect(await store.find('Consent', 'k')).toBeDefined()
+    await store.upsert('Consent', 'gone', {}, Date.now() - 1)
+    expect(await store.find('Consent', 'gone')).toBeUndefined()
+    store.close()
+  })
+
+  it('runs the file in WAL mode and refuses a file from a newer schema', () => {
+    const path = dbFile()
+    new SqliteStore({ path }).close()
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
+      pragma(sql: string, options?: { simple: boolean }): unknown
+      close(): void
+    }
+    const db = new Database(path)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    db.pragma('user_version = 99')
+    db.close()
+    expect(() => new SqliteStore({ path })).toThrow(/newer @realmauth\/server \(schema 99/)
+    expect(() => new SqliteStore({ path: join(dir, 'no-such-dir', 'x.db') })).toThrow()
+  })
+
+  it('lets exactly one of several processes win each consume and insert on one file', async () => {
+    // Worker threads, each with its own connection, race on the same ids through the built
+    // store (dist/sqlite.js: a worker cannot load the TypeScript sources). A consume that read
+    // and wrote outside one BEGIN IMMEDIATE transaction lets hundreds of ids win twice here.
+    const path = dbFile()
+    const clock = 1_000_000_000_000
+    const seed = new SqliteStore({ path, now: () => clock })
+    const ids = Array.from({ length: 200 }, (_, i) => `code-${i}`)
+    for (const id of ids) await seed.upsert('AuthorizationCode', id, { grantId: id }, clock + 60_000)
+    seed.close()
+    const dist = new URL('../../packages/server/dist/sqlite.js', import.meta.url).href
+    const WORKERS = 4
+    const arrived = new Int32Array(new SharedArrayBuffer(4))
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads')
+      import(workerData.dist).then(async ({ SqliteStore }) => {
+        const store = new SqliteStore({ path: workerData.path, now: () => workerData.clock })
+        const { arrived, workers } = workerData
+        const won = []
+        for (const [round, id] of workerData.ids.entries()) {
+          // A barrier (not a sleep): all workers start each id together, so they race on it.
+          Atomics.add(arrived, 0, 1)
+          Atomics.notify(arrived, 0)
+          for (let seen; (seen = Atomics.load(arrived, 0)) < workers * (round + 1); ) {
+            if (Atomics.wait(arrived, 0, seen, 10000) === 'timed-out') throw new Error('a worker never arrived')
+          }
+          if ((await store.consume('AuthorizationCode', id))?.consumed === false) won.push('consume ' + id)
+          if (await store.insert('ReplayDetection', id, {}, workerData.clock + 60_000)) won.push('insert ' + id)
+        }
+        store.close()
+        parentPort.postMessage(won)
+      })`
+    const workers = Array.from({ length: WORKERS }, () => new Worker(source, { eval: true, workerData: { dist, path, clock, ids, arrived, workers: WORKERS } }))
+    const results = workers.map(
+      (worker) =>
+        new Promise<string[]>((resolve, reject) => {
+          worker.on('message', (message: unknown) => Array.isArray(message) && resolve(message as string[]))
+          worker.once('error', reject)
+          worker.once('exit', (code) => reject(new Error(`worker exited with ${code}`)))
+        }),
+    )
+    const byWorker = await Promise.all(results).finally(() => Promise.all(workers.map((worker) => worker.terminate())))
+    expect(byWorker.flat().sort()).toEqual(ids.flatMap((id) => [`consume ${id}`, `insert ${id}`]).sort())
+    // The winners are spread over the workers: they really raced rather than ran one after another.
+    expect(byWorker.filter((won) => won.length > 0).length).toBeGreaterThan(1)
+  })
+})
+
+describe('signingKeyFile', () => {
+  it('creates one key per algorithm, private to its owner, and gives the same keys back every time', async () => {
+    const path = join(dir, 'keys-1.json')
+    const keys = await signingKeyFile(path)
+    expect(keys.map((k) => [k.kty, k.alg])).toEqual([['RSA', 'RS256'], ['EC', 'ES256']])
+    for (const k of keys) expect(k).toMatchObject({ d: expect.any(String), kid: expect.any(String) })
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(await signingKeyFile(path)).toEqual(keys)
+  })
+
+  it('gives processes starting together on a new file the same keys', async () => {
+    const path = join(dir, 'keys-2.json')
+    const all = await Promise.all(Array.from({ length: 8 }, () => signingKeyFile(path)))
+    for (const keys of all) expect(keys).toEqual(all[0])
+  })
+
+  it('refuses a file that is not a key set, naming it', async () => {
+    const garbled = join(dir, 'garbled.keys.json')
+    writeFileSync(garbled, '{ "keys": ')
+    await expect(signingKeyFile(garbled)).rejects.toThrow(`${garbled} is not JSON`)
+    const empty = join(dir, 'empty.keys.json')
+    writeFileSync(empty, '{ "keys": [] }')
+    await expect(signingKeyFile(empty)).rejects.toThrow(`${empty} must be a JSON Web Key Set`)
+  })
+
+  it('sits beside the store file', () => {
+    expect(keyFileFor('/var/lib/realmauth/provider.db')).toBe('/var/lib/realmauth/provider.keys.json')
+    expect(keyFileFor('data/auth')).toBe(join('data', 'auth.keys.json'))
+  })
+})
