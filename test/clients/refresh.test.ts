@@ -285,6 +285,20 @@ describe.each(CLIENT_MODES)('refresh policy (%s)', (mode) => {
       expect(after.code).toBe('login_required')
     })
 
+    it('a provider that never answers: the refresh gives up after timeoutMs as a retryable network_error and keeps the tokens', async () => {
+      const shared = new MemoryTokenStore()
+      const a = await signedIn(p, { tokenStore: shared })
+      const before = a.client.getSnapshot().tokens!
+      // Same session, a client with a 1 ms budget (metadata handed over: no discovery request).
+      const impatient = makeClient(p, { tokenStore: shared, timeoutMs: 1, metadata: await a.client.oidc.metadata(), refresh: { auto: false, attempts: 1 } })
+      p.fault('access_token', () => new Promise<Response>(() => {}))
+      const err = await authError(impatient.client.refresh())
+      expect(err).toMatchObject({ code: 'network_error', retryable: true })
+      expect(impatient.client.getSnapshot()).toMatchObject({ status: 'signed_in', tokens: before })
+      expect(await shared.get()).toBe(before)
+      expect((await a.client.refresh()).refreshToken).not.toBe(before.refreshToken)
+    })
+
     it('network errors and 5xx never end the session, however many', async () => {
       const timers = immediateTimers()
       const { client, tokenStore } = await signedIn(p, { timers, refresh: { auto: false, attempts: 2, backoffMs: 10 } })

@@ -36,6 +36,8 @@ export interface BrowserClientOptions {
   crossTab?: boolean
   /** The algorithm the provider signs this client's ID tokens with; default RS256, as OIDC registration says. */
   idTokenSigningAlg?: string
+  /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
+  timeoutMs?: number
 }
 
 /** The SPA client: redirect sign-in, tokens that stay fresh, tabs that agree. */
@@ -117,6 +119,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     ...(options.clock && { clock: options.clock }),
     ...(options.refresh && { refresh: options.refresh }),
     ...(options.idTokenSigningAlg && { idTokenSigningAlg: options.idTokenSigningAlg }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)

@@ -162,7 +162,11 @@ export function toAuthError(err: unknown, during: string): AuthError {
     }
     return new AuthError('invalid_response', `${during}: ${err.message}`, { ...(response && { status: response.status }), cause: err })
   }
-  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+  if (err instanceof Error && err.name === 'TimeoutError') {
+    // The provider took too long: like a dropped connection, worth trying again later.
+    return new AuthError('network_error', `${during}: no answer within the timeout`, { cause: err })
+  }
+  if (err instanceof Error && err.name === 'AbortError') {
     return new AuthError('aborted', `${during}: aborted`, { cause: err })
   }
   if (err instanceof TypeError && typeof (err as { code?: unknown }).code === 'string') {

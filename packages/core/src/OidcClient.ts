@@ -24,6 +24,8 @@ export interface OidcClientOptions {
   idTokenSigningAlg?: string
   /** Metadata to use instead of discovery (tests, or providers without discovery). */
   metadata?: ServerMetadata
+  /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
+  timeoutMs?: number
 }
 
 /** Parameters of an authorization request. */
@@ -58,6 +60,7 @@ export class OidcClient {
   readonly clientId: string
   readonly #clientAuth: ClientAuthentication
   readonly #fetchImpl: typeof fetch | undefined
+  readonly #timeoutMs: number | undefined
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
@@ -72,6 +75,7 @@ export class OidcClient {
     this.clientId = options.clientId
     this.#clientAuth = options.clientAuth ?? oauth.None()
     this.#fetchImpl = options.fetch
+    this.#timeoutMs = options.timeoutMs
     this.#now = options.clock ?? Date.now
     this.#client = {
       client_id: options.clientId,
@@ -245,8 +249,11 @@ export class OidcClient {
   }
 
   /** The injected fetch, for callers that make their own requests to the provider. */
-  http(): { fetch?: typeof fetch } {
-    return this.#fetchImpl ? { fetch: this.#fetchImpl } : {}
+  http(): { fetch?: typeof fetch; timeoutMs?: number } {
+    return {
+      ...(this.#fetchImpl && { fetch: this.#fetchImpl }),
+      ...(this.#timeoutMs !== undefined && { timeoutMs: this.#timeoutMs }),
+    }
   }
 
   /** The oauth4webapi client metadata, with the clock synchronised to the injected one. */

@@ -8,7 +8,15 @@ export interface HttpOptions {
   fetch?: typeof fetch
   /** Cancels the request; the call rejects with code `aborted`. */
   signal?: AbortSignal
+  /**
+   * Milliseconds a request may take before it is abandoned as a retryable `network_error`.
+   * Default 30000: a provider that accepts a connection and never answers must not hold a
+   * refresh, and everyone waiting on it, forever.
+   */
+  timeoutMs?: number
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000
 
 /**
  * oauth4webapi's request options: our fetch, and plain `http:` allowed only on loopback
@@ -17,12 +25,15 @@ export interface HttpOptions {
 export function requestOptions(url: string, options: HttpOptions): {
   [oauth.customFetch]?: typeof fetch
   [oauth.allowInsecureRequests]?: boolean
-  signal?: AbortSignal
+  signal?: () => AbortSignal
 } {
   const parsed = new URL(url)
   const out: ReturnType<typeof requestOptions> = {}
   if (options.fetch) out[oauth.customFetch] = options.fetch
   if (parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname)) out[oauth.allowInsecureRequests] = true
-  if (options.signal) out.signal = options.signal
+  const ms = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const caller = options.signal
+  // A factory: oauth4webapi asks for a fresh signal per request, so each gets the full time.
+  out.signal = () => (caller ? AbortSignal.any([caller, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms))
   return out
 }

@@ -29,6 +29,8 @@ export interface NodeClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** Renew cached client-credentials tokens this many seconds early, at most half their life. Default 60. */
   marginSeconds?: number
+  /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
+  timeoutMs?: number
 }
 
 /** What `device/code` answered (RFC 8628 section 3.2). */
@@ -161,7 +163,10 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
     tokeninfo: (accessToken) =>
       call('Tokeninfo', async () => {
         const url = `${oidc.issuer}/tokeninfo`
-        const res = await (options.fetch ?? fetch)(url, { headers: { authorization: `Bearer ${accessToken}` } })
+        const res = await (options.fetch ?? fetch)(url, {
+          headers: { authorization: `Bearer ${accessToken}` },
+          signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+        })
         const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
         if (!res.ok || !body || !Array.isArray(body.scope)) {
           const code = res.status === 401 ? 'invalid_token' : res.status >= 500 ? 'server_error' : 'invalid_response'
