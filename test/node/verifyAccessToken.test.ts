@@ -343,6 +343,11 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
       expect(fetched('/introspect')).toBe(2)
     })
 
+    it('an introspection endpoint that never answers is a retryable network_error after timeoutMs', async () => {
+      p.fault('introspect', () => new Promise<Response>(() => {}))
+      await expect(make({ introspection, timeoutMs: 1 }).verify('opaque-stalled')).rejects.toMatchObject({ code: 'network_error', retryable: true })
+    })
+
     it('wrong introspection credentials are configuration_error; a 5xx is server_error', async () => {
       const wrong = make({ introspection: { clientId: DEMO.m2m.client_id, clientSecret: 'wrong' } })
       const err = await wrong.verify('opaque-xyz').catch((e: unknown) => e)

@@ -63,6 +63,8 @@ export interface AccessTokenVerifierOptions {
   audience?: string | string[]
   /** Default: the `jwks_uri` of the issuer's discovery document, fetched once. */
   jwksUri?: string
+  /** Milliseconds an introspection request may take; default 30000 (a retryable `network_error` after). */
+  timeoutMs?: number
   fetch?: typeof fetch
   /** Milliseconds since the epoch; default `Date.now`. */
   clock?: () => number
@@ -253,6 +255,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         method: 'POST',
         headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        // A stalled provider must not hold every request of the resource server with it.
+        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
       })
     } catch (cause) {
       throw new AuthError('network_error', `Introspection request failed: ${(cause as Error)?.message ?? cause}`, { cause })
