@@ -11,6 +11,8 @@ export default defineConfig([
       msw: 'src/msw.ts',
       // Node only: loads better-sqlite3 (an optional dependency) when a store is opened.
       sqlite: 'src/sqlite.ts',
+      // Node only: loads pg (an optional dependency) when a store is opened.
+      postgres: 'src/postgres.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -20,9 +22,9 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    // import.meta.url in the CJS build of the sqlite entry (it requires better-sqlite3 lazily).
+    // import.meta.url in the CJS build of the sqlite and postgres entries (they require their drivers lazily).
     shims: true,
-    external: ['msw', 'jose', 'better-sqlite3'],
+    external: ['msw', 'jose', 'better-sqlite3', 'pg'],
   },
   {
     entry: { cli: 'src/cli.ts' },
@@ -32,6 +34,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    external: ['msw', 'jose', 'better-sqlite3'],
+    external: ['msw', 'jose', 'better-sqlite3', 'pg'],
   },
 ]);

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '@realmauth/server'
 // The sources, like every other test here (vitest.config.ts aliases only the package's node and msw entries).
 import { SqliteStore, keyFileFor, signingKeyFile } from '@realmauth/server/sqlite'
+import { PostgresStore } from '@realmauth/server/postgres'
 import { storeContract } from './store-contract.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'realmauth-store-'))
@@ -21,6 +22,31 @@ const dbFile = () => join(dir, `store-${++files}.db`)
 storeContract('MemoryStore', (now) => new MemoryStore({ now }))
 storeContract('SqliteStore (file)', (now) => new SqliteStore({ path: dbFile(), now }))
 storeContract('SqliteStore (:memory:)', (now) => new SqliteStore({ path: ':memory:', now }))
+
+// A PostgreSQL server is not assumed: .ci/run starts one and sets REALMAUTH_PG_URL.
+const PG_URL = process.env.REALMAUTH_PG_URL
+describe.skipIf(!PG_URL)('PostgreSQL store (set REALMAUTH_PG_URL to run)', () => {
+  // Each test starts on an empty table (the tests of this file run one after another).
+  storeContract('PostgresStore', async (now) => {
+    const store = await PostgresStore.open(PG_URL!, { now })
+    await pgQuery(PG_URL!, 'TRUNCATE realmauth_entries')
+    return store
+  })
+})
+
+/** One statement on a connection of its own, through pg (which has no types installed here). */
+async function pgQuery(url: string, sql: string): Promise<void> {
+  const { Client } = createRequire(import.meta.url)('pg') as {
+    Client: new (options: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> }
+  }
+  const client = new Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
 
 describe('SqliteStore', () => {
   it('keeps entries, consumed flags and both indexes across close and reopen', async () => {

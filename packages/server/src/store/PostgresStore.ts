@@ -1,0 +1,223 @@
+import { createRequire } from 'node:module'
+import type { RecordKind, Store, StoreEntry, StoredPayload } from './Store.js'
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /** Milliseconds since the epoch; defaults to `Date.now`. Pass the provider's own clock. */
+  now?: () => number
+  /** Connections in the pool; default 10. */
+  max?: number
+}
+
+/** The part of the `pg` driver the store uses: its `Pool`. */
+interface Pool {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
+  connect(): Promise<PoolClient>
+  on(event: 'error', listener: (error: Error) => void): unknown
+  end(): Promise<void>
+}
+interface PoolClient {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
+  release(error?: Error | boolean): void
+}
+interface Row {
+  id: string
+  payload: string
+  expires_at: number
+  consumed: boolean
+  was?: boolean
+  n?: string
+}
+
+const TABLE = 'realmauth_entries'
+
+// Expiries are double precision, like SQLite's REAL-capable INTEGER column: the contract keeps
+// fractional milliseconds and the far expiry (8.64e15) of a refresh token that never expires.
+// Payloads are JSON text (not jsonb): they come back byte for byte as they were written.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${TABLE} (
+  kind text NOT NULL,
+  id text NOT NULL,
+  payload text NOT NULL,
+  expires_at double precision NOT NULL,
+  consumed boolean NOT NULL DEFAULT false,
+  grant_id text,
+  user_code text,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS ${TABLE}_grant_id ON ${TABLE} (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${TABLE}_user_code ON ${TABLE} (user_code) WHERE user_code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${TABLE}_expires_at ON ${TABLE} (expires_at);
+`
+/** Serialises schema creation between processes opening the same database at once. */
+const SCHEMA_LOCK = 0x7265616c6d // 'realm'
+
+const COLUMNS = `(kind, id, payload, expires_at, consumed, grant_id, user_code) VALUES ($1, $2, $3, $4, false, $5, $6)`
+const UPDATE_ALL = 'payload = excluded.payload, expires_at = excluded.expires_at, grant_id = excluded.grant_id, user_code = excluded.user_code'
+
+const SQL = {
+  // Keeps the consumed flag of a live entry; an expired one (not yet swept) starts afresh.
+  upsert: `INSERT INTO ${TABLE} AS t ${COLUMNS} ON CONFLICT (kind, id) DO UPDATE SET ${UPDATE_ALL},
+    consumed = CASE WHEN t.expires_at > $7 THEN t.consumed ELSE false END`,
+  // One statement: it returns a row only when none was there or the one there had expired.
+  insert: `INSERT INTO ${TABLE} AS t ${COLUMNS} ON CONFLICT (kind, id) DO UPDATE SET ${UPDATE_ALL}, consumed = false
+    WHERE t.expires_at <= $7 RETURNING 1 AS n`,
+  find: `SELECT payload, expires_at, consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3`,
+  findByUserCode: `SELECT id, payload, expires_at, consumed FROM ${TABLE} WHERE user_code = $1 AND expires_at > $2 LIMIT 1`,
+  // One statement: the row lock taken by FOR UPDATE makes concurrent callers wait, and each
+  // then re-reads the row as the previous one left it, so exactly one reads consumed = false.
+  consume: `WITH old AS (SELECT consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3 FOR UPDATE)
+    UPDATE ${TABLE} AS t SET consumed = true FROM old WHERE t.kind = $1 AND t.id = $2
+    RETURNING t.payload, t.expires_at, old.consumed AS was`,
+  destroy: `DELETE FROM ${TABLE} WHERE kind = $1 AND id = $2`,
+  revokeByGrantId: `DELETE FROM ${TABLE} WHERE grant_id = $1`,
+  sweep: `DELETE FROM ${TABLE} WHERE expires_at <= $1`,
+  count: `SELECT count(*) AS n FROM ${TABLE}`,
+} as const
+
+/**
+ * A {@link Store} in a PostgreSQL table, through the `pg` package: several provider processes
+ * on one database share codes, tokens, grants, sessions and device codes, so they can run
+ * behind one address. Node only; import it from `@realmauth/server/postgres`.
+ *
+ * `insert` is one `INSERT … ON CONFLICT DO UPDATE … WHERE expired` and `consume` one
+ * `UPDATE` over a `SELECT … FOR UPDATE`: of concurrent calls on one id, in any number of
+ * processes, exactly one wins. Expired rows are swept as the store is written to, no timer.
+ *
+ * Signing keys are not kept here: give every instance the same `keys` in its config.
+ *
+ * @example
+ * ```ts
+ * import { PostgresStore } from '@realmauth/server/postgres'
+ * const store = await PostgresStore.open('postgres://realmauth:secret@db:5432/realmauth')
+ * const provider = createProvider({ ...config, keys, store })
+ * ```
+ */
+export class PostgresStore implements Store {
+  private readonly now: () => number
+  private writesSinceSweep = 0
+  /** Rows after the last sweep: the next one comes after as many writes (at least 1000). */
+  private liveAfterSweep = 0
+  private closed?: Promise<void>
+
+  private constructor(
+    private readonly pool: Pool,
+    options: PostgresStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now
+  }
+
+  /** Connects, creates the table and its indexes when missing, and sweeps expired rows. */
+  static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const store = new PostgresStore(createPool(connectionString, options.max ?? 10), options)
+    try {
+      const client = await store.pool.connect()
+      try {
+        await client.query('BEGIN')
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK])
+        await client.query(SCHEMA)
+        await client.query('COMMIT')
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+      await store.sweep()
+      return store
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+  }
+
+  async upsert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<void> {
+    await this.pool.query(SQL.upsert, this.row(kind, id, payload, expiresAt))
+    await this.wrote()
+  }
+
+  async insert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<boolean> {
+    const { rows } = await this.pool.query(SQL.insert, this.row(kind, id, payload, expiresAt))
+    if (rows.length === 0) return false
+    await this.wrote()
+    return true
+  }
+
+  async find<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    const { rows } = await this.pool.query(SQL.find, [kind, id, this.now()])
+    return rows[0] && toEntry<P>(rows[0])
+  }
+
+  async findByUserCode<P extends StoredPayload>(userCode: string) {
+    const { rows } = await this.pool.query(SQL.findByUserCode, [userCode, this.now()])
+    const row = rows[0]
+    return row && { id: row.id, entry: toEntry<P>(row) }
+  }
+
+  async consume<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    const { rows } = await this.pool.query(SQL.consume, [kind, id, this.now()])
+    const row = rows[0]
+    return row && toEntry<P>({ ...row, consumed: row.was === true })
+  }
+
+  async destroy(kind: RecordKind, id: string): Promise<void> {
+    await this.pool.query(SQL.destroy, [kind, id])
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.pool.query(SQL.revokeByGrantId, [grantId])
+  }
+
+  /** Rows in the table, expired ones not yet swept included; for tests and diagnostics. */
+  async size(): Promise<number> {
+    const { rows } = await this.pool.query(SQL.count)
+    return Number(rows[0]!.n)
+  }
+
+  /** Ends the pool; later calls reject. Safe to call twice. */
+  close(): Promise<void> {
+    this.closed ??= this.pool.end()
+    return this.closed
+  }
+
+  private row(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): unknown[] {
+    // JSON text: a copy by construction, so callers cannot change what was stored.
+    const grantId = typeof payload.grantId === 'string' && payload.grantId !== '' ? payload.grantId : null
+    const userCode = typeof payload.userCode === 'string' && payload.userCode !== '' ? payload.userCode : null
+    return [kind, id, JSON.stringify(payload), expiresAt, grantId, userCode, this.now()]
+  }
+
+  /** Amortised sweep instead of a timer: nothing keeps the process alive, and the table stays near its live size. */
+  private async wrote() {
+    if (++this.writesSinceSweep > Math.max(1000, this.liveAfterSweep)) await this.sweep()
+  }
+
+  private async sweep() {
+    this.writesSinceSweep = 0
+    await this.pool.query(SQL.sweep, [this.now()])
+    this.liveAfterSweep = await this.size()
+  }
+}
+
+function toEntry<P extends StoredPayload>(row: Pick<Row, 'payload' | 'expires_at' | 'consumed'>): StoreEntry<P> {
+  return { payload: JSON.parse(row.payload) as P, expiresAt: Number(row.expires_at), consumed: row.consumed === true }
+}
+
+/** Thrown by {@link PostgresStore.open} when `pg` (an optional dependency) cannot be loaded. */
+export class PostgresUnavailableError extends Error {
+  override name = 'PostgresUnavailableError'
+}
+
+/** Loads `pg` only when a store is opened, so a missing optional dependency is an error here and nowhere else. */
+function createPool(connectionString: string, max: number): Pool {
+  let driver: { Pool: new (config: { connectionString: string; max: number }) => Pool }
+  try {
+    driver = createRequire(import.meta.url)('pg') as typeof driver
+  } catch (cause) {
+    throw new PostgresUnavailableError(`PostgresStore needs the pg package, which is not installed: ${(cause as Error).message}`, { cause })
+  }
+  const pool = new driver.Pool({ connectionString, max })
+  // An idle connection the server drops must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  return pool
+}
