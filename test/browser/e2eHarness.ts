@@ -3,6 +3,7 @@
  * with playwright-core. The provider's clock and each page's clock move together on demand.
  */
 import { createServer, type Server } from 'node:http'
+import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -118,4 +119,13 @@ export async function startE2E(realm: Partial<RealmConfig> = {}): Promise<E2E> {
       await new Promise((resolve) => app.close(resolve))
     },
   }
+}
+
+/** A loopback port nobody listens on right now, for servers that must know theirs up front. */
+export async function freePort(): Promise<number> {
+  const server = createTcpServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

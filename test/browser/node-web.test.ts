@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { chromium, type Browser } from 'playwright-core'
-import { createServer } from 'node:net'
 import { DEMO, createProvider, demoConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
 import { startWebApp } from '../../examples/node-web/app.js'
-import { CHROMIUM, CHROMIUM_ARGS } from './e2eHarness.js'
+import { CHROMIUM, CHROMIUM_ARGS, freePort } from './e2eHarness.js'
 
 let browser: Browser
 let provider: RunningProvider
 let app: Awaited<ReturnType<typeof startWebApp>>
 let issuer: string
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 beforeAll(async () => {
   const port = await freePort()

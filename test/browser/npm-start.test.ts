@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { chromium, type Browser } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_ARGS } from './e2eHarness.js'
+import { CHROMIUM, CHROMIUM_ARGS, freePort } from './e2eHarness.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 let start: ChildProcess
@@ -14,13 +13,6 @@ let browser: Browser
 let appUrl: string
 let output = ''
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 beforeAll(async () => {
   const [providerPort, appPort] = [await freePort(), await freePort()]

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AuthClient } from '@realmauth/core'
-import { DEMO, demoConfig } from '@realmauth/server'
+import { demoConfig } from '@realmauth/server'
 import { CLIENT_MODES, signInAtProvider, startProvider, type ProviderUnderTest } from './providerHarness.js'
+import { makeClient } from './coreKit.js'
 
 describe.each(CLIENT_MODES)('core sign-in and refresh (%s)', (mode) => {
   let p: ProviderUnderTest
@@ -10,20 +10,8 @@ describe.each(CLIENT_MODES)('core sign-in and refresh (%s)', (mode) => {
   })
   afterAll(() => p.close())
 
-  function client() {
-    return new AuthClient({
-      issuer: p.issuer(),
-      clientId: DEMO.spa.client_id,
-      redirectUri: DEMO.spa.redirect_uri,
-      scope: 'openid profile email',
-      fetch: p.fetch,
-      clock: () => p.clock.now,
-      refresh: { auto: false },
-    })
-  }
-
   it('signs in, refreshes once for many callers, and signs out', async () => {
-    const c = client()
+    const { client: c } = makeClient(p)
     const callback = await signInAtProvider(p, await c.createSignInUrl())
     const { tokens } = await c.handleCallback(callback)
     expect(tokens.claims?.sub).toBe('demo')
