@@ -105,7 +105,7 @@ export async function startProvider(mode: ClientMode, config: ProviderConfig, cl
 }
 
 /** Signs the demo user in at the provider as a browser would and returns the callback URL. */
-export async function signInAtProvider(p: ProviderUnderTest, authorizationUrl: URL, user = { username: 'demo', password: 'Ch4ng3-it!' }): Promise<string> {
+export async function signInAtProvider(p: Pick<ProviderUnderTest, 'origin'>, authorizationUrl: URL, user = { username: 'demo', password: 'Ch4ng3-it!' }): Promise<string> {
   const cookies = new Map<string, string>()
   const send = async (url: string, body?: Record<string, string>) => {
     const headers = new Headers()

@@ -13,7 +13,7 @@ import * as browser from '@realmauth/browser'
 import { DEMO, createProvider, demoConfig } from '@realmauth/server'
 import { providerHandlers } from '@realmauth/server/msw'
 import { AuthProvider, useAccessToken, useAuth, type AuthState } from '@realmauth/react'
-import { signInAtProvider } from './providerSignIn.js'
+import { signInAtProvider } from '../clients/providerHarness.js'
 
 // Wraps the real createBrowserClient to count the clients the provider creates and to spy
 // on each one's code exchange.
@@ -94,7 +94,7 @@ describe('AuthProvider with the reference provider (msw)', () => {
     const transactionStore = new MemoryTransactionStore()
     // Starts the sign-in as the page before the redirect did, sharing the transaction store.
     const starter = new AuthClient({ issuer, clientId: DEMO.spa.client_id, redirectUri: `${APP}/callback`, transactionStore })
-    const callback = await signInAtProvider(await starter.createSignInUrl({ scope: 'openid profile email', appState: { returnTo: '/orders' } }), APP)
+    const callback = await signInAtProvider({ origin: ORIGIN }, await starter.createSignInUrl({ scope: 'openid profile email', appState: { returnTo: '/orders' } }))
     const callbackUrl = new URL(callback)
     expect(callbackUrl.pathname).toBe('/callback')
     window.history.replaceState(null, '', callbackUrl.pathname + callbackUrl.search)

@@ -1,6 +1,6 @@
 import { AuthError, toAuthError } from './AuthError.js'
 import { OidcClient, type AuthorizationRequest, type OidcClientOptions } from './OidcClient.js'
-import { MemoryTokenStore, secondsLeft, type IdTokenClaims, type TokenSet, type TokenStore } from './TokenSet.js'
+import { MemoryTokenStore, dueForRenewal, renewalMargin, secondsLeft, type IdTokenClaims, type TokenSet, type TokenStore } from './TokenSet.js'
 import { MemoryTransactionStore, type TransactionStore } from './Transaction.js'
 
 /** `loading` until the token store was read: server renders and first paints see it. */
@@ -349,13 +349,7 @@ export class AuthClient {
   }
 
   #dueForRefresh(tokens: TokenSet): boolean {
-    return tokens.expiresAt !== undefined && tokens.expiresAt - this.#margin(tokens) <= this.#now()
-  }
-
-  /** The margin adapts: never more than half the token's life, so short tokens do not loop. */
-  #margin(tokens: TokenSet): number {
-    const life = (tokens.expiresAt ?? Infinity) - tokens.receivedAt
-    return Math.min(this.#policy.marginSeconds * 1000, life / 2)
+    return dueForRenewal(tokens, this.#now(), this.#policy.marginSeconds * 1000)
   }
 
   #backoff(attempt: number): number {
@@ -388,7 +382,7 @@ export class AuthClient {
     // A token born expired (AM's lifetime 0) would be renewed in a loop: leave it to callers.
     if (life < MIN_SCHEDULED_LIFE_MS) return
     const jitter = this.#random() * Math.min(this.#policy.jitterSeconds * 1000, life / 10)
-    this.#startTimer(Math.max(0, tokens.expiresAt - this.#margin(tokens) - jitter - this.#now()))
+    this.#startTimer(Math.max(0, tokens.expiresAt - renewalMargin(tokens, this.#policy.marginSeconds * 1000) - jitter - this.#now()))
   }
 
   #scheduleRetry(): void {

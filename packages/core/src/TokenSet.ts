@@ -32,6 +32,24 @@ export function secondsLeft(tokens: TokenSet, now: number): number {
 }
 
 /**
+ * Whether `tokens` should be renewed at `now` (ms): within `marginMs` of expiry, but never
+ * earlier than half the token's life, so a short-lived token is not renewed in a loop.
+ *
+ * @example
+ * ```ts
+ * if (dueForRenewal(tokens, Date.now(), 60_000)) tokens = await refresh()
+ * ```
+ */
+export function dueForRenewal(tokens: TokenSet, now: number, marginMs: number): boolean {
+  return tokens.expiresAt !== undefined && tokens.expiresAt - renewalMargin(tokens, marginMs) <= now
+}
+
+/** The margin {@link dueForRenewal} uses: `marginMs`, capped at half the token's life. */
+export function renewalMargin(tokens: TokenSet, marginMs: number): number {
+  return Math.min(marginMs, ((tokens.expiresAt ?? Infinity) - tokens.receivedAt) / 2)
+}
+
+/**
  * Where a client keeps its tokens. Browser storage, a server session or a database row:
  * anything that can hold one {@link TokenSet} per client.
  *

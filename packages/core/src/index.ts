@@ -3,7 +3,7 @@ export { AuthClient, type AuthClientOptions, type AuthSnapshot, type AuthStatus,
 export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type ClientAuthentication } from './OidcClient.js'
 export { discover, type ServerMetadata, type DiscoveryOptions } from './discovery.js'
 export { realmIssuer } from './realmIssuer.js'
-export { MemoryTokenStore, secondsLeft, type TokenSet, type TokenStore, type IdTokenClaims } from './TokenSet.js'
+export { MemoryTokenStore, dueForRenewal, renewalMargin, secondsLeft, type TokenSet, type TokenStore, type IdTokenClaims } from './TokenSet.js'
 export { MemoryTransactionStore, type Transaction, type TransactionStore } from './Transaction.js'
 export type { HttpOptions } from './http.js'
 export { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, None } from 'oauth4webapi'

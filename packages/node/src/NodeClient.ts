@@ -1,6 +1,7 @@
 import {
   AuthError,
   OidcClient,
+  dueForRenewal,
   toAuthError,
   type AuthorizationRequest,
   type IdTokenClaims,
@@ -136,7 +137,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       let entry = cache.get(key)
       if (!entry) cache.set(key, (entry = {}))
       const cached = entry.tokens
-      if (cached && !dueForRenewal(cached)) return cached.accessToken
+      if (cached && !dueForRenewal(cached, now(), margin)) return cached.accessToken
       entry.inflight ??= client.clientCredentials(ccOptions).finally(() => {
         entry.inflight = undefined
       })
@@ -224,12 +225,6 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       }
     },
     endSessionUrl: (endOptions = {}) => oidc.endSessionUrl(endOptions),
-  }
-
-  function dueForRenewal(tokens: TokenSet): boolean {
-    if (tokens.expiresAt === undefined) return false
-    const life = tokens.expiresAt - tokens.receivedAt
-    return tokens.expiresAt - Math.min(margin, life / 2) <= now()
   }
 
   return client

@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import type { Context } from './context.js'
-import { constantTimeEqual, secretKey } from './crypto.js'
+import { base64urlDecode, constantTimeEqual, secretKey } from './crypto.js'
 import { OAuthError } from './errors.js'
 import { formDecode, type Params } from './http.js'
 import type { Client } from './resolveConfig.js'
@@ -143,7 +143,7 @@ async function verifyAssertion(ctx: Context, params: Params, fail: (d: string) =
 
 function unverifiedSubject(jwt: string): string | undefined {
   try {
-    const payload = JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { sub?: unknown }
+    const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(jwt.split('.')[1]!))) as { sub?: unknown }
     return typeof payload.sub === 'string' ? payload.sub : undefined
   } catch {
     return undefined

@@ -1,6 +1,6 @@
+import { LOOPBACK_HOSTS } from './http.js'
 import type { Realm } from './resolveConfig.js'
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /**
  * CORS for the endpoints a single-page app calls with fetch. An origin is allowed when one
@@ -43,7 +43,7 @@ function isAllowedOrigin(realm: Realm, origin: string): boolean {
       if (registered.origin === parsed.origin) return true
       if (
         client.allowWildcardPorts &&
-        LOOPBACK.has(registered.hostname) &&
+        LOOPBACK_HOSTS.has(registered.hostname) &&
         registered.protocol === parsed.protocol &&
         registered.hostname === parsed.hostname
       ) {

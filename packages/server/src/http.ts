@@ -74,6 +74,14 @@ export function queryParams(url: URL): Params {
   return Params.parse(url.search.slice(1))
 }
 
+/** Loopback hosts, where RFC 8252 allows any port. */
+export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** Parameters of a page endpoint: the form body of a POST, the query of a GET. */
+export async function pageParams(request: Request, url: URL, limit: number): Promise<Params> {
+  return request.method === 'POST' ? readForm(request, limit) : queryParams(url)
+}
+
 /** Reads the body as UTF-8 text, refusing more than `limit` bytes with 413 without buffering them. */
 export async function readBody(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get('content-length')

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import { randomToken, secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { Params, queryParams, readForm, redirect, requireMethod } from '../http.js'
+import { LOOPBACK_HOSTS, Params, pageParams, redirect, requireMethod } from '../http.js'
 import { consentPage, formPostPage, messagePage } from '../pages.js'
 import { normalizeResponseType, type Client } from '../resolveConfig.js'
 import { getSession, type Session } from '../session.js'
@@ -9,7 +9,6 @@ import { issueAccessToken, issueIdToken, newGrantId, requestedScopes, type Grant
 import type { CodePayload } from '../grants/authorizationCode.js'
 import { loginUrl } from './login.js'
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 const INTERACTION_LIFETIME_MS = 10 * 60_000
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
@@ -56,7 +55,7 @@ export async function authorize(ctx: Context): Promise<Response> {
   let target: Target
   let interaction: { id: string; createdAt: number; staleSession?: string } | undefined
   try {
-    params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
+    params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)
     if (ctx.request.method === 'POST' && params.has('decision')) return await consentDecision(ctx, params)
     const interactionId = params.get('interaction')
     if (interactionId !== undefined) {
@@ -121,7 +120,7 @@ function redirectMatches(registered: string, given: string, wildcardPorts: boole
   const g = new URL(given)
   return (
     r.protocol === 'http:' &&
-    LOOPBACK.has(r.hostname) &&
+    LOOPBACK_HOSTS.has(r.hostname) &&
     g.protocol === r.protocol &&
     g.hostname === r.hostname &&
     g.username === '' &&

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { queryParams, readForm, redirect, requireMethod, type Params } from '../http.js'
+import { pageParams, redirect, requireMethod, type Params } from '../http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../pages.js'
 import { getSession } from '../session.js'
 import { loginUrl } from './login.js'
@@ -14,7 +14,7 @@ export async function deviceUser(ctx: Context): Promise<Response> {
   requireMethod(ctx.request, 'GET', 'POST')
   let params: Params
   try {
-    params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
+    params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error
     return messagePage('Request refused', error.message, error.status)

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { queryParams, readForm, redirect, requireMethod, type Params } from '../http.js'
+import { pageParams, redirect, requireMethod, type Params } from '../http.js'
 import { verifyOwnJwt } from '../keys.js'
 import { messagePage } from '../pages.js'
 import { endSession as end, getSession } from '../session.js'
@@ -15,7 +15,7 @@ export async function endSession(ctx: Context): Promise<Response> {
   let params: Params
   let target: URL | undefined
   try {
-    params = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : queryParams(ctx.url)
+    params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)
     target = await logoutTarget(ctx, params)
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error
