@@ -8,6 +8,7 @@ import {
   type AuthSnapshot,
   type IdTokenClaims,
   type RefreshPolicy,
+  type Timers,
   type TokenStore,
   type TransactionStore,
 } from '@realmauth/core'
@@ -32,6 +33,10 @@ export interface BrowserClientOptions {
   refresh?: RefreshPolicy
   fetch?: typeof fetch
   clock?: () => number
+  /** Where the refresh timer is scheduled; default the global `setTimeout`. Tests pass a simulated clock's. */
+  timers?: Timers
+  /** A number in [0, 1) that spreads refresh timings; default `Math.random`. */
+  random?: () => number
   /** Share refreshes and sign-outs with other tabs (Web Locks + BroadcastChannel). Default true. */
   crossTab?: boolean
   /** The algorithm the provider signs this client's ID tokens with; default RS256, as OIDC registration says. */
@@ -117,6 +122,8 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     transactionStore,
     fetch: fetchImpl,
     ...(options.clock && { clock: options.clock }),
+    ...(options.timers && { timers: options.timers }),
+    ...(options.random && { random: options.random }),
     ...(options.refresh && { refresh: options.refresh }),
     ...(options.idTokenSigningAlg && { idTokenSigningAlg: options.idTokenSigningAlg }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
