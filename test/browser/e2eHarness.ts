@@ -10,6 +10,7 @@ import { build } from 'esbuild'
 import { chromium, type Browser } from 'playwright-core'
 import { createProvider, type Provider, type RealmConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
+import { createAccessTokenVerifier, type AccessTokenError, type AccessTokenVerifier } from '@realmauth/node'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -28,7 +29,7 @@ export interface E2E {
   close(): Promise<void>
 }
 
-export async function startE2E(realm: Partial<RealmConfig> = {}): Promise<E2E> {
+export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: boolean } = {}): Promise<E2E> {
   const bundle = await build({
     entryPoints: [`${root}test/browser/app/main.ts`],
     bundle: true,
@@ -44,6 +45,7 @@ export async function startE2E(realm: Partial<RealmConfig> = {}): Promise<E2E> {
   let providerOffsetMs = 0
   let provider!: Provider
   let config = {}
+  let verifier: AccessTokenVerifier
 
   const app: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://app')
@@ -54,6 +56,15 @@ export async function startE2E(realm: Partial<RealmConfig> = {}): Promise<E2E> {
       const info = await provider.fetch(new Request(`${issuer}/tokeninfo`, { headers: { authorization: req.headers.authorization ?? '' } }))
       const body = (await info.json()) as { sub?: string }
       res.writeHead(info.status === 200 ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(info.status === 200 ? { hello: body.sub } : { error: 'invalid_token' }))
+    } else if (url.pathname === '/api/dpop') {
+      // A resource server that checks DPoP proofs, as @realmauth/node's users would run it.
+      try {
+        const claims = await verifier.verify(req.headers.authorization, { dpop: { proof: req.headers.dpop, method: req.method ?? 'GET', url: appOrigin + url.pathname + url.search } })
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: claims.sub, jkt: claims.cnf?.jkt ?? null }))
+      } catch (err) {
+        const e = err as AccessTokenError
+        res.writeHead(e.status ?? 500, { 'content-type': 'application/json', 'www-authenticate': e.wwwAuthenticate ?? '' }).end(JSON.stringify({ error: e.code }))
+      }
     } else if (url.pathname === '/favicon.ico') {
       res.writeHead(404).end()
     } else {
@@ -101,7 +112,8 @@ export async function startE2E(realm: Partial<RealmConfig> = {}): Promise<E2E> {
   const running: RunningProvider = await listen(counting, { port: 0, host: '127.0.0.1' })
   const issuer = provider.issuer('alpha', `http://127.0.0.1:${running.port}`)
   // Each page starts on the provider's clock; the test then moves both together.
-  config = { issuer, clientId: 'spa', origin: appOrigin }
+  config = { issuer, clientId: 'spa', origin: appOrigin, ...page }
+  verifier = createAccessTokenVerifier({ issuer, fetch: (input, init) => provider.fetch(new Request(input, init)), clock: () => Date.now() + providerOffsetMs })
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
   return {
@@ -128,4 +140,68 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number }
   await new Promise((resolve) => server.close(resolve))
   return port
+}
+
+/** A page server for one test entry: see {@link serveTestPage}. */
+export interface TestPageServer {
+  origin: string
+  close(): Promise<void>
+}
+
+/**
+ * Serves a single-page test app on a loopback port: every path answers an HTML page whose
+ * `<script id="config">` holds `config()` as JSON (read per request, so it may name servers
+ * started afterwards) and which runs `entry` bundled with esbuild (the client packages from
+ * source). `route` may answer a path first, an API the page calls.
+ *
+ * @example
+ * ```ts
+ * const app = await serveTestPage('test/browser/app/hostile.ts', { config: () => ({ issuer }) })
+ * await page.goto(app.origin + '/')
+ * ```
+ */
+export async function serveTestPage(
+  entry: string,
+  options: { config: () => unknown; route?: (request: Request) => Promise<Response | undefined> },
+): Promise<TestPageServer> {
+  const bundle = await build({
+    entryPoints: [entry.startsWith('/') ? entry : `${root}${entry}`],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    alias: {
+      '@realmauth/browser': `${root}packages/browser/src/index.ts`,
+      '@realmauth/core': `${root}packages/core/src/index.ts`,
+    },
+  })
+  const script = bundle.outputFiles[0]!.text
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', origin)
+      const headers = new Headers()
+      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value)
+      const routed = await options.route?.(new Request(url, { method: req.method ?? 'GET', headers }))
+      if (routed) {
+        res.writeHead(routed.status, Object.fromEntries(routed.headers)).end(Buffer.from(await routed.arrayBuffer()))
+      } else if (url.pathname === '/app.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
+      } else if (url.pathname === '/favicon.ico') {
+        res.writeHead(404).end()
+      } else {
+        const config = JSON.stringify(options.config()).replace(/</g, '\\u003c')
+        res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html><body><script type="application/json" id="config">${config}</script><script type="module" src="/app.js"></script></body></html>`)
+      }
+    })().catch((error: unknown) => res.destroy(error as Error))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    origin,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections() // a browser's keep-alive connections would hold close() open
+      }),
+  }
 }

@@ -124,8 +124,11 @@ describe('SPA in Chromium against the provider over HTTP', () => {
   })
 
   describe('hostile callbacks', () => {
+    /** Starts a sign-in and returns its state, read from the pending transaction (PAR keeps it out of the URL). */
     async function pendingState(page: Page): Promise<string> {
-      return page.evaluate(async () => new URL((await window.app.client.auth.createSignInUrl()).href).searchParams.get('state')!)
+      await page.evaluate(() => window.app.client.auth.createSignInUrl())
+      const keys = await page.evaluate(() => window.app.storedKeys())
+      return keys.find((k) => k.startsWith('tx:'))!.slice('tx:'.length)
     }
 
     it('a wrong state is refused and nothing is stored', async () => {

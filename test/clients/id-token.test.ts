@@ -3,12 +3,11 @@
  * carries the provider's real answer with the ID token swapped for a wrong one. The client
  * must refuse with `id_token_invalid` and store nothing.
  */
-import { createHmac } from 'node:crypto'
-import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createProvider, demoConfig, type Provider } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from './providerHarness.js'
-import { authError, b64, callbackFor, decodeJwt, makeClient, replaceIdToken, type Claims, withTestKeys } from './coreKit.js'
+import { authError, callbackFor, decodeJwt, makeClient, replaceIdToken, type Claims, withTestKeys } from './coreKit.js'
+import { ID_TOKEN_CASES } from './hostileCases.js'
 
 type Make = (claims: Claims, provider: Provider, real: string) => string | Promise<string>
 
@@ -61,61 +60,14 @@ describe.each(CLIENT_MODES)('ID token validation (%s)', (mode) => {
     expect((await tokenStore.get())?.claims?.sub).toBe('demo')
   })
 
-  const claimCases: [string, (c: Claims, p: ProviderUnderTest) => Claims, RegExp][] = [
-    ['a wrong iss', (c) => ({ ...c, iss: 'https://evil.example.test/oauth2/realms/root/realms/alpha' }), /iss/],
-    ['the issuer of another realm', (c) => ({ ...c, iss: `${String(c.iss)}/realms/beta` }), /iss/],
-    ['a wrong aud', (c) => ({ ...c, aud: 'someone-else' }), /aud/],
-    ['an aud list without this client', (c) => ({ ...c, aud: ['someone-else', 'another'] }), /aud/],
-    ['a wrong azp', (c) => ({ ...c, azp: 'someone-else' }), /azp/],
-    ['a wrong azp with this client among several audiences', (c) => ({ ...c, aud: [c.aud, 'api'], azp: 'api' }), /azp/],
-    ['a wrong nonce', (c) => ({ ...c, nonce: 'not-the-nonce-sent' }), /nonce/],
-    ['no nonce', ({ nonce: _n, ...c }) => c, /nonce/],
-    ['an expired exp', (c, p) => ({ ...c, iat: nowSec(p) - 7200, exp: nowSec(p) - 3600 }), /exp/],
-    ['an exp just past the 30 s tolerance', (c, p) => ({ ...c, exp: nowSec(p) - 31 }), /exp/],
-    ['no exp', ({ exp: _e, ...c }) => c, /exp/],
-    ['an iat in the future', (c, p) => ({ ...c, iat: nowSec(p) + 600, exp: nowSec(p) + 4200 }), /iat/],
-    ['no iat', ({ iat: _i, ...c }) => c, /iat/],
-    ['no sub', ({ sub: _s, ...c }) => c, /sub/],
-  ]
-  it.each(claimCases)('refuses an ID token with %s', async (_name, edit, reason) => {
-    await expectRefused((claims, provider) => provider.signJwt(edit(claims, p)), reason)
+  // The shared matrix (also played against @realmauth/node and @realmauth/browser).
+  it.each(ID_TOKEN_CASES.filter((c) => c.in.includes('exchange')))('refuses an ID token with $name', async (c) => {
+    await expectRefused((claims, provider, real) => c.make({ claims, provider, real, nowSec: nowSec(p) }), c.reason)
   })
 
   it('accepts an exp within the 30 s clock tolerance', async () => {
     const { result } = await exchangeWith((c, provider) => provider.signJwt({ ...c, exp: nowSec(p) - 20 }))
     expect(result.ok).toBe(true)
-  })
-
-  it('refuses a tampered signature', async () => {
-    await expectRefused((_c, _provider, real) => {
-      const [h, b, s] = real.split('.') as [string, string, string]
-      const i = Math.floor(s.length / 2)
-      return `${h}.${b}.${s.slice(0, i)}${s[i] === 'A' ? 'B' : 'A'}${s.slice(i + 1)}`
-    }, /signature/i)
-  })
-
-  it('refuses a tampered payload under the original signature', async () => {
-    await expectRefused((c, _provider, real) => {
-      const [h, , s] = real.split('.') as [string, string, string]
-      return `${h}.${b64({ ...c, name: 'Mallory' })}.${s}`
-    }, /signature/i)
-  })
-
-  it('refuses an unsigned token (alg none, empty signature)', async () => {
-    await expectRefused((c) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`, /alg/)
-  })
-
-  it('refuses an HS256 token keyed with the public key (algorithm confusion)', async () => {
-    const jwks = await p.provider.jwks()
-    const secret = JSON.stringify(jwks.keys[0])
-    await expectRefused((c) => {
-      const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(c)}`
-      return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
-    }, /alg/)
-  })
-
-  it('refuses an ES256 token when the client expects the default RS256', async () => {
-    await expectRefused((c, provider) => provider.signJwt(c, { alg: 'ES256' }), /alg/)
   })
 
   it('with idTokenSigningAlg ES256: accepts ES256 and refuses the RS256 the provider sends', async () => {
@@ -127,33 +79,6 @@ describe.each(CLIENT_MODES)('ID token validation (%s)', (mode) => {
     const err = await authError(rs.client.handleCallback(await callbackFor(p, rs.client)))
     expect(err.code).toBe('id_token_invalid')
     expect(await rs.tokenStore.get()).toBeUndefined()
-  })
-
-  it('refuses a validly signed token with a crit header extension it does not understand (RFC 7515 4.1.11)', async () => {
-    await expectRefused((c, provider) => provider.signJwt(c, { header: { crit: ['urn:example:must-understand'], 'urn:example:must-understand': true } }), /crit/)
-  })
-
-  it('ignores a jwk or jku in the header: a token signed with the key it carries is refused', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
-    const jwk = await exportJWK(publicKey)
-    for (const header of [{ jwk }, { jku: 'https://evil.example.test/jwks.json', kid: 'evil' }]) {
-      await expectRefused((c) => new SignJWT(c).setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header }).sign(privateKey), /key|signature/i)
-    }
-  })
-
-  it('refuses an oversized ID token (2 MB of claims) without storing anything', async () => {
-    await expectRefused((c) => `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ ...c, padding: 'x'.repeat(2_000_000) })}.${'A'.repeat(342)}`, /kid|key|signature/i)
-  })
-
-  it('refuses a token whose kid names a published key it was not signed with', async () => {
-    const jwks = await p.provider.jwks()
-    const rsa = jwks.keys.find((k) => k.kty === 'RSA')!
-    await expectRefused(async (c) => {
-      const foreign = await other.signJwt(c)
-      const [, b, s] = foreign.split('.') as [string, string, string]
-      expect(decodeJwt(foreign).header.kid).not.toBe(rsa.kid)
-      return `${b64({ ...decodeJwt(foreign).header, kid: rsa.kid })}.${b}.${s}`
-    }, /signature/i)
   })
 
   describe("a token signed by another provider's key (unknown kid)", () => {

@@ -38,6 +38,15 @@ export interface ProviderUnderTest {
   close(): Promise<void>
 }
 
+/** Optional hooks of {@link startProvider}. */
+export interface ProviderOptions {
+  /**
+   * Sees every request before it is counted and answered, and may replace it. The browser
+   * soak uses it to move the clock to the simulated time a page sends with its requests.
+   */
+  onRequest?: (request: Request) => Request | Promise<Request>
+}
+
 export function testClock(start = Date.UTC(2026, 5, 1)): TestClock {
   return {
     now: start,
@@ -47,7 +56,7 @@ export function testClock(start = Date.UTC(2026, 5, 1)): TestClock {
   }
 }
 
-export async function startProvider(mode: ClientMode, config: ProviderConfig, clock = testClock()): Promise<ProviderUnderTest> {
+export async function startProvider(mode: ClientMode, config: ProviderConfig, clock = testClock(), options: ProviderOptions = {}): Promise<ProviderUnderTest> {
   const provider = createProvider({ ...config, clock: () => clock.now })
   await provider.ready
   const counts = new Map<string, number>()
@@ -55,6 +64,7 @@ export async function startProvider(mode: ClientMode, config: ProviderConfig, cl
   const wrapped: Provider = {
     ...provider,
     async fetch(request) {
+      if (options.onRequest) request = await options.onRequest(request)
       const path = new URL(request.url).pathname
       for (const key of ['access_token', 'connect/jwk_uri', '.well-known/openid-configuration', 'token/revoke', 'userinfo', 'introspect', 'device/code', 'authorize']) {
         if (path.endsWith(key)) counts.set(key, (counts.get(key) ?? 0) + 1)

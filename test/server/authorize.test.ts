@@ -709,13 +709,13 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect(clientRedirect(await b.get(hybrid({ response_mode: 'jwt' })), HYBRID.redirect_uri).get('error')).toBe('invalid_request')
     })
 
-    it('request and request_uri are not supported', async () => {
-      let params = clientRedirect(await b.get(hybrid({ request: 'eyJhbGciOiJub25lIn0.e30.' })), HYBRID.redirect_uri)
+    it('request is not supported; a request_uri not from par is refused on a page (its redirect_uri cannot be trusted)', async () => {
+      const params = clientRedirect(await b.get(hybrid({ request: 'eyJhbGciOiJub25lIn0.e30.' })), HYBRID.redirect_uri)
       expect(params.get('error')).toBe('request_not_supported')
       expect(params.get('state')).toBe('q')
       expect(params.get('iss')).toBe(iss)
-      params = clientRedirect(await b.get(hybrid({ request_uri: 'urn:ietf:params:oauth:request_uri:abc' })), HYBRID.redirect_uri)
-      expect(params.get('error')).toBe('request_uri_not_supported')
+      await expectErrorPage(await b.get(hybrid({ request_uri: 'urn:ietf:params:oauth:request_uri:abc' })), /invalid_request_uri/)
+      await expectErrorPage(await b.get(hybrid({ request_uri: 'https://rp.example/request.jwt' })), /request_uri_not_supported/)
     })
 
     it('a scope the client may not have is invalid_scope', async () => {

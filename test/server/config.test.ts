@@ -197,6 +197,26 @@ describe('config validation', () => {
     for (const name of ['/', 'alpha', '/alpha', 'alpha/beta', 'alpha.1_b-c']) expectAccepted(withRealm({ name }))
   })
 
+  it('refuses DPoP and PAR settings of the wrong type, naming realm or client', () => {
+    const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
+    expectRefused(withClient({ ...svc, dpop_bound_access_tokens: 'yes' }), 'realms[0].clients[1].dpop_bound_access_tokens')
+    expectRefused(withClient({ ...svc, require_pushed_authorization_requests: 1 }), 'realms[0].clients[1].require_pushed_authorization_requests')
+    expectRefused(withRealm({ name: 'alpha', dpop_nonce: 'on' }), 'realms[0].dpop_nonce')
+    expectRefused(withRealm({ name: 'alpha', require_pushed_authorization_requests: null }), 'realms[0].require_pushed_authorization_requests')
+    for (const lifetime of [0, -1, 1.5, '60']) expectRefused(withRealm({ name: 'alpha', par_lifetime: lifetime }), 'realms[0].par_lifetime')
+    expectAccepted({
+      realms: [
+        {
+          name: 'alpha',
+          dpop_nonce: true,
+          require_pushed_authorization_requests: true,
+          par_lifetime: 1,
+          clients: [{ ...svc, dpop_bound_access_tokens: true, require_pushed_authorization_requests: false }],
+        },
+      ],
+    })
+  })
+
   it('refuses other top-level fields of the wrong shape', () => {
     expectRefused({ ...demoConfig(), cookie_name: '' }, 'cookie_name')
     expectRefused({ ...demoConfig(), max_body_bytes: 10 }, 'max_body_bytes')

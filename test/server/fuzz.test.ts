@@ -2,6 +2,7 @@
  * Property-based fuzzing of every endpoint with fast-check: random methods, content types,
  * repeated and oversized parameters, broken percent-encoding, invalid UTF-8, random
  * Authorization headers, random and validly signed JWTs in every token-bearing parameter,
+ * DPoP proofs (validly signed, with any field wrong) and pushed authorization requests,
  * random realm paths and bodies around the size limit. In process through `provider.fetch`
  * and, for a smaller sample, over real HTTP through `listen()` on 127.0.0.1.
  *
@@ -13,10 +14,10 @@
  * Deterministic: a fixed seed. A failure prints `seed` and `path`; replay it with
  * `FUZZ_SEED=<seed> npx vitest run test/server/fuzz.test.ts` (FUZZ_RUNS / FUZZ_HTTP_RUNS scale it).
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import fc from 'fast-check'
-import { SignJWT, importJWK } from 'jose'
+import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   DEMO,
@@ -147,7 +148,8 @@ function fuzzConfig(store: MemoryStore): ProviderConfig {
     },
     realms: [
       { name: 'fuzz', issue_refresh_tokens_on_refresh: false, clients: CLIENTS, users: [ALICE] },
-      { name: 'fuzz/sub', clients: [CLIENTS[0]!], users: [ALICE] },
+      // Nonces on: DPoP proofs sent here meet use_dpop_nonce as well.
+      { name: 'fuzz/sub', dpop_nonce: true, clients: [CLIENTS[0]!], users: [ALICE] },
       { name: '/', clients: [CLIENTS[4]!] },
       { name: 'reg', allow_dynamic_registration: true },
     ],
@@ -164,6 +166,10 @@ const jsonOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base
 class Seeds {
   at = ''
   at2 = ''
+  /** A DPoP-bound access token (the `pw` client's, bound to {@link DPOP_KEY}). */
+  dat = ''
+  /** A request_uri the `web` client pushed to par. */
+  par = ''
   rt = ''
   idt = ''
   code = ''
@@ -180,11 +186,11 @@ class Seeds {
 
   private iss = () => this.provider.issuer('fuzz', ORIGIN)
 
-  private async post(endpoint: string, form: Record<string, string>, authorization?: string): Promise<Record<string, string>> {
+  private async post(endpoint: string, form: Record<string, string>, authorization?: string, dpop?: string): Promise<Record<string, string>> {
     const res = await this.provider.fetch(
       new Request(`${this.iss()}/${endpoint}`, {
         method: 'POST',
-        headers: { 'content-type': FORM, ...(authorization && { authorization }) },
+        headers: { 'content-type': FORM, ...(authorization && { authorization }), ...(dpop && { dpop }) },
         body: new URLSearchParams(form).toString(),
       }),
     )
@@ -211,6 +217,14 @@ class Seeds {
     if (!this.at || !(await this.live('AccessToken', jsonOf(this.at).jti as string)) || !(await this.live('RefreshToken', sha(this.rt)))) {
       const t = await this.post('access_token', { grant_type: 'password', ...ALICE, scope: 'openid profile' }, `Basic ${btoa('pw:pw-secret')}`)
       ;[this.at, this.rt, this.idt] = [t.access_token!, t.refresh_token!, t.id_token!]
+    }
+    if (!this.dat || !(await this.live('AccessToken', jsonOf(this.dat).jti as string))) {
+      const dpop = await signProof({ typ: 'dpop+jwt', alg: 'ES256', jwk: '~~JWK~~' }, { jti: randomUUID(), htm: 'POST', htu: `${this.iss()}/access_token`, iat: EPOCH_S })
+      this.dat = (await this.post('access_token', { grant_type: 'password', ...ALICE, scope: 'openid profile' }, `Basic ${btoa('pw:pw-secret')}`, dpop)).access_token!
+    }
+    if (!this.par || !(await this.live('PushedAuthorizationRequest', sha(this.par)))) {
+      const pushed = { response_type: 'code', redirect_uri: 'https://app.example/cb', scope: 'openid', state: 'pushed' }
+      this.par = (await this.post('par', pushed, `Basic ${btoa('web:web-secret')}`)).request_uri!
     }
     if (!this.at2 || !(await this.live('AccessToken', jsonOf(this.at2).jti as string))) {
       this.at2 = (await this.post('access_token', { grant_type: 'client_credentials' }, `Basic ${btoa('m2m:m2m-secret')}`)).access_token!
@@ -339,11 +353,62 @@ function jwtArb(kids: string[]): fc.Arbitrary<string> {
   )
 }
 
+/** The key of every DPoP proof the fuzzing signs; the `dat` seed is bound to it. */
+const dpopKey = (async () => {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
+  const publicJwk = await exportJWK(publicKey)
+  return { privateKey, publicJwk, privateJwk: await exportJWK(privateKey), jkt: await calculateJwkThumbprint(publicJwk) }
+})()
+
+/**
+ * A DPoP proof signed with {@link dpopKey}; `~~JWK~~` and `~~PRIVATE_JWK~~` as the header's
+ * `jwk` stand for its public and private JWK. A header jose will not sign with (alg none,
+ * HS256, another key type) goes out with a made-up signature.
+ */
+async function signProof(header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
+  const key = await dpopKey
+  const jwk = header.jwk === '~~JWK~~' ? key.publicJwk : header.jwk === '~~PRIVATE_JWK~~' ? key.privateJwk : header.jwk
+  const full = { ...header, jwk }
+  try {
+    return await new SignJWT(claims).setProtectedHeader(full as unknown as { alg: string }).sign(key.privateKey)
+  } catch {
+    return `${b64url(JSON.stringify(full))}.${b64url(JSON.stringify(claims))}.c2ln`
+  }
+}
+
+/** Mostly `likely` (so that whole proofs are often right), else another value or the field left out (undefined disappears in JSON). */
+const field3 = <T,>(likely: fc.Arbitrary<T>, other: fc.Arbitrary<unknown>) =>
+  fc.oneof(
+    { weight: 24, arbitrary: likely as fc.Arbitrary<unknown> },
+    { weight: 1, arbitrary: other },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  )
+
+/** A DPoP proof: right for the request (`~~METHOD~~`, `~~URL~~`, `~~ATH~~`) unless a field is drawn otherwise. */
+const dpopProofArb = fc.record({
+  header: fc.record({
+    typ: field3(fc.constant('dpop+jwt'), claim(fc.constantFrom('JWT', 'at+jwt', 'DPOP+JWT', 'application/dpop+jwt'))),
+    alg: field3(fc.constant('ES256'), claim(fc.constantFrom('none', 'HS256', 'RS256', 'EdDSA', 'ES384', ''))),
+    jwk: field3(fc.constant('~~JWK~~'), fc.oneof(fc.constantFrom<unknown>('~~PRIVATE_JWK~~', { kty: 'oct', k: 'c2VjcmV0' }, { kty: 'EC', crv: 'P-256' }), anyJson)),
+  }),
+  claims: fc.record({
+    jti: field3(fc.uuid(), claim(fc.constantFrom('fixed-jti', ''))),
+    htm: field3(fc.constant('~~METHOD~~'), claim(fc.constantFrom('GET', 'POST', 'post', 'DELETE'))),
+    htu: field3(
+      fc.constant('~~URL~~'),
+      claim(fc.constantFrom('~~ISS~~/access_token', '~~ISS~~/userinfo', '~~ISS~~/par', '~~URL~~?q=1#f', 'https://elsewhere.example/x', 'not a url')),
+    ),
+    iat: field3(fc.constant(EPOCH_S), epochish),
+    ath: field3(fc.constant('~~ATH~~'), claim(fc.string({ maxLength: 43 }))),
+    nonce: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: claim(fc.string({ maxLength: 30 })) }),
+  }),
+})
+
 /**
  * `~~NAME~~` stands for a live seed (a real token, code, session) and is replaced when the
  * request is sent; tilde and letters survive every encoding the generators apply.
  */
-const SEED_TOKENS = ['~~AT~~', '~~AT2~~', '~~RT~~', '~~IDT~~', '~~CODE~~', '~~DC~~']
+const SEED_TOKENS = ['~~AT~~', '~~AT2~~', '~~DAT~~', '~~RT~~', '~~IDT~~', '~~CODE~~', '~~DC~~']
 
 function values(kids: string[]): Record<string, fc.Arbitrary<string>> {
   const jwt = jwtArb(kids)
@@ -393,7 +458,11 @@ function values(kids: string[]): Record<string, fc.Arbitrary<string>> {
     goto: pick('~~ISS~~/authorize?client_id=web', 'https://evil.example/oauth2/x', '//evil.example/oauth2/', 'javascript:alert(1)', '~~ORIGIN~~/oauth2/../evil', '/oauth2/authorize'),
     realm: pick('/fuzz', 'fuzz', '/root/fuzz', '/fuzz/sub', '/', '/nope'),
     request: jwt,
-    request_uri: pick('urn:ietf:params:oauth:request_uri:x', 'https://evil.example/req'),
+    request_uri: fc.oneof(
+      { weight: 2, arbitrary: fc.constant('~~PAR~~') },
+      { weight: 1, arbitrary: pick('urn:ietf:params:oauth:request_uri:x', 'https://evil.example/req', '~~PAR~~x') },
+    ),
+    dpop_jkt: pick('~~JKT~~', 'short', 'A'.repeat(43)),
     nonce: text,
     state: text,
     login_hint: text,
@@ -531,6 +600,7 @@ function authorizationArb(kids: string[]): fc.Arbitrary<string> {
     { weight: 1, arbitrary: headerText(40).map((s) => `Basic ${s}`) },
     { weight: 1, arbitrary: fc.constantFrom('Basic', 'Basic ', 'basic Og==', 'Basic ===', 'Basic Og', 'BASIC d2ViOndlYi1zZWNyZXQ=', 'Basic d2ViOndlYi1zZWNyZXQ=,Basic x') },
     { weight: 3, arbitrary: bearer.map((t) => `Bearer ${t}`) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('DPoP ', 'dpop ', 'DPoP  '), fc.oneof(fc.constant('~~DAT~~'), bearer)).map(([s, t]) => `${s}${t}`) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('bearer ', 'BEARER ', 'Bearer  ', 'Bearer\t', 'Bearer'), bearer).map(([s, t]) => `${s}${t}`) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('Digest', 'DPoP', 'Negotiate', 'Token', 'OAuth', 'Basic2'), headerText(30)).map(([s, v]) => `${s} ${v}`) },
     { weight: 1, arbitrary: headerText(50) },
@@ -654,6 +724,8 @@ interface Group {
 const CLIENT_AUTH = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type']
 const BASIC = (id: string) => ['authorization', `Basic ${btoa(`${id}:${id}-secret`)}`] as [string, string]
 const ASSERT: [string, string][] = [['client_assertion_type', JWT_BEARER], ['client_assertion', '~~ASSERTION~~']]
+/** A DPoP header: a proof signed with {@link DPOP_KEY} from the spec's `dpop`, for the request as sent unless generated otherwise. */
+const DPOP: [string, string] = ['dpop', '~~DPOP~~']
 
 const uriArb = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('https://rp.example/cb', 'http://127.0.0.1/cb', 'com.example.app:/cb') },
@@ -715,6 +787,10 @@ const GROUPS: Group[] = [
       { params: [['grant_type', 'refresh_token'], ['refresh_token', '~~RT~~'], ['scope', 'openid']], headers: [BASIC('pw')] },
       { params: [['grant_type', 'authorization_code'], ['code', '~~CODE~~'], ['redirect_uri', 'https://app.example/cb']], headers: [BASIC('web')] },
       { params: [['grant_type', DEVICE_GRANT], ['device_code', '~~DC~~'], ['client_id', 'dev']] },
+      { params: [['grant_type', 'client_credentials'], ['scope', 'read']], headers: [BASIC('m2m'), DPOP] },
+      { params: [['grant_type', 'password'], ['username', 'alice'], ['password', 'alice-pw']], headers: [BASIC('pw'), DPOP] },
+      { params: [['grant_type', 'refresh_token'], ['refresh_token', '~~RT~~']], headers: [BASIC('pw'), DPOP] },
+      { params: [['grant_type', 'authorization_code'], ['code', '~~CODE~~'], ['redirect_uri', 'https://app.example/cb']], headers: [BASIC('web'), DPOP] },
     ],
   },
   {
@@ -741,6 +817,9 @@ const GROUPS: Group[] = [
       { params: [['access_token', '~~AT2~~']] },
       { params: [], headers: [['authorization', 'Bearer ~~AT~~']] },
       { params: [], headers: [['authorization', 'Bearer ~~AT2~~']] },
+      { params: [], headers: [['authorization', 'DPoP ~~DAT~~'], DPOP] },
+      { params: [], headers: [['authorization', 'Bearer ~~DAT~~'], DPOP] },
+      { params: [['access_token', '~~DAT~~']], headers: [DPOP] },
     ],
   },
   {
@@ -761,7 +840,7 @@ const GROUPS: Group[] = [
     endpoints: ['authorize'],
     names: [
       'client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
-      'prompt', 'max_age', 'login_hint', 'request', 'request_uri', 'interaction', 'decision', 'csrf', 'save_consent', 'id_token_hint',
+      'prompt', 'max_age', 'login_hint', 'request', 'request_uri', 'interaction', 'decision', 'csrf', 'save_consent', 'id_token_hint', 'dpop_jkt',
     ],
     primary: ['GET', 'GET', 'POST'],
     templates: [
@@ -773,6 +852,8 @@ const GROUPS: Group[] = [
         params: [['client_id', 'spa'], ['redirect_uri', 'http://127.0.0.1:5173/cb'], ['response_type', 'code'], ['scope', 'openid'], ['code_challenge', CHALLENGE], ['code_challenge_method', 'S256']],
       },
       { params: [['interaction', '~~INTERACTION~~']] },
+      { params: [['client_id', 'web'], ['request_uri', '~~PAR~~']] },
+      { params: [['client_id', 'spa'], ['request_uri', '~~PAR~~'], ['redirect_uri', 'https://evil.example/cb']] },
       { params: [['interaction', '~~INTERACTION~~'], ['csrf', '~~CSRF~~'], ['decision', 'allow'], ['save_consent', 'on']] },
       { params: [['interaction', '~~INTERACTION~~'], ['csrf', '~~CSRF~~'], ['decision', 'deny']] },
     ].map((t): Template => ({ params: t.params as [string, string][], headers: [['cookie', 'iPlanetDirectoryPro=~~SESSION~~']] })),
@@ -800,8 +881,26 @@ const GROUPS: Group[] = [
     templates: [{ params: [] }],
   },
   {
-    name: 'par, discovery and jwks',
-    endpoints: ['par', '.well-known/openid-configuration', 'connect/jwk_uri'],
+    name: 'par',
+    endpoints: ['par'],
+    names: [
+      'client_id', 'request', 'request_uri', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge',
+      'code_challenge_method', 'prompt', 'max_age', 'dpop_jkt', 'interaction', ...CLIENT_AUTH,
+    ],
+    primary: ['POST'],
+    templates: [
+      { params: [['response_type', 'code'], ['redirect_uri', 'https://app.example/cb'], ['scope', 'openid'], ['state', 's']], headers: [BASIC('web')] },
+      { params: [['client_id', 'web'], ['response_type', 'code id_token'], ['scope', 'openid'], ['nonce', 'n'], ['dpop_jkt', '~~JKT~~']], headers: [BASIC('web'), DPOP] },
+      {
+        params: [['client_id', 'spa'], ['redirect_uri', 'http://127.0.0.1:5173/cb'], ['response_type', 'code'], ['scope', 'openid'], ['code_challenge', CHALLENGE], ['code_challenge_method', 'S256']],
+        headers: [DPOP],
+      },
+      { params: [['client_id', 'post'], ['client_secret', 'post-secret'], ['response_type', 'code'], ['redirect_uri', 'https://app.example/cb']] },
+    ],
+  },
+  {
+    name: 'discovery and jwks',
+    endpoints: ['.well-known/openid-configuration', 'connect/jwk_uri'],
     names: ['client_id', 'request', 'request_uri', 'redirect_uri', 'response_type', 'scope'],
     primary: ['GET', 'POST'],
     templates: [{ params: [['client_id', 'web'], ['response_type', 'code'], ['redirect_uri', 'https://app.example/cb']] }],
@@ -845,6 +944,8 @@ interface Spec {
   body: Body
   /** Claims of a client assertion validly signed with the `jwt` client's key, for `~~ASSERTION~~`. */
   assertion: Record<string, unknown> | null
+  /** Header and claims of a DPoP proof signed with {@link DPOP_KEY}, for `~~DPOP~~`. */
+  dpop: { header: Record<string, unknown>; claims: Record<string, unknown> } | null
 }
 
 function specArb(group: Group, kids: string[], mode: Mode): fc.Arbitrary<Spec> {
@@ -887,10 +988,11 @@ function specArb(group: Group, kids: string[], mode: Mode): fc.Arbitrary<Spec> {
         invalidUtf8: sometimes(fc.record({ at: fc.nat(), bytes: fc.constantFrom(...INVALID_UTF8) }), 12),
         padTo: sometimes(sizes, 12),
         assertion: fc.option(assertion, { freq: 4 }),
+        dpop: fc.option(dpopProofArb, { freq: 4 }),
       }),
       ),
     )
-    .map(({ method, path, templated, random, realm, headers, contentType, shape, invalidUtf8, padTo, assertion }) => {
+    .map(({ method, path, templated, random, realm, headers, contentType, shape, invalidUtf8, padTo, assertion, dpop }) => {
       // The template goes where this method carries parameters: the query for GET and HEAD, else the body.
       const inQuery = method === 'GET' || method === 'HEAD'
       const query = [inQuery ? templated : random, realm && `realm=${realm[0]}`].filter((q): q is string => !!q)
@@ -899,7 +1001,7 @@ function specArb(group: Group, kids: string[], mode: Mode): fc.Arbitrary<Spec> {
       const body: Body =
         shape.shape === 'none' ? { kind: 'none' } : shape.shape === 'bytes' ? { kind: 'bytes', bytes: shape.bytes } : { kind: 'text', text: bodyText, invalidUtf8, padTo }
       const q = query.join('&')
-      return { method, path: q === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${q}`, headers, contentType, body, assertion }
+      return { method, path: q === '' ? path : `${path}${path.includes('?') ? '&' : '?'}${q}`, headers, contentType, body, assertion, dpop }
     })
 }
 
@@ -930,10 +1032,19 @@ async function resolve(spec: Spec, seeds: Seeds, origin: string): Promise<Resolv
     assertion = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'demo-jwt-1' }).sign(await signingKey)
   }
   const table: Record<string, string> = {
-    AT: seeds.at, AT2: seeds.at2, RT: seeds.rt, IDT: seeds.idt, CODE: seeds.code, DC: seeds.dc, UC: seeds.uc,
+    AT: seeds.at, AT2: seeds.at2, DAT: seeds.dat, RT: seeds.rt, IDT: seeds.idt, CODE: seeds.code, DC: seeds.dc, UC: seeds.uc,
     CSRF: seeds.csrf, SESSION: seeds.session, INTERACTION: seeds.interaction, ASSERTION: assertion, ISS: iss, ORIGIN: origin,
+    PAR: seeds.par, JKT: (await dpopKey).jkt, ATH: sha(seeds.dat), METHOD: spec.method,
   }
   const fill = (s: string) => s.replace(/~~([A-Z0-9]+)~~/g, (m, k: string) => table[k] ?? m)
+  const url = new URL(`${origin}${fill(spec.path)}`)
+  table.URL = `${url.origin}${url.pathname}`
+  table.DPOP = 'e30.e30.'
+  if (spec.dpop) {
+    const inJson = (s: string) => s.replace(/~~([A-Z0-9]+)~~/g, (m, k: string) => (table[k] === undefined ? m : JSON.stringify(table[k]).slice(1, -1)))
+    const claims = JSON.parse(inJson(JSON.stringify(spec.dpop.claims))) as Record<string, unknown>
+    table.DPOP = await signProof(spec.dpop.header, claims)
+  }
   const headers = spec.headers.map(([k, v]) => [k, fill(v)] as [string, string])
   if (spec.contentType !== undefined) headers.push(['content-type', spec.contentType])
   let body: Uint8Array | undefined
@@ -950,7 +1061,7 @@ async function resolve(spec: Spec, seeds: Seeds, origin: string): Promise<Resolv
     body = new Uint8Array(bytes)
   }
   // Concatenated, not resolved against the origin: a path starting `//` stays a path.
-  return { url: new URL(`${origin}${fill(spec.path)}`), method: spec.method, headers, body }
+  return { url, method: spec.method, headers, body }
 }
 
 async function sendInProcess(provider: Provider, r: Resolved): Promise<Result> {
@@ -1072,7 +1183,10 @@ function errorOf(res: Result, html: string): { error?: string; description?: str
 
 /** Writes some rejections must make: jti replay records, device polling, reuse detection, used-up consent. */
 function writeAllowedOnRejection(w: Write, spec: Spec, status: number, error: string | undefined, description: string | undefined): boolean {
-  if (w.op === 'insert' && w.kind === 'ReplayDetection') return spec.assertion !== null
+  // A valid assertion or DPoP proof is used up even when the request then fails.
+  if (w.op === 'insert' && w.kind === 'ReplayDetection') return spec.assertion !== null || spec.dpop !== null
+  // A pushed request is spent by the error redirect sent for it, as by a code.
+  if (w.kind === 'PushedAuthorizationRequest') return w.op === 'consume' && status < 400
   if (w.kind === 'DeviceCode') return (w.op === 'upsert' && (error === 'authorization_pending' || error === 'slow_down')) || (w.op === 'destroy' && error === 'access_denied')
   if (error === 'invalid_grant' && /already used/.test(description ?? '')) return w.op === 'revoke' || (w.op === 'upsert' && w.kind === 'Grant')
   // An answered consent is used up even when the answer sent back is an error (access_denied).

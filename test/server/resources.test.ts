@@ -124,15 +124,19 @@ describe.each(MODES)('resources (%s)', (mode) => {
         revocation_endpoint: `${iss}/token/revoke`,
         device_authorization_endpoint: `${iss}/device/code`,
         tokeninfo_endpoint: `${iss}/tokeninfo`,
+        pushed_authorization_request_endpoint: `${iss}/par`,
+        require_pushed_authorization_requests: false,
         code_challenge_methods_supported: ['S256'],
         authorization_response_iss_parameter_supported: true,
         subject_types_supported: expect.arrayContaining(['public', 'pairwise']),
         id_token_signing_alg_values_supported: expect.arrayContaining(['RS256', 'ES256']),
         scopes_supported: expect.arrayContaining(['openid', 'profile', 'email', 'address', 'phone']),
       })
-      // Registration is closed in alpha, and PAR is not offered: neither is advertised.
+      // Registration is closed in alpha: it is not advertised.
       expect(m).not.toHaveProperty('registration_endpoint')
-      expect(m).not.toHaveProperty('pushed_authorization_request_endpoint')
+      expect([...(m.dpop_signing_alg_values_supported as string[])].sort()).toEqual(
+        ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519'].sort(),
+      )
       expect((m.response_types_supported as string[]).map(sortWords).sort()).toEqual(ALL_RESPONSE_TYPES.map(sortWords).sort())
       expect([...(m.grant_types_supported as string[])].sort()).toEqual(
         ['authorization_code', 'implicit', 'password', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'].sort(),

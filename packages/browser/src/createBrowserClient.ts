@@ -9,6 +9,7 @@ import {
   type IdTokenClaims,
   type RefreshPolicy,
   type Timers,
+  type DPoP,
   type TokenStore,
   type TransactionStore,
 } from '@realmauth/core'
@@ -43,6 +44,13 @@ export interface BrowserClientOptions {
   idTokenSigningAlg?: string
   /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
   timeoutMs?: number
+  /**
+   * DPoP-bound tokens (RFC 9449): pass `indexedDbDPoP` (key in IndexedDB, never exported) or
+   * your own prover. `authFetch` then sends `Authorization: DPoP` with a proof.
+   */
+  dpop?: DPoP | ((client: { issuer: string; clientId: string }) => DPoP)
+  /** Pushed authorization requests (RFC 9126): default when the provider advertises them. */
+  par?: boolean
 }
 
 /** The SPA client: redirect sign-in, tokens that stay fresh, tabs that agree. */
@@ -65,7 +73,7 @@ export interface BrowserClient {
   getUser(): IdTokenClaims | undefined
   /** Revokes the refresh token, clears storage in every tab, and redirects to the provider's logout. */
   signOut(options?: { postLogoutRedirectUri?: string; redirect?: boolean }): Promise<void>
-  /** `fetch` with the bearer token; on a 401 it refreshes once and retries once. */
+  /** `fetch` with the access token (a DPoP proof too for DPoP tokens); on a 401 it refreshes once and retries once. */
   authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
   /** Stops timers, listeners and the tab channel. */
   dispose(): void
@@ -127,6 +135,8 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     ...(options.refresh && { refresh: options.refresh }),
     ...(options.idTokenSigningAlg && { idTokenSigningAlg: options.idTokenSigningAlg }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(options.dpop && { dpop: typeof options.dpop === 'function' ? options.dpop({ issuer, clientId: options.clientId }) : options.dpop }),
+    ...(options.par !== undefined && { par: options.par }),
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)
@@ -211,18 +221,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       const { endSessionUrl } = await auth.signOut(postLogoutRedirectUri ? { postLogoutRedirectUri } : {})
       if (endSessionUrl && signOutOptions.redirect !== false && browser) window.location.assign(endSessionUrl.href)
     },
-    async authFetch(input, init) {
-      const request = new Request(input, init)
-      const send = (token: string) => {
-        const attempt = request.clone()
-        attempt.headers.set('authorization', `Bearer ${token}`)
-        return fetchImpl(attempt)
-      }
-      const response = await send(await auth.getAccessToken())
-      if (response.status !== 401) return response
-      // The token may have been revoked or rotated elsewhere: renew once, retry once.
-      return send(await auth.getAccessToken({ forceRefresh: true }))
-    },
+    authFetch: (input, init) => auth.authFetch(input, init),
     dispose() {
       for (const cleanup of cleanups) cleanup()
       auth.dispose()

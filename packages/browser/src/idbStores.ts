@@ -1,5 +1,5 @@
 import { createStore, del, get, set, type UseStore } from 'idb-keyval'
-import type { TokenSet, TokenStore, Transaction, TransactionStore } from '@realmauth/core'
+import { createDPoP, type DPoP, type DPoPKeyStore, type TokenSet, type TokenStore, type Transaction, type TransactionStore } from '@realmauth/core'
 
 let shared: UseStore | undefined
 
@@ -54,4 +54,43 @@ export class IndexedDbTransactionStore implements TransactionStore {
     if (tx) await del(key, database())
     return tx
   }
+}
+
+/**
+ * A DPoP key pair in IndexedDB, one per issuer and client. The private key is stored as a
+ * non-extractable `CryptoKey`: IndexedDB keeps the handle, and no script can read its bytes.
+ *
+ * @example
+ * ```ts
+ * const dpop = createDPoP({ keyStore: new IndexedDbDPoPKeyStore(issuer, 'spa') })
+ * ```
+ */
+export class IndexedDbDPoPKeyStore implements DPoPKeyStore {
+  private readonly key: string
+  constructor(issuer: string, clientId: string) {
+    this.key = `dpop:${issuer}:${clientId}`
+  }
+  async get(): Promise<CryptoKeyPair | undefined> {
+    return get<CryptoKeyPair>(this.key, database())
+  }
+  async set(keyPair: CryptoKeyPair): Promise<void> {
+    await set(this.key, keyPair, database())
+  }
+  async remove(): Promise<void> {
+    await del(this.key, database())
+  }
+}
+
+/**
+ * The `dpop` option of `createBrowserClient` for DPoP-bound tokens (RFC 9449): an ES256 key
+ * generated non-extractable and kept in IndexedDB, so a bound refresh token survives reloads
+ * and an XSS cannot take the key away. Without IndexedDB (server rendering) the key lives in memory.
+ *
+ * @example
+ * ```ts
+ * const auth = createBrowserClient({ issuer, clientId: 'spa', dpop: indexedDbDPoP })
+ * ```
+ */
+export function indexedDbDPoP(client: { issuer: string; clientId: string }): DPoP {
+  return createDPoP(typeof indexedDB === 'undefined' ? {} : { keyStore: new IndexedDbDPoPKeyStore(client.issuer, client.clientId) })
 }

@@ -165,6 +165,8 @@ export class AuthClient {
    */
   async syncFromStore(): Promise<void> {
     await this.load()
+    // Another context may have signed out and in again with a new DPoP key.
+    this.#options.dpop?.forget()
     this.#adopt(await this.#tokenStore.get())
   }
 
@@ -246,9 +248,33 @@ export class AuthClient {
   /** The userinfo claims; their `sub` must be the ID token's. */
   async userinfo(): Promise<Record<string, unknown>> {
     const token = await this.getAccessToken()
-    const sub = this.#snapshot.tokens?.claims?.sub
+    const current = this.#snapshot.tokens
+    const sub = current?.claims?.sub
     if (!sub) throw new AuthError('login_required', 'No ID token: sign in with the openid scope')
-    return this.oidc.userinfo(token, sub)
+    return this.oidc.userinfo(token, sub, current.accessToken === token ? current.tokenType : 'bearer')
+  }
+
+  /**
+   * `fetch` to an API with the access token (`Bearer`, or `DPoP` with a proof for DPoP
+   * tokens). On a 401 it renews the token once and retries once; a `use_dpop_nonce`
+   * challenge is answered once with the nonce the API sent.
+   *
+   * @example
+   * ```ts
+   * const res = await client.authFetch('https://api.example.com/orders', { method: 'POST', body })
+   * ```
+   */
+  async authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const request = new Request(input, init)
+    const send = async (forceRefresh: boolean) => {
+      const accessToken = await this.getAccessToken({ forceRefresh })
+      return this.oidc.fetchWithToken({ accessToken, tokenType: this.#snapshot.tokens?.tokenType ?? 'bearer' }, request.clone())
+    }
+    const response = await send(false)
+    if (response.status !== 401) return response
+    // The token may have been revoked or rotated elsewhere: renew once, retry once.
+    void response.body?.cancel().catch(() => {})
+    return send(true)
   }
 
   /**
@@ -268,6 +294,8 @@ export class AuthClient {
         () => false,
       )
     }
+    // A new session gets a new DPoP key: nothing links it to this one.
+    await this.#options.dpop?.reset().catch(() => {})
     const endSessionUrl = await this.oidc
       .endSessionUrl({
         ...(tokens?.idToken !== undefined && { idTokenHint: tokens.idToken }),

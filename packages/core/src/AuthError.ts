@@ -47,6 +47,10 @@ export type AuthErrorCode =
   | 'insufficient_scope'
   /** The client was set up wrongly (missing option, unusable key). */
   | 'configuration_error'
+  /** A DPoP proof was refused (RFC 9449 `invalid_dpop_proof`): the clock or the key is off. */
+  | 'invalid_dpop_proof'
+  /** The server asked for a fresh DPoP nonce again right after it was given one. */
+  | 'use_dpop_nonce'
 
 /** Codes where trying again later, unchanged, can succeed. */
 const RETRYABLE = new Set<AuthErrorCode>(['network_error', 'server_error'])
@@ -106,6 +110,8 @@ const OAUTH_ERROR_CODES: Record<string, AuthErrorCode> = {
   expired_token: 'expired_token',
   invalid_token: 'invalid_token',
   insufficient_scope: 'insufficient_scope',
+  invalid_dpop_proof: 'invalid_dpop_proof',
+  use_dpop_nonce: 'use_dpop_nonce',
   temporarily_unavailable: 'server_error',
   server_error: 'server_error',
 }

@@ -1,9 +1,12 @@
 import * as oauth from 'oauth4webapi'
 import { AuthError, toAuthError } from './AuthError.js'
 import { discover, type ServerMetadata } from './discovery.js'
+import type { DPoP } from './DPoP.js'
 import { requestOptions } from './http.js'
 import type { IdTokenClaims, TokenSet } from './TokenSet.js'
 import type { Transaction } from './Transaction.js'
+
+type RequestOptions = ReturnType<typeof requestOptions> & { headers?: Record<string, string> }
 
 /** How the client proves itself at the token endpoint; public clients use {@link oauth.None}. */
 export type ClientAuthentication = oauth.ClientAuth
@@ -26,6 +29,16 @@ export interface OidcClientOptions {
   metadata?: ServerMetadata
   /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
   timeoutMs?: number
+  /**
+   * Sender-constrain tokens with DPoP (RFC 9449): proofs on token and resource requests,
+   * and the authorization code bound to the key with `dpop_jkt`. See `createDPoP()`.
+   */
+  dpop?: DPoP
+  /**
+   * Pushed authorization requests (RFC 9126). Default: used when the provider advertises a
+   * `pushed_authorization_request_endpoint`; `true` fails without one; `false` never pushes.
+   */
+  par?: boolean
 }
 
 /** Parameters of an authorization request. */
@@ -61,6 +74,8 @@ export class OidcClient {
   readonly #clientAuth: ClientAuthentication
   readonly #fetchImpl: typeof fetch | undefined
   readonly #timeoutMs: number | undefined
+  readonly #dpop: DPoP | undefined
+  readonly #par: boolean | undefined
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
@@ -76,6 +91,8 @@ export class OidcClient {
     this.#clientAuth = options.clientAuth ?? oauth.None()
     this.#fetchImpl = options.fetch
     this.#timeoutMs = options.timeoutMs
+    this.#dpop = options.dpop
+    this.#par = options.par
     this.#now = options.clock ?? Date.now
     this.#client = {
       client_id: options.clientId,
@@ -94,29 +111,46 @@ export class OidcClient {
     return this.#metadataPromise
   }
 
-  /** Builds the authorization URL with S256 PKCE, `state` and `nonce` from the CSPRNG. */
+  /**
+   * Builds the authorization URL with S256 PKCE, `state` and `nonce` from the CSPRNG. With
+   * PAR the parameters are pushed first and the URL carries only `client_id` and `request_uri`.
+   */
   async authorizationUrl(request: AuthorizationRequest): Promise<{ url: URL; transaction: Transaction }> {
     const as = await this.metadata()
     if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
+    const push = this.#par ?? as.pushed_authorization_request_endpoint !== undefined
+    if (push && !as.pushed_authorization_request_endpoint) {
+      throw new AuthError('configuration_error', 'par is true but the provider advertises no pushed_authorization_request_endpoint')
+    }
     const codeVerifier = oauth.generateRandomCodeVerifier()
     const state = oauth.generateRandomState()
     const nonce = oauth.generateRandomNonce()
-    const url = new URL(as.authorization_endpoint)
+    const params = new URLSearchParams()
     for (const [k, v] of Object.entries(request.extraParams ?? {})) {
       if (RESERVED.has(k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
-      url.searchParams.set(k, v)
+      params.set(k, v)
     }
-    url.searchParams.set('client_id', this.clientId)
-    url.searchParams.set('redirect_uri', request.redirectUri)
-    url.searchParams.set('response_type', 'code')
-    url.searchParams.set('scope', request.scope)
-    url.searchParams.set('state', state)
-    url.searchParams.set('nonce', nonce)
-    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
-    url.searchParams.set('code_challenge_method', 'S256')
-    if (request.prompt !== undefined) url.searchParams.set('prompt', request.prompt)
-    if (request.loginHint !== undefined) url.searchParams.set('login_hint', request.loginHint)
-    if (request.maxAge !== undefined) url.searchParams.set('max_age', String(request.maxAge))
+    params.set('client_id', this.clientId)
+    params.set('redirect_uri', request.redirectUri)
+    params.set('response_type', 'code')
+    params.set('scope', request.scope)
+    params.set('state', state)
+    params.set('nonce', nonce)
+    params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
+    params.set('code_challenge_method', 'S256')
+    if (request.prompt !== undefined) params.set('prompt', request.prompt)
+    if (request.loginHint !== undefined) params.set('login_hint', request.loginHint)
+    if (request.maxAge !== undefined) params.set('max_age', String(request.maxAge))
+    // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
+    if (this.#dpop) params.set('dpop_jkt', await this.#dpop.thumbprint())
+    const url = new URL(as.authorization_endpoint)
+    if (push) {
+      const { request_uri } = await this.#pushed(as, params)
+      url.searchParams.set('client_id', this.clientId)
+      url.searchParams.set('request_uri', request_uri)
+    } else {
+      for (const [k, v] of params) url.searchParams.set(k, v)
+    }
     const transaction: Transaction = {
       state,
       codeVerifier,
@@ -128,6 +162,15 @@ export class OidcClient {
       ...(request.appState !== undefined && { appState: request.appState }),
     }
     return { url, transaction }
+  }
+
+  async #pushed(as: ServerMetadata, params: URLSearchParams): Promise<oauth.PushedAuthorizationResponse> {
+    try {
+      const res = await oauth.pushedAuthorizationRequest(as, this.oauthClient(), this.#clientAuth, params, this.requestOptions(as.pushed_authorization_request_endpoint))
+      return await oauth.processPushedAuthorizationResponse(as, this.#client, res)
+    } catch (err) {
+      throw toAuthError(err, 'Pushed authorization request')
+    }
   }
 
   /**
@@ -156,10 +199,11 @@ export class OidcClient {
     } catch (err) {
       throw toAuthError(err, 'Sign-in callback')
     }
-    return this.#tokenRequest('Code exchange', async (opts) => {
+    return this.#tokenRequest('Code exchange', async (opts, received) => {
       const res = await oauth.authorizationCodeGrantRequest(
         as, this.#client, this.#clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
       )
+      received(res)
       return [res, await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
         expectedNonce: transaction.nonce,
         requireIdToken: true,
@@ -174,11 +218,12 @@ export class OidcClient {
    */
   async refresh(refreshToken: string, options: { previousClaims?: IdTokenClaims; scope?: string } = {}): Promise<TokenSet> {
     const as = await this.metadata()
-    const tokens = await this.#tokenRequest('Refresh', async (opts) => {
+    const tokens = await this.#tokenRequest('Refresh', async (opts, received) => {
       const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
         ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
       })
+      received(res)
       return [res, await oauth.processRefreshTokenResponse(as, this.#client, res)]
     })
     const previous = options.previousClaims
@@ -191,8 +236,9 @@ export class OidcClient {
   /** Runs any token-endpoint grant through the same validation (node uses it for its grants). */
   async grant(grantType: string, parameters: Record<string, string>): Promise<TokenSet> {
     const as = await this.metadata()
-    return this.#tokenRequest(grantType, async (opts) => {
+    return this.#tokenRequest(grantType, async (opts, received) => {
       const res = await oauth.genericTokenEndpointRequest(as, this.#client, this.#clientAuth, grantType, parameters, opts)
+      received(res)
       return [res, await oauth.processGenericTokenEndpointResponse(as, this.#client, res)]
     })
   }
@@ -211,23 +257,49 @@ export class OidcClient {
     }
   }
 
-  /** OIDC userinfo; its `sub` must match the ID token's. */
-  async userinfo(accessToken: string, expectedSubject: string): Promise<oauth.UserInfoResponse> {
+  /** OIDC userinfo; its `sub` must match the ID token's. A `dpop` token type sends a proof. */
+  async userinfo(accessToken: string, expectedSubject: string, tokenType = 'bearer'): Promise<oauth.UserInfoResponse> {
     const as = await this.metadata()
-    let res: Response
+    const endpoint = as.userinfo_endpoint ?? this.issuer
     try {
-      res = await oauth.userInfoRequest(as, this.#client, accessToken, this.requestOptions(as.userinfo_endpoint))
+      const send = async (headers: Record<string, string>) => {
+        const res = await oauth.userInfoRequest(as, this.oauthClient(), accessToken, { ...this.requestOptions(endpoint), headers })
+        this.#dpop?.observe(endpoint, res)
+        return oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
+      }
+      return await (tokenType === 'dpop' ? this.#withProof('GET', endpoint, accessToken, send) : send({}))
     } catch (err) {
-      throw toAuthError(err, 'Userinfo')
-    }
-    try {
-      return await oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
-    } catch (err) {
-      const error = toAuthError(err, 'Userinfo')
       if (err instanceof oauth.OperationProcessingError && err.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
         throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token', { cause: err })
       }
-      throw error
+      throw toAuthError(err, 'Userinfo')
+    }
+  }
+
+  /**
+   * `fetch` to a resource server with an access token: `Authorization: DPoP` and a proof for
+   * DPoP tokens, `Bearer` otherwise. A `use_dpop_nonce` challenge is answered once; a
+   * second is an `AuthError` with code `use_dpop_nonce`. Other answers are returned as they are.
+   */
+  async fetchWithToken(tokens: Pick<TokenSet, 'accessToken' | 'tokenType'>, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const request = new Request(input, init)
+    const dpop = tokens.tokenType === 'dpop' ? this.#dpop : undefined
+    const fetchImpl = this.#fetchImpl ?? fetch
+    for (let attempt = 0; ; attempt++) {
+      const attemptRequest = request.clone()
+      if (dpop) {
+        attemptRequest.headers.set('authorization', `DPoP ${tokens.accessToken}`)
+        attemptRequest.headers.set('dpop', await dpop.proof(request.method, request.url, this.#now(), tokens.accessToken))
+      } else {
+        attemptRequest.headers.set('authorization', `Bearer ${tokens.accessToken}`)
+      }
+      const response = await fetchImpl(attemptRequest)
+      const fresh = dpop?.observe(request.url, response) ?? false
+      if (!dpop || response.status !== 401 || !/\berror="?use_dpop_nonce"?/.test(response.headers.get('www-authenticate') ?? '')) return response
+      void response.body?.cancel().catch(() => {})
+      if (attempt > 0 || !fresh) {
+        throw new AuthError('use_dpop_nonce', `${request.url} asked for a new DPoP nonce again`, { error: 'use_dpop_nonce', status: 401 })
+      }
     }
   }
 
@@ -269,15 +341,18 @@ export class OidcClient {
 
   async #tokenRequest(
     during: string,
-    run: (opts: ReturnType<typeof requestOptions>) => Promise<[Response, oauth.TokenEndpointResponse]>,
+    run: (opts: RequestOptions, received: (response: Response) => void) => Promise<[Response, oauth.TokenEndpointResponse]>,
   ): Promise<TokenSet> {
     const as = await this.metadata()
     this.oauthClient()
     const receivedAt = this.#now()
     let response: Response
     let body: oauth.TokenEndpointResponse
+    const endpoint = as.token_endpoint ?? this.issuer
     try {
-      ;[response, body] = await run(this.requestOptions(as.token_endpoint))
+      ;[response, body] = await this.#withProof('POST', endpoint, undefined, (headers) =>
+        run({ ...this.requestOptions(endpoint), headers }, (r) => void this.#dpop?.observe(endpoint, r)),
+      )
       if (body.id_token !== undefined) {
         await oauth.validateApplicationLevelSignature(as, response, {
           ...this.requestOptions(as.jwks_uri),
@@ -298,6 +373,23 @@ export class OidcClient {
       ...(body.id_token !== undefined && { idToken: body.id_token }),
       ...(claims !== undefined && { claims }),
       ...(body.scope !== undefined && { scope: body.scope }),
+    }
+  }
+
+  /**
+   * Runs `send` with a DPoP proof header (none without DPoP). The first `use_dpop_nonce`
+   * answer carries the nonce to use: one retry with it. A second one is the caller's error.
+   */
+  async #withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+    const dpop = this.#dpop
+    if (!dpop) return send({})
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send({ dpop: await dpop.proof(method, url, this.#now(), accessToken) })
+      } catch (err) {
+        const response = (err as { response?: unknown }).response
+        if (attempt > 0 || !oauth.isDPoPNonceError(err) || !(response instanceof Response) || !dpop.observe(url, response)) throw err
+      }
     }
   }
 

@@ -2,6 +2,7 @@ export { AuthError, toAuthError, type AuthErrorCode, type AuthErrorOptions } fro
 export { AuthClient, type AuthClientOptions, type AuthSnapshot, type AuthStatus, type AuthEvent, type RefreshPolicy, type Timers } from './AuthClient.js'
 export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type ClientAuthentication } from './OidcClient.js'
 export { discover, type ServerMetadata, type DiscoveryOptions } from './discovery.js'
+export { createDPoP, type DPoP, type DPoPKeyStore, type DPoPOptions } from './DPoP.js'
 export { realmIssuer } from './realmIssuer.js'
 export { MemoryTokenStore, dueForRenewal, renewalMargin, secondsLeft, type TokenSet, type TokenStore, type IdTokenClaims } from './TokenSet.js'
 export { MemoryTransactionStore, type Transaction, type TransactionStore } from './Transaction.js'

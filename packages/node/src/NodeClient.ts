@@ -1,6 +1,8 @@
 import {
   AuthError,
   OidcClient,
+  createDPoP,
+  type DPoP,
   dueForRenewal,
   toAuthError,
   type AuthorizationRequest,
@@ -10,6 +12,11 @@ import {
 } from '@realmauth/core'
 import * as oauth from 'oauth4webapi'
 import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
+
+/** Attempts, and the first wait between them, of a renewal with no valid token to fall back on. */
+const RENEW_ATTEMPTS = 3
+const RENEW_BACKOFF_MS = 250
+const RENEW_MAX_BACKOFF_MS = 2000
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
@@ -32,7 +39,24 @@ export interface NodeClientOptions {
   marginSeconds?: number
   /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
   timeoutMs?: number
+  /**
+   * DPoP-bound tokens (RFC 9449): `true` for a fresh ES256 key in memory, a `CryptoKeyPair`
+   * to prove with (ECDSA, RSA or Ed25519), or a prover from `createDPoP()`.
+   */
+  dpop?: boolean | CryptoKeyPair | DPoP
+  /** Pushed authorization requests (RFC 9126): default when the provider advertises them. */
+  par?: boolean
 }
+
+/**
+ * An access token and how to present it, as in a {@link TokenSet}; a bare string is a Bearer token.
+ *
+ * @example
+ * ```ts
+ * const info = await client.tokeninfo({ accessToken: tokens.accessToken, tokenType: tokens.tokenType })
+ * ```
+ */
+export type PresentedToken = string | Pick<TokenSet, 'accessToken' | 'tokenType'>
 
 /** What `device/code` answered (RFC 8628 section 3.2). */
 export interface DeviceAuthorization {
@@ -75,9 +99,21 @@ export interface NodeClient {
   getToken(options?: { scope?: string; resource?: string }): Promise<string>
   introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<oauth.IntrospectionResponse>
   revoke(token: string, hint?: 'access_token' | 'refresh_token'): Promise<void>
-  /** AM's `tokeninfo`. */
-  tokeninfo(accessToken: string): Promise<TokenInfo>
-  userinfo(accessToken: string, expectedSubject: string): Promise<oauth.UserInfoResponse>
+  /** AM's `tokeninfo`. Pass the token set (or its `tokenType`) for DPoP tokens. */
+  tokeninfo(accessToken: PresentedToken): Promise<TokenInfo>
+  userinfo(accessToken: PresentedToken, expectedSubject: string): Promise<oauth.UserInfoResponse>
+  /**
+   * `fetch` to an API with an access token: `tokens` when given (a user's, from the code
+   * flow), else a cached client-credentials token for `scope`/`resource`. DPoP tokens carry
+   * a proof; a `use_dpop_nonce` challenge is answered once; a 401 renews a cached
+   * client-credentials token once and retries once.
+   *
+   * @example
+   * ```ts
+   * const res = await client.fetch('https://api.example.com/orders', { method: 'GET' }, { scope: 'orders.read' })
+   * ```
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit, options?: { tokens?: PresentedToken; scope?: string; resource?: string }): Promise<Response>
   /** Starts the device grant (RFC 8628). */
   deviceAuthorization(options?: { scope?: string }): Promise<DeviceAuthorization>
   /**
@@ -103,7 +139,10 @@ export interface NodeClient {
  */
 export async function createNodeClient(options: NodeClientOptions): Promise<NodeClient> {
   const clientAuth = await clientAuthentication(options.auth)
-  const oidc = new OidcClient({ ...options, clientAuth })
+  const { dpop: dpopOption, ...rest } = options
+  const dpop =
+    dpopOption === true ? createDPoP() : dpopOption && 'privateKey' in dpopOption ? createDPoP({ keyPair: dpopOption }) : dpopOption || undefined
+  const oidc = new OidcClient({ ...rest, clientAuth, ...(dpop && { dpop }) })
   const now = options.clock ?? Date.now
   const sleep = options.sleep ?? defaultSleep
   const margin = (options.marginSeconds ?? 60) * 1000
@@ -115,6 +154,43 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       return await run(as)
     } catch (err) {
       throw toAuthError(err, during)
+    }
+  }
+
+  /** A client-credentials token set from the cache (per scope and resource), renewed early, one request at a time. */
+  async function cachedTokens(ccOptions: { scope?: string; resource?: string }, force = false): Promise<TokenSet> {
+    const key = `${ccOptions.scope ?? ''}\n${ccOptions.resource ?? ''}`
+    let entry = cache.get(key)
+    if (!entry) cache.set(key, (entry = {}))
+    const cached = entry.tokens
+    if (cached && !force && !dueForRenewal(cached, now(), margin)) return cached
+    entry.inflight ??= renew(ccOptions, force ? undefined : cached).finally(() => {
+      entry.inflight = undefined
+    })
+    try {
+      entry.tokens = await entry.inflight
+    } catch (err) {
+      // A token that is still valid beats an outage; expired ones are never handed out.
+      if (!force && cached && (cached.expiresAt === undefined || cached.expiresAt > now()) && (err as AuthError).retryable) return cached
+      throw err
+    }
+    return entry.tokens
+  }
+
+  /**
+   * Asks for a client-credentials token. While there is no valid token to fall back on, a
+   * network error or 5xx is retried with backoff, as core's refresh policy does (3 attempts).
+   */
+  async function renew(ccOptions: { scope?: string; resource?: string }, fallback: TokenSet | undefined): Promise<TokenSet> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.clientCredentials(ccOptions)
+      } catch (err) {
+        const error = toAuthError(err, 'Client credentials')
+        const usable = fallback !== undefined && (fallback.expiresAt === undefined || fallback.expiresAt > now())
+        if (!error.retryable || usable || attempt >= RENEW_ATTEMPTS) throw error
+        await sleep(Math.min(RENEW_MAX_BACKOFF_MS, RENEW_BACKOFF_MS * 2 ** (attempt - 1)))
+      }
     }
   }
 
@@ -132,25 +208,15 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
         ...(ccOptions.scope !== undefined && { scope: ccOptions.scope }),
         ...(ccOptions.resource !== undefined && { resource: ccOptions.resource }),
       }),
-    async getToken(ccOptions = {}) {
-      const key = `${ccOptions.scope ?? ''}\n${ccOptions.resource ?? ''}`
-      let entry = cache.get(key)
-      if (!entry) cache.set(key, (entry = {}))
-      const cached = entry.tokens
-      if (cached && !dueForRenewal(cached, now(), margin)) return cached.accessToken
-      entry.inflight ??= client.clientCredentials(ccOptions).finally(() => {
-        entry.inflight = undefined
-      })
-      try {
-        entry.tokens = await entry.inflight
-      } catch (err) {
-        // A token that is still valid beats an outage; expired ones are never handed out.
-        if (cached && (cached.expiresAt === undefined || cached.expiresAt > now()) && (err as AuthError).retryable) {
-          return cached.accessToken
-        }
-        throw err
-      }
-      return entry.tokens.accessToken
+    getToken: async (ccOptions = {}) => (await cachedTokens(ccOptions)).accessToken,
+    async fetch(input, init, fetchOptions = {}) {
+      const { tokens, ...cc } = fetchOptions
+      if (tokens !== undefined) return oidc.fetchWithToken(presented(tokens), input, init)
+      const request = new Request(input, init)
+      const response = await oidc.fetchWithToken(await cachedTokens(cc), request.clone())
+      if (response.status !== 401) return response
+      void response.body?.cancel().catch(() => {})
+      return oidc.fetchWithToken(await cachedTokens(cc, true), request.clone())
     },
     introspect: (token, hint) =>
       call('Introspection', async (as) => {
@@ -163,9 +229,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
     revoke: (token, hint) => oidc.revoke(token, hint),
     tokeninfo: (accessToken) =>
       call('Tokeninfo', async () => {
-        const url = `${oidc.issuer}/tokeninfo`
-        const res = await (options.fetch ?? fetch)(url, {
-          headers: { authorization: `Bearer ${accessToken}` },
+        const res = await oidc.fetchWithToken(presented(accessToken), `${oidc.issuer}/tokeninfo`, {
           signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
         })
         const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
@@ -179,7 +243,10 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
         }
         return body as TokenInfo
       }),
-    userinfo: (accessToken, expectedSubject) => oidc.userinfo(accessToken, expectedSubject),
+    userinfo: (accessToken, expectedSubject) => {
+      const { accessToken: token, tokenType } = presented(accessToken)
+      return oidc.userinfo(token, expectedSubject, tokenType)
+    },
     deviceAuthorization: (deviceOptions = {}) =>
       call('Device authorization', async (as) => {
         const res = await oauth.deviceAuthorizationRequest(
@@ -228,6 +295,10 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
   }
 
   return client
+}
+
+function presented(token: PresentedToken): Pick<TokenSet, 'accessToken' | 'tokenType'> {
+  return typeof token === 'string' ? { accessToken: token, tokenType: 'bearer' } : token
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,4 +1,15 @@
-export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo } from './NodeClient.js'
+export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo, type PresentedToken } from './NodeClient.js'
 export { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
-export { AuthError, realmIssuer, type AuthErrorCode, type TokenSet, type Transaction } from '@realmauth/core'
-export { createAccessTokenVerifier, verifyAccessToken, AccessTokenError, type AccessTokenVerifier, type AccessTokenVerifierOptions, type AccessTokenClaims, type IntrospectionOptions } from './verifyAccessToken.js'
+export { AuthError, createDPoP, realmIssuer, type AuthErrorCode, type DPoP, type TokenSet, type Transaction } from '@realmauth/core'
+export {
+  createAccessTokenVerifier,
+  verifyAccessToken,
+  AccessTokenError,
+  type AccessTokenErrorCode,
+  type AccessTokenVerifier,
+  type AccessTokenVerifierOptions,
+  type AccessTokenClaims,
+  type IntrospectionOptions,
+  type VerifyOptions,
+} from './verifyAccessToken.js'
+export { memoryReplayCache, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'

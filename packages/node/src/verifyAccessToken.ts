@@ -1,5 +1,6 @@
 import { AuthError, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
+import { checkDPoPProof, memoryReplayCache, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
 
 /**
  * The claims of a verified access token: RFC 9068's, AM's (`realm`, ...) and any others
@@ -25,6 +26,8 @@ export interface AccessTokenClaims {
   nbf?: number
   jti?: string
   realm?: string
+  /** RFC 9449: the key a DPoP-bound token is bound to. */
+  cnf?: { jkt?: string }
 }
 
 /**
@@ -82,6 +85,18 @@ export interface AccessTokenVerifierOptions {
    * `cooldownDuration`, measured on the wall clock). Default 30000.
    */
   jwksCooldown?: number
+  /**
+   * DPoP (RFC 9449) at this resource server. Bound tokens (`cnf.jkt`) are always refused as
+   * Bearer tokens; these settings tune how proofs are checked.
+   */
+  dpop?: {
+    /** Refuse Bearer tokens altogether. Default false. */
+    required?: boolean
+    /** Seconds a proof is accepted after its `iat`. Default 60. */
+    maxAge?: number
+    /** Where seen `jti`s are kept. Default: this process's memory. */
+    replay?: DPoPReplayCache
+  }
 }
 
 /**
@@ -98,7 +113,24 @@ export interface AccessTokenVerifier {
    * {@link AccessTokenError} for a bad token, or {@link AuthError} (`network_error`,
    * `server_error`, `discovery_failed`, `configuration_error`) when the provider could not be asked.
    */
-  verify(tokenOrAuthorizationHeader: string | null | undefined, options?: { requiredScopes?: string[] }): Promise<AccessTokenClaims>
+  verify(tokenOrAuthorizationHeader: string | null | undefined, options?: VerifyOptions): Promise<AccessTokenClaims>
+}
+
+/**
+ * Per-request options of {@link AccessTokenVerifier.verify}.
+ *
+ * @example
+ * ```ts
+ * await verifier.verify(req.headers.authorization, {
+ *   requiredScopes: ['orders.read'],
+ *   dpop: { proof: req.headers.dpop, method: req.method, url: `https://api.example.com${req.url}` },
+ * })
+ * ```
+ */
+export interface VerifyOptions {
+  requiredScopes?: string[]
+  /** The request, for a `DPoP` token: its `DPoP` header, method and public URL. */
+  dpop?: Omit<DPoPRequest, 'proof'> & { proof: string | string[] | null | undefined }
 }
 
 /**
@@ -114,24 +146,38 @@ export interface AccessTokenVerifier {
  * ```
  */
 export class AccessTokenError extends AuthError {
-  declare readonly code: 'invalid_token' | 'insufficient_scope'
+  declare readonly code: AccessTokenErrorCode
   /** The value of the `WWW-Authenticate` response header. */
   readonly wwwAuthenticate: string
 
   constructor(
-    code: 'invalid_token' | 'insufficient_scope',
+    code: AccessTokenErrorCode,
     description: string,
-    options: { realm: string; scope?: string; cause?: unknown; noToken?: boolean },
+    options: { realm: string; scope?: string; cause?: unknown; noToken?: boolean; dpopAlgs?: string[] },
   ) {
-    super(code, description, { error: code, error_description: description, status: code === 'invalid_token' ? 401 : 403, cause: options.cause })
+    super(code, description, { error: code, error_description: description, status: code === 'insufficient_scope' ? 403 : 401, cause: options.cause })
     this.name = 'AccessTokenError'
+    // RFC 9449 7.1: DPoP challenges name the scheme and the proof algorithms accepted.
+    const scheme = options.dpopAlgs ? 'DPoP' : 'Bearer'
+    const algs = options.dpopAlgs ? `, algs="${options.dpopAlgs.join(' ')}"` : ''
     // RFC 6750 3.1: a request that sent no token at all gets a bare challenge, no error code.
     this.wwwAuthenticate = options.noToken
-      ? `Bearer realm="${quotable(options.realm)}"`
-      : `Bearer realm="${quotable(options.realm)}", error="${code}", error_description="${quotable(description)}"` +
-        (options.scope ? `, scope="${quotable(options.scope)}"` : '')
+      ? `${scheme} realm="${quotable(options.realm)}"${algs}`
+      : `${scheme} realm="${quotable(options.realm)}", error="${code}", error_description="${quotable(description)}"` +
+        (options.scope ? `, scope="${quotable(options.scope)}"` : '') +
+        algs
   }
 }
+
+/**
+ * Why a resource server refused a request: RFC 6750's two codes and RFC 9449's proof error.
+ *
+ * @example
+ * ```ts
+ * const status = (code: AccessTokenErrorCode) => (code === 'insufficient_scope' ? 403 : 401)
+ * ```
+ */
+export type AccessTokenErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof'
 
 const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA']
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])
@@ -140,7 +186,7 @@ const JWT_CLAIMS = ['iss', 'sub', 'exp', 'iat']
 const CACHE_LIMIT = 1000
 // RFC 6750 2.1: `Bearer`, spaces, one b64token. The token's characters are checked once,
 // by COMPACT_JWS or else B64TOKEN: a second scan of a 1 kB token shows in the bench.
-const BEARER_SCHEME = /^bearer(?: +|$)/i
+const BEARER_SCHEME = /^(bearer|dpop)(?: +|$)/i
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 
@@ -295,7 +341,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const body = await entry.answer
     if (body.active !== true) throw invalid('The access token is not active (expired, revoked or unknown)')
     const nowSec = clock() / 1000
-    if (typeof body.token_type === 'string' && !/^(bearer|access_token)$/i.test(body.token_type)) throw invalid(`A token of type '${body.token_type}' is not a bearer access token`)
+    if (typeof body.token_type === 'string' && !/^(bearer|dpop|access_token)$/i.test(body.token_type)) throw invalid(`A token of type '${body.token_type}' is not an access token`)
     if (typeof body.exp === 'number' && body.exp <= nowSec - clockTolerance) throw invalid('The access token expired')
     if (typeof body.nbf === 'number' && body.nbf > nowSec + clockTolerance) throw invalid('The access token is not valid yet')
     if (body.iss !== undefined && !([] as string[]).concat(issuers).includes(body.iss as string)) throw invalid('The access token was issued by another issuer')
@@ -307,9 +353,37 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return body
   }
 
+  const dpopOptions = options.dpop ?? {}
+  const dpopAlgs = algorithms
+  const replay = dpopOptions.replay ?? memoryReplayCache(100_000, clock)
+  const refuse = (code: 'invalid_token' | 'invalid_dpop_proof', description: string) => new AccessTokenError(code, description, { realm, dpopAlgs })
+
+  /** RFC 9449 7: a bound token only with a proof by its key; a DPoP token only if bound. */
+  async function checkBinding(token: string, dpopScheme: boolean, claims: AccessTokenClaims, request: VerifyOptions['dpop']): Promise<void> {
+    const jkt = typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf.jkt : undefined
+    if (!dpopScheme) {
+      if (jkt !== undefined) throw refuse('invalid_token', 'A DPoP-bound access token was sent as a Bearer token')
+      if (dpopOptions.required) throw refuse('invalid_token', 'This resource accepts only DPoP-bound access tokens')
+      return
+    }
+    if (typeof jkt !== 'string') throw refuse('invalid_token', 'The access token is not DPoP-bound')
+    if (!request) throw new AuthError('configuration_error', 'A DPoP token arrived: pass verify() the request (dpop: { proof, method, url })')
+    // Node joins repeated headers with ', ': either form of two proofs is refused.
+    const proofs = ([] as (string | null | undefined)[]).concat(request.proof)
+    const proof = proofs[0]
+    if (proofs.length !== 1 || typeof proof !== 'string' || proof === '' || proof.includes(',')) {
+      throw refuse('invalid_dpop_proof', 'The request must carry exactly one DPoP proof')
+    }
+    const reason = await checkDPoPProof(
+      { proof, method: request.method, url: request.url },
+      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? 60, clockTolerance, algorithms, replay },
+    )
+    if (reason) throw refuse('invalid_dpop_proof', reason)
+  }
+
   return {
     async verify(input, verifyOptions) {
-      const token = extractToken(input, realm, invalid)
+      const { token, dpop: dpopScheme } = extractToken(input, realm, invalid)
       let claims: AccessTokenClaims
       if (COMPACT_JWS.test(token)) {
         claims = await verifyJwt(token)
@@ -322,6 +396,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       } else {
         throw invalid('The access token is not a JWT, and no introspection is configured')
       }
+      await checkBinding(token, dpopScheme, claims, verifyOptions?.dpop)
       const extra = verifyOptions?.requiredScopes
       const required = extra?.length ? [...baseScopes, ...extra] : baseScopes
       for (const scope of required) {
@@ -354,7 +429,7 @@ export function verifyAccessToken(tokenOrAuthorizationHeader: string | null | un
 
 type Invalid = (description: string, cause?: unknown) => AccessTokenError
 
-function extractToken(input: string | null | undefined, realm: string, invalid: Invalid): string {
+function extractToken(input: string | null | undefined, realm: string, invalid: Invalid): { token: string; dpop: boolean } {
   if (input === undefined || input === null || input === '') {
     throw new AccessTokenError('invalid_token', 'No access token was sent', { realm, noToken: true })
   }
@@ -364,11 +439,11 @@ function extractToken(input: string | null | undefined, realm: string, invalid: 
     let end = input.length
     while (end > scheme[0].length && input.charCodeAt(end - 1) === 32) end--
     const token = input.slice(scheme[0].length, end)
-    if (token === '') throw invalid('The bearer token is malformed: the Bearer scheme carries no token')
-    return token
+    if (token === '') throw invalid(`The access token is malformed: the ${scheme[1]} scheme carries no token`)
+    return { token, dpop: scheme[1]!.length === 4 }
   }
-  if (input.includes(' ')) throw invalid('The Authorization header does not use the Bearer scheme')
-  return input
+  if (input.includes(' ')) throw invalid('The Authorization header does not use the Bearer or DPoP scheme')
+  return { token: input, dpop: false }
 }
 
 const CLAIM_TYPES = [['iss', 'string'], ['sub', 'string'], ['client_id', 'string'], ['exp', 'number'], ['iat', 'number']] as const

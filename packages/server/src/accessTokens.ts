@@ -1,4 +1,5 @@
 import type { Context } from './context.js'
+import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
 import { OAuthError } from './errors.js'
 import { verifyOwnJwt } from './keys.js'
 import type { AccessTokenPayload } from './tokens.js'
@@ -22,13 +23,71 @@ export async function findAccessToken(ctx: Context, token: string): Promise<Vali
   return entry ? { claims, record: entry.payload } : undefined
 }
 
-/** RFC 6750 section 2.1: the token of an `Authorization: Bearer` header, if one was sent. */
-export function bearerToken(request: Request): string | undefined {
+/**
+ * An access token as the request carried it: which scheme says whether a DPoP proof goes with it.
+ *
+ * @example
+ * ```ts
+ * const presented: PresentedToken = { token: form.get('access_token')!, scheme: 'Bearer' }
+ * ```
+ */
+export interface PresentedToken {
+  token: string
+  /** `DPoP` only from `Authorization: DPoP`; a body or query parameter is a Bearer token (RFC 6750). */
+  scheme: 'Bearer' | 'DPoP'
+}
+
+/**
+ * The token of an `Authorization: Bearer` (RFC 6750 section 2.1) or `Authorization: DPoP`
+ * (RFC 9449 section 7.1) header, if one was sent.
+ *
+ * @example
+ * ```ts
+ * const presented = authorizationToken(ctx.request) // { token, scheme: 'DPoP' } for "DPoP eyJ..."
+ * ```
+ */
+export function authorizationToken(request: Request): PresentedToken | undefined {
   const header = request.headers.get('authorization')
   if (header === null) return undefined
-  const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)
-  if (!m) throw invalidToken('The Authorization header is not a Bearer token')
-  return m[1]
+  const m = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)
+  if (!m) throw invalidToken('The Authorization header is not a Bearer or DPoP token')
+  return { token: m[2]!, scheme: m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer' }
+}
+
+/**
+ * The access token of a request to one of the provider's resources, held to RFC 9449
+ * section 7: a DPoP-bound token only with the `DPoP` scheme and a proof for this request
+ * (`htm`, `htu`, `ath`, a nonce when the realm asks) signed by the key it is bound to; an
+ * unbound one only as a Bearer token. Every refusal is 401 with the scheme's challenge.
+ *
+ * @example
+ * ```ts
+ * const { claims, record } = await resourceAccessToken(ctx, authorizationToken(ctx.request)!)
+ * ```
+ */
+export async function resourceAccessToken(ctx: Context, presented: PresentedToken): Promise<ValidAccessToken> {
+  const found = await findAccessToken(ctx, presented.token)
+  const dpop = presented.scheme === 'DPoP'
+  if (!found) {
+    const description = 'The access token is invalid, expired or revoked'
+    throw dpop ? dpopFailure('resource', 'invalid_token', description) : invalidToken(description, ctx.realm.path)
+  }
+  const jkt = found.record.jkt
+  if (jkt === undefined) {
+    if (dpop) throw dpopFailure('resource', 'invalid_token', 'The access token is not DPoP-bound: send it as a Bearer token')
+    return found
+  }
+  // RFC 9449 section 7.2: a bound token sent as a bearer token is refused, however it came.
+  if (!dpop) throw dpopFailure('resource', 'invalid_token', 'The access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof')
+  const proofHeader = dpopProofHeader(ctx.request, 'resource')
+  if (proofHeader === undefined) throw dpopFailure('resource', 'invalid_dpop_proof', 'A DPoP proof is required with a DPoP-bound access token')
+  const proof = await verifyDPoPProof(ctx, proofHeader, {
+    where: 'resource',
+    accessToken: presented.token,
+    requireNonce: ctx.realm.settings.dpopNonce,
+  })
+  if (proof.jkt !== jkt) throw dpopFailure('resource', 'invalid_token', 'Invalid DPoP key binding: the proof is signed by another key than the one the token is bound to')
+  return found
 }
 
 /** 401 with the RFC 6750 challenge. */

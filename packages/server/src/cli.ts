@@ -7,7 +7,8 @@ import { createProvider, type Provider } from './createProvider.js'
 import { DEMO, demoConfig } from './demoConfig.js'
 import { listen } from './node.js'
 import { ConfigError, resolveConfig, signingJwkAlg } from './resolveConfig.js'
-import { keyFileFor, signingKeyFile } from './store/keyFile.js'
+import { keyFileFor, keyFilePersistence, signingKeyFile } from './store/keyFile.js'
+import { persistSigningKeys } from './keys.js'
 import { SqliteStore, SqliteUnavailableError } from './store/SqliteStore.js'
 import { PostgresStore } from './store/PostgresStore.js'
 import type { ProviderConfig } from './config.js'
@@ -15,7 +16,7 @@ import type { ProviderConfig } from './config.js'
 const DEFAULT_STORE = '.realmauth/provider.db'
 const SIGNING_ALGS = ['RS256', 'ES256'] as const
 
-const USAGE = `Usage: realmauth-server [--config file.json] [--store file.db|:memory:|postgres://…] [--port N] [--host H] [--dev-clock]
+const USAGE = `Usage: realmauth-server [--config file.json] [--store file.db|:memory:|postgres://…] [--port N] [--host H] [--dev-clock] [--dev-keys]
 
 Serves the realmauth reference OAuth 2.0 / OpenID Connect provider.
 With no --config it serves the demo realm 'alpha' with demo clients and a demo user.
@@ -29,7 +30,11 @@ With no --config it serves the demo realm 'alpha' with demo clients and a demo u
                instances can serve one address; they must sign with the same keys,
                so give each the same "keys" in its --config (none are generated).
   --dev-clock  lets tests move the provider's clock forward:
-               POST /__realmauth/clock {"advance": seconds}. Never use it in production.`
+               POST /__realmauth/clock {"advance": seconds}. Never use it in production.
+  --dev-keys   lets tests rotate and retire signing keys: POST /__realmauth/keys
+               {"rotate": "RS256"|"ES256"} or {"retire": kid}. With a --store file the
+               change is written to the key file first, so it survives a restart.
+               Never use it in production.`
 
 async function main(): Promise<void> {
   let args
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
         store: { type: 'string', short: 's' },
         help: { type: 'boolean', short: 'h' },
         'dev-clock': { type: 'boolean' },
+        'dev-keys': { type: 'boolean' },
       },
     }).values
   } catch (error) {
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
     fail(error instanceof ConfigError ? error.message : `Cannot start: ${(error as Error).message}`)
   }
   if (args['dev-clock']) provider = withDevClock(provider, (seconds) => (offsetMs += seconds * 1000))
+  if (args['dev-keys']) provider = withDevKeys(provider)
   const running = await listen(provider, { port, host: args.host })
   // Before the first line is printed: whoever waits for it may signal at once.
   const stop = () => {
@@ -138,7 +145,12 @@ async function openStore(config: ProviderConfig, option: string | undefined): Pr
       configured.size < SIGNING_ALGS.length
         ? (await signingKeyFile(keyFile)).filter((jwk, i) => !configured.has(signingJwkAlg(jwk, `${keyFile} keys[${i}]`)))
         : []
-    config.keys = [...(config.keys ?? []), ...persisted]
+    // Rotations of the algorithms the file supplies are written back to it; the configured
+    // algorithms' keys belong to the config, and rotating them is refused.
+    config.keys = persistSigningKeys(
+      [...(config.keys ?? []), ...persisted],
+      keyFilePersistence(keyFile, SIGNING_ALGS.filter((alg) => !configured.has(alg))),
+    )
     config.store = store
     return { store, line: `Store: ${path}${persisted.length > 0 ? `\n  signing keys: ${keyFile}` : ''}` }
   } catch (error) {
@@ -174,6 +186,28 @@ function withDevClock(provider: Provider, advance: (seconds: number) => number):
         return Response.json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, { status: 400 })
       }
       return Response.json({ offset_ms: advance(body.advance) })
+    },
+  }
+}
+
+/** Answers `POST /__realmauth/keys` by rotating or retiring a signing key; everything else goes to the provider. */
+function withDevKeys(provider: Provider): Provider {
+  return {
+    ...provider,
+    async fetch(request) {
+      if (new URL(request.url).pathname !== '/__realmauth/keys') return provider.fetch(request)
+      const body = (await request.json().catch(() => ({}))) as { rotate?: unknown; retire?: unknown }
+      const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
+      if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {
+        return Response.json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid}' }, { status: 400 })
+      }
+      try {
+        if (rotate) return Response.json({ kid: await provider.rotateSigningKey(rotate) })
+        return Response.json({ retired: await provider.retireSigningKey(body.retire as string) })
+      } catch (error) {
+        // A configured key, or a key file that cannot be written: nothing changed.
+        return Response.json({ error: 'invalid_request', error_description: (error as Error).message }, { status: 409 })
+      }
     },
   }
 }

@@ -62,6 +62,27 @@ export interface ClientConfig extends Lifetimes {
   default_max_age?: number
   /** Require PKCE even from confidential clients. Public clients always need it. */
   require_pkce?: boolean
+  /**
+   * RFC 9449 section 5.2: every token request of this client must carry a `DPoP` proof; one
+   * without is refused with `invalid_request`. Default false: a proof is optional, and binds
+   * the tokens when sent.
+   *
+   * @example
+   * ```ts
+   * const spa: ClientConfig = { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/cb'], dpop_bound_access_tokens: true }
+   * ```
+   */
+  dpop_bound_access_tokens?: boolean
+  /**
+   * RFC 9126 section 6: `authorize` accepts this client's requests only through a
+   * `request_uri` from the `par` endpoint. Default false (or the realm's setting).
+   *
+   * @example
+   * ```ts
+   * const web: ClientConfig = { client_id: 'web', client_secret: 's3cret', redirect_uris: ['https://app.example/cb'], require_pushed_authorization_requests: true }
+   * ```
+   */
+  require_pushed_authorization_requests?: boolean
 }
 
 /** A user of a realm: credentials and OIDC standard claims. */
@@ -116,6 +137,38 @@ export interface RealmConfig extends Lifetimes {
   authorization_response_iss?: boolean
   /** Open `register` to anonymous RFC 7591 registration. Default false. */
   allow_dynamic_registration?: boolean
+  /**
+   * RFC 9126 section 5: every client of the realm must push its authorization requests to
+   * `par` and send only the `request_uri` to `authorize`. Default false.
+   *
+   * @example
+   * ```ts
+   * const realm: RealmConfig = { name: 'alpha', require_pushed_authorization_requests: true, clients }
+   * ```
+   */
+  require_pushed_authorization_requests?: boolean
+  /**
+   * Seconds a `request_uri` from `par` stays usable at `authorize` (its `expires_in`).
+   * Default 60. A sign-in started in time may finish after it.
+   *
+   * @example
+   * ```ts
+   * const realm: RealmConfig = { name: 'alpha', par_lifetime: 90 }
+   * ```
+   */
+  par_lifetime?: number
+  /**
+   * RFC 9449 sections 8 and 9: DPoP proofs at `access_token`, `userinfo` and `tokeninfo` must
+   * carry a nonce this provider issued. A proof without one, or with a stale one, is answered
+   * `use_dpop_nonce` with a fresh nonce in the `DPoP-Nonce` header; nonces rotate every five
+   * minutes and the previous one is still accepted. Default false.
+   *
+   * @example
+   * ```ts
+   * const realm: RealmConfig = { name: 'alpha', dpop_nonce: true, clients }
+   * ```
+   */
+  dpop_nonce?: boolean
   clients?: ClientConfig[]
   users?: UserConfig[]
 }

@@ -21,6 +21,7 @@ import { deviceCode } from './endpoints/deviceCode.js'
 import { deviceUser } from './endpoints/deviceUser.js'
 import { register } from './endpoints/register.js'
 import { login, authenticate } from './endpoints/login.js'
+import { par } from './endpoints/par.js'
 
 type Handler = (ctx: Context) => Promise<Response>
 
@@ -37,9 +38,7 @@ const HANDLERS: Record<EndpointName, Handler> = {
   'device/code': deviceCode,
   'device/user': deviceUser,
   register,
-  par: async () => {
-    throw new OAuthError('invalid_request', 'Pushed authorization requests are not enabled on this provider', 404)
-  },
+  par,
 }
 
 /** Endpoints a browser page calls with fetch; the rest are navigated to. */
@@ -53,6 +52,7 @@ const CORS_ENDPOINTS = new Set<EndpointName>([
   'introspect',
   'device/code',
   'register',
+  'par',
 ])
 
 /**
@@ -92,7 +92,8 @@ export interface Provider {
   jwks(): Promise<{ keys: Record<string, unknown>[] }>
   /**
    * Key rotation: a new key signs from now on; the previous one stays published, so tokens
-   * it signed verify until they expire. Returns the new `kid`. Generated keys live in memory.
+   * it signed verify until they expire. Returns the new `kid`. Keys from `signingKeyFile()`
+   * (the CLI's default) are written back on every rotation; otherwise they live in memory.
    *
    * @example
    * ```ts

@@ -79,8 +79,10 @@ export function deviceConfirmPage(options: { action: string; fields: Record<stri
   )
 }
 
-export function messagePage(title: string, message: string, status = 200, headers: Record<string, string> = {}): Response {
-  return page(title, `<h1>${e(title)}</h1><p id="message">${e(message)}</p>`, status, headers)
+/** A page with one message; `error` (an OAuth error code) is shown too, for whoever reports the problem. */
+export function messagePage(title: string, message: string, status = 200, headers: Record<string, string> = {}, error?: string): Response {
+  const code = error === undefined ? '' : `<p class="muted">Error: <code id="error">${e(error)}</code></p>`
+  return page(title, `<h1>${e(title)}</h1><p id="message">${e(message)}</p>${code}`, status, headers)
 }
 
 /** OAuth 2.0 Form Post Response Mode: the browser posts the response to the client. */

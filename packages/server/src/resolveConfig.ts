@@ -85,6 +85,10 @@ export interface Client {
   subjectType: 'public' | 'pairwise'
   defaultMaxAge?: number
   requirePkce: boolean
+  /** RFC 9449 `dpop_bound_access_tokens`: token requests without a proof are refused. */
+  dpopBound: boolean
+  /** RFC 9126 `require_pushed_authorization_requests` of the client. */
+  requirePar: boolean
   lifetimes: ResolvedLifetimes
 }
 
@@ -104,6 +108,12 @@ export interface RealmSettings {
   allowImpliedConsent: boolean
   responseIss: boolean
   allowDynamicRegistration: boolean
+  /** RFC 9126 `require_pushed_authorization_requests` for every client of the realm. */
+  requirePar: boolean
+  /** Seconds a pushed request's `request_uri` lives. */
+  parLifetime: number
+  /** DPoP proofs must carry a nonce the provider issued (RFC 9449 sections 8 and 9). */
+  dpopNonce: boolean
 }
 
 export interface Realm {
@@ -186,6 +196,9 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
     allowImpliedConsent: v.optBool(`${at}.allow_implied_consent`, r.allow_implied_consent) ?? true,
     responseIss: v.optBool(`${at}.authorization_response_iss`, r.authorization_response_iss) ?? true,
     allowDynamicRegistration: v.optBool(`${at}.allow_dynamic_registration`, r.allow_dynamic_registration) ?? false,
+    requirePar: v.optBool(`${at}.require_pushed_authorization_requests`, r.require_pushed_authorization_requests) ?? false,
+    parLifetime: v.optNumber(`${at}.par_lifetime`, r.par_lifetime, 1) ?? 60,
+    dpopNonce: v.optBool(`${at}.dpop_nonce`, r.dpop_nonce) ?? false,
   }
   const clients = new Map<string, Client>()
   v.optArray(`${at}.clients`, r.clients).forEach((c, i) => {
@@ -275,6 +288,8 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     allowWildcardPorts: v.optBool(`${at}.allow_wildcard_ports`, c.allow_wildcard_ports) ?? false,
     subjectType: v.optOneOf(`${at}.subject_type`, c.subject_type, ['public', 'pairwise'] as const) ?? 'public',
     requirePkce: isPublic || (v.optBool(`${at}.require_pkce`, c.require_pkce) ?? false),
+    dpopBound: v.optBool(`${at}.dpop_bound_access_tokens`, c.dpop_bound_access_tokens) ?? false,
+    requirePar: v.optBool(`${at}.require_pushed_authorization_requests`, c.require_pushed_authorization_requests) ?? false,
     lifetimes: resolveLifetimes(v, at, c, realmLifetimes),
   }
   const description = v.optString(`${at}.description`, c.description)

@@ -24,6 +24,11 @@ export interface GrantInfo {
   authTime?: number
   nonce?: string
   redirectUri?: string
+  /**
+   * RFC 7638 thumbprint of the DPoP key the token request proved (RFC 9449): the access token
+   * is bound to it (`cnf.jkt`), and so is a public client's refresh token.
+   */
+  dpopJkt?: string
 }
 
 export interface RefreshTokenPayload {
@@ -38,6 +43,8 @@ export interface RefreshTokenPayload {
   username?: string
   authTime?: number
   redirectUri?: string
+  /** The DPoP key a public client's refresh token is bound to: refreshing needs a proof by it. */
+  jkt?: string
 }
 
 export interface AccessTokenPayload {
@@ -51,6 +58,8 @@ export interface AccessTokenPayload {
   exp: number
   iat: number
   refreshTokenId?: string
+  /** `cnf.jkt`: the token is DPoP-bound and is only good with a proof by that key. */
+  jkt?: string
 }
 
 export function newGrantId(): string {
@@ -92,6 +101,8 @@ export async function issueRefreshToken(ctx: Context, info: GrantInfo): Promise<
   if (info.username !== undefined) payload.username = info.username
   if (info.authTime !== undefined) payload.authTime = info.authTime
   if (info.redirectUri !== undefined) payload.redirectUri = info.redirectUri
+  // RFC 9449 section 5: a confidential client's refresh token is already bound to its credentials.
+  if (info.dpopJkt !== undefined && info.client.isPublic) payload.jkt = info.dpopJkt
   await ctx.rt.store.upsert('RefreshToken', await secretKey(token), payload, expiresAt)
   return { token, jti }
 }
@@ -122,7 +133,7 @@ export async function issueAccessToken(
     jti,
     realm: ctx.realm.path,
     tokenName: 'access_token',
-    token_type: 'Bearer',
+    token_type: info.dpopJkt === undefined ? 'Bearer' : 'DPoP',
     grant_type: info.grantType,
     authGrantId: info.grantId,
   }
@@ -130,6 +141,7 @@ export async function issueAccessToken(
   if (info.nonce !== undefined) claims.nonce = info.nonce
   if (info.redirectUri !== undefined) claims.redirect_uri = info.redirectUri
   if (refreshTokenId !== undefined) claims.refresh_token_id = refreshTokenId
+  if (info.dpopJkt !== undefined) claims.cnf = { jkt: info.dpopJkt }
   const alg = ctx.realm.settings.accessTokenAlg
   const token = await signJwt(ctx.rt.keys.signingKey(alg), claims, 'at+jwt')
   const record: AccessTokenPayload = {
@@ -143,6 +155,7 @@ export async function issueAccessToken(
   }
   if (info.username !== undefined) record.username = info.username
   if (refreshTokenId !== undefined) record.refreshTokenId = refreshTokenId
+  if (info.dpopJkt !== undefined) record.jkt = info.dpopJkt
   if (lifetime > 0) await ctx.rt.store.upsert('AccessToken', jti, record, exp * 1000)
   return { token, expiresIn: lifetime }
 }
@@ -190,7 +203,7 @@ export async function tokenEndpointResponse(
   const access = await issueAccessToken(ctx, info, refresh?.jti)
   const body: Record<string, unknown> = {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: info.dpopJkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: access.expiresIn,
     scope: info.scope.join(' '),
   }

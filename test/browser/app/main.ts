@@ -1,6 +1,6 @@
 // The SPA the browser tests drive: @realmauth/browser as an app would use it, with hooks
 // on `window.app` for the test to read state and move the page's clock.
-import { createBrowserClient, AuthError } from '@realmauth/browser'
+import { createBrowserClient, indexedDbDPoP, AuthError } from '@realmauth/browser'
 
 declare global {
   interface Window {
@@ -18,7 +18,7 @@ interface TestApp {
   storedKeys(): Promise<string[]>
 }
 
-const config = JSON.parse(document.getElementById('config')!.textContent!) as { issuer: string; clientId: string; origin: string; offsetMs: number }
+const config = JSON.parse(document.getElementById('config')!.textContent!) as { issuer: string; clientId: string; origin: string; offsetMs: number; dpop?: boolean }
 const app = {
   offsetMs: config.offsetMs,
   refreshEvents: [] as string[],
@@ -32,6 +32,7 @@ app.client = createBrowserClient({
   // The page's clock, moved by the test together with the provider's: nothing sleeps.
   clock: () => Date.now() + app.offsetMs,
   refresh: { auto: false, jitterSeconds: 0, backoffMs: 10 },
+  ...(config.dpop && { dpop: indexedDbDPoP }),
 })
 app.client.auth.on((event) => app.refreshEvents.push(event.type))
 app.storedKeys = () =>

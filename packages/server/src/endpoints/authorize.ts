@@ -9,9 +9,28 @@ import { issueAccessToken, issueIdToken, newGrantId, requestedScopes, type Grant
 import type { CodePayload } from '../grants/authorizationCode.js'
 import { loginUrl } from './login.js'
 
-const INTERACTION_LIFETIME_MS = 10 * 60_000
+/**
+ * How long a started sign-in may take; a pushed request's record outlives its `request_uri` by as much.
+ *
+ * @example
+ * ```ts
+ * await store.upsert('PushedAuthorizationRequest', id, payload, expiresAt * 1000 + INTERACTION_LIFETIME_MS)
+ * ```
+ */
+export const INTERACTION_LIFETIME_MS = 10 * 60_000
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+/** A base64url SHA-256 JWK thumbprint (RFC 7638), as `dpop_jkt` carries (RFC 9449 section 10). */
+const JKT = /^[A-Za-z0-9_-]{43}$/
+/**
+ * The prefix of every `request_uri` the `par` endpoint hands out (RFC 9126 section 2.2).
+ *
+ * @example
+ * ```ts
+ * const requestUri = `${PAR_URN}${randomToken(32)}`
+ * ```
+ */
+export const PAR_URN = 'urn:ietf:params:oauth:request_uri:'
 
 type ResponseMode = 'query' | 'fragment' | 'form_post'
 
@@ -22,6 +41,8 @@ interface Target {
   redirectUriGiven: boolean
   responseMode: ResponseMode
   state?: string
+  /** Store id of the pushed request (RFC 9126) this one came from: spent by the response. */
+  pushed?: string
 }
 
 interface AuthRequest extends Target {
@@ -32,6 +53,7 @@ interface AuthRequest extends Target {
   prompt: Set<string>
   maxAge?: number
   loginHint?: string
+  dpopJkt?: string
 }
 
 interface InteractionPayload {
@@ -42,18 +64,45 @@ interface InteractionPayload {
   createdAt: number
   /** The session found not good enough (prompt=login, max_age): only a new sign-in satisfies the request. */
   staleSession?: string
+  /** The pushed request's store id, when the parameters came from `par`. */
+  pushed?: string
 }
 
 /**
+ * What `par` keeps under the SHA-256 of the `request_uri` it hands out.
+ *
+ * @example
+ * ```ts
+ * const payload: PushedRequestPayload = { realm: '/alpha', clientId: 'web', params: params.entries(), expiresAt: ctx.nowSec + 60 }
+ * ```
+ */
+export interface PushedRequestPayload {
+  [key: string]: unknown
+  realm: string
+  clientId: string
+  /** The validated authorization request parameters, client credentials removed. */
+  params: [string, string][]
+  /**
+   * Seconds since the epoch until which the `request_uri` may start a sign-in. The record
+   * stays for the sign-ins started in time, so that it is spent once however late they finish.
+   */
+  expiresAt: number
+}
+
+type InteractionState = { id: string; createdAt: number; staleSession?: string; pushed?: string }
+
+/**
  * `authorize` (RFC 6749 section 3.1, OIDC Core 3): sign-in, consent and the seven response
- * types. Until client and redirect URI are known good, errors are an error page; after, they
- * go back to the client with `state` and `iss`.
+ * types, the parameters given directly or by a `request_uri` from `par` (RFC 9126 section 4).
+ * Until client and redirect URI are known good, errors are an error page; after, they go back
+ * to the client with `state` and `iss`.
  */
 export async function authorize(ctx: Context): Promise<Response> {
   requireMethod(ctx.request, 'GET', 'POST')
   let params: Params
   let target: Target
-  let interaction: { id: string; createdAt: number; staleSession?: string } | undefined
+  let interaction: InteractionState | undefined
+  let pushed: string | undefined
   try {
     params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)
     if (ctx.request.method === 'POST' && params.has('decision')) return await consentDecision(ctx, params)
@@ -63,26 +112,88 @@ export async function authorize(ctx: Context): Promise<Response> {
       if (!entry || entry.payload.realm !== ctx.realm.path) {
         throw new OAuthError('invalid_request', 'This sign-in has expired or was completed already. Start again from the application.')
       }
-      params = new Params()
-      for (const [k, v] of entry.payload.params) params.add(k, v)
-      interaction = { id: interactionId, createdAt: entry.payload.createdAt, staleSession: entry.payload.staleSession }
+      params = paramsOf(entry.payload.params)
+      const { createdAt, staleSession } = entry.payload
+      pushed = entry.payload.pushed
+      interaction = { id: interactionId, createdAt, ...(staleSession !== undefined && { staleSession }), ...(pushed !== undefined && { pushed }) }
+    } else if (params.has('request_uri')) {
+      ;({ params, pushed } = await pushedRequest(ctx, params))
     }
     target = resolveTarget(ctx, params)
+    if (pushed !== undefined) target.pushed = pushed
   } catch (error) {
     return errorPage(error)
   }
   try {
+    if (pushed === undefined && (target.client.requirePar || ctx.realm.settings.requirePar)) {
+      throw new OAuthError('invalid_request', 'Authorization requests of this client must be pushed to the par endpoint first (RFC 9126)')
+    }
     const request = validate(ctx, params, target)
     return await proceed(ctx, request, params, interaction)
   } catch (error) {
-    if (error instanceof OAuthError) return respondError(ctx, target, error)
+    if (error instanceof OAuthError) return await respondError(ctx, target, error)
     throw error
   }
 }
 
+/**
+ * Checks an authorization request as `authorize` would before any sign-in: client, redirect
+ * URI, response type and mode, scope, PKCE, prompt. `par` uses it on the pushed parameters.
+ *
+ * @example
+ * ```ts
+ * validateAuthorizationRequest(ctx, params) // throws OAuthError('invalid_scope', ...) and the like
+ * ```
+ */
+export function validateAuthorizationRequest(ctx: Context, params: Params): void {
+  validate(ctx, params, resolveTarget(ctx, params))
+}
+
+function paramsOf(entries: [string, string][]): Params {
+  const params = new Params()
+  for (const [k, v] of entries) params.add(k, v)
+  return params
+}
+
+/**
+ * RFC 9126 section 4: `client_id` and a `request_uri` from `par` stand for the pushed
+ * parameters; every other parameter of the request is ignored. Unknown, expired, spent and
+ * other clients' request URIs are refused on a page: no redirect URI can be trusted then.
+ */
+async function pushedRequest(ctx: Context, query: Params): Promise<{ params: Params; pushed: string }> {
+  const requestUri = query.get('request_uri')!
+  const clientId = query.get('client_id')
+  if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required with request_uri')
+  if (!requestUri.startsWith(PAR_URN)) {
+    throw new OAuthError('request_uri_not_supported', "Only request_uri values from this provider's par endpoint are supported")
+  }
+  const id = await secretKey(requestUri)
+  const entry = await ctx.rt.store.find<PushedRequestPayload>('PushedAuthorizationRequest', id)
+  const usable = entry !== undefined && !entry.consumed && entry.payload.expiresAt > ctx.nowSec
+  if (!usable || entry.payload.realm !== ctx.realm.path || entry.payload.clientId !== clientId) {
+    throw new OAuthError('invalid_request_uri', 'The request_uri is unknown, expired, already used, or was pushed by another client')
+  }
+  return { params: paramsOf(entry.payload.params), pushed: id }
+}
+
+/**
+ * Marks a pushed request used once an authorization response is sent for it; false when
+ * another response was sent for it first. One whose `request_uri` expired while the user
+ * signed in is still answered: the sign-in started in time.
+ */
+async function spendPushed(ctx: Context, target: Target): Promise<boolean> {
+  if (target.pushed === undefined) return true
+  const before = await ctx.rt.store.consume('PushedAuthorizationRequest', target.pushed)
+  return before === undefined || !before.consumed
+}
+
+function spentPage(): Response {
+  return errorPage(new OAuthError('invalid_request_uri', 'The request_uri was already used: start again from the application'))
+}
+
 function errorPage(error: unknown): Response {
   if (!(error instanceof OAuthError)) throw error
-  return messagePage('Sign-in request refused', error.message, error.status === 413 ? 413 : 400)
+  return messagePage('Sign-in request refused', error.message, error.status === 413 ? 413 : 400, {}, error.error)
 }
 
 /** Client and redirect URI: nothing may be redirected until both are known good. */
@@ -147,7 +258,7 @@ function validate(ctx: Context, params: Params, target: Target): AuthRequest {
     throw new OAuthError('invalid_request', 'Tokens are never returned in the query (response_mode=query)')
   }
   if (params.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
-  if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'The request_uri parameter is not supported')
+  if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is only supported with client_id, for requests pushed to par')
   const scope = requestedScopes(client, params.get('scope'))
   const types = responseType.split(' ')
   const nonce = params.get('nonce')
@@ -179,6 +290,10 @@ function validate(ctx: Context, params: Params, target: Target): AuthRequest {
     maxAge = Number(rawMaxAge)
   }
   const loginHint = params.get('login_hint')
+  const dpopJkt = params.get('dpop_jkt')
+  if (dpopJkt !== undefined && !JKT.test(dpopJkt)) {
+    throw new OAuthError('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 9449 section 10)')
+  }
   return {
     ...target,
     responseType,
@@ -188,6 +303,7 @@ function validate(ctx: Context, params: Params, target: Target): AuthRequest {
     ...(challenge !== undefined && { codeChallenge: challenge }),
     ...(maxAge !== undefined && { maxAge }),
     ...(loginHint !== undefined && { loginHint }),
+    ...(dpopJkt !== undefined && { dpopJkt }),
   }
 }
 
@@ -195,7 +311,7 @@ async function proceed(
   ctx: Context,
   request: AuthRequest,
   params: Params,
-  interaction: { id: string; createdAt: number; staleSession?: string } | undefined,
+  interaction: InteractionState | undefined,
 ): Promise<Response> {
   const session = await getSession(ctx)
   // A sign-in completed after this request began satisfies prompt=login and max_age.
@@ -209,12 +325,12 @@ async function proceed(
     session !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || ctx.nowSec - session.authTime > request.maxAge)
   if (!session || (!fresh && (request.prompt.has('login') || tooOld))) {
     if (request.prompt.has('none')) throw new OAuthError('login_required', 'The user must sign in')
-    const id = interaction?.id ?? (await saveInteraction(ctx, params, session?.id))
+    const id = interaction?.id ?? (await saveInteraction(ctx, params, request.pushed, session?.id))
     return redirect(loginUrl(ctx, `${ctx.issuer}/authorize?interaction=${id}`, request.loginHint))
   }
   if (await needsConsent(ctx, request, session)) {
     if (request.prompt.has('none')) throw new OAuthError('consent_required', 'The user must consent')
-    const id = interaction?.id ?? (await saveInteraction(ctx, params))
+    const id = interaction?.id ?? (await saveInteraction(ctx, params, request.pushed))
     return consentPage({
       action: `${ctx.issuer}/authorize`,
       fields: { interaction: id, csrf: session.csrf },
@@ -229,10 +345,11 @@ async function proceed(
   return respond(ctx, request, session)
 }
 
-async function saveInteraction(ctx: Context, params: Params, staleSession?: string): Promise<string> {
+async function saveInteraction(ctx: Context, params: Params, pushed: string | undefined, staleSession?: string): Promise<string> {
   const id = randomToken(16)
   const payload: InteractionPayload = { realm: ctx.realm.path, params: params.entries(), createdAt: ctx.rt.now() }
   if (staleSession !== undefined) payload.staleSession = staleSession
+  if (pushed !== undefined) payload.pushed = pushed
   await ctx.rt.store.upsert('Interaction', id, payload, ctx.rt.now() + INTERACTION_LIFETIME_MS)
   return id
 }
@@ -259,9 +376,9 @@ async function consentDecision(ctx: Context, form: Params): Promise<Response> {
   if (!session || form.get('csrf') !== session.csrf) {
     throw new OAuthError('invalid_request', 'This consent form does not belong to your session')
   }
-  const params = new Params()
-  for (const [k, v] of entry.payload.params) params.add(k, v)
+  const params = paramsOf(entry.payload.params)
   const target = resolveTarget(ctx, params)
+  if (entry.payload.pushed !== undefined) target.pushed = entry.payload.pushed
   const consumed = await ctx.rt.store.consume('Interaction', id)
   try {
     if (!consumed || consumed.consumed) throw new OAuthError('invalid_request', 'This consent request was answered already')
@@ -276,12 +393,14 @@ async function consentDecision(ctx: Context, form: Params): Promise<Response> {
     }
     return await respond(ctx, request, session)
   } catch (error) {
-    if (error instanceof OAuthError) return respondError(ctx, target, error)
+    if (error instanceof OAuthError) return await respondError(ctx, target, error)
     throw error
   }
 }
 
 async function respond(ctx: Context, request: AuthRequest, session: Session): Promise<Response> {
+  // Spent before anything is issued: of two tabs racing with one request_uri, one gets a code.
+  if (!(await spendPushed(ctx, request))) return spentPage()
   const { client } = request
   const types = request.responseType.split(' ')
   const info: GrantInfo = {
@@ -309,6 +428,7 @@ async function respond(ctx: Context, request: AuthRequest, session: Session): Pr
       redirectUriGiven: request.redirectUriGiven,
       ...(request.nonce !== undefined && { nonce: request.nonce }),
       ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
+      ...(request.dpopJkt !== undefined && { dpopJkt: request.dpopJkt }),
     }
     await ctx.rt.store.upsert('AuthorizationCode', await secretKey(code), payload, (ctx.nowSec + client.lifetimes.code) * 1000)
     out.code = code
@@ -330,7 +450,8 @@ async function respond(ctx: Context, request: AuthRequest, session: Session): Pr
   return deliver(ctx, request, out)
 }
 
-function respondError(ctx: Context, target: Target, error: OAuthError): Response {
+async function respondError(ctx: Context, target: Target, error: OAuthError): Promise<Response> {
+  if (!(await spendPushed(ctx, target))) return spentPage()
   return deliver(ctx, target, { error: error.error, error_description: error.message })
 }
 

@@ -1,6 +1,7 @@
 import { SUPPORTED_CLAIMS } from '../claims.js'
 import { ASSERTION_ALGS } from '../clientAuth.js'
 import type { Context } from '../context.js'
+import { DPOP_ALGS } from '../dpop.js'
 import { json, requireMethod } from '../http.js'
 import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, STANDARD_SCOPES, SIGNING_ALGS } from '../resolveConfig.js'
 
@@ -22,6 +23,8 @@ export async function discovery(ctx: Context): Promise<Response> {
     tokeninfo_endpoint: `${iss}/tokeninfo`,
     revocation_endpoint: `${iss}/token/revoke`,
     device_authorization_endpoint: `${iss}/device/code`,
+    pushed_authorization_request_endpoint: `${iss}/par`,
+    require_pushed_authorization_requests: ctx.realm.settings.requirePar,
     scopes_supported: [...scopes],
     response_types_supported: RESPONSE_TYPES,
     response_modes_supported: ['query', 'fragment', 'form_post'],
@@ -33,6 +36,7 @@ export async function discovery(ctx: Context): Promise<Response> {
     introspection_endpoint_auth_methods_supported: confidentialMethods,
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
     code_challenge_methods_supported: ['S256'],
+    dpop_signing_alg_values_supported: DPOP_ALGS,
     claims_supported: SUPPORTED_CLAIMS,
     claim_types_supported: ['normal'],
     claims_parameter_supported: false,

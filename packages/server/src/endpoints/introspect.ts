@@ -39,7 +39,9 @@ async function access(ctx: Context, token: string): Promise<Record<string, unkno
     scope: found.record.scope.join(' '),
     client_id: found.record.clientId,
     ...(found.record.username !== undefined && { username: found.record.username }),
-    token_type: 'Bearer',
+    // RFC 9449 section 6.2: a bound token says so, and names its key.
+    token_type: found.record.jkt === undefined ? 'Bearer' : 'DPoP',
+    ...(found.record.jkt !== undefined && { cnf: { jkt: found.record.jkt } }),
     exp: c.exp,
     iat: c.iat,
     nbf: c.nbf,

@@ -1,15 +1,26 @@
 import { authenticateClient } from '../clientAuth.js'
 import type { Context } from '../context.js'
+import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof, type DPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
-import { readForm, requireMethod } from '../http.js'
-import { DEVICE_GRANT, GRANT_TYPES } from '../resolveConfig.js'
+import { readForm, requireMethod, type Params } from '../http.js'
+import { DEVICE_GRANT, GRANT_TYPES, type Client } from '../resolveConfig.js'
 import { authorizationCodeGrant } from '../grants/authorizationCode.js'
 import { refreshTokenGrant } from '../grants/refreshToken.js'
 import { clientCredentialsGrant } from '../grants/clientCredentials.js'
 import { passwordGrant } from '../grants/password.js'
 import { deviceCodeGrant } from '../grants/deviceCode.js'
 
-const GRANTS = {
+/**
+ * One grant: `proof` is the request's verified DPoP proof, when it carried one.
+ *
+ * @example
+ * ```ts
+ * const clientCredentials: Grant = async (ctx, client, params, proof) => tokenEndpointResponse(ctx, info(proof), { refresh: false, idToken: false })
+ * ```
+ */
+export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
+
+const GRANTS: Record<string, Grant> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
@@ -17,13 +28,29 @@ const GRANTS = {
   [DEVICE_GRANT]: deviceCodeGrant,
 }
 
-/** `POST access_token` (RFC 6749 section 3.2): form body only, one grant per request. */
+/**
+ * `POST access_token` (RFC 6749 section 3.2): form body only, one grant per request, with an
+ * optional DPoP proof (RFC 9449 section 5) that binds the issued tokens to its key.
+ */
 export async function token(ctx: Context): Promise<Response> {
   requireMethod(ctx.request, 'POST')
+  // With nonces on, every answer carries the current one, so a client always holds the latest.
+  const nonce = await dpopNonceHeaders(ctx)
+  try {
+    const response = await exchange(ctx)
+    for (const [k, v] of Object.entries(nonce)) response.headers.set(k, v)
+    return response
+  } catch (error) {
+    if (!(error instanceof OAuthError) || Object.keys(nonce).length === 0) throw error
+    throw new OAuthError(error.error, error.message, error.status, { ...nonce, ...error.headers })
+  }
+}
+
+async function exchange(ctx: Context): Promise<Response> {
   const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
   const grantType = params.get('grant_type')
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
-  const grant = GRANTS[grantType as keyof typeof GRANTS]
+  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
   if (!grant || !(GRANT_TYPES as readonly string[]).includes(grantType)) {
     throw new OAuthError('unsupported_grant_type', `grant_type '${grantType}' is not supported`)
   }
@@ -31,5 +58,13 @@ export async function token(ctx: Context): Promise<Response> {
   if (!client.grantTypes.has(grantType)) {
     throw new OAuthError('unauthorized_client', `The client may not use grant_type '${grantType}'`)
   }
-  return grant(ctx, client, params)
+  const proofHeader = dpopProofHeader(ctx.request, 'token')
+  if (proofHeader === undefined && client.dpopBound) {
+    throw new OAuthError('invalid_request', 'This client must send a DPoP proof with every token request (dpop_bound_access_tokens)')
+  }
+  const proof =
+    proofHeader === undefined
+      ? undefined
+      : await verifyDPoPProof(ctx, proofHeader, { where: 'token', requireNonce: ctx.realm.settings.dpopNonce })
+  return grant(ctx, client, params, proof)
 }

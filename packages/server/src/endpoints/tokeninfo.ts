@@ -1,34 +1,35 @@
-import { bearerToken, findAccessToken, invalidToken } from '../accessTokens.js'
+import { authorizationToken, resourceAccessToken, type PresentedToken } from '../accessTokens.js'
 import type { Context } from '../context.js'
+import { dpopNonceHeaders } from '../dpop.js'
 import { OAuthError } from '../errors.js'
 import { json, queryParams, requireMethod } from '../http.js'
 
 /**
- * AM's `tokeninfo`: open to anyone holding the token (query `access_token` or a Bearer
- * header). Answers what the token carries, with `scope` as an array as AM does.
+ * AM's `tokeninfo`: open to anyone holding the token (query `access_token`, or a Bearer or
+ * DPoP header; a DPoP-bound token only as DPoP, with its proof). Answers what the token
+ * carries, with `scope` as an array as AM does.
  */
 export async function tokeninfo(ctx: Context): Promise<Response> {
   requireMethod(ctx.request, 'GET', 'POST')
   const fromQuery = queryParams(ctx.url).get('access_token')
-  const fromHeader = bearerToken(ctx.request)
+  const fromHeader = authorizationToken(ctx.request)
   if (fromQuery !== undefined && fromHeader !== undefined) {
     throw new OAuthError('invalid_request', 'Send the token in the query or the header, not both')
   }
-  const token = fromQuery ?? fromHeader
-  if (token === undefined) throw new OAuthError('invalid_request', 'access_token is required', 400)
-  const found = await findAccessToken(ctx, token)
-  if (!found) throw invalidToken('The access token is invalid, expired or revoked', ctx.realm.path)
-  const { claims, record } = found
+  const presented: PresentedToken | undefined = fromHeader ?? (fromQuery === undefined ? undefined : { token: fromQuery, scheme: 'Bearer' })
+  if (presented === undefined) throw new OAuthError('invalid_request', 'access_token is required', 400)
+  const { claims, record } = await resourceAccessToken(ctx, presented)
   const info: Record<string, unknown> = {
-    access_token: token,
+    access_token: presented.token,
     scope: record.scope,
     grant_type: record.grantType,
     realm: ctx.realm.path,
-    token_type: 'Bearer',
+    token_type: record.jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: Math.max(0, record.exp - ctx.nowSec),
     client_id: record.clientId,
     sub: claims.sub,
   }
   if (record.username !== undefined) info.username = record.username
-  return json(info)
+  if (record.jkt !== undefined) info.cnf = { jkt: record.jkt }
+  return json(info, 200, presented.scheme === 'DPoP' ? await dpopNonceHeaders(ctx) : {})
 }

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js'
+import type { DPoPProof } from '../dpop.js'
 import { base64url, secretKey, sha256 } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
@@ -20,12 +21,17 @@ export interface CodePayload {
   redirectUriGiven: boolean
   nonce?: string
   codeChallenge?: string
+  /** RFC 9449 section 10: the DPoP key (`dpop_jkt`, or the proof at `par`) the code exchange must prove. */
+  dpopJkt?: string
 }
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 
-/** RFC 6749 section 4.1.3 with PKCE (RFC 7636) and code-reuse revocation (section 10.5). */
-export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+/**
+ * RFC 6749 section 4.1.3 with PKCE (RFC 7636), code-reuse revocation (section 10.5) and
+ * DPoP-bound codes (RFC 9449 section 10).
+ */
+export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
   const code = params.get('code')
   if (code === undefined) throw new OAuthError('invalid_request', 'code is required')
   const id = await secretKey(code)
@@ -51,6 +57,10 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
     // RFC 9700 section 2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
     throw new OAuthError('invalid_grant', 'code_verifier was sent but the authorization request had no code_challenge')
   }
+  if (p.dpopJkt !== undefined) {
+    if (!proof) throw new OAuthError('invalid_grant', 'The authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed with it')
+    if (proof.jkt !== p.dpopJkt) throw new OAuthError('invalid_grant', 'DPoP key mismatch: the proof is not signed with the key the authorization code is bound to')
+  }
   const consumed = await ctx.rt.store.consume<CodePayload>('AuthorizationCode', id)
   if (!consumed) throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
   if (consumed.consumed) return reuse(ctx, p.grantId)
@@ -64,6 +74,7 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
     authTime: p.authTime,
     redirectUri: p.redirectUri,
     ...(p.nonce !== undefined && { nonce: p.nonce }),
+    ...(proof && { dpopJkt: proof.jkt }),
   }
   return tokenEndpointResponse(ctx, info, {
     refresh: issuesRefreshTokens(ctx, client, 'authorization_code'),

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js'
+import type { DPoPProof } from '../dpop.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
@@ -8,7 +9,7 @@ import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../endpoints/devi
 import { DEVICE_GRANT } from '../resolveConfig.js'
 
 /** RFC 8628 section 3.4-3.5: polling, with `slow_down` adding 5 s to the interval each time. */
-export async function deviceCodeGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+export async function deviceCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
   const code = params.get('device_code')
   if (code === undefined) throw new OAuthError('invalid_request', 'device_code is required')
   const id = await secretKey(code)
@@ -32,6 +33,7 @@ export async function deviceCodeGrant(ctx: Context, client: Client, params: Para
       grantType: DEVICE_GRANT,
       username: record.username!,
       authTime: record.authTime!,
+      ...(proof && { dpopJkt: proof.jkt }),
     }
     return tokenEndpointResponse(ctx, info, { refresh: issuesRefreshTokens(ctx, client, DEVICE_GRANT), idToken: true })
   }

@@ -1,4 +1,5 @@
 import type { Context } from '../context.js'
+import type { DPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import type { Client } from '../resolveConfig.js'
@@ -6,7 +7,7 @@ import { verifyPassword } from '../users.js'
 import { issuesRefreshTokens, newGrantId, requestedScopes, tokenEndpointResponse } from '../tokens.js'
 
 /** RFC 6749 section 4.3, for clients explicitly allowed the `password` grant. */
-export async function passwordGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+export async function passwordGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
   const username = params.get('username')
   const password = params.get('password')
   if (username === undefined || password === undefined) {
@@ -23,6 +24,7 @@ export async function passwordGrant(ctx: Context, client: Client, params: Params
     grantType: 'password',
     username: user.username,
     authTime: ctx.nowSec,
+    ...(proof && { dpopJkt: proof.jkt }),
   }
   return tokenEndpointResponse(ctx, info, { refresh: issuesRefreshTokens(ctx, client, 'password'), idToken: true })
 }

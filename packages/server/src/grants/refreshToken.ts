@@ -1,4 +1,5 @@
 import type { Context } from '../context.js'
+import type { DPoPProof } from '../dpop.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
@@ -7,9 +8,10 @@ import { revokeGrant, tokenEndpointResponse, type GrantInfo, type RefreshTokenPa
 
 /**
  * RFC 6749 section 6 with AM's rotation switch and RFC 9700 reuse detection: a rotated-out
- * token is `invalid_grant`, and where detection applies the whole grant is revoked.
+ * token is `invalid_grant`, and where detection applies the whole grant is revoked. A refresh
+ * token bound to a DPoP key (RFC 9449 section 5) needs a proof by that key.
  */
-export async function refreshTokenGrant(ctx: Context, client: Client, params: Params): Promise<Response> {
+export async function refreshTokenGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
   const token = params.get('refresh_token')
   if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
   const id = await secretKey(token)
@@ -20,6 +22,11 @@ export async function refreshTokenGrant(ctx: Context, client: Client, params: Pa
   }
   const p = found.payload
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client')
+  // Before reuse detection: whoever lacks the key cannot end the grant by replaying a rotated-out token.
+  if (p.jkt !== undefined) {
+    if (!proof) throw new OAuthError('invalid_grant', 'The refresh token is DPoP-bound: send a DPoP proof signed with its key')
+    if (proof.jkt !== p.jkt) throw new OAuthError('invalid_grant', 'DPoP key mismatch: the proof is not signed with the key the refresh token is bound to')
+  }
   if (found.consumed) return reuse(ctx, client, p.grantId)
 
   const requested = params.get('scope')
@@ -46,6 +53,7 @@ export async function refreshTokenGrant(ctx: Context, client: Client, params: Pa
     ...(p.username !== undefined && { username: p.username }),
     ...(p.authTime !== undefined && { authTime: p.authTime }),
     ...(p.redirectUri !== undefined && { redirectUri: p.redirectUri }),
+    ...(proof && { dpopJkt: proof.jkt }),
   }
   return tokenEndpointResponse(ctx, info, { refresh: rotate, idToken: true })
 }

@@ -13,6 +13,7 @@ export type RecordKind =
   | 'ReplayDetection'
   | 'Grant'
   | 'Client'
+  | 'PushedAuthorizationRequest'
 
 /** A stored payload. `grantId` ties it to a grant for {@link Store.revokeByGrantId}. */
 export interface StoredPayload {

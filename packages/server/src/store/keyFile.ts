@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { link, readFile, unlink, writeFile } from 'node:fs/promises'
+import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import type { SigningJwk } from '../config.js'
-import { generateSigningKey } from '../keys.js'
-import type { SigningAlg } from '../resolveConfig.js'
+import { generateSigningKey, persistSigningKeys, type SigningKeyPersistence } from '../keys.js'
+import { signingJwkAlg, type SigningAlg } from '../resolveConfig.js'
 
 const ALGS: readonly SigningAlg[] = ['RS256', 'ES256']
 
@@ -22,6 +22,11 @@ export function keyFileFor(storePath: string): string {
  * 0600) so that tokens signed before a restart still verify after it. The first call creates
  * the file with one key per algorithm; later calls, and other processes starting at the same
  * moment, read that same file: it appears complete or not at all.
+ *
+ * The array returned is tied to the file ({@link persistSigningKeys}): a provider created
+ * with it writes `rotateSigningKey` and `retireSigningKey` back, so the key that signs and
+ * the keys that are published are the same after a restart. Another process on the same
+ * file sees a rotation only when it restarts.
  *
  * @example
  * ```ts
@@ -59,7 +64,50 @@ export async function signingKeyFile(path: string): Promise<SigningJwk[]> {
   }
   const stored = await read(path)
   if (!stored) throw new Error(`${path} disappeared while it was being created`)
-  return stored
+  return persistSigningKeys(stored, keyFilePersistence(path))
+}
+
+/**
+ * Writes rotations back to the key file at `path`, for the algorithms in `algs` (default
+ * both): the file's keys of those algorithms are replaced, its other keys left as they are.
+ * Each write replaces the file atomically ({@link writeSigningKeyFile}).
+ */
+export function keyFilePersistence(path: string, algs: readonly SigningAlg[] = ALGS): SigningKeyPersistence {
+  const owned = new Set(algs)
+  return {
+    owns: (alg) => owned.has(alg),
+    async save(keys) {
+      const others = ((await read(path)) ?? []).filter((jwk, i) => !owned.has(signingJwkAlg(jwk, `${path} keys[${i}]`)))
+      await writeSigningKeyFile(path, [...keys, ...others])
+    },
+  }
+}
+
+/**
+ * Replaces the key file with `keys`: written whole to a temporary file beside it (mode 0600,
+ * flushed to disk), then renamed over it, so that a reader, or a crash, sees the old set or
+ * the new one and never a part.
+ */
+export async function writeSigningKeyFile(path: string, keys: SigningJwk[]): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  const file = await open(tmp, 'wx', 0o600)
+  try {
+    try {
+      await file.chmod(0o600) // whatever the umask left
+      await file.writeFile(JSON.stringify({ keys }, null, 2) + '\n')
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(tmp, path)
+  } catch (error) {
+    await unlink(tmp).catch(() => {})
+    throw error
+  }
+  // The rename itself survives a power cut only once the directory is flushed (not on every platform).
+  const dir = await open(dirname(path), 'r').catch(() => undefined)
+  await dir?.sync().catch(() => {})
+  await dir?.close().catch(() => {})
 }
 
 async function read(path: string): Promise<SigningJwk[] | undefined> {

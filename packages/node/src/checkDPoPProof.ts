@@ -1,0 +1,108 @@
+import { EmbeddedJWK, base64url, calculateJwkThumbprint, errors, jwtVerify } from 'jose'
+
+/**
+ * Remembers DPoP proof `jti`s until they are too old to be accepted anyway. The default
+ * lives in one process; several instances behind one address need a shared one (Redis
+ * `SET key 1 NX PXAT expiresAt` is the whole implementation).
+ *
+ * @example
+ * ```ts
+ * const replay: DPoPReplayCache = { add: async (key, expiresAt) => (await redis.set(key, '1', { NX: true, PXAT: expiresAt })) === 'OK' }
+ * ```
+ */
+export interface DPoPReplayCache {
+  /** Stores `key` until `expiresAt` (ms); false when it was already there. */
+  add(key: string, expiresAt: number): boolean | Promise<boolean>
+}
+
+/** The request a proof must match. */
+export interface DPoPRequest {
+  /** The proof, the request's `DPoP` header. */
+  proof: string
+  method: string
+  /** The URL the client sent the request to (behind a proxy: the public one). */
+  url: string | URL
+}
+
+export interface DPoPCheck {
+  accessToken: string
+  /** The token's `cnf.jkt`. */
+  jkt: string
+  now: number
+  /** Seconds a proof stays acceptable after its `iat`, and the leeway before it. */
+  maxAge: number
+  clockTolerance: number
+  algorithms: string[]
+  replay: DPoPReplayCache
+}
+
+/**
+ * RFC 9449 section 4.3 and 7.1 at a resource server: the proof is a `dpop+jwt` signed by
+ * the public key in its header, for this method and URL, recent, never seen before, for
+ * this access token (`ath`), and by the key the token is bound to. Returns a reason on failure.
+ */
+export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Promise<string | undefined> {
+  let payload: Record<string, unknown>
+  let jwk: Record<string, unknown>
+  try {
+    const result = await jwtVerify(request.proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: check.algorithms })
+    payload = result.payload as Record<string, unknown>
+    jwk = result.protectedHeader.jwk as Record<string, unknown>
+  } catch (err) {
+    if (err instanceof errors.JOSEAlgNotAllowed) return 'The DPoP proof uses an algorithm that is not allowed'
+    if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'typ') return "The DPoP proof's typ is not dpop+jwt"
+    if (err instanceof errors.JWSSignatureVerificationFailed) return "The DPoP proof's signature is not valid"
+    return 'The DPoP proof is malformed'
+  }
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) return 'The DPoP proof has no valid jti'
+  if (payload.htm !== request.method.toUpperCase()) return 'The DPoP proof is for another HTTP method'
+  if (typeof payload.htu !== 'string' || !sameTarget(payload.htu, request.url)) return 'The DPoP proof is for another URL'
+  const nowSec = check.now / 1000
+  if (typeof payload.iat !== 'number') return 'The DPoP proof has no iat'
+  if (payload.iat > nowSec + check.clockTolerance) return 'The DPoP proof is from the future'
+  if (payload.iat < nowSec - check.maxAge - check.clockTolerance) return 'The DPoP proof is too old'
+  const ath = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(check.accessToken))))
+  if (payload.ath !== ath) return 'The DPoP proof is not for this access token (ath)'
+  if ((await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0], 'sha256')) !== check.jkt) {
+    return 'The DPoP proof is signed by another key than the one the token is bound to'
+  }
+  const until = (payload.iat + check.maxAge + check.clockTolerance) * 1000
+  if (!(await check.replay.add(`${check.jkt}:${payload.jti}`, until))) return 'The DPoP proof was used before'
+  return undefined
+}
+
+/** RFC 9449 4.3 step 9: compare without query and fragment, after normalising scheme, host and port. */
+function sameTarget(htu: string, url: string | URL): boolean {
+  if (!URL.canParse(htu)) return false
+  const a = new URL(htu)
+  const b = new URL(url)
+  return a.origin === b.origin && a.pathname === b.pathname
+}
+
+/**
+ * A replay cache in this process, bounded: past `limit` entries the oldest go first, which can
+ * only shorten how long a jti is remembered, so keep proofs' `maxAge` short.
+ *
+ * @example
+ * ```ts
+ * const verifier = createAccessTokenVerifier({ issuer, dpop: { replay: memoryReplayCache(100_000, Date.now) } })
+ * ```
+ */
+export function memoryReplayCache(limit = 100_000, clock: () => number = Date.now): DPoPReplayCache {
+  const seen = new Map<string, number>()
+  return {
+    add(key, expiresAt) {
+      const now = clock()
+      const known = seen.get(key)
+      if (known !== undefined && known > now) return false
+      seen.delete(key)
+      seen.set(key, expiresAt)
+      // Insertion order is roughly expiry order: sweep expired ones from the front.
+      for (const [k, until] of seen) {
+        if (until > now && seen.size <= limit) break
+        seen.delete(k)
+      }
+      return true
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { authenticateClient } from '../clientAuth.js'
+import type { Context } from '../context.js'
+import { randomToken, secretKey } from '../crypto.js'
+import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../dpop.js'
+import { OAuthError } from '../errors.js'
+import { Params, json, readForm, requireMethod } from '../http.js'
+import { INTERACTION_LIFETIME_MS, PAR_URN, validateAuthorizationRequest, type PushedRequestPayload } from './authorize.js'
+
+/** Client credentials: checked here, never kept with the pushed request. */
+const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assertion_type'])
+
+/**
+ * `par` (RFC 9126): the client authenticates as at `access_token` and pushes an authorization
+ * request, checked as `authorize` checks one, in exchange for a single-use `request_uri`. A
+ * DPoP proof (RFC 9449 section 10.1) binds the code that comes of it to the proof's key.
+ *
+ * @example
+ * ```ts
+ * // POST {issuer}/par  response_type=code&redirect_uri=...&scope=openid  (Authorization: Basic ...)
+ * // 201 { "request_uri": "urn:ietf:params:oauth:request_uri:...", "expires_in": 60 }
+ * const res = await par(ctx)
+ * ```
+ */
+export async function par(ctx: Context): Promise<Response> {
+  requireMethod(ctx.request, 'POST')
+  const form = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  const client = await authenticateClient(ctx, form, { allowPublic: true })
+  if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri cannot be pushed (RFC 9126 section 2.1)')
+  if (form.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
+  // client_id is the authenticated one (a different one in the body was refused already):
+  // with client_secret_basic it may come from the header alone, and authorize needs it.
+  const params = new Params()
+  params.add('client_id', client.id)
+  for (const [name, value] of form.entries()) if (name !== 'client_id' && !CREDENTIALS.has(name)) params.add(name, value)
+  validateAuthorizationRequest(ctx, params)
+
+  const proofHeader = dpopProofHeader(ctx.request, 'token')
+  if (proofHeader !== undefined) {
+    // Nonces are not asked for here: the realm's dpop_nonce covers access_token and the resources.
+    const proof = await verifyDPoPProof(ctx, proofHeader, { where: 'token', requireNonce: false })
+    const given = params.get('dpop_jkt')
+    if (given !== undefined && given !== proof.jkt) {
+      throw new OAuthError('invalid_request', 'dpop_jkt does not match the key of the DPoP proof (RFC 9449 section 10.1)')
+    }
+    if (given === undefined) params.add('dpop_jkt', proof.jkt)
+  }
+
+  const requestUri = `${PAR_URN}${randomToken(32)}`
+  const lifetime = ctx.realm.settings.parLifetime
+  const expiresAt = ctx.nowSec + lifetime
+  const payload: PushedRequestPayload = { realm: ctx.realm.path, clientId: client.id, params: params.entries(), expiresAt }
+  await ctx.rt.store.upsert('PushedAuthorizationRequest', await secretKey(requestUri), payload, expiresAt * 1000 + INTERACTION_LIFETIME_MS)
+  return json({ request_uri: requestUri, expires_in: lifetime }, 201, await dpopNonceHeaders(ctx))
+}

@@ -1,0 +1,238 @@
+/**
+ * Signing keys rotated or retired at runtime survive a restart: the provider writes the
+ * change to its key file (temporary file, then rename; mode 0600) before the new key signs,
+ * and a restarted CLI on the same store publishes the same keys and signs with the new one.
+ * The CLI tests run the built packages/server/dist/cli.js, like restart.test.ts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { DEMO, createProvider, demoConfig, type SigningJwk } from '@realmauth/server'
+import { signingKeyFile } from '@realmauth/server/sqlite'
+import { persistSigningKeys } from '../../packages/server/src/keys.js'
+
+const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
+
+interface Cli {
+  origin: string
+  port: number
+  issuer: string
+  stop(): Promise<number | string>
+}
+
+/** Starts the CLI with `--dev-keys` and resolves once it listens. */
+function startCli(args: string[], cwd: string): Promise<Cli> {
+  const env = { ...process.env }
+  delete env.PORT
+  const child: ChildProcess = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--dev-keys', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  const exit = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)))
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const m = /listening on http:\/\/localhost:(\d+)\n[\s\S]*Store: .*\n/.exec(out)
+      if (!m) return
+      const origin = `http://127.0.0.1:${m[1]}`
+      resolve({
+        origin,
+        port: Number(m[1]),
+        issuer: `${origin}/oauth2/realms/root/realms/alpha`,
+        stop: () => {
+          child.kill('SIGTERM')
+          return exit
+        },
+      })
+    })
+    void exit.then((code) => reject(new Error(`CLI exited with ${code}: ${err}`)))
+  })
+}
+
+async function devKeys(cli: Cli, body: { rotate: string } | { retire: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${cli.origin}/__realmauth/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+/** A client-credentials access token of the demo M2M client: an RFC 9068 JWT the provider signed. */
+async function accessToken(cli: Cli): Promise<string> {
+  const res = await fetch(`${cli.issuer}/access_token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + btoa(`${DEMO.m2m.client_id}:${DEMO.m2m.client_secret}`) },
+    body: 'grant_type=client_credentials&scope=read',
+  })
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { access_token: string }).access_token
+}
+
+async function jwks(cli: Cli): Promise<JSONWebKeySet> {
+  return (await fetch(`${cli.issuer}/connect/jwk_uri`)).json() as Promise<JSONWebKeySet>
+}
+
+/** Verifies `token` against the JWKS the provider publishes now, as a resource server would. */
+async function verifies(cli: Cli, token: string): Promise<boolean> {
+  return jwtVerify(token, createLocalJWKSet(await jwks(cli)), { issuer: cli.issuer }).then(
+    () => true,
+    () => false,
+  )
+}
+
+const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid
+const keyFile = (dir: string) => join(dir, '.realmauth', 'provider.keys.json')
+const fileKids = (dir: string) => (JSON.parse(readFileSync(keyFile(dir), 'utf8')) as { keys: SigningJwk[] }).keys.map((k) => `${String(k.alg)}:${String(k.kid)}`)
+
+describe('signing keys rotated on a running CLI (default store)', () => {
+  it('survive a restart: both keys still verify, the new one signs, and a retirement sticks too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keys-'))
+    const first = await startCli(['--port', '0'], dir)
+    let oldToken: string, newToken: string, oldKid: string, rsKid: string, esKid: string, publishedBefore: string[]
+    try {
+      oldToken = await accessToken(first)
+      oldKid = kidOf(oldToken)!
+      const rotated = await devKeys(first, { rotate: 'RS256' })
+      expect(rotated.status).toBe(200)
+      rsKid = rotated.body.kid as string
+      esKid = (await devKeys(first, { rotate: 'ES256' })).body.kid as string
+      newToken = await accessToken(first)
+      expect(kidOf(newToken)).toBe(rsKid)
+      expect(rsKid).not.toBe(oldKid)
+
+      // Written back at once: the new keys first (they sign after a restart), the old ones
+      // still there; private, and no temporary file left beside it.
+      expect(fileKids(dir).slice(0, 2)).toEqual([`RS256:${rsKid}`, `ES256:${esKid}`])
+      expect(fileKids(dir)).toContain(`RS256:${oldKid}`)
+      expect(fileKids(dir)).toHaveLength(4)
+      expect(statSync(keyFile(dir)).mode & 0o777).toBe(0o600)
+      expect(readdirSync(join(dir, '.realmauth')).filter((f) => f.endsWith('.tmp'))).toEqual([])
+      publishedBefore = (await jwks(first)).keys.map((k) => k.kid!).sort()
+      expect(publishedBefore).toHaveLength(4)
+    } finally {
+      expect(await first.stop()).toBe(0)
+    }
+
+    // Same directory and port, so the same store, key file and issuer.
+    const second = await startCli(['--port', String(first.port)], dir)
+    try {
+      expect((await jwks(second)).keys.map((k) => k.kid).sort()).toEqual(publishedBefore)
+      expect(await verifies(second, oldToken)).toBe(true)
+      expect(await verifies(second, newToken)).toBe(true)
+      const after = await accessToken(second)
+      expect(kidOf(after)).toBe(rsKid)
+      expect(await verifies(second, after)).toBe(true)
+
+      // Retiring the old key is written back too.
+      expect(await devKeys(second, { retire: oldKid })).toEqual({ status: 200, body: { retired: true } })
+      expect(await devKeys(second, { retire: rsKid })).toEqual({ status: 200, body: { retired: false } }) // it signs
+      expect(fileKids(dir)).not.toContain(`RS256:${oldKid}`)
+    } finally {
+      expect(await second.stop()).toBe(0)
+    }
+
+    const third = await startCli(['--port', String(first.port)], dir)
+    try {
+      expect((await jwks(third)).keys.map((k) => k.kid)).not.toContain(oldKid)
+      expect(await verifies(third, oldToken)).toBe(false)
+      expect(await verifies(third, newToken)).toBe(true)
+      expect(kidOf(await accessToken(third))).toBe(rsKid)
+    } finally {
+      expect(await third.stop()).toBe(0)
+    }
+  })
+
+  it('refuses to rotate a configured key (a restart would undo it) and persists the algorithm the file supplies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keys-config-'))
+    const rsa = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), alg: 'RS256', kid: 'configured-rs256' }
+    const config = demoConfig()
+    config.realms[0]!.access_token_signing_alg = 'ES256'
+    config.keys = [rsa]
+    writeFileSync(join(dir, 'realm.json'), JSON.stringify(config))
+    const first = await startCli(['--config', 'realm.json', '--port', '0'], dir)
+    let esKid: string
+    try {
+      const refused = await devKeys(first, { rotate: 'RS256' })
+      expect(refused.status).toBe(409)
+      expect(refused.body.error_description).toMatch(/configur/)
+      expect((await jwks(first)).keys.filter((k) => k.kty === 'RSA').map((k) => k.kid)).toEqual(['configured-rs256'])
+      // The file was created with a key per algorithm; its unused RS256 key is left as it is.
+      const fileRsa = fileKids(dir).filter((k) => k.startsWith('RS256:'))
+      expect(fileRsa).toHaveLength(1)
+      expect(fileRsa).not.toContain('RS256:configured-rs256')
+
+      esKid = (await devKeys(first, { rotate: 'ES256' })).body.kid as string
+      expect(kidOf(await accessToken(first))).toBe(esKid)
+      expect(fileKids(dir)[0]).toBe(`ES256:${esKid}`)
+      expect(fileKids(dir).filter((k) => k.startsWith('RS256:'))).toEqual(fileRsa)
+      expect(fileKids(dir)).toHaveLength(3)
+      expect(await devKeys(first, { rotate: 'HS256' })).toMatchObject({ status: 400 })
+    } finally {
+      expect(await first.stop()).toBe(0)
+    }
+    const second = await startCli(['--config', 'realm.json', '--port', String(first.port)], dir)
+    try {
+      expect(kidOf(await accessToken(second))).toBe(esKid)
+    } finally {
+      expect(await second.stop()).toBe(0)
+    }
+  })
+
+  it('without --dev-keys nobody can rotate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keys-off-'))
+    const env = { ...process.env }
+    delete env.PORT
+    const child = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--port', '0', '--store', ':memory:'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const port = await new Promise<string>((resolve) => {
+      let out = ''
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString()
+        const m = /listening on http:\/\/localhost:(\d+)/.exec(out)
+        if (m) resolve(m[1]!)
+      })
+    })
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/__realmauth/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"rotate":"RS256"}' })
+      expect(res.status).toBe(404)
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((resolve) => child.once('close', resolve))
+    }
+  })
+})
+
+describe('signingKeyFile in process (the library path)', () => {
+  it('writes every rotation back; concurrent rotations leave the file as the provider is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keyfile-'))
+    const path = join(dir, 'provider.keys.json')
+    const provider = createProvider({ ...demoConfig(), keys: await signingKeyFile(path) })
+    await Promise.all([provider.rotateSigningKey('RS256'), provider.rotateSigningKey('ES256'), provider.rotateSigningKey('RS256'), provider.rotateSigningKey('RS256')])
+    const signing = kidOf(await provider.signJwt({ sub: 'x' }))
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(readdirSync(dir)).toEqual(['provider.keys.json'])
+
+    const reloaded = createProvider({ ...demoConfig(), keys: await signingKeyFile(path) })
+    expect((await reloaded.jwks()).keys.map((k) => k.kid).sort()).toEqual((await provider.jwks()).keys.map((k) => k.kid).sort())
+    expect((await reloaded.jwks()).keys).toHaveLength(6)
+    expect(kidOf(await reloaded.signJwt({ sub: 'x' }))).toBe(signing)
+    expect(kidOf(await reloaded.signJwt({ sub: 'x' }, { alg: 'ES256' }))).toBe(kidOf(await provider.signJwt({ sub: 'x' }, { alg: 'ES256' })))
+  })
+
+  it('a rotation that cannot be kept changes nothing: the old key goes on signing', async () => {
+    const keys = await signingKeyFile(join(mkdtempSync(join(tmpdir(), 'realmauth-keyfile-')), 'k.json'))
+    const failing = persistSigningKeys([...keys], {
+      owns: () => true,
+      save: async () => {
+        throw new Error('disk full')
+      },
+    })
+    const provider = createProvider({ ...demoConfig(), keys: failing })
+    const before = await provider.jwks()
+    const kid = kidOf(await provider.signJwt({ sub: 'x' }))
+    await expect(provider.rotateSigningKey('RS256')).rejects.toThrow('disk full')
+    expect(await provider.jwks()).toEqual(before)
+    expect(kidOf(await provider.signJwt({ sub: 'x' }))).toBe(kid)
+  })
+})
