@@ -18,17 +18,14 @@ import type { SoakOptions } from './app/soak.js'
 
 const LIFE = 30
 /**
- * Simulated hours. Each refresh in Chromium takes a Web Lock, two IndexedDB transactions, a
- * BroadcastChannel message and a loopback request whose ES256 signatures are checked: about
- * 15 ms of real time here (the Web Lock most of it), some 260 refreshes per simulated hour,
- * so a simulated hour costs 4-5 s on this 2-core machine. Measured: 6 h in 27 s, 12 h in
- * 50 s with other work running, so a full day would take about two minutes. Eight hours
- * (about 2,100 refreshes, 400 network failures) stay near 35 s, inside the one-minute budget,
- * and are long enough to catch a client that renews only on demand (it failed 6 calls in 8 h;
- * 0 in 2 h). The day is covered in process by test/clients/soak.test.ts; BROWSER_SOAK_HOURS=24
- * runs it here.
+ * Simulated hours: the issue asks for a day. Each refresh in Chromium takes a Web Lock, two
+ * IndexedDB transactions, a BroadcastChannel message and a loopback request whose ES256
+ * signatures are checked: about 16 ms of real time here (the Web Lock most of it), some 260
+ * refreshes per simulated hour. A day measured 102 s on this 2-core machine, which the
+ * suite's budget affords; BROWSER_SOAK_HOURS=8 gives a quick local run that still catches a
+ * client renewing only on demand (it failed 6 calls in 8 h, 0 in 2 h).
  */
-const HOURS = Number(process.env.BROWSER_SOAK_HOURS ?? 8)
+const HOURS = Number(process.env.BROWSER_SOAK_HOURS ?? 24)
 const OPTIONS: SoakOptions = { hours: HOURS, seed: 20261122, callEveryMs: 7000, failureRate: 0.15, apiEvery: 10 }
 
 function config(spaOrigin: string): ProviderConfig {
@@ -88,7 +85,7 @@ afterAll(async () => {
   await p?.close()
 })
 
-it(`keeps a 30 s-token session alive in Chromium for ${HOURS} simulated hours with 15% of requests failing: no expired token handed out, no API call refused, no sign-out`, { timeout: 180_000 }, async () => {
+it(`keeps a 30 s-token session alive in Chromium for ${HOURS} simulated hours with 15% of requests failing: no expired token handed out, no API call refused, no sign-out`, { timeout: 400_000 }, async () => {
   const signInUrl = await page.evaluate((now) => window.soak.start(now), clock.now)
   const callback = await signInAtProvider(p, new URL(signInUrl))
   const refreshesBefore = p.count('access_token')
