@@ -11,8 +11,10 @@ export function demoApi(issuer: string): Plugin {
     name: 'realmauth-demo-api',
     configureServer(server) {
       server.middlewares.use('/api/hello', (req, res) => {
+        // A DPoP token comes with a proof for this method and public URL (RFC 9449 section 7).
+        const url = `http://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url ?? ''}`
         verifier
-          .verify(req.headers.authorization ?? '')
+          .verify(req.headers.authorization ?? '', { dpop: { proof: req.headers.dpop, method: req.method ?? 'GET', url } })
           .then((claims) => {
             res.setHeader('content-type', 'application/json')
             res.end(JSON.stringify({ message: `Hello ${claims.sub}`, scope: claims.scope, expires: claims.exp }))

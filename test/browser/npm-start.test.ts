@@ -54,7 +54,12 @@ it('npm start serves the React example: sign in, call the API, refresh, sign out
   await page.waitForSelector('#call-api')
   expect(new URL(page.url()).search).toBe('') // the code left the address bar
   expect(await page.textContent('#user')).toBe('demo')
+  // The example binds its tokens with DPoP: the API call carries the DPoP scheme and a proof.
+  const apiRequest = page.waitForRequest((r) => r.url().endsWith('/api/hello'))
   await page.click('#call-api')
+  const headers = (await apiRequest).headers()
+  expect(headers['authorization']).toMatch(/^DPoP /)
+  expect(headers['dpop']).toMatch(/^eyJ/)
   await page.waitForFunction(() => document.getElementById('api')!.textContent!.startsWith('200'))
   await page.click('#refresh-now')
   await page.waitForFunction(() => document.getElementById('refreshes')!.textContent === '1')
