@@ -1,16 +1,12 @@
 // min+gzip size of a typical SPA flow (sign in, callback, get a token, sign out) built with
 // esbuild from the published entry points, the way an app bundles them, next to the same flow
 // written against other browser OIDC SDKs and against oauth4webapi + idb-keyval alone (the floor).
-// Writes the table to stdout and into the "Bundle size" section of bench/results.md.
+// Writes the table to stdout and its section for bench/results.md (run.mjs assembles it).
 import { build } from 'esbuild'
 import { gzipSync } from 'node:zlib'
-import { fileURLToPath } from 'node:url'
-import { createRequire } from 'node:module'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import os from 'node:os'
+import { here, installedVersion, machineLine, writeSection } from './common.mjs'
 
-const here = fileURLToPath(new URL('.', import.meta.url))
+export { installedVersion }
 
 export const SPA_FLOW = `
 import { createBrowserClient } from '@realmauth/browser'
@@ -21,6 +17,10 @@ if (auth.isRedirectCallback()) await auth.handleRedirectCallback()
 const res = await auth.authFetch('/api/me')
 console.log(await auth.getAccessToken(), auth.getUser(), res.status)
 `
+
+/** The same flow with DPoP-bound tokens: the key in IndexedDB, proofs on every request. */
+export const SPA_FLOW_DPOP = SPA_FLOW.replace("import { createBrowserClient } from '@realmauth/browser'", "import { createBrowserClient, indexedDbDPoP } from '@realmauth/browser'")
+  .replace("clientId: 'spa' }", "clientId: 'spa', dpop: indexedDbDPoP }")
 
 export const REACT_FLOW = `
 import { createRoot } from 'react-dom/client'
@@ -206,17 +206,6 @@ console.log(token, (await get('tokens', db))?.claims, res.status)
 
 const kb = (n) => (n / 1024).toFixed(2)
 const BUILD_TIMEOUT_MS = 20_000
-const require = createRequire(join(here, 'package.json'))
-
-/** The installed version of `pkg`, read from its package.json as module resolution finds it. */
-export function installedVersion(pkg) {
-  for (const dir of require.resolve.paths(pkg) ?? []) {
-    const file = join(dir, pkg, 'package.json')
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')).version
-  }
-  return undefined
-}
-
 /** minGzip, bounded in time; a failure comes back as `{ error }` with esbuild's first message. */
 async function measure(source) {
   let timer
@@ -241,6 +230,7 @@ async function measure(source) {
  */
 const SDKS = [
   { id: 'realmauth', name: '@realmauth/browser', packages: ['@realmauth/browser'], source: SPA_FLOW },
+  { id: 'realmauth-dpop', name: 'DPoP on top of @realmauth/browser (`dpop: indexedDbDPoP`)', packages: ['@realmauth/browser'], source: SPA_FLOW_DPOP, extends: 'realmauth', ratioTo: 'realmauth' },
   { id: 'realmauth-react', name: '@realmauth/react on top (React excluded)', packages: ['@realmauth/react'], source: REACT_FLOW, base: 'realmauth', ratioTo: 'realmauth-react' },
   { id: 'oidc-client-ts', name: 'oidc-client-ts', packages: ['oidc-client-ts'], source: OIDC_CLIENT_TS_FLOW },
   { id: 'react-oidc-context', name: 'react-oidc-context on top of oidc-client-ts (React excluded)', packages: ['react-oidc-context'], source: REACT_OIDC_CONTEXT_FLOW, base: 'oidc-client-ts', ratioTo: 'realmauth-react' },
@@ -261,6 +251,11 @@ export async function measureAll() {
     let size
     if (missing.length) {
       size = { error: `not installed in the bench workspace (${missing.join(', ')})` }
+    } else if (sdk.extends) {
+      // The same app with one option more: the difference is what the option costs.
+      const base = results.get(sdk.extends).size
+      const app = await measure(sdk.source)
+      size = app.error ? app : base.error ? { error: `${sdk.extends} not measured` } : { min: app.min - base.min, gzip: app.gzip - base.gzip }
     } else if (sdk.base) {
       reactAlone ??= await measure(REACT_ALONE)
       const base = results.get(sdk.base).size
@@ -287,7 +282,7 @@ export function report(results) {
       continue
     }
     const against = results.get(r.ratioTo ?? 'realmauth').size
-    const ratio = against.error || against.gzip <= 0 ? '-' : `${(r.size.gzip / against.gzip).toFixed(2)}x${r.ratioTo ? ' (vs @realmauth/react on top)' : ''}`
+    const ratio = against.error || against.gzip <= 0 ? '-' : `${(r.size.gzip / against.gzip).toFixed(2)}x${r.ratioTo && r.ratioTo !== 'realmauth' ? ' (vs @realmauth/react on top)' : ''}`
     lines.push(`| ${r.name} | ${r.version} | ${kb(r.size.min)} | ${kb(r.size.gzip)} | ${ratio} |`)
   }
   const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? 'met' : 'missed')
@@ -304,35 +299,16 @@ export function report(results) {
   return lines
 }
 
-/** Replaces (or appends) the "## Bundle size" section of results.md, leaving other sections alone. */
-export function writeResults(file, body) {
-  const heading = '## Bundle size'
-  const section = `${heading}\n\n${body.join('\n')}\n`
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n'
-  const lines = text.split('\n')
-  const start = lines.findIndex((l) => l.trim() === heading)
-  if (start === -1) {
-    text = `${text.replace(/\n*$/, '')}\n\n${section}`
-  } else {
-    let end = lines.findIndex((l, i) => i > start && /^#{1,2} /.test(l))
-    if (end === -1) end = lines.length
-    const after = lines.slice(end).join('\n')
-    text = `${lines.slice(0, start).join('\n')}${start > 0 ? '\n' : ''}${section}${after ? `\n${after}` : ''}`
-  }
-  writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`)
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now()
   const results = await measureAll()
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  const about = `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu} (${os.cpus().length} cores), ${os.platform()}-${os.arch()}`
+  const about = machineLine()
   const title = 'Typical SPA flow (redirect sign-in with PKCE, callback, access token, API call, sign out); esbuild --minify, platform browser, format esm, NODE_ENV=production; gzip -9. KB = 1024 bytes.'
   const table = report(results)
   console.log(`\n${title}\n${about}\n`)
   console.log(table.join('\n'))
-  writeResults(join(here, 'results.md'), [title, '', about, '', ...table])
-  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s; written to bench/results.md)`)
+  writeSection('50-bundle-size', ['## Bundle size', '', title, '', about, '', ...table])
+  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`)
   // A build that timed out may leave esbuild's service busy; don't wait for it.
   process.exit(0)
 }

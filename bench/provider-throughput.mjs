@@ -1,0 +1,256 @@
+// Requests per second over loopback for the realmauth provider beside node-oidc-provider,
+// configured alike, for client_credentials, refresh_token and introspection, with RS256 and
+// ES256 access tokens; plus a bare node:http server (what HTTP alone allows here) and the raw
+// WebCrypto signing rate (what signing alone allows). Each server runs in its own child
+// process (servers.mjs) and autocannon drives it from this one, so on 2 cores each side has
+// a core. Every cell is bounded in time; every child is stopped, also on error.
+import { fork } from 'node:child_process'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { BASIC, FORM, PATHS } from './servers.mjs'
+import { fmt, here, machineLine, median, named, print, verdict, writeSection } from './common.mjs'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5)
+const WARMUP_SECONDS = 1
+const CONNECTIONS = 32
+/** Rounds per cell; the order of the sides rotates, so drift in machine load falls on all. */
+const ROUNDS = 3
+/** Each run can lose up to CONNECTIONS tokens in flight when it stops; mint plenty. */
+const REFRESH_POOL = CONNECTIONS * 10
+
+// ---- children --------------------------------------------------------------------------
+
+const children = new Set()
+// Last resort: whatever happens to this process, its servers go with it.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL')
+})
+
+/** Starts `node servers.mjs kind alg` and waits for what it prepared. */
+async function start(kind, alg = '') {
+  const child = fork(join(here, 'servers.mjs'), [kind, alg, String(REFRESH_POOL)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  children.add(child)
+  // oidc-provider prints development warnings; they are shown only if the child fails.
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const message = await new Promise((resolve, reject) => {
+    child.once('message', resolve)
+    child.once('exit', (code) => reject(new Error(`${kind} ${alg} exited with ${code} before it was ready:\n${output}`)))
+  })
+  if (message.error) {
+    await stop(child)
+    throw new Error(`${kind} ${alg} failed to start: ${message.error}`)
+  }
+  return { kind, alg, child, ...message.ready, pool: [...message.ready.refreshTokens], inactive: 0 }
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return children.delete(child)
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.send('stop')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 2000)
+  await exited
+  clearTimeout(timer)
+  children.delete(child)
+}
+
+// ---- load ------------------------------------------------------------------------------
+
+const headers = { authorization: BASIC, 'content-type': FORM }
+
+/** The autocannon request for one grant against one server. */
+function requestFor(server, grant) {
+  const paths = PATHS[server.kind]
+  if (grant === 'client_credentials') return { method: 'POST', path: paths.token, headers, body: 'grant_type=client_credentials&scope=read' }
+  if (grant === 'introspection') {
+    // An `active: false` answer is a 200 too; it would be a failure here.
+    return { method: 'POST', path: paths.introspect, headers, body: `token=${server.introspect}`, onResponse(status, body) {
+      if (status === 200 && !body.startsWith('{"active":true')) server.inactive++
+    } }
+  }
+  // refresh_token: both providers rotate, so each token is good once. Every response's new
+  // refresh token goes back into the pool and a later request takes it, as a client would.
+  return {
+    method: 'POST',
+    path: paths.token,
+    headers,
+    setupRequest(request) {
+      const token = server.pool.shift()
+      if (token === undefined) throw new Error(`${server.kind} ${server.alg}: refresh-token pool ran dry`)
+      request.body = `grant_type=refresh_token&refresh_token=${token}`
+      return request
+    },
+    onResponse(status, body) {
+      if (status === 200) server.pool.push(JSON.parse(body).refresh_token)
+    },
+  }
+}
+
+/** 2xx responses per second over `seconds`; failures are counted, not hidden. */
+async function load(server, grant, seconds) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [requestFor(server, grant)],
+  })
+  const inactive = server.inactive
+  server.inactive = 0
+  return { rate: (result['2xx'] - inactive) / result.duration, failed: result.non2xx + result.errors + inactive }
+}
+
+/** One side of a comparison: `run(seconds)` gives `{ rate, failed }`. */
+const side = (name, run) => ({ name, run, rates: [], failed: 0 })
+const serverSide = (server, grant) => side(server.kind, (seconds) => load(server, grant, seconds))
+
+/**
+ * Measures the sides in turn, ROUNDS times, rotating which goes first, after a warm-up of
+ * each (JIT, connection pools, key caches). A side's rate is its median over the rounds;
+ * ratios between sides are taken within each round (same machine conditions), see
+ * `pairedRatio`.
+ */
+async function compare(sides) {
+  for (const s of sides) await s.run(WARMUP_SECONDS)
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < sides.length; i++) {
+      const s = sides[(i + round) % sides.length]
+      const r = await s.run(SECONDS)
+      s.rates.push(r.rate)
+      s.failed += r.failed
+    }
+  }
+  for (const s of sides) s.rate = median(s.rates)
+  return sides
+}
+
+/** Median over the rounds of a's rate / b's rate in the same round. */
+const pairedRatio = (a, b) => median(a.rates.map((r, i) => r / b.rates[i]))
+
+// ---- signing limit ---------------------------------------------------------------------
+
+/**
+ * Compact JWTs per second signed with WebCrypto, shaped like the provider's access tokens,
+ * with as many signatures in flight as the load has connections. WebCrypto signs on the
+ * thread pool, so this has both cores and no HTTP: the ceiling for a provider that signs
+ * with WebCrypto on this machine.
+ */
+const keys = {}
+async function signingRate(alg, seconds) {
+  const spec = alg === 'RS256'
+    ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+    : { name: 'ECDSA', namedCurve: 'P-256' }
+  const params = alg === 'RS256' ? { name: 'RSASSA-PKCS1-v1_5' } : { name: 'ECDSA', hash: 'SHA-256' }
+  keys[alg] ??= (await crypto.subtle.generateKey(spec, false, ['sign', 'verify'])).privateKey
+  const b64 = (x) => Buffer.from(x).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const claims = {
+    iss: 'http://127.0.0.1:40000/oauth2/realms/root/realms/bench', sub: 'svc', aud: 'svc', client_id: 'svc', scope: 'read',
+    iat: now, nbf: now, exp: now + 3600, jti: 'x'.repeat(22), realm: '/bench', tokenName: 'access_token', token_type: 'Bearer',
+    grant_type: 'client_credentials', authGrantId: 'y'.repeat(22),
+  }
+  const encoder = new TextEncoder()
+  let count = 0
+  const end = performance.now() + seconds * 1000
+  async function loop() {
+    while (performance.now() < end) {
+      // Header and claims are encoded per token, as a provider must.
+      const input = `${b64(JSON.stringify({ alg, kid: 'k'.repeat(43), typ: 'at+jwt' }))}.${b64(JSON.stringify(claims))}`
+      const signature = await crypto.subtle.sign(params, keys[alg], encoder.encode(input))
+      void `${input}.${b64(new Uint8Array(signature))}`
+      count++
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop))
+  return { rate: count / seconds, failed: 0 }
+}
+
+// ---- run -------------------------------------------------------------------------------
+
+const GRANTS = ['client_credentials', 'refresh_token', 'introspection']
+const rows = []
+const notes = []
+let bare
+const startedAt = performance.now()
+try {
+  const ceiling = await start('bare')
+  try {
+    ;[bare] = await compare([serverSide(ceiling, 'client_credentials')])
+  } finally {
+    await stop(ceiling.child)
+  }
+  for (const alg of ['RS256', 'ES256']) {
+    const ours = await start('realmauth', alg)
+    try {
+      const theirs = await start('oidc-provider', alg)
+      try {
+        if (theirs.jwtIntrospection?.active !== true && alg === 'RS256') {
+          notes.push(`oidc-provider answers \`${JSON.stringify(theirs.jwtIntrospection)}\` when its client introspects its own JWT access token (it does not store JWT access tokens), so its introspection row introspects an opaque access token of the same client instead.`)
+        }
+        for (const grant of GRANTS) {
+          // Token issuance also measures the signing limit in the same rounds, so the two
+          // are compared under the same machine load.
+          const signing = grant === 'introspection' ? [] : [side('signing', (seconds) => signingRate(alg, seconds))]
+          const [a, b, limit] = await compare([serverSide(ours, grant), serverSide(theirs, grant), ...signing])
+          rows.push({ grant, alg, ours: a, theirs: b, limit, vsTheirs: pairedRatio(a, b), vsLimit: limit && pairedRatio(a, limit) })
+          console.error(`  ${grant} ${alg}: realmauth ${fmt(a.rate)}/s, oidc-provider ${fmt(b.rate)}/s${limit ? `, signing ${fmt(limit.rate)}/s` : ''}`)
+        }
+      } finally {
+        await stop(theirs.child)
+      }
+    } finally {
+      await stop(ours.child)
+    }
+  }
+} finally {
+  for (const child of children) await stop(child)
+}
+
+// ---- report ----------------------------------------------------------------------------
+
+const failures = (s) => (s.failed > 0 ? ` (${s.failed} failed)` : '')
+const x = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '')
+const lines = [
+  '## Provider throughput over loopback',
+  '',
+  `${named('@realmauth/server')} vs ${named('oidc-provider')}, each server in its own process; load from ${named('autocannon')} in another: ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s per side after a ${WARMUP_SECONDS} s warm-up, the order of the sides rotating each round. Rates are medians over the rounds; ratios are medians of the ratios within each round. ${machineLine()}.`,
+  '',
+  '| request | access token | realmauth req/s | oidc-provider req/s | realmauth / oidc-provider | signing limit /s (same rounds) | realmauth / signing limit |',
+  '|---|---|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.grant} | JWT ${r.alg} | ${fmt(r.ours.rate)}${failures(r.ours)} | ${fmt(r.theirs.rate)}${failures(r.theirs)} | ${x(r.vsTheirs)} | ${r.limit ? fmt(r.limit.rate) : ''} | ${x(r.vsLimit)} |`),
+  `| bare node:http server, fixed token-sized JSON body (HTTP ceiling) | - | ${fmt(bare.rate)}${failures(bare)} | | | | |`,
+  '',
+  'Configurations, the same on both sides unless said:',
+  '',
+  '- One confidential client authenticating every request with `client_secret_basic`. Access tokens are RFC 9068 JWTs (`typ: at+jwt`) signed with the algorithm of the row, lifetime 3600 s, `aud` the client. In-memory stores.',
+  '- realmauth: a realm with `access_token_signing_alg` of the row. It also stores each access token\'s `jti`, which revocation and introspection consult.',
+  '- oidc-provider: `features.resourceIndicators` with `defaultResource` and `useGrantedResource`, and a resource server with `accessTokenFormat: \'jwt\'` and `jwt.sign.alg` of the row; `features.clientCredentials` and `features.introspection` on; its development memory adapter without the 1000-entry LRU bound (which the refresh pool outgrows). JWT access tokens are not stored.',
+  '- client_credentials: `grant_type=client_credentials&scope=read`.',
+  '- refresh_token: rotation on both sides (realmauth `issue_refresh_tokens_on_refresh: true`, its default; oidc-provider `rotateRefreshToken: true`), so each token is good once; the refresh token in each answer goes back to a pool a later request takes from, as a client would. Scope `read`, no `openid`, so no ID token. realmauth\'s pool comes from its password grant, oidc-provider\'s from a `Grant` and `RefreshToken` made through its models (what an authorization-code exchange leaves).',
+  '- introspection: the client introspects its own access token: realmauth the JWT (signature check and store lookup); oidc-provider an opaque token (store lookup), see below. An `active: false` answer counts as failed.',
+  `- signing limit: WebCrypto \`crypto.subtle.sign\` of an access-token-sized JWT (header and claims encoded per token) with ${CONNECTIONS} signatures in flight, in the load generator's process, no HTTP. WebCrypto signs on libuv's thread pool, so it has both cores; the providers share them with the load generator.`,
+  '- HTTP ceiling: a `node:http` server answering every request with a fixed token-sized JSON body, under the same load: what any Node server here can reach.',
+]
+if (notes.length) lines.push('', ...notes)
+
+const target = (grant, alg, want) => {
+  const r = rows.find((row) => row.grant === grant && row.alg === alg)
+  return [`realmauth >= ${want}x oidc-provider, ${grant}, JWT ${alg}`, r ? x(r.vsTheirs) : '-', verdict(r ? r.vsTheirs >= want : undefined)]
+}
+const limit = (alg) => {
+  const r = rows.find((row) => row.grant === 'client_credentials' && row.alg === alg)
+  return [`realmauth client_credentials >= 0.85x the signing limit, ${alg}`, r ? `${x(r.vsLimit)} (${fmt(r.ours.rate)} vs ${fmt(r.limit.rate)}/s)` : '-', verdict(r ? r.vsLimit >= 0.85 : undefined)]
+}
+const targets = [
+  target('client_credentials', 'RS256', 1.3),
+  target('refresh_token', 'RS256', 1.3),
+  target('client_credentials', 'ES256', 1.5),
+  target('refresh_token', 'ES256', 1.5),
+  limit('RS256'),
+  limit('ES256'),
+]
+lines.push('', '| target | measured | |', '|---|---|---|', ...targets.map((t) => `| ${t.join(' | ')} |`))
+
+print(lines)
+writeSection('30-provider-throughput', lines)
+console.error(`(provider throughput: ${((performance.now() - startedAt) / 1000).toFixed(0)} s)`)

@@ -1,0 +1,231 @@
+// One server for provider-throughput.mjs, run as a child process so that it and the load
+// generator get a core each on a 2-core machine:
+//
+//   node servers.mjs realmauth RS256 | oidc-provider ES256 | bare
+//
+// It listens on a free loopback port, prepares what the load needs (refresh tokens, an
+// access token to introspect) through its own token endpoint, sends that to the parent over
+// IPC, and exits when the parent disconnects or tells it to, so no server outlives the bench.
+import { createServer } from 'node:http'
+import { generateKeyPairSync } from 'node:crypto'
+
+export const CLIENT = { id: 'svc', secret: 'bench-secret' }
+export const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`
+export const FORM = 'application/x-www-form-urlencoded'
+/** The resource (RFC 8707) oidc-provider's JWT access tokens are for; also their `aud`. */
+const RESOURCE = 'https://api.bench.test/'
+/** A second resource with opaque tokens: the only kind oidc-provider can introspect. */
+const OPAQUE_RESOURCE = 'https://opaque.bench.test/'
+const LIFETIME = 3600
+
+/** Paths the load generator calls, per server kind. */
+export const PATHS = {
+  realmauth: { token: '/oauth2/realms/root/realms/bench/access_token', introspect: '/oauth2/realms/root/realms/bench/introspect' },
+  'oidc-provider': { token: '/token', introspect: '/token/introspection' },
+  bare: { token: '/token', introspect: '/token' },
+}
+
+/** What a token-sized answer looks like, for the bare server. */
+export const BARE_BODY = JSON.stringify({ access_token: 'x'.repeat(700), token_type: 'Bearer', expires_in: LIFETIME })
+
+async function realmauth(alg, refreshTokens) {
+  const { createProvider } = await import('@realmauth/server')
+  const { listen } = await import('@realmauth/server/node')
+  const provider = createProvider({
+    realms: [
+      {
+        name: 'bench',
+        access_token_signing_alg: alg,
+        // Rotation is the default (AM's "Issue Refresh Tokens on Refreshing Access Tokens");
+        // stated here because the comparison configures oidc-provider to match it.
+        issue_refresh_tokens_on_refresh: true,
+        access_token_lifetime: LIFETIME,
+        clients: [
+          {
+            client_id: CLIENT.id,
+            client_secret: CLIENT.secret,
+            token_endpoint_auth_method: 'client_secret_basic',
+            // password only to mint the refresh-token pool below; the load never uses it.
+            grant_types: ['client_credentials', 'refresh_token', 'password'],
+            scope: 'read write',
+          },
+        ],
+        users: [{ username: 'bench', password: 'bench-password' }],
+      },
+    ],
+  })
+  const running = await listen(provider, { port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${running.port}`
+  // Minted in process (provider.fetch) with the same origin the load uses, so `iss` matches.
+  const post = async (path, body) => {
+    const res = await provider.fetch(new Request(base + path, { method: 'POST', headers: { authorization: BASIC, 'content-type': FORM }, body }))
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`)
+    return res.json()
+  }
+  const minted = []
+  for (let i = 0; i < refreshTokens; i++) {
+    minted.push((await post(PATHS.realmauth.token, 'grant_type=password&username=bench&password=bench-password&scope=read')).refresh_token)
+  }
+  const { access_token: accessToken } = await post(PATHS.realmauth.token, 'grant_type=client_credentials&scope=read')
+  return { port: running.port, refreshTokens: minted, introspect: accessToken, close: () => running.close() }
+}
+
+/**
+ * oidc-provider's store for this bench: its development adapter, less the LRU bound of 1000
+ * entries, which a refresh-token pool plus rotation outgrows within a second (evicted
+ * grants then fail the refresh). realmauth's MemoryStore is a Map with expiry sweeps, too.
+ */
+class MapAdapter {
+  static storage = new Map()
+  constructor(model) {
+    this.model = model
+  }
+  key(id) {
+    return `${this.model}:${id}`
+  }
+  async upsert(id, payload) {
+    const key = this.key(id)
+    if (payload.grantId) {
+      const grant = MapAdapter.storage.get(`grant:${payload.grantId}`)
+      if (grant) grant.push(key)
+      else MapAdapter.storage.set(`grant:${payload.grantId}`, [key])
+    }
+    MapAdapter.storage.set(key, payload)
+  }
+  async find(id) {
+    return MapAdapter.storage.get(this.key(id))
+  }
+  async findByUid() {
+    return undefined
+  }
+  async findByUserCode() {
+    return undefined
+  }
+  async consume(id) {
+    MapAdapter.storage.get(this.key(id)).consumed = Math.floor(Date.now() / 1000)
+  }
+  async destroy(id) {
+    MapAdapter.storage.delete(this.key(id))
+  }
+  async revokeByGrantId(grantId) {
+    for (const key of MapAdapter.storage.get(`grant:${grantId}`) ?? []) MapAdapter.storage.delete(key)
+    MapAdapter.storage.delete(`grant:${grantId}`)
+  }
+}
+
+async function oidcProvider(alg, refreshTokens) {
+  const { default: Provider } = await import('oidc-provider')
+  // Its own keys, one per algorithm, as private JWKs (what its `jwks` option takes).
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+  const resourceServer = (format) => ({
+    scope: 'read write',
+    audience: CLIENT.id, // as realmauth, whose access tokens have the client as `aud`
+    accessTokenTTL: LIFETIME,
+    accessTokenFormat: format,
+    ...(format === 'jwt' && { jwt: { sign: { alg } } }),
+  })
+  const provider = new Provider('http://127.0.0.1', {
+    adapter: MapAdapter,
+    clients: [
+      {
+        client_id: CLIENT.id,
+        client_secret: CLIENT.secret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials', 'refresh_token', 'authorization_code'],
+        redirect_uris: ['https://client.bench.test/cb'],
+        response_types: ['code'],
+      },
+    ],
+    jwks: { keys: [{ ...rsa, kid: 'rs', alg: 'RS256', use: 'sig' }, { ...ec, kid: 'es', alg: 'ES256', use: 'sig' }] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // As realmauth: a client may introspect its own tokens (and a public one none).
+      introspection: { enabled: true, allowedPolicy: (ctx, client, token) => token.clientId === client.clientId },
+      // RFC 9068 JWT access tokens: in oidc-provider 8 the format is a property of the
+      // resource server, so every token request resolves to one through defaultResource.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, indicator) => resourceServer(indicator === OPAQUE_RESOURCE ? 'opaque' : 'jwt'),
+      },
+    },
+    // Rotation on every use, as realmauth's default, instead of the 70%-of-lifetime policy.
+    rotateRefreshToken: true,
+    cookies: { keys: ['bench-cookie-key'] },
+    findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    ttl: { AccessToken: LIFETIME, ClientCredentials: LIFETIME, RefreshToken: 14 * 86400, Grant: 14 * 86400 },
+  })
+  const server = createServer(provider.callback())
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+
+  // Refresh tokens as an authorization-code exchange would leave them (a grant for the
+  // resource, a refresh token on it), minted through its models: it has no password grant
+  // and its sign-in needs interaction pages.
+  const client = await provider.Client.find(CLIENT.id)
+  const minted = []
+  for (let i = 0; i < refreshTokens; i++) {
+    const grant = new provider.Grant({ accountId: 'bench', clientId: CLIENT.id })
+    grant.addResourceScope(RESOURCE, 'read')
+    const grantId = await grant.save()
+    const token = new provider.RefreshToken({
+      accountId: 'bench', client, grantId, gty: 'authorization_code', scope: 'read', resource: RESOURCE, authTime: Math.floor(Date.now() / 1000),
+    })
+    minted.push(await token.save())
+  }
+  const post = async (body) => {
+    const res = await fetch(`http://127.0.0.1:${port}/token`, { method: 'POST', headers: { authorization: BASIC, 'content-type': FORM }, body })
+    if (res.status !== 200) throw new Error(`/token answered ${res.status}: ${await res.text()}`)
+    return (await res.json()).access_token
+  }
+  const jwt = await post('grant_type=client_credentials&scope=read')
+  const opaque = await post(`grant_type=client_credentials&scope=read&resource=${encodeURIComponent(OPAQUE_RESOURCE)}`)
+  // What its introspection says about its own JWT access token, reported beside the table.
+  const res = await fetch(`http://127.0.0.1:${port}${PATHS['oidc-provider'].introspect}`, {
+    method: 'POST', headers: { authorization: BASIC, 'content-type': FORM }, body: `token=${jwt}`,
+  })
+  const jwtIntrospection = await res.json()
+  return {
+    port,
+    refreshTokens: minted,
+    introspect: opaque,
+    jwtIntrospection,
+    close: () => new Promise((resolve) => { server.close(resolve); server.closeAllConnections() }),
+  }
+}
+
+async function bare() {
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(BARE_BODY))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { port: server.address().port, refreshTokens: [], close: () => new Promise((resolve) => { server.close(resolve); server.closeAllConnections() }) }
+}
+
+if (process.send) {
+  const [kind, alg, count] = process.argv.slice(2)
+  const started = kind === 'realmauth' ? realmauth(alg, Number(count)) : kind === 'oidc-provider' ? oidcProvider(alg, Number(count)) : bare()
+  let running
+  const stop = async () => {
+    await running?.close().catch(() => {})
+    process.exit(0)
+  }
+  // Parent gone (finished, crashed or killed): nothing may keep serving.
+  process.on('disconnect', stop)
+  process.on('message', (m) => m === 'stop' && stop())
+  started.then(
+    (r) => {
+      running = r
+      const { close: _close, ...ready } = r
+      process.send({ ready })
+    },
+    (error) => {
+      process.send({ error: String(error?.stack ?? error) })
+      process.exit(1)
+    },
+  )
+}
