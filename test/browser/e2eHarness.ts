@@ -30,18 +30,7 @@ export interface E2E {
 }
 
 export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: boolean } = {}): Promise<E2E> {
-  const bundle = await build({
-    entryPoints: [`${root}test/browser/app/main.ts`],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    target: 'es2022',
-    alias: {
-      '@realmauth/browser': `${root}packages/browser/src/index.ts`,
-      '@realmauth/core': `${root}packages/core/src/index.ts`,
-    },
-  })
-  const script = bundle.outputFiles[0]!.text
+  const script = await bundleTestApp('test/browser/app/main.ts')
   let providerOffsetMs = 0
   let provider!: Provider
   let config = {}
@@ -133,6 +122,22 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
   }
 }
 
+/** A test page's script: `entry` (repository-relative or absolute) with the client packages from source. */
+async function bundleTestApp(entry: string): Promise<string> {
+  const bundle = await build({
+    entryPoints: [entry.startsWith('/') ? entry : `${root}${entry}`],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    target: 'es2022',
+    alias: {
+      '@realmauth/browser': `${root}packages/browser/src/index.ts`,
+      '@realmauth/core': `${root}packages/core/src/index.ts`,
+    },
+  })
+  return bundle.outputFiles[0]!.text
+}
+
 /** A loopback port nobody listens on right now, for servers that must know theirs up front. */
 export async function freePort(): Promise<number> {
   const server = createTcpServer()
@@ -164,18 +169,7 @@ export async function serveTestPage(
   entry: string,
   options: { config: () => unknown; route?: (request: Request) => Promise<Response | undefined> },
 ): Promise<TestPageServer> {
-  const bundle = await build({
-    entryPoints: [entry.startsWith('/') ? entry : `${root}${entry}`],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    target: 'es2022',
-    alias: {
-      '@realmauth/browser': `${root}packages/browser/src/index.ts`,
-      '@realmauth/core': `${root}packages/core/src/index.ts`,
-    },
-  })
-  const script = bundle.outputFiles[0]!.text
+  const script = await bundleTestApp(entry)
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', origin)

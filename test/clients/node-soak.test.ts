@@ -13,6 +13,7 @@ import { createNodeClient } from '@realmauth/node'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from './providerHarness.js'
 import { withTestKeys } from './coreKit.js'
+import { prng } from './simulation.js'
 
 const LIFE = 30
 const CALL_EVERY_MS = 7000
@@ -28,16 +29,6 @@ function config(): ProviderConfig {
   // ES256 keeps thousands of token requests cheap; the cache does not depend on the algorithm.
   realm.access_token_signing_alg = 'ES256'
   return base
-}
-
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const expOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000

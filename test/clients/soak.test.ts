@@ -4,10 +4,11 @@
  * clock passes them. Nothing sleeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AuthClient, type Timers } from '@realmauth/core'
+import { AuthClient } from '@realmauth/core'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, signInAtProvider, startProvider, type ProviderUnderTest } from './providerHarness.js'
 import { withTestKeys } from './coreKit.js'
+import { prng, simulatedTimers } from './simulation.js'
 
 const LIFE = 30
 const CALL_EVERY_MS = 7000
@@ -22,42 +23,7 @@ function config(): ProviderConfig {
   return base
 }
 
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** setTimeout on the test clock: callbacks run when the loop moves the clock past them. */
-function clockTimers(p: ProviderUnderTest) {
-  const queue = new Map<number, { at: number; fn: () => void }>()
-  let next = 1
-  const timers: Timers = {
-    setTimeout: (fn, ms) => {
-      queue.set(next, { at: p.clock.now + ms, fn })
-      return next++
-    },
-    clearTimeout: (handle) => void queue.delete(handle as number),
-  }
-  /** When the next timer is due, or Infinity. */
-  const nextDue = () => Math.min(Infinity, ...[...queue.values()].map((t) => t.at))
-  /** Runs the timers the clock has passed; returns how many ran. */
-  const runDue = () => {
-    let ran = 0
-    for (const [id, t] of [...queue].sort((a, b) => a[1].at - b[1].at)) {
-      if (t.at > p.clock.now) break
-      queue.delete(id)
-      t.fn()
-      ran++
-    }
-    return ran
-  }
-  return { timers, runDue, nextDue }
-}
+const clockTimers = (p: ProviderUnderTest) => simulatedTimers(() => p.clock.now)
 
 /** Lets promise chains (fetch through msw or loopback) settle. */
 const settle = async (p: ProviderUnderTest) => {

@@ -3,8 +3,8 @@
 // below fires as it moves the clock; its fetch tells the provider the simulated time and
 // fails at random. The whole simulated day runs inside the page; nothing sleeps.
 import { createBrowserClient, type BrowserClient } from '@realmauth/browser'
-import type { Timers } from '@realmauth/core'
 import { CLOCK_HEADER, CLOCK_PARAM } from './soakClock.js'
+import { prng, simulatedTimers } from '../../clients/simulation.js'
 
 export interface SoakOptions {
   hours: number
@@ -50,27 +50,7 @@ let storm = false
 let failureRate = 0
 let networkFailures = 0
 
-/** setTimeout on the simulated clock: callbacks run when the loop moves the clock past them. */
-const queue = new Map<number, { at: number; fn: () => void }>()
-let nextHandle = 1
-const timers: Timers = {
-  setTimeout: (fn, ms) => {
-    queue.set(nextHandle, { at: now + ms, fn })
-    return nextHandle++
-  },
-  clearTimeout: (handle) => void queue.delete(handle as number),
-}
-const nextDue = () => Math.min(Infinity, ...[...queue.values()].map((t) => t.at))
-const runDue = () => {
-  let ran = 0
-  for (const [id, t] of [...queue].sort((a, b) => a[1].at - b[1].at)) {
-    if (t.at > now) break
-    queue.delete(id)
-    t.fn()
-    ran++
-  }
-  return ran
-}
+const { timers, nextDue, runDue } = simulatedTimers(() => now)
 
 /** The network: the provider hears the simulated time; during the storm some requests never leave. */
 const simulatedFetch: typeof fetch = (input, init) => {
@@ -88,16 +68,6 @@ const simulatedFetch: typeof fetch = (input, init) => {
   }
   url.searchParams.set(CLOCK_PARAM, String(now))
   return fetch(url.href, init)
-}
-
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** One turn of the event loop: every promise job queued so far has run. */
