@@ -163,6 +163,17 @@ describe('DPoP nonces in Chromium', () => {
     await page.evaluate((ms) => void (window.app.offsetMs += ms), LIFE * 1000)
     expect(await page.evaluate(async () => (await window.app.client.authFetch('/api/dpop')).status)).toBe(200)
     expect(e.grants.refresh_token).toBe(1)
+
+    // An API that challenges again after the nonce it asked for: one retry, then a typed error.
+    const before = e.nonceChallenges()
+    const outcome = await page.evaluate(() =>
+      window.app.client.authFetch('/api/nonce-always').then(
+        (res) => ({ status: res.status, code: undefined as string | undefined }),
+        (err: { code?: string }) => ({ status: 0, code: err.code }),
+      ),
+    )
+    expect(outcome).toEqual({ status: 0, code: 'use_dpop_nonce' })
+    expect(e.nonceChallenges() - before).toBe(2)
     await context.close()
   })
 })

@@ -25,7 +25,8 @@ export interface E2E {
   advanceProvider(seconds: number): void
   /** Token-endpoint requests by grant type since start. */
   grants: Record<string, number>
-  /** Whether the API saw a valid token on its last call. */
+  /** Requests `/api/nonce-always` answered with a nonce challenge. */
+  nonceChallenges(): number
   close(): Promise<void>
 }
 
@@ -35,6 +36,7 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
   let provider!: Provider
   let config = {}
   let verifier: AccessTokenVerifier
+  let nonceChallenges = 0
 
   const app: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://app')
@@ -54,6 +56,10 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
         const e = err as AccessTokenError
         res.writeHead(e.status ?? 500, { 'content-type': 'application/json', 'www-authenticate': e.wwwAuthenticate ?? '' }).end(JSON.stringify({ error: e.code }))
       }
+    } else if (url.pathname === '/api/nonce-always') {
+      // An API whose every answer is a new DPoP nonce challenge: a client must give up after one retry.
+      nonceChallenges++
+      res.writeHead(401, { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': `n-${nonceChallenges}` }).end()
     } else if (url.pathname === '/favicon.ico') {
       res.writeHead(404).end()
     } else {
@@ -111,6 +117,7 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
     provider,
     browser,
     grants,
+    nonceChallenges: () => nonceChallenges,
     advanceProvider: (seconds) => {
       providerOffsetMs += seconds * 1000
     },
