@@ -12,9 +12,8 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The part of the driver the store uses: better-sqlite3's `Database`. `node:sqlite`'s
- * `DatabaseSync` (Node 22.5+) has the same shape, so it can be put behind this later
- * (decisions/0008-sqlite-store.md).
+ * The part of the driver the store uses: better-sqlite3's `Database`, or `node:sqlite`'s
+ * `DatabaseSync`, which has the same shape (decisions/0008-sqlite-store.md).
  */
 interface Database {
   exec(sql: string): unknown
@@ -215,13 +214,31 @@ export class SqliteUnavailableError extends Error {
   override name = 'SqliteUnavailableError'
 }
 
-/** Loads better-sqlite3 only when a store is opened, so a missing optional dependency is an error here and nowhere else. */
+/**
+ * Loads the driver only when a store is opened, so a missing optional dependency is an error
+ * here and nowhere else: better-sqlite3 when it installed and built for this Node, else
+ * Node's own `node:sqlite` (22.13+ without a flag), whose `DatabaseSync` has the same shape.
+ */
 function openDatabase(path: string): Database {
-  let Driver: new (path: string) => Database
+  const require = createRequire(import.meta.url)
+  let cause: unknown
   try {
-    Driver = createRequire(import.meta.url)('better-sqlite3') as typeof Driver
-  } catch (cause) {
-    throw new SqliteUnavailableError(`SqliteStore needs the better-sqlite3 package, which is not installed or did not build: ${(cause as Error).message}`, { cause })
+    const Driver = require('better-sqlite3') as new (path: string) => Database
+    return new Driver(path)
+  } catch (err) {
+    // Only a driver that cannot load falls back; a file it cannot open is the caller's error.
+    const unloadable = (err as { code?: string }).code === 'MODULE_NOT_FOUND' || (err as { code?: string }).code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION|self-register|bindings/.test(String((err as Error)?.message))
+    if (!unloadable) throw err
+    cause = err
   }
-  return new Driver(path)
+  let Builtin: new (path: string) => Database
+  try {
+    Builtin = (require('node:sqlite') as { DatabaseSync: typeof Builtin }).DatabaseSync
+  } catch {
+    throw new SqliteUnavailableError(
+      `SqliteStore needs the better-sqlite3 package (not installed, or built for another Node) or Node 22.13+ with node:sqlite: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+  return new Builtin(path)
 }
