@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { createDPoP, type DPoP } from '@realmauth/core'
-import { AccessTokenError, createAccessTokenVerifier, type AccessTokenVerifierOptions } from '@realmauth/node'
+import { AccessTokenError, createAccessTokenVerifier, dpopNonces, type AccessTokenVerifierOptions } from '@realmauth/node'
 import { demoConfig } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from '../clients/providerHarness.js'
 
@@ -125,6 +125,34 @@ describe.each(CLIENT_MODES)('DPoP at a resource server (%s)', (mode) => {
     // ...while the same token as a Bearer is fine, unless the resource asks for DPoP only.
     await expect(make().verify(`Bearer ${token}`)).resolves.toMatchObject({ sub: 'demo' })
     await refused(make({ dpop: { required: true } }).verify(`Bearer ${token}`), 'invalid_token', /only DPoP-bound/)
+  })
+
+  it('with server nonces: a proof without one, or with a stale one, is use_dpop_nonce carrying the nonce to retry with', async () => {
+    const nonces = dpopNonces({ clock: now, periodSeconds: 300 })
+    const verifier = make({ dpop: { nonces } })
+    const client = createDPoP()
+    const token = await boundToken(client)
+    const first = await verifier.verify(`DPoP ${token}`, request(await client.proof('GET', API, now(), token))).catch((e: unknown) => e as AccessTokenError)
+    expect(first).toBeInstanceOf(AccessTokenError)
+    expect({ code: (first as AccessTokenError).code, status: (first as AccessTokenError).status }).toEqual({ code: 'use_dpop_nonce', status: 401 })
+    expect((first as AccessTokenError).wwwAuthenticate).toMatch(/^DPoP realm="[^"]+", error="use_dpop_nonce"/)
+    const nonce = (first as AccessTokenError).dpopNonce!
+    expect(nonce).toBe(nonces.current())
+    // The client keeps the nonce from the DPoP-Nonce header and retries: accepted.
+    client.observe(API, new Response(null, { headers: { 'DPoP-Nonce': nonce } }))
+    await expect(verifier.verify(`DPoP ${token}`, request(await client.proof('GET', API, now(), token)))).resolves.toMatchObject({ sub: 'demo' })
+    // Two periods later the nonce is stale: challenged again with a new one.
+    const saved = p.clock.now
+    try {
+      p.clock.now += 600_000
+      const later = await boundToken(client)
+      const stale = await verifier.verify(`DPoP ${later}`, request(await client.proof('GET', API, now(), later))).catch((e: unknown) => e as AccessTokenError)
+      expect((stale as AccessTokenError).code).toBe('use_dpop_nonce')
+      expect((stale as AccessTokenError).message).toMatch(/stale/)
+      expect((stale as AccessTokenError).dpopNonce).not.toBe(nonce)
+    } finally {
+      p.clock.now = saved
+    }
   })
 
   it('a proof is accepted for maxAge seconds after its iat, and a shared replay cache sees every instance', async () => {

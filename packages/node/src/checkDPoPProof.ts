@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { EmbeddedJWK, base64url, calculateJwkThumbprint, errors, jwtVerify } from 'jose'
 
 /**
@@ -15,7 +16,14 @@ export interface DPoPReplayCache {
   add(key: string, expiresAt: number): boolean | Promise<boolean>
 }
 
-/** The request a proof must match. */
+/**
+ * The request a proof must match.
+ *
+ * @example
+ * ```ts
+ * const request: DPoPRequest = { proof: req.headers.dpop as string, method: req.method!, url: `https://api.example.com${req.url}` }
+ * ```
+ */
 export interface DPoPRequest {
   /** The proof, the request's `DPoP` header. */
   proof: string
@@ -34,6 +42,48 @@ export interface DPoPCheck {
   clockTolerance: number
   algorithms: string[]
   replay: DPoPReplayCache
+  nonces?: DPoPNonces
+}
+
+/**
+ * Server-issued DPoP nonces (RFC 9449 section 9): a proof must carry one that `isValid`
+ * accepts, or the request is answered `use_dpop_nonce` with `current()` to retry with.
+ *
+ * @example
+ * ```ts
+ * const verifier = createAccessTokenVerifier({ issuer, dpop: { nonces: dpopNonces() } })
+ * ```
+ */
+export interface DPoPNonces {
+  current(): string
+  isValid(nonce: string): boolean
+}
+
+/**
+ * Stateless nonces: an HMAC of the current time window, accepted for this window and the
+ * previous one. Instances given the same `secret` agree without sharing state.
+ *
+ * @example
+ * ```ts
+ * const nonces = dpopNonces({ secret: Buffer.from(process.env.DPOP_NONCE_SECRET!, 'base64'), periodSeconds: 300 })
+ * ```
+ */
+export function dpopNonces(options: { secret?: Uint8Array; periodSeconds?: number; clock?: () => number } = {}): DPoPNonces {
+  const secret = options.secret ?? randomBytes(32)
+  const period = (options.periodSeconds ?? 300) * 1000
+  const clock = options.clock ?? Date.now
+  const at = (window: number) => createHmac('sha256', secret).update(`dpop-nonce:${window}`).digest('base64url')
+  return {
+    current: () => at(Math.floor(clock() / period)),
+    isValid(nonce) {
+      const window = Math.floor(clock() / period)
+      const given = Buffer.from(nonce)
+      return [window, window - 1].some((w) => {
+        const expected = Buffer.from(at(w))
+        return expected.length === given.length && timingSafeEqual(expected, given)
+      })
+    },
+  }
 }
 
 /**
@@ -41,7 +91,7 @@ export interface DPoPCheck {
  * the public key in its header, for this method and URL, recent, never seen before, for
  * this access token (`ath`), and by the key the token is bound to. Returns a reason on failure.
  */
-export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Promise<string | undefined> {
+export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Promise<string | { nonce: string } | undefined> {
   let payload: Record<string, unknown>
   let jwk: Record<string, unknown>
   try {
@@ -65,6 +115,9 @@ export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Pr
   if (payload.ath !== ath) return 'The DPoP proof is not for this access token (ath)'
   if ((await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0], 'sha256')) !== check.jkt) {
     return 'The DPoP proof is signed by another key than the one the token is bound to'
+  }
+  if (check.nonces && (typeof payload.nonce !== 'string' || !check.nonces.isValid(payload.nonce))) {
+    return { nonce: payload.nonce === undefined ? 'The DPoP proof carries no nonce' : 'The DPoP proof carries a stale nonce' }
   }
   const until = (payload.iat + check.maxAge + check.clockTolerance) * 1000
   if (!(await check.replay.add(`${check.jkt}:${payload.jti}`, until))) return 'The DPoP proof was used before'

@@ -12,4 +12,4 @@ export {
   type IntrospectionOptions,
   type VerifyOptions,
 } from './verifyAccessToken.js'
-export { memoryReplayCache, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
+export { dpopNonces, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'

@@ -1,6 +1,6 @@
 import { AuthError, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
-import { checkDPoPProof, memoryReplayCache, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
+import { checkDPoPProof, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
 
 /**
  * The claims of a verified access token: RFC 9068's, AM's (`realm`, ...) and any others
@@ -96,6 +96,8 @@ export interface AccessTokenVerifierOptions {
     maxAge?: number
     /** Where seen `jti`s are kept. Default: this process's memory. */
     replay?: DPoPReplayCache
+    /** Require server-issued nonces in proofs (`dpopNonces()`); refusals carry the nonce to retry with. */
+    nonces?: DPoPNonces
   }
 }
 
@@ -149,14 +151,17 @@ export class AccessTokenError extends AuthError {
   declare readonly code: AccessTokenErrorCode
   /** The value of the `WWW-Authenticate` response header. */
   readonly wwwAuthenticate: string
+  /** For `use_dpop_nonce`: the value of the `DPoP-Nonce` response header to send. */
+  readonly dpopNonce?: string
 
   constructor(
     code: AccessTokenErrorCode,
     description: string,
-    options: { realm: string; scope?: string; cause?: unknown; noToken?: boolean; dpopAlgs?: string[] },
+    options: { realm: string; scope?: string; cause?: unknown; noToken?: boolean; dpopAlgs?: string[]; dpopNonce?: string },
   ) {
     super(code, description, { error: code, error_description: description, status: code === 'insufficient_scope' ? 403 : 401, cause: options.cause })
     this.name = 'AccessTokenError'
+    if (options.dpopNonce !== undefined) this.dpopNonce = options.dpopNonce
     // RFC 9449 7.1: DPoP challenges name the scheme and the proof algorithms accepted.
     const scheme = options.dpopAlgs ? 'DPoP' : 'Bearer'
     const algs = options.dpopAlgs ? `, algs="${options.dpopAlgs.join(' ')}"` : ''
@@ -170,14 +175,14 @@ export class AccessTokenError extends AuthError {
 }
 
 /**
- * Why a resource server refused a request: RFC 6750's two codes and RFC 9449's proof error.
+ * Why a resource server refused a request: RFC 6750's two codes and RFC 9449's proof and nonce errors.
  *
  * @example
  * ```ts
  * const status = (code: AccessTokenErrorCode) => (code === 'insufficient_scope' ? 403 : 401)
  * ```
  */
-export type AccessTokenErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof'
+export type AccessTokenErrorCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce'
 
 const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA']
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])
@@ -376,8 +381,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     const reason = await checkDPoPProof(
       { proof, method: request.method, url: request.url },
-      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? 60, clockTolerance, algorithms, replay },
+      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? 60, clockTolerance, algorithms, replay, ...(dpopOptions.nonces && { nonces: dpopOptions.nonces }) },
     )
+    if (typeof reason === 'object') {
+      throw new AccessTokenError('use_dpop_nonce', reason.nonce, { realm, dpopAlgs, dpopNonce: dpopOptions.nonces!.current() })
+    }
     if (reason) throw refuse('invalid_dpop_proof', reason)
   }
 
