@@ -3,59 +3,22 @@
  * device codes, assertion `jti`s and the signing keys are all still there when a new process
  * starts on the same file. Runs the built packages/server/dist/cli.js, like cli.test.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { startCli as start, type Cli } from './cliProcess.js'
 import { DEMO } from '@realmauth/server'
 import { parseForm } from './harness.js'
 import { claims, pkce } from './flows.js'
 
-const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
+/** The CLI with the demo realm and a dev clock. */
+const startCli = (args: string[], cwd: string): Promise<Cli> => start(['--dev-clock', ...args], cwd, /Demo user: .*\n/)
+
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 type Json = Record<string, unknown>
 
-interface Cli {
-  origin: string
-  port: number
-  issuer: string
-  stdout: () => string
-  /** SIGTERM, then the exit code once the process is gone. */
-  stop(): Promise<number | string>
-}
-
-/** Starts the CLI (demo realm, dev clock) and resolves once it listens; bounded by the test's timeout. */
-function startCli(args: string[], cwd: string): Promise<Cli> {
-  const env = { ...process.env }
-  delete env.PORT
-  const child: ChildProcess = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--dev-clock', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  const exit = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)))
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /listening on http:\/\/localhost:(\d+)\n[\s\S]*Demo user: .*\n/.exec(out)
-      if (!m) return
-      const origin = `http://127.0.0.1:${m[1]}`
-      resolve({
-        origin,
-        port: Number(m[1]),
-        issuer: `${origin}/oauth2/realms/root/realms/alpha`,
-        stdout: () => out,
-        stop: () => {
-          child.kill('SIGTERM')
-          return exit
-        },
-      })
-    })
-    void exit.then((code) => reject(new Error(`CLI exited with ${code}: ${err}`)))
-  })
-}
 
 const form = (fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',

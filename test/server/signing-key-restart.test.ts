@@ -4,55 +4,22 @@
  * and a restarted CLI on the same store publishes the same keys and signs with the new one.
  * The CLI tests run the built packages/server/dist/cli.js, like restart.test.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { CLI, startCli as start, type Cli } from './cliProcess.js'
 import { DEMO, createProvider, demoConfig, type SigningJwk } from '@realmauth/server'
 import { signingKeyFile } from '@realmauth/server/sqlite'
 import { persistSigningKeys } from '../../packages/server/src/keys.js'
 
-const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
+/** The CLI with runtime key rotation (`--dev-keys`). */
+const startCli = (args: string[], cwd: string): Promise<Cli> => start(['--dev-keys', ...args], cwd)
 
-interface Cli {
-  origin: string
-  port: number
-  issuer: string
-  stop(): Promise<number | string>
-}
 
-/** Starts the CLI with `--dev-keys` and resolves once it listens. */
-function startCli(args: string[], cwd: string): Promise<Cli> {
-  const env = { ...process.env }
-  delete env.PORT
-  const child: ChildProcess = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--dev-keys', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  const exit = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)))
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /listening on http:\/\/localhost:(\d+)\n[\s\S]*Store: .*\n/.exec(out)
-      if (!m) return
-      const origin = `http://127.0.0.1:${m[1]}`
-      resolve({
-        origin,
-        port: Number(m[1]),
-        issuer: `${origin}/oauth2/realms/root/realms/alpha`,
-        stop: () => {
-          child.kill('SIGTERM')
-          return exit
-        },
-      })
-    })
-    void exit.then((code) => reject(new Error(`CLI exited with ${code}: ${err}`)))
-  })
-}
 
 async function devKeys(cli: Cli, body: { rotate: string } | { retire: string }): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${cli.origin}/__realmauth/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
