@@ -7,34 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
 import { calculateJwkThumbprint, type JWK } from 'jose'
 import { createDPoP } from '@realmauth/core'
-import { startE2E, type E2E } from './e2eHarness.js'
+import { openApp, signInThroughPages, startE2E, type E2E } from './e2eHarness.js'
 
 const LIFE = 120
 
-async function open(e: E2E, context: BrowserContext): Promise<Page> {
-  const page = await context.newPage()
-  await page.goto(e.appOrigin + '/')
-  await page.waitForFunction(() => document.body.dataset.ready === 'true')
-  return page
-}
-
-/** Signs in through the provider's pages; returns the authorization URLs the browser visited. */
-async function signIn(page: Page): Promise<string[]> {
-  const authorize: string[] = []
-  const onRequest = (r: { url(): string }) => {
-    if (new URL(r.url()).pathname.endsWith('/authorize')) authorize.push(r.url())
-  }
-  page.on('request', onRequest)
-  await page.evaluate(() => void window.app.client.signInRedirect())
-  await page.waitForURL((url) => url.pathname.endsWith('/login'))
-  await page.fill('#username', 'demo')
-  await page.fill('#password', 'Ch4ng3-it!')
-  await page.click('#sign-in')
-  await page.waitForURL((url) => url.pathname === '/callback')
-  await page.waitForFunction(() => document.body.dataset.ready === 'true')
-  page.off('request', onRequest)
-  return authorize
-}
+const open = (e: E2E, context: BrowserContext) => openApp(e, context)
+const signIn = signInThroughPages
 
 const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
 const tokens = (page: Page) => page.evaluate(() => ({ ...window.app.client.getSnapshot().tokens!, error: window.app.lastError }))

@@ -7,7 +7,7 @@ import { createServer as createTcpServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { createProvider, type Provider, type RealmConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
 import { createAccessTokenVerifier, type AccessTokenError, type AccessTokenVerifier } from '@realmauth/node'
@@ -127,6 +127,35 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
       await new Promise((resolve) => app.close(resolve))
     },
   }
+}
+
+/** Opens the test SPA at `path` in `context` and waits until it has loaded its state. */
+export async function openApp(e: Pick<E2E, 'appOrigin'>, context: BrowserContext, path = '/'): Promise<Page> {
+  const page = await context.newPage()
+  await page.goto(e.appOrigin + path)
+  await page.waitForFunction(() => document.body.dataset.ready === 'true')
+  return page
+}
+
+/**
+ * Signs in through the provider's real pages, as a person would; returns the authorization
+ * URLs the browser visited (with PAR: `client_id` and `request_uri` only).
+ */
+export async function signInThroughPages(page: Page): Promise<string[]> {
+  const authorize: string[] = []
+  const onRequest = (r: { url(): string }) => {
+    if (new URL(r.url()).pathname.endsWith('/authorize')) authorize.push(r.url())
+  }
+  page.on('request', onRequest)
+  await page.evaluate(() => void window.app.client.signInRedirect())
+  await page.waitForURL((url) => url.pathname.endsWith('/login'))
+  await page.fill('#username', 'demo')
+  await page.fill('#password', 'Ch4ng3-it!')
+  await page.click('#sign-in')
+  await page.waitForURL((url) => url.pathname === '/callback')
+  await page.waitForFunction(() => document.body.dataset.ready === 'true')
+  page.off('request', onRequest)
+  return authorize
 }
 
 /** A test page's script: `entry` (repository-relative or absolute) with the client packages from source. */

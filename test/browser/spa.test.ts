@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
-import { startE2E, type E2E } from './e2eHarness.js'
+import { openApp, signInThroughPages, startE2E, type E2E } from './e2eHarness.js'
 
 /** Access-token life in the test realm: short, so the refresh margin is reached by moving clocks. */
 const LIFE = 120
@@ -11,23 +11,8 @@ beforeAll(async () => {
 })
 afterAll(() => e?.close())
 
-async function open(context: BrowserContext, path = '/'): Promise<Page> {
-  const page = await context.newPage()
-  await page.goto(e.appOrigin + path)
-  await page.waitForFunction(() => document.body.dataset.ready === 'true')
-  return page
-}
-
-/** Signs in through the provider's real pages, as a person would. */
-async function signIn(page: Page): Promise<void> {
-  await page.evaluate(() => void window.app.client.signInRedirect())
-  await page.waitForURL((url) => url.pathname.endsWith('/login'))
-  await page.fill('#username', 'demo')
-  await page.fill('#password', 'Ch4ng3-it!')
-  await page.click('#sign-in')
-  await page.waitForURL((url) => url.pathname === '/callback')
-  await page.waitForFunction(() => document.body.dataset.ready === 'true')
-}
+const open = (context: BrowserContext, path = '/') => openApp(e, context, path)
+const signIn = async (page: Page) => void (await signInThroughPages(page))
 
 /** Moves the provider's and these pages' clocks forward together. */
 async function advance(seconds: number, ...pages: Page[]) {
