@@ -12,9 +12,8 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { CLI, startCli as start, type Cli } from './cliProcess.js'
-import { DEMO, createProvider, demoConfig, type SigningJwk } from '@realmauth/server'
+import { DEMO, createProvider, demoConfig, persistSigningKeys, type SigningJwk } from '@realmauth/server'
 import { signingKeyFile } from '@realmauth/server/sqlite'
-import { persistSigningKeys } from '../../packages/server/src/keys.js'
 
 /** The CLI with runtime key rotation (`--dev-keys`). */
 const startCli = (args: string[], cwd: string): Promise<Cli> => start(['--dev-keys', ...args], cwd)

@@ -32,6 +32,11 @@ export interface SigningKey {
  * whose `keys` were tied to one with {@link persistSigningKeys} writes every rotation and
  * retirement back before it takes effect: a key never signs before it is kept, and a
  * retired key is gone from the store before it stops being published.
+ *
+ * @example
+ * ```ts
+ * const persistence: SigningKeyPersistence = { owns: () => true, save: (jwks) => writeFile('keys.json', JSON.stringify(jwks), { mode: 0o600 }) }
+ * ```
  */
 export interface SigningKeyPersistence {
   /**
@@ -42,7 +47,7 @@ export interface SigningKeyPersistence {
   owns(alg: SigningAlg): boolean
   /**
    * Keeps `keys`, the private JWKs of every algorithm it owns, each algorithm's signing key
-   * first (the order {@link KeySet.create} reads). Replaces what was kept, atomically.
+   * first (the order the provider reads). Replaces what was kept, atomically.
    */
   save(keys: SigningJwk[]): Promise<void>
 }
