@@ -1,19 +1,24 @@
 /**
  * An M2M service and the API it calls. The service gets tokens by client credentials,
- * authenticating with private_key_jwt; the API accepts only valid tokens with scope `read`.
+ * authenticating with private_key_jwt, bound to its own key with DPoP (RFC 9449); the API
+ * accepts only valid tokens with scope `read`, and a bound token only with a proof by its key.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createAccessTokenVerifier, createNodeClient, AccessTokenError } from '@realmauth/node'
 import type { JWK } from 'jose'
 
-/** The protected API: `GET /orders` with `Authorization: Bearer …` and scope `read`. */
+/** The protected API: `GET /orders` with `Authorization: Bearer …` (or `DPoP …` and a proof) and scope `read`. */
 export async function startOrdersApi(options: { issuer: string; port?: number; fetch?: typeof fetch }): Promise<{ url: string; server: Server }> {
   const verifier = createAccessTokenVerifier({ issuer: options.issuer, ...(options.fetch && { fetch: options.fetch }) })
   const server = createServer(async (req, res) => {
     try {
-      const claims = await verifier.verify(req.headers.authorization ?? '', { requiredScopes: ['read'] })
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orders: [{ id: 1, item: 'tea' }], caller: claims.sub }))
+      const claims = await verifier.verify(req.headers.authorization ?? '', {
+        requiredScopes: ['read'],
+        // The URL the caller used: behind a proxy, your public origin instead of the Host header.
+        dpop: { proof: req.headers.dpop, method: req.method ?? 'GET', url: `http://${req.headers.host}${req.url}` },
+      })
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orders: [{ id: 1, item: 'tea' }], caller: claims.sub, bound: claims.cnf?.jkt !== undefined }))
     } catch (err) {
       const status = err instanceof AccessTokenError ? (err.status ?? 401) : 500
       const headers: Record<string, string> = { 'content-type': 'application/json' }
@@ -31,12 +36,14 @@ export async function createOrdersService(options: { issuer: string; clientId: s
     issuer: options.issuer,
     clientId: options.clientId,
     auth: { method: 'private_key_jwt', privateKey: options.privateKey },
+    // A key made for this process: a token that leaks from it is useless elsewhere.
+    dpop: true,
     ...(options.fetch && { fetch: options.fetch }),
   })
   return {
     async listOrders(apiUrl: string): Promise<unknown> {
-      const token = await client.getToken({ scope: 'read' })
-      const res = await fetch(apiUrl, { headers: { authorization: `Bearer ${token}` } })
+      // The cached token, with a fresh proof for this request.
+      const res = await client.fetch(apiUrl, undefined, { scope: 'read' })
       if (!res.ok) throw new Error(`API answered ${res.status}: ${res.headers.get('www-authenticate') ?? ''}`)
       return res.json()
     },

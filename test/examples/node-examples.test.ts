@@ -12,12 +12,12 @@ beforeAll(async () => {
 afterAll(() => p.close())
 
 describe('examples/node-service', () => {
-  it('calls the protected API three times with one private_key_jwt token request', async () => {
+  it('calls the protected API three times with one private_key_jwt token request, bound to the service\'s key with DPoP', async () => {
     const api = await startOrdersApi({ issuer: p.issuer() })
     try {
       const service = await createOrdersService({ issuer: p.issuer(), clientId: DEMO.jwt.client_id, privateKey: DEMO.jwt.privateJwk })
       const before = p.count('access_token')
-      for (let i = 0; i < 3; i++) expect(await service.listOrders(api.url)).toEqual({ orders: [{ id: 1, item: 'tea' }], caller: DEMO.jwt.client_id })
+      for (let i = 0; i < 3; i++) expect(await service.listOrders(api.url)).toEqual({ orders: [{ id: 1, item: 'tea' }], caller: DEMO.jwt.client_id, bound: true })
       expect(p.count('access_token') - before).toBe(1)
       const anonymous = await fetch(api.url)
       expect(anonymous.status).toBe(401)
