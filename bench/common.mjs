@@ -51,6 +51,17 @@ export function machineLine() {
 }
 
 /** 12,345 */
+/** Calls per second of `fn`, awaited one after another for `seconds`. */
+export async function rate(fn, seconds) {
+  let count = 0
+  const end = performance.now() + seconds * 1000
+  while (performance.now() < end) {
+    await fn()
+    count++
+  }
+  return count / seconds
+}
+
 export const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-')
 export const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length
 export function median(a) {

@@ -6,7 +6,7 @@ import * as oauth from 'oauth4webapi'
 import * as openid from 'openid-client'
 import { OidcClient } from '@realmauth/core'
 import { createProvider, demoConfig, DEMO } from '@realmauth/server'
-import { fmt, machineLine, mean, median, named, print, verdict, writeSection } from './common.mjs'
+import { fmt, machineLine, mean, median, named, print, verdict, writeSection, rate } from './common.mjs'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 const origin = 'https://idp.bench.test'
@@ -46,16 +46,6 @@ config[openid.customFetch] = fetchStub
 openid.enableNonRepudiationChecks(config)
 const viaOpenid = () =>
   openid.authorizationCodeGrant(config, new URL(`${redirectUri}?${callback()}`), { pkceCodeVerifier: 'v'.repeat(43), expectedNonce: nonce, expectedState: 's' })
-
-async function rate(fn, seconds) {
-  let count = 0
-  const end = performance.now() + seconds * 1000
-  while (performance.now() < end) {
-    await fn()
-    count++
-  }
-  return count / seconds
-}
 
 // Rounds rotate the order of the sides, to spread machine noise over all of them.
 const sides = [

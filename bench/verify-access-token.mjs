@@ -5,7 +5,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { verifyAccessToken } from '@realmauth/node'
 import { createProvider, demoConfig, DEMO } from '@realmauth/server'
-import { fmt, machineLine, named, print, verdict, writeSection } from './common.mjs'
+import { fmt, machineLine, named, print, verdict, writeSection, rate } from './common.mjs'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
 /** Short alternating rounds per algorithm; their paired ratios give the median. */
@@ -17,16 +17,6 @@ const issuer = provider.issuer('alpha', origin)
 const jwks = await provider.jwks()
 const audience = DEMO.m2m.client_id
 const inMemory = (url, init) => provider.fetch(new Request(url, init))
-
-async function rate(fn, seconds) {
-  let count = 0
-  const end = performance.now() + seconds * 1000
-  while (performance.now() < end) {
-    await fn()
-    count++
-  }
-  return count / seconds
-}
 
 const rows = []
 for (const alg of ['RS256', 'ES256']) {
