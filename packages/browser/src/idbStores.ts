@@ -9,6 +9,20 @@ function database(): UseStore {
   return shared
 }
 
+/** One value under one key of realmauth's database: what the token and key stores are. */
+class IdbEntry<T> {
+  constructor(private readonly key: string) {}
+  async get(): Promise<T | undefined> {
+    return get<T>(this.key, database())
+  }
+  async set(value: T): Promise<void> {
+    await set(this.key, value, database())
+  }
+  async remove(): Promise<void> {
+    await del(this.key, database())
+  }
+}
+
 /**
  * Tokens in IndexedDB, one entry per issuer and client. Never localStorage: an XSS that
  * reads `localStorage` in one line cannot read this synchronously, and nothing of it is
@@ -19,19 +33,9 @@ function database(): UseStore {
  * const tokens = new IndexedDbTokenStore('https://idp.example.com/oauth2/realms/root/realms/alpha', 'spa')
  * ```
  */
-export class IndexedDbTokenStore implements TokenStore {
-  private readonly key: string
+export class IndexedDbTokenStore extends IdbEntry<TokenSet> implements TokenStore {
   constructor(issuer: string, clientId: string) {
-    this.key = `tokens:${issuer}:${clientId}`
-  }
-  async get(): Promise<TokenSet | undefined> {
-    return get<TokenSet>(this.key, database())
-  }
-  async set(tokens: TokenSet): Promise<void> {
-    await set(this.key, tokens, database())
-  }
-  async remove(): Promise<void> {
-    await del(this.key, database())
+    super(`tokens:${issuer}:${clientId}`)
   }
 }
 
@@ -65,19 +69,9 @@ export class IndexedDbTransactionStore implements TransactionStore {
  * const dpop = createDPoP({ keyStore: new IndexedDbDPoPKeyStore(issuer, 'spa') })
  * ```
  */
-export class IndexedDbDPoPKeyStore implements DPoPKeyStore {
-  private readonly key: string
+export class IndexedDbDPoPKeyStore extends IdbEntry<CryptoKeyPair> implements DPoPKeyStore {
   constructor(issuer: string, clientId: string) {
-    this.key = `dpop:${issuer}:${clientId}`
-  }
-  async get(): Promise<CryptoKeyPair | undefined> {
-    return get<CryptoKeyPair>(this.key, database())
-  }
-  async set(keyPair: CryptoKeyPair): Promise<void> {
-    await set(this.key, keyPair, database())
-  }
-  async remove(): Promise<void> {
-    await del(this.key, database())
+    super(`dpop:${issuer}:${clientId}`)
   }
 }
 

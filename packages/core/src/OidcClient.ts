@@ -199,11 +199,10 @@ export class OidcClient {
     } catch (err) {
       throw toAuthError(err, 'Sign-in callback')
     }
-    return this.#tokenRequest('Code exchange', async (opts, received) => {
+    return this.#tokenRequest('Code exchange', async (opts) => {
       const res = await oauth.authorizationCodeGrantRequest(
         as, this.#client, this.#clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
       )
-      received(res)
       return [res, await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
         expectedNonce: transaction.nonce,
         requireIdToken: true,
@@ -218,12 +217,11 @@ export class OidcClient {
    */
   async refresh(refreshToken: string, options: { previousClaims?: IdTokenClaims; scope?: string } = {}): Promise<TokenSet> {
     const as = await this.metadata()
-    const tokens = await this.#tokenRequest('Refresh', async (opts, received) => {
+    const tokens = await this.#tokenRequest('Refresh', async (opts) => {
       const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
         ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
       })
-      received(res)
       return [res, await oauth.processRefreshTokenResponse(as, this.#client, res)]
     })
     const previous = options.previousClaims
@@ -236,9 +234,8 @@ export class OidcClient {
   /** Runs any token-endpoint grant through the same validation (node uses it for its grants). */
   async grant(grantType: string, parameters: Record<string, string>): Promise<TokenSet> {
     const as = await this.metadata()
-    return this.#tokenRequest(grantType, async (opts, received) => {
+    return this.#tokenRequest(grantType, async (opts) => {
       const res = await oauth.genericTokenEndpointRequest(as, this.#client, this.#clientAuth, grantType, parameters, opts)
-      received(res)
       return [res, await oauth.processGenericTokenEndpointResponse(as, this.#client, res)]
     })
   }
@@ -341,7 +338,7 @@ export class OidcClient {
 
   async #tokenRequest(
     during: string,
-    run: (opts: RequestOptions, received: (response: Response) => void) => Promise<[Response, oauth.TokenEndpointResponse]>,
+    run: (opts: RequestOptions) => Promise<[Response, oauth.TokenEndpointResponse]>,
   ): Promise<TokenSet> {
     const as = await this.metadata()
     this.oauthClient()
@@ -350,9 +347,8 @@ export class OidcClient {
     let body: oauth.TokenEndpointResponse
     const endpoint = as.token_endpoint ?? this.issuer
     try {
-      ;[response, body] = await this.#withProof('POST', endpoint, undefined, (headers) =>
-        run({ ...this.requestOptions(endpoint), headers }, (r) => void this.#dpop?.observe(endpoint, r)),
-      )
+      ;[response, body] = await this.#withProof('POST', endpoint, undefined, (headers) => run({ ...this.requestOptions(endpoint), headers }))
+      this.#dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
         await oauth.validateApplicationLevelSignature(as, response, {
           ...this.requestOptions(as.jwks_uri),
@@ -387,8 +383,10 @@ export class OidcClient {
       try {
         return await send({ dpop: await dpop.proof(method, url, this.#now(), accessToken) })
       } catch (err) {
+        // Any answer may carry the server's current nonce; only a nonce challenge is retried.
         const response = (err as { response?: unknown }).response
-        if (attempt > 0 || !oauth.isDPoPNonceError(err) || !(response instanceof Response) || !dpop.observe(url, response)) throw err
+        const fresh = response instanceof Response && dpop.observe(url, response)
+        if (attempt > 0 || !fresh || !oauth.isDPoPNonceError(err)) throw err
       }
     }
   }

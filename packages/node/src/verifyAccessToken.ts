@@ -359,9 +359,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
 
   const dpopOptions = options.dpop ?? {}
-  const dpopAlgs = algorithms
   const replay = dpopOptions.replay ?? memoryReplayCache(100_000, clock)
-  const refuse = (code: 'invalid_token' | 'invalid_dpop_proof', description: string) => new AccessTokenError(code, description, { realm, dpopAlgs })
+  const refuse = (code: 'invalid_token' | 'invalid_dpop_proof', description: string) => new AccessTokenError(code, description, { realm, dpopAlgs: algorithms })
 
   /** RFC 9449 7: a bound token only with a proof by its key; a DPoP token only if bound. */
   async function checkBinding(token: string, dpopScheme: boolean, claims: AccessTokenClaims, request: VerifyOptions['dpop']): Promise<void> {
@@ -384,7 +383,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? 60, clockTolerance, algorithms, replay, ...(dpopOptions.nonces && { nonces: dpopOptions.nonces }) },
     )
     if (typeof reason === 'object') {
-      throw new AccessTokenError('use_dpop_nonce', reason.nonce, { realm, dpopAlgs, dpopNonce: dpopOptions.nonces!.current() })
+      throw new AccessTokenError('use_dpop_nonce', reason.nonce, { realm, dpopAlgs: algorithms, dpopNonce: dpopOptions.nonces!.current() })
     }
     if (reason) throw refuse('invalid_dpop_proof', reason)
   }
