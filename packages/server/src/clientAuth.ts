@@ -11,7 +11,7 @@ import type { Context } from './context.js'
 import { base64urlDecode, constantTimeEqual, secretKey } from './crypto.js'
 import { OAuthError } from './errors.js'
 import { formDecode, type Params } from './http.js'
-import type { Client } from './resolveConfig.js'
+import type { Client } from './model/index.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 /** `Ed25519` is the fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. */

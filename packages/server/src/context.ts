@@ -1,5 +1,5 @@
 import type { KeySet } from './keys.js'
-import type { Realm, ResolvedConfig } from './resolveConfig.js'
+import type { Realm, ResolvedConfig } from './model/index.js'
 import type { Store } from './store/Store.js'
 
 /** What every endpoint shares: resolved config, store, keys and the clock. */

@@ -1,5 +1,5 @@
 import { LOOPBACK_HOSTS } from './http.js'
-import type { Realm } from './resolveConfig.js'
+import type { Realm } from './model/index.js'
 
 
 /**

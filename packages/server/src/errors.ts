@@ -50,3 +50,21 @@ export class OAuthError extends Error {
     this.headers = headers
   }
 }
+
+/**
+ * A configuration the provider refuses to start with; `field` names the offending path,
+ * such as `realms[0].clients[2].redirect_uris[1]`.
+ *
+ * @example
+ * ```ts
+ * try { createProvider(config) } catch (e) { if (e instanceof ConfigError) console.error(e.field, e.message) }
+ * ```
+ */
+export class ConfigError extends Error {
+  readonly field: string
+  constructor(field: string, problem: string) {
+    super(`Invalid provider config at ${field}: ${problem}`)
+    this.name = 'ConfigError'
+    this.field = field
+  }
+}

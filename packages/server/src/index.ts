@@ -1,6 +1,6 @@
 export { createProvider, type Provider } from './createProvider.js'
 export type { ProviderConfig, RealmConfig, ClientConfig, UserConfig, Lifetimes, SigningJwk } from './config.js'
-export { ConfigError } from './resolveConfig.js'
+export { ConfigError } from './errors.js'
 export { OAuthError, type OAuthErrorCode } from './errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './store/MemoryStore.js'
 export type { Store, StoreEntry, StoredPayload, RecordKind } from './store/Store.js'

@@ -1,7 +1,7 @@
 import { base64url, base64urlDecode, sha256 } from './crypto.js'
-import type { SigningJwk } from './config.js'
-import type { SigningAlg } from './resolveConfig.js'
-import { ConfigError, signingJwkAlg } from './resolveConfig.js'
+import { ConfigError } from './errors.js'
+import type { SigningAlg, SigningJwk } from './model/index.js'
+import { signingJwkAlg } from './resolveConfig.js'
 
 const ALGORITHMS = {
   RS256: {

@@ -1,137 +1,24 @@
-import type { ClientConfig, Lifetimes, ProviderConfig, RealmConfig, UserConfig } from './config.js'
-
-/**
- * A configuration the provider refuses to start with; `field` names the offending path,
- * such as `realms[0].clients[2].redirect_uris[1]`.
- *
- * @example
- * ```ts
- * try { createProvider(config) } catch (e) { if (e instanceof ConfigError) console.error(e.field, e.message) }
- * ```
- */
-export class ConfigError extends Error {
-  readonly field: string
-  constructor(field: string, problem: string) {
-    super(`Invalid provider config at ${field}: ${problem}`)
-    this.name = 'ConfigError'
-    this.field = field
-  }
-}
-
-export const GRANT_TYPES = [
-  'authorization_code',
-  'implicit',
-  'password',
-  'client_credentials',
-  'refresh_token',
-  'urn:ietf:params:oauth:grant-type:device_code',
-] as const
-export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
-export const RESPONSE_TYPES = [
-  'code',
-  'token',
-  'id_token',
-  'code token',
-  'id_token token',
-  'code id_token',
-  'code id_token token',
-] as const
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
-export const SIGNING_ALGS = ['RS256', 'ES256'] as const
-export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone']
-
-export type AuthMethod = (typeof AUTH_METHODS)[number]
-export type SigningAlg = (typeof SIGNING_ALGS)[number]
-
-/** Response types compare as sets of words: `token code` is `code token`. */
-export function normalizeResponseType(value: string): string | undefined {
-  const words = value.split(' ').filter(Boolean)
-  const order = ['code', 'id_token', 'token']
-  if (words.some((w) => !order.includes(w)) || new Set(words).size !== words.length) return undefined
-  return RESPONSE_TYPES.find((rt) => {
-    const rtWords = rt.split(' ')
-    return rtWords.length === words.length && words.every((w) => rtWords.includes(w))
-  })
-}
-
-export interface ResolvedLifetimes {
-  accessToken: number
-  refreshToken: number
-  code: number
-  idToken: number
-}
-
-export interface Client {
-  id: string
-  secret?: string
-  name: string
-  description?: string
-  policyUri?: string
-  logoUri?: string
-  redirectUris: string[]
-  postLogoutRedirectUris: string[]
-  grantTypes: Set<string>
-  responseTypes: Set<string>
-  authMethod: AuthMethod
-  isPublic: boolean
-  allowedScopes: Set<string>
-  defaultScopes: string[]
-  impliedConsent: boolean
-  jwks?: { keys: Record<string, unknown>[] }
-  jwksUri?: string
-  publicKeyPem?: string
-  idTokenAlg: SigningAlg
-  allowWildcardPorts: boolean
-  subjectType: 'public' | 'pairwise'
-  defaultMaxAge?: number
-  requirePkce: boolean
-  /** RFC 9449 `dpop_bound_access_tokens`: token requests without a proof are refused. */
-  dpopBound: boolean
-  /** RFC 9126 `require_pushed_authorization_requests` of the client. */
-  requirePar: boolean
-  lifetimes: ResolvedLifetimes
-}
-
-export interface User extends Omit<UserConfig, 'password'> {
-  password: string
-  sub: string
-}
-
-export interface RealmSettings {
-  lifetimes: ResolvedLifetimes
-  deviceCodeLifetime: number
-  devicePollInterval: number
-  issueRefreshTokens: boolean
-  rotateRefreshTokens: boolean
-  reuseDetection: 'all' | 'public' | 'none'
-  accessTokenAlg: SigningAlg
-  allowImpliedConsent: boolean
-  responseIss: boolean
-  allowDynamicRegistration: boolean
-  /** RFC 9126 `require_pushed_authorization_requests` for every client of the realm. */
-  requirePar: boolean
-  /** Seconds a pushed request's `request_uri` lives. */
-  parLifetime: number
-  /** DPoP proofs must carry a nonce the provider issued (RFC 9449 sections 8 and 9). */
-  dpopNonce: boolean
-}
-
-export interface Realm {
-  /** `/alpha/beta`; `/` for the root realm. */
-  path: string
-  segments: string[]
-  settings: RealmSettings
-  clients: Map<string, Client>
-  users: Map<string, User>
-}
-
-export interface ResolvedConfig {
-  basePath: string
-  origin?: string
-  cookieName: string
-  maxBodyBytes: number
-  realms: Map<string, Realm>
-}
+import type { ProviderConfig } from './config.js'
+import { ConfigError } from './errors.js'
+import {
+  AUTH_METHODS,
+  GRANT_TYPES,
+  RESPONSE_TYPES,
+  SIGNING_ALGS,
+  STANDARD_SCOPES,
+  normalizeResponseType,
+  type Client,
+  type ClientConfig,
+  type Lifetimes,
+  type Realm,
+  type RealmConfig,
+  type RealmSettings,
+  type ResolvedConfig,
+  type ResolvedLifetimes,
+  type SigningAlg,
+  type User,
+  type UserConfig,
+} from './model/index.js'
 
 const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
 

@@ -4,7 +4,7 @@ import { halfHash, randomToken, secretKey } from './crypto.js'
 import { OAuthError } from './errors.js'
 import { json } from './http.js'
 import { signJwt } from './keys.js'
-import type { Client } from './resolveConfig.js'
+import type { Client } from './model/index.js'
 
 /** A never-expiring refresh token still needs a finite store expiry. */
 const FOREVER_MS = 8.64e15

@@ -3,7 +3,7 @@ import type { Context } from '../context.js'
 import { randomToken, secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import { json, readForm, requireMethod } from '../http.js'
-import { DEVICE_GRANT } from '../resolveConfig.js'
+import { DEVICE_GRANT } from '../model/index.js'
 import { requestedScopes } from '../tokens.js'
 
 /** RFC 8628 section 6.1: no vowels (no words), no look-alikes. */

@@ -3,7 +3,7 @@ import { ASSERTION_ALGS } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { DPOP_ALGS } from '../dpop.js'
 import { json, requireMethod } from '../http.js'
-import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, STANDARD_SCOPES, SIGNING_ALGS } from '../resolveConfig.js'
+import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
 
 /** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
 export async function discovery(ctx: Context): Promise<Response> {

@@ -1,9 +1,9 @@
-import type { ClientConfig } from '../config.js'
+import type { ClientConfig } from '../model/index.js'
+import { Validator, resolveClient } from '../resolveConfig.js'
 import type { Context } from '../context.js'
 import { randomToken } from '../crypto.js'
-import { OAuthError } from '../errors.js'
+import { OAuthError, ConfigError } from '../errors.js'
 import { json, readBody, requireMethod } from '../http.js'
-import { ConfigError, resolveClient, Validator } from '../resolveConfig.js'
 
 /**
  * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot

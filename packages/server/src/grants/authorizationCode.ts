@@ -3,7 +3,7 @@ import type { DPoPProof } from '../dpop.js'
 import { base64url, secretKey, sha256 } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
-import type { Client } from '../resolveConfig.js'
+import type { Client } from '../model/index.js'
 import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../tokens.js'
 
 /** What `authorize` stores under the SHA-256 of a code. */

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import type { DPoPProof } from '../dpop.js'
 import type { Params } from '../http.js'
-import type { Client } from '../resolveConfig.js'
+import type { Client } from '../model/index.js'
 import { newGrantId, requestedScopes, tokenEndpointResponse } from '../tokens.js'
 
 /** RFC 6749 section 4.4: confidential clients only, no refresh token, no ID token. */

@@ -2,7 +2,7 @@ import type { Context } from '../context.js'
 import type { DPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
-import type { Client } from '../resolveConfig.js'
+import type { Client } from '../model/index.js'
 import { verifyPassword } from '../users.js'
 import { issuesRefreshTokens, newGrantId, requestedScopes, tokenEndpointResponse } from '../tokens.js'
 

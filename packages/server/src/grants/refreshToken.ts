@@ -3,7 +3,7 @@ import type { DPoPProof } from '../dpop.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
-import type { Client } from '../resolveConfig.js'
+import type { Client } from '../model/index.js'
 import { revokeGrant, tokenEndpointResponse, type GrantInfo, type RefreshTokenPayload } from '../tokens.js'
 
 /**

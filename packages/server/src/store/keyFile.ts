@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
-import type { SigningJwk } from '../config.js'
+import type { SigningAlg, SigningJwk } from '../model/index.js'
+import { signingJwkAlg } from '../resolveConfig.js'
 import { generateSigningKey, persistSigningKeys, type SigningKeyPersistence } from '../keys.js'
-import { signingJwkAlg, type SigningAlg } from '../resolveConfig.js'
 
 const ALGS: readonly SigningAlg[] = ['RS256', 'ES256']
 

@@ -1,0 +1,106 @@
+import type { Lifetimes, ResolvedLifetimes } from './settings.js'
+import type { AuthMethod, SigningAlg } from './protocol.js'
+
+/**
+ * A client, described with RFC 7591 metadata names plus provider fields in the same case.
+ *
+ * @example
+ * ```ts
+ * const spa: ClientConfig = {
+ *   client_id: 'spa',
+ *   token_endpoint_auth_method: 'none',
+ *   redirect_uris: ['http://localhost:5173/callback'],
+ *   grant_types: ['authorization_code', 'refresh_token'],
+ *   scope: 'openid profile email',
+ * }
+ * ```
+ */
+export interface ClientConfig extends Lifetimes {
+  client_id: string
+  client_secret?: string
+  client_name?: string
+  /** Shown on the consent page. */
+  description?: string
+  policy_uri?: string
+  logo_uri?: string
+  redirect_uris?: string[]
+  post_logout_redirect_uris?: string[]
+  /** Default `['authorization_code']`. */
+  grant_types?: string[]
+  /** Default `['code']`. */
+  response_types?: string[]
+  /** Default `client_secret_basic` when a secret is set, `private_key_jwt` when keys are, else `none`. */
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  /** Space-separated scopes the client may ask for. Default `openid profile email address phone`. */
+  scope?: string
+  /** Scopes used when a request names none. Default: all allowed scopes. */
+  default_scopes?: string[]
+  /** Skips the consent page (needs the realm's `allow_implied_consent`). Default false. */
+  implied_consent?: boolean
+  /** Public keys for `private_key_jwt`. */
+  jwks?: { keys: Record<string, unknown>[] }
+  jwks_uri?: string
+  /** An X.509 certificate or SPKI public key (PEM) for `private_key_jwt`. */
+  public_key_pem?: string
+  /** Signing algorithm of this client's ID tokens. Default `RS256`. */
+  id_token_signed_response_alg?: 'RS256' | 'ES256'
+  /** Allow any port on loopback redirect URIs (RFC 8252 section 7.3). Default false. */
+  allow_wildcard_ports?: boolean
+  subject_type?: 'public' | 'pairwise'
+  /** Seconds after which a session's sign-in is too old for this client (OIDC `max_age`). */
+  default_max_age?: number
+  /** Require PKCE even from confidential clients. Public clients always need it. */
+  require_pkce?: boolean
+  /**
+   * RFC 9449 section 5.2: every token request of this client must carry a `DPoP` proof; one
+   * without is refused with `invalid_request`. Default false: a proof is optional, and binds
+   * the tokens when sent.
+   *
+   * @example
+   * ```ts
+   * const spa: ClientConfig = { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost:5173/cb'], dpop_bound_access_tokens: true }
+   * ```
+   */
+  dpop_bound_access_tokens?: boolean
+  /**
+   * RFC 9126 section 6: `authorize` accepts this client's requests only through a
+   * `request_uri` from the `par` endpoint. Default false (or the realm's setting).
+   *
+   * @example
+   * ```ts
+   * const web: ClientConfig = { client_id: 'web', client_secret: 's3cret', redirect_uris: ['https://app.example/cb'], require_pushed_authorization_requests: true }
+   * ```
+   */
+  require_pushed_authorization_requests?: boolean
+}
+
+export interface Client {
+  id: string
+  secret?: string
+  name: string
+  description?: string
+  policyUri?: string
+  logoUri?: string
+  redirectUris: string[]
+  postLogoutRedirectUris: string[]
+  grantTypes: Set<string>
+  responseTypes: Set<string>
+  authMethod: AuthMethod
+  isPublic: boolean
+  allowedScopes: Set<string>
+  defaultScopes: string[]
+  impliedConsent: boolean
+  jwks?: { keys: Record<string, unknown>[] }
+  jwksUri?: string
+  publicKeyPem?: string
+  idTokenAlg: SigningAlg
+  allowWildcardPorts: boolean
+  subjectType: 'public' | 'pairwise'
+  defaultMaxAge?: number
+  requirePkce: boolean
+  /** RFC 9449 `dpop_bound_access_tokens`: token requests without a proof are refused. */
+  dpopBound: boolean
+  /** RFC 9126 `require_pushed_authorization_requests` of the client. */
+  requirePar: boolean
+  lifetimes: ResolvedLifetimes
+}

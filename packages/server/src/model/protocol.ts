@@ -1,0 +1,44 @@
+/**
+ * What the provider speaks: the grant types, response types, client authentication methods
+ * and signing algorithms it supports. Discovery publishes these lists and the config is
+ * checked against them, so adding a value here is adding it everywhere.
+ */
+
+export const GRANT_TYPES = [
+  'authorization_code',
+  'implicit',
+  'password',
+  'client_credentials',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:device_code',
+] as const
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+export const RESPONSE_TYPES = [
+  'code',
+  'token',
+  'id_token',
+  'code token',
+  'id_token token',
+  'code id_token',
+  'code id_token token',
+] as const
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
+export const SIGNING_ALGS = ['RS256', 'ES256'] as const
+export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone']
+
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+export type SigningAlg = (typeof SIGNING_ALGS)[number]
+
+/** Response types compare as sets of words: `token code` is `code token`. */
+export function normalizeResponseType(value: string): string | undefined {
+  const words = value.split(' ').filter(Boolean)
+  const order = ['code', 'id_token', 'token']
+  if (words.some((w) => !order.includes(w)) || new Set(words).size !== words.length) return undefined
+  return RESPONSE_TYPES.find((rt) => {
+    const rtWords = rt.split(' ')
+    return rtWords.length === words.length && words.every((w) => rtWords.includes(w))
+  })
+}
+
+/** A private signing key as a JWK with `kid`, for RS256 or ES256. */
+export type SigningJwk = Record<string, unknown> & { kid?: string; alg?: string }
