@@ -2,7 +2,7 @@ import type { Context } from './context.js'
 import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
 import { OAuthError } from './errors.js'
 import { verifyOwnJwt } from './keys.js'
-import type { AccessTokenPayload } from './tokens.js'
+import type { AccessTokenPayload } from './records.js'
 
 export interface ValidAccessToken {
   claims: Record<string, unknown>

@@ -3,6 +3,7 @@ export type { ProviderConfig, RealmConfig, ClientConfig, UserConfig, Lifetimes, 
 export { ConfigError } from './errors.js'
 export { OAuthError, type OAuthErrorCode } from './errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './store/MemoryStore.js'
-export type { Store, StoreEntry, StoredPayload, RecordKind } from './store/Store.js'
+export type { Store, StoreEntry } from './store/Store.js'
+export type { StoredPayload, RecordKind } from './records.js'
 export { demoConfig, DEMO } from './demoConfig.js'
 export { generateSigningKey, persistSigningKeys, type SigningKeyPersistence } from './keys.js'

@@ -1,24 +1,14 @@
 import type { Context } from './context.js'
 import { randomToken, secretKey } from './crypto.js'
 import { readCookie } from './http.js'
+import { SESSION_LIFETIME_S, type SessionPayload } from './records.js'
 
-/** A browser session (AM's SSO token behind the `iPlanetDirectoryPro` cookie). */
-export interface SessionPayload {
-  [key: string]: unknown
-  username: string
-  realm: string
-  /** Seconds since the epoch of the sign-in. */
-  authTime: number
-  /** Ties forms (consent, device approval) to this session: a cross-site post lacks it. */
-  csrf: string
-}
 
 export interface Session extends SessionPayload {
   /** The store id (SHA-256 of the cookie value). */
   id: string
 }
 
-const SESSION_LIFETIME_S = 8 * 3600
 
 /** The session of this request in this realm, if any. */
 export async function getSession(ctx: Context): Promise<Session | undefined> {
@@ -46,4 +36,13 @@ export async function endSession(ctx: Context, session: Session | undefined): Pr
 function sessionCookie(ctx: Context, value: string, maxAge: number): string {
   const secure = ctx.url.protocol === 'https:' ? '; Secure' : ''
   return `${ctx.rt.config.cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
+}
+
+/** The URL of the sign-in page that returns to `goto` afterwards. */
+export function loginUrl(ctx: Context, goto: string, loginHint?: string): string {
+  const url = new URL(`${new URL(ctx.issuer).origin}${ctx.rt.config.basePath}/login`)
+  url.searchParams.set('realm', ctx.realm.path)
+  url.searchParams.set('goto', goto)
+  if (loginHint !== undefined) url.searchParams.set('login_hint', loginHint)
+  return url.href
 }

@@ -5,9 +5,7 @@ import { OAuthError } from './errors.js'
 import { json } from './http.js'
 import { signJwt } from './keys.js'
 import type { Client } from './model/index.js'
-
-/** A never-expiring refresh token still needs a finite store expiry. */
-const FOREVER_MS = 8.64e15
+import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, type RefreshTokenPayload, type AccessTokenPayload } from './records.js'
 
 /** Who and what a set of tokens is for; carried from code to refresh token to refresh. */
 export interface GrantInfo {
@@ -29,37 +27,6 @@ export interface GrantInfo {
    * is bound to it (`cnf.jkt`), and so is a public client's refresh token.
    */
   dpopJkt?: string
-}
-
-export interface RefreshTokenPayload {
-  [key: string]: unknown
-  grantId: string
-  clientId: string
-  /** Path of the realm that issued it: a token is only good in its own realm. */
-  realm: string
-  jti: string
-  grantScope: string[]
-  grantType: string
-  username?: string
-  authTime?: number
-  redirectUri?: string
-  /** The DPoP key a public client's refresh token is bound to: refreshing needs a proof by it. */
-  jkt?: string
-}
-
-export interface AccessTokenPayload {
-  [key: string]: unknown
-  grantId: string
-  clientId: string
-  sub: string
-  username?: string
-  scope: string[]
-  grantType: string
-  exp: number
-  iat: number
-  refreshTokenId?: string
-  /** `cnf.jkt`: the token is DPoP-bound and is only good with a proof by that key. */
-  jkt?: string
 }
 
 export function newGrantId(): string {
@@ -225,8 +192,6 @@ export async function revokeGrant(ctx: Context, grantId: string): Promise<void> 
   await ctx.rt.store.revokeByGrantId(grantId)
   await ctx.rt.store.upsert('Grant', grantId, { revoked: true }, ctx.rt.now() + TOMBSTONE_LIFETIME_MS)
 }
-
-const TOMBSTONE_LIFETIME_MS = 30 * 86_400_000
 
 /** Called after writing tokens: if the grant was revoked meanwhile, undo and refuse. */
 export async function assertGrantLive(ctx: Context, grantId: string): Promise<void> {

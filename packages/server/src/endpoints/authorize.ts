@@ -4,20 +4,10 @@ import { OAuthError } from '../errors.js'
 import { LOOPBACK_HOSTS, Params, pageParams, redirect, requireMethod } from '../http.js'
 import { consentPage, formPostPage, messagePage } from '../pages.js'
 import { type Client, normalizeResponseType } from '../model/index.js'
-import { getSession, type Session } from '../session.js'
+import { getSession, loginUrl, type Session } from '../session.js'
 import { issueAccessToken, issueIdToken, newGrantId, requestedScopes, type GrantInfo } from '../tokens.js'
-import type { CodePayload } from '../grants/authorizationCode.js'
-import { loginUrl } from './login.js'
+import { CONSENT_LIFETIME_MS, INTERACTION_LIFETIME_MS, type CodePayload, type ConsentPayload, type InteractionPayload, type PushedRequestPayload } from '../records.js'
 
-/**
- * How long a started sign-in may take; a pushed request's record outlives its `request_uri` by as much.
- *
- * @example
- * ```ts
- * await store.upsert('PushedAuthorizationRequest', id, payload, expiresAt * 1000 + INTERACTION_LIFETIME_MS)
- * ```
- */
-export const INTERACTION_LIFETIME_MS = 10 * 60_000
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
 /** A base64url SHA-256 JWK thumbprint (RFC 7638), as `dpop_jkt` carries (RFC 9449 section 10). */
@@ -56,38 +46,7 @@ interface AuthRequest extends Target {
   dpopJkt?: string
 }
 
-interface InteractionPayload {
-  [key: string]: unknown
-  realm: string
-  params: [string, string][]
-  /** Milliseconds since the epoch: a sign-in after it satisfies `prompt=login` and `max_age`. */
-  createdAt: number
-  /** The session found not good enough (prompt=login, max_age): only a new sign-in satisfies the request. */
-  staleSession?: string
-  /** The pushed request's store id, when the parameters came from `par`. */
-  pushed?: string
-}
 
-/**
- * What `par` keeps under the SHA-256 of the `request_uri` it hands out.
- *
- * @example
- * ```ts
- * const payload: PushedRequestPayload = { realm: '/alpha', clientId: 'web', params: params.entries(), expiresAt: ctx.nowSec + 60 }
- * ```
- */
-export interface PushedRequestPayload {
-  [key: string]: unknown
-  realm: string
-  clientId: string
-  /** The validated authorization request parameters, client credentials removed. */
-  params: [string, string][]
-  /**
-   * Seconds since the epoch until which the `request_uri` may start a sign-in. The record
-   * stays for the sign-ins started in time, so that it is spent once however late they finish.
-   */
-  expiresAt: number
-}
 
 type InteractionState = { id: string; createdAt: number; staleSession?: string; pushed?: string }
 
@@ -361,7 +320,7 @@ function consentKey(ctx: Context, username: string, client: Client): string {
 async function needsConsent(ctx: Context, request: AuthRequest, session: Session): Promise<boolean> {
   if (request.prompt.has('consent')) return true
   if (request.client.impliedConsent && ctx.realm.settings.allowImpliedConsent) return false
-  const saved = await ctx.rt.store.find<{ scopes: string[] }>('Consent', consentKey(ctx, session.username, request.client))
+  const saved = await ctx.rt.store.find<ConsentPayload>('Consent', consentKey(ctx, session.username, request.client))
   return !saved || !request.scope.every((s) => saved.payload.scopes.includes(s))
 }
 
@@ -387,9 +346,9 @@ async function consentDecision(ctx: Context, form: Params): Promise<Response> {
     if (form.get('decision') !== 'allow') throw new OAuthError('access_denied', 'The user denied the request')
     if (form.get('save_consent') === 'on') {
       const key = consentKey(ctx, session.username, request.client)
-      const previous = await ctx.rt.store.find<{ scopes: string[] }>('Consent', key)
+      const previous = await ctx.rt.store.find<ConsentPayload>('Consent', key)
       const scopes = [...new Set([...(previous?.payload.scopes ?? []), ...request.scope])]
-      await ctx.rt.store.upsert('Consent', key, { scopes }, ctx.rt.now() + 365 * 86_400_000)
+      await ctx.rt.store.upsert('Consent', key, { scopes }, ctx.rt.now() + CONSENT_LIFETIME_MS)
     }
     return await respond(ctx, request, session)
   } catch (error) {

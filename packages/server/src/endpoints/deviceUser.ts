@@ -2,9 +2,9 @@ import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
 import { pageParams, redirect, requireMethod, type Params } from '../http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../pages.js'
-import { getSession } from '../session.js'
-import { loginUrl } from './login.js'
-import { DEVICE_RECORD_GRACE_S, normalizeUserCode, type DeviceCodePayload } from './deviceCode.js'
+import { getSession, loginUrl } from '../session.js'
+import { normalizeUserCode } from '../userCode.js'
+import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
 
 /**
  * `device/user` (RFC 8628 section 3.3): the signed-in user enters the code shown on the

@@ -4,7 +4,7 @@ import type { Context } from '../context.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import { json, readForm, requireMethod } from '../http.js'
-import type { RefreshTokenPayload } from '../tokens.js'
+import { FOREVER_MS, type RefreshTokenPayload } from '../records.js'
 
 /** AM's scope that lets a resource server's client introspect tokens of every client. */
 export const INTROSPECT_ALL = 'am-introspect-all-tokens'
@@ -64,7 +64,7 @@ async function refresh(ctx: Context, token: string): Promise<Record<string, unkn
     client_id: p.clientId,
     ...(p.username !== undefined && { username: p.username, sub: p.username }),
     token_type: 'refresh_token',
-    ...(entry.expiresAt < 8e15 && { exp: Math.floor(entry.expiresAt / 1000) }),
+    ...(entry.expiresAt < FOREVER_MS && { exp: Math.floor(entry.expiresAt / 1000) }),
     iss: ctx.issuer,
     jti: p.jti,
     realm: ctx.realm.path,

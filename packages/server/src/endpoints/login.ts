@@ -5,15 +5,6 @@ import { loginPage, messagePage } from '../pages.js'
 import { createSession } from '../session.js'
 import { verifyPassword } from '../users.js'
 
-/** The URL of the sign-in page that returns to `goto` afterwards. */
-export function loginUrl(ctx: Context, goto: string, loginHint?: string): string {
-  const url = new URL(`${new URL(ctx.issuer).origin}${ctx.rt.config.basePath}/login`)
-  url.searchParams.set('realm', ctx.realm.path)
-  url.searchParams.set('goto', goto)
-  if (loginHint !== undefined) url.searchParams.set('login_hint', loginHint)
-  return url.href
-}
-
 /**
  * `GET|POST {basePath}/login?realm=…&goto=…`: the sign-in page. Only URLs under this
  * provider's own `oauth2` tree are followed after sign-in, so it is no open redirector.

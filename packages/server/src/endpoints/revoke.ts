@@ -4,7 +4,8 @@ import type { Context } from '../context.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import { json, readForm, requireMethod } from '../http.js'
-import { revokeGrant, type RefreshTokenPayload } from '../tokens.js'
+import { revokeGrant } from '../tokens.js'
+import type { RefreshTokenPayload } from '../records.js'
 
 /**
  * `token/revoke` (RFC 7009). Revoking a refresh token ends its grant (every access token

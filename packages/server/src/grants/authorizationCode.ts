@@ -5,25 +5,8 @@ import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import type { Client } from '../model/index.js'
 import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../tokens.js'
+import type { CodePayload } from '../records.js'
 
-/** What `authorize` stores under the SHA-256 of a code. */
-export interface CodePayload {
-  [key: string]: unknown
-  grantId: string
-  clientId: string
-  /** Path of the realm that issued it: a code is only good in its own realm. */
-  realm: string
-  username: string
-  authTime: number
-  scope: string[]
-  redirectUri: string
-  /** Whether the authorization request named `redirect_uri` (then the token request must too). */
-  redirectUriGiven: boolean
-  nonce?: string
-  codeChallenge?: string
-  /** RFC 9449 section 10: the DPoP key (`dpop_jkt`, or the proof at `par`) the code exchange must prove. */
-  dpopJkt?: string
-}
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 

@@ -5,7 +5,7 @@ import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import { DEVICE_GRANT, type Client } from '../model/index.js'
 import { issuesRefreshTokens, newGrantId, tokenEndpointResponse } from '../tokens.js'
-import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../endpoints/deviceCode.js'
+import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
 
 /** RFC 8628 section 3.4-3.5: polling, with `slow_down` adding 5 s to the interval each time. */
 export async function deviceCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {

@@ -4,7 +4,8 @@ import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import type { Client } from '../model/index.js'
-import { revokeGrant, tokenEndpointResponse, type GrantInfo, type RefreshTokenPayload } from '../tokens.js'
+import { revokeGrant, tokenEndpointResponse, type GrantInfo } from '../tokens.js'
+import type { RefreshTokenPayload } from '../records.js'
 
 /**
  * RFC 6749 section 6 with AM's rotation switch and RFC 9700 reuse detection: a rotated-out

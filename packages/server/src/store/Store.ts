@@ -1,27 +1,6 @@
-/**
- * What the provider keeps. Each kind is keyed by an id that is, for bearer secrets, the
- * SHA-256 of the secret, never the secret itself.
- */
-export type RecordKind =
-  | 'AuthorizationCode'
-  | 'AccessToken'
-  | 'RefreshToken'
-  | 'DeviceCode'
-  | 'Session'
-  | 'Interaction'
-  | 'Consent'
-  | 'ReplayDetection'
-  | 'Grant'
-  | 'Client'
-  | 'PushedAuthorizationRequest'
+import type { RecordKind, StoredPayload } from '../records.js'
 
-/** A stored payload. `grantId` ties it to a grant for {@link Store.revokeByGrantId}. */
-export interface StoredPayload {
-  grantId?: string
-  userCode?: string
-  [key: string]: unknown
-}
-
+export type { RecordKind, StoredPayload } from '../records.js'
 export interface StoreEntry<P extends StoredPayload = StoredPayload> {
   payload: P
   /** Milliseconds since the epoch; entries past it are not returned. */

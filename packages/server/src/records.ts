@@ -1,0 +1,182 @@
+/**
+ * Every record the provider keeps in its store: the kind, the payload's shape and how
+ * long it lives. A new kind of record starts here, so that the store contract, the endpoints
+ * that write it and the ones that read it agree on one definition.
+ */
+
+/**
+ * What the provider keeps. Each kind is keyed by an id that is, for bearer secrets, the
+ * SHA-256 of the secret, never the secret itself.
+ */
+export type RecordKind =
+  | 'AuthorizationCode'
+  | 'AccessToken'
+  | 'RefreshToken'
+  | 'DeviceCode'
+  | 'Session'
+  | 'Interaction'
+  | 'Consent'
+  | 'ReplayDetection'
+  | 'Grant'
+  | 'Client'
+  | 'PushedAuthorizationRequest'
+
+/** A stored payload. `grantId` ties it to a grant for the store's `revokeByGrantId`. */
+export interface StoredPayload {
+  grantId?: string
+  userCode?: string
+  [key: string]: unknown
+}
+
+/** What `authorize` stores under the SHA-256 of a code; it lives the client's `authorization_code_lifetime`. */
+export interface CodePayload {
+  [key: string]: unknown
+  grantId: string
+  clientId: string
+  /** Path of the realm that issued it: a code is only good in its own realm. */
+  realm: string
+  username: string
+  authTime: number
+  scope: string[]
+  redirectUri: string
+  /** Whether the authorization request named `redirect_uri` (then the token request must too). */
+  redirectUriGiven: boolean
+  nonce?: string
+  codeChallenge?: string
+  /** RFC 9449 section 10: the DPoP key (`dpop_jkt`, or the proof at `par`) the code exchange must prove. */
+  dpopJkt?: string
+}
+
+/** `device/code` keeps this under the SHA-256 of the device code, until {@link DEVICE_RECORD_GRACE_S} after it expires. */
+export interface DeviceCodePayload {
+  [key: string]: unknown
+  clientId: string
+  /** Path of the realm that issued it: a device code is only good in its own realm. */
+  realm: string
+  scope: string[]
+  /** Normalised: eight letters, no dash. */
+  userCode: string
+  status: 'pending' | 'approved' | 'denied'
+  interval: number
+  /** Milliseconds since the epoch of the last poll, 0 before the first. */
+  lastPoll: number
+  /** Seconds since the epoch; the store keeps the record a while longer to answer `expired_token`. */
+  expiresAt: number
+  username?: string
+  authTime?: number
+}
+
+/** Seconds a device code record outlives the code, so late polls hear `expired_token`. */
+export const DEVICE_RECORD_GRACE_S = 600
+
+/** Kept under the SHA-256 of a refresh token, for the lifetime of the token. */
+export interface RefreshTokenPayload {
+  [key: string]: unknown
+  grantId: string
+  clientId: string
+  /** Path of the realm that issued it: a token is only good in its own realm. */
+  realm: string
+  jti: string
+  grantScope: string[]
+  grantType: string
+  username?: string
+  authTime?: number
+  redirectUri?: string
+  /** The DPoP key a public client's refresh token is bound to: refreshing needs a proof by it. */
+  jkt?: string
+}
+
+/** A never-expiring refresh token still needs a finite store expiry. */
+export const FOREVER_MS = 8.64e15
+
+/** Kept under the `jti` of an access token, for the lifetime of the token: revocation removes it. */
+export interface AccessTokenPayload {
+  [key: string]: unknown
+  grantId: string
+  clientId: string
+  sub: string
+  username?: string
+  scope: string[]
+  grantType: string
+  exp: number
+  iat: number
+  refreshTokenId?: string
+  /** `cnf.jkt`: the token is DPoP-bound and is only good with a proof by that key. */
+  jkt?: string
+}
+
+/** A browser session (AM's SSO token behind the `iPlanetDirectoryPro` cookie). */
+export interface SessionPayload {
+  [key: string]: unknown
+  username: string
+  realm: string
+  /** Seconds since the epoch of the sign-in. */
+  authTime: number
+  /** Ties forms (consent, device approval) to this session: a cross-site post lacks it. */
+  csrf: string
+}
+
+/** Seconds a browser session lasts. */
+export const SESSION_LIFETIME_S = 8 * 3600
+
+/**
+ * How long a started sign-in may take; a pushed request's record outlives its `request_uri` by as much.
+ *
+ * @example
+ * ```ts
+ * await store.upsert('PushedAuthorizationRequest', id, payload, expiresAt * 1000 + INTERACTION_LIFETIME_MS)
+ * ```
+ */
+export const INTERACTION_LIFETIME_MS = 10 * 60_000
+
+/** A sign-in or consent in progress, under a random id, for {@link INTERACTION_LIFETIME_MS}. */
+export interface InteractionPayload {
+  [key: string]: unknown
+  realm: string
+  params: [string, string][]
+  /** Milliseconds since the epoch: a sign-in after it satisfies `prompt=login` and `max_age`. */
+  createdAt: number
+  /** The session found not good enough (prompt=login, max_age): only a new sign-in satisfies the request. */
+  staleSession?: string
+  /** The pushed request's store id, when the parameters came from `par`. */
+  pushed?: string
+}
+
+/**
+ * What `par` keeps under the SHA-256 of the `request_uri` it hands out.
+ *
+ * @example
+ * ```ts
+ * const payload: PushedRequestPayload = { realm: '/alpha', clientId: 'web', params: params.entries(), expiresAt: ctx.nowSec + 60 }
+ * ```
+ */
+export interface PushedRequestPayload {
+  [key: string]: unknown
+  realm: string
+  clientId: string
+  /** The validated authorization request parameters, client credentials removed. */
+  params: [string, string][]
+  /**
+   * Seconds since the epoch until which the `request_uri` may start a sign-in. The record
+   * stays for the sign-ins started in time, so that it is spent once however late they finish.
+   */
+  expiresAt: number
+}
+
+/** What the user allowed a client, under `realm\nusername\nclient_id`, for {@link CONSENT_LIFETIME_MS}. */
+export interface ConsentPayload {
+  [key: string]: unknown
+  scopes: string[]
+}
+
+/** A saved consent is remembered for a year. */
+export const CONSENT_LIFETIME_MS = 365 * 86_400_000
+
+/** Left under a grant id when the grant is revoked, so that tokens written for it afterwards are caught. */
+export interface GrantTombstonePayload {
+  [key: string]: unknown
+  revoked: true
+}
+
+/** How long a revoked grant's tombstone is kept: longer than any code or token of it lives. */
+export const TOMBSTONE_LIFETIME_MS = 30 * 86_400_000
