@@ -1,7 +1,7 @@
 import type { Context } from './context.js'
 import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
 import { OAuthError } from './errors.js'
-import { verifyOwnJwt } from './keys.js'
+import { verifyOwnJwt } from './keys/index.js'
 import type { AccessTokenPayload } from './records.js'
 
 export interface ValidAccessToken {

@@ -1,4 +1,5 @@
-import type { RealmConfig, SigningJwk } from './model/index.js'
+import type { PersistedSigningKeys } from './keys/index.js'
+import type { RealmConfig } from './model/index.js'
 import type { Store } from './store/Store.js'
 
 export type { ClientConfig, Lifetimes, RealmConfig, SigningJwk, UserConfig } from './model/index.js'
@@ -20,8 +21,11 @@ export interface ProviderConfig {
   /** A fixed origin for issuers; by default the origin each request came to. */
   origin?: string
   realms: RealmConfig[]
-  /** Private JWKs to sign with; one RS256 and one ES256 key are generated when absent. */
-  keys?: SigningJwk[]
+  /**
+   * Private JWKs to sign with; one RS256 and one ES256 key are generated when absent. Keys
+   * tied to a store with `persistSigningKeys` have rotations written back to it.
+   */
+  keys?: PersistedSigningKeys
   /** Session cookie name; AM's default `iPlanetDirectoryPro`. */
   cookie_name?: string
   /** Largest request body accepted, in bytes; default 65536. */

@@ -1,4 +1,4 @@
-import type { KeySet } from './keys.js'
+import type { KeySet } from './keys/index.js'
 import type { Realm, ResolvedConfig } from './model/index.js'
 import type { Store } from './store/Store.js'
 

@@ -19,6 +19,7 @@ import {
   type User,
   type UserConfig,
 } from './model/index.js'
+import { signingJwkAlg } from './keys/index.js'
 
 const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
 
@@ -211,21 +212,6 @@ function resolveUser(v: Validator, at: string, u: UserConfig): User {
     throw new ConfigError(`${at}.address`, 'must be an object of address claims')
   }
   return { ...u, username, password, sub: u.sub ?? username }
-}
-
-/**
- * The algorithm of a private signing JWK: RS256 for RSA, ES256 for P-256. Checked when the
- * config is resolved, so a bad key fails `createProvider` at once; the key material itself
- * is judged when it is imported.
- */
-export function signingJwkAlg(jwk: unknown, at: string): SigningAlg {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new ConfigError(at, 'must be a private JWK object')
-  const { kty, alg = kty === 'EC' ? 'ES256' : 'RS256', crv, d } = jwk as Record<string, unknown>
-  if (!((alg === 'RS256' && kty === 'RSA') || (alg === 'ES256' && kty === 'EC' && crv === 'P-256'))) {
-    throw new ConfigError(at, 'must be an RSA (RS256) or P-256 (ES256) private JWK')
-  }
-  if (d === undefined) throw new ConfigError(`${at}.d`, 'a signing key needs its private part')
-  return alg
 }
 
 /** Small typed checks that name the field they refuse. */

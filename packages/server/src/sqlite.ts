@@ -14,4 +14,4 @@
  * ```
  */
 export { SqliteStore, SqliteUnavailableError, type SqliteStoreOptions } from './store/SqliteStore.js'
-export { signingKeyFile, keyFileFor } from './store/keyFile.js'
+export { signingKeyFile, keyFileFor } from './keys/keyFile.js'

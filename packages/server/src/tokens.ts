@@ -3,7 +3,7 @@ import type { Context } from './context.js'
 import { halfHash, randomToken, secretKey } from './crypto.js'
 import { OAuthError } from './errors.js'
 import { json } from './http.js'
-import { signJwt } from './keys.js'
+import { signJwt } from './keys/index.js'
 import type { Client } from './model/index.js'
 import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, type RefreshTokenPayload, type AccessTokenPayload } from './records.js'
 

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
 import { pageParams, redirect, requireMethod, type Params } from '../http.js'
-import { verifyOwnJwt } from '../keys.js'
+import { verifyOwnJwt } from '../keys/index.js'
 import { messagePage } from '../pages.js'
 import { endSession as end, getSession } from '../session.js'
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import type { SigningAlg, SigningJwk } from '../model/index.js'
-import { signingJwkAlg } from '../resolveConfig.js'
-import { generateSigningKey, persistSigningKeys, type SigningKeyPersistence } from '../keys.js'
+import { persistSigningKeys, type PersistedSigningKeys, type SigningKeyPersistence } from './KeySet.js'
+import { generateSigningKey, signingJwkAlg, storableJwk } from './signingKey.js'
 
 const ALGS: readonly SigningAlg[] = ['RS256', 'ES256']
 
@@ -34,14 +34,12 @@ export function keyFileFor(storePath: string): string {
  * const provider = createProvider({ ...config, store: new SqliteStore({ path: 'data/provider.db' }), keys: await signingKeyFile('data/provider.keys.json') })
  * ```
  */
-export async function signingKeyFile(path: string): Promise<SigningJwk[]> {
+export async function signingKeyFile(path: string): Promise<PersistedSigningKeys> {
   const existing = await read(path)
   if (existing) return existing
   const keys: SigningJwk[] = []
   for (const alg of ALGS) {
-    // WebCrypto's export marks; the key is imported with its own usages anyway.
-    const { key_ops: _ops, ext: _ext, ...jwk } = (await generateSigningKey(alg)).privateJwk
-    keys.push(jwk as SigningJwk)
+    keys.push(storableJwk(await generateSigningKey(alg)))
   }
   // Written whole under a unique name, then linked into place: link() fails if the file
   // exists, so of processes racing here exactly one wins and all read the winner's keys.
