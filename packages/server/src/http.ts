@@ -12,6 +12,13 @@ const REPEATABLE = new Set(['resource'])
 export class Params {
   private readonly values = new Map<string, string[]>()
 
+  /** Parameters kept as `entries()`, such as a stored pushed request or interaction. */
+  static fromEntries(entries: Iterable<[string, string]>): Params {
+    const params = new Params()
+    for (const [name, value] of entries) params.add(name, value)
+    return params
+  }
+
   static parse(encoded: string): Params {
     const params = new Params()
     if (encoded === '') return params

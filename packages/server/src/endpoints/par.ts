@@ -4,7 +4,8 @@ import { randomToken, secretKey } from '../crypto.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
 import { Params, json, readForm, requireMethod } from '../http.js'
-import { PAR_URN, validateAuthorizationRequest } from './authorize.js'
+import { PAR_URN } from '../authorization/pushed.js'
+import { validateAuthorizationRequest } from '../authorization/request.js'
 import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records.js'
 
 /** Client credentials: checked here, never kept with the pushed request. */

@@ -1,0 +1,64 @@
+import type { Context } from '../context.js'
+import { randomToken, secretKey } from '../crypto.js'
+import type { CodePayload } from '../records.js'
+import type { Session } from '../session.js'
+import { issueAccessToken, issueIdToken, newGrantId, type GrantInfo } from '../tokens.js'
+import { spendPushed } from './pushed.js'
+import type { AuthRequest } from './request.js'
+import { deliver, spentPage } from './responseMode.js'
+
+/**
+ * Issues what the response type asks for (a code, an access token, an ID token) to a signed-in
+ * user who consented, and delivers it in the request's response mode.
+ */
+export async function issueAuthorizationResponse(ctx: Context, request: AuthRequest, session: Session): Promise<Response> {
+  // Spent before anything is issued: of two tabs racing with one request_uri, one gets a code.
+  if (!(await spendPushed(ctx, request))) return spentPage()
+  const { client } = request
+  const types = request.responseType.split(' ')
+  const info: GrantInfo = {
+    grantId: newGrantId(),
+    client,
+    grantScope: request.scope,
+    scope: request.scope,
+    grantType: 'implicit',
+    username: session.username,
+    authTime: session.authTime,
+    redirectUri: request.redirectUri,
+    ...(request.nonce !== undefined && { nonce: request.nonce }),
+  }
+  const out: Record<string, string> = {}
+  if (types.includes('code')) {
+    const code = randomToken(32)
+    const payload: CodePayload = {
+      grantId: info.grantId,
+      clientId: client.id,
+      realm: ctx.realm.path,
+      username: session.username,
+      authTime: session.authTime,
+      scope: request.scope,
+      redirectUri: request.redirectUri,
+      redirectUriGiven: request.redirectUriGiven,
+      ...(request.nonce !== undefined && { nonce: request.nonce }),
+      ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
+      ...(request.dpopJkt !== undefined && { dpopJkt: request.dpopJkt }),
+    }
+    await ctx.rt.store.upsert('AuthorizationCode', await secretKey(code), payload, (ctx.nowSec + client.lifetimes.code) * 1000)
+    out.code = code
+  }
+  if (types.includes('token')) {
+    const access = await issueAccessToken(ctx, info)
+    out.access_token = access.token
+    out.token_type = 'Bearer'
+    out.expires_in = String(access.expiresIn)
+    out.scope = request.scope.join(' ')
+  }
+  if (types.includes('id_token')) {
+    out.id_token = await issueIdToken(ctx, info, {
+      ...(request.nonce !== undefined && { nonce: request.nonce }),
+      ...(out.access_token !== undefined && { accessToken: out.access_token }),
+      ...(out.code !== undefined && { code: out.code }),
+    })
+  }
+  return deliver(ctx, request, out)
+}

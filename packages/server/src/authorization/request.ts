@@ -1,0 +1,161 @@
+import type { Context } from '../context.js'
+import { OAuthError } from '../errors.js'
+import { LOOPBACK_HOSTS, type Params } from '../http.js'
+import { normalizeResponseType, type Client } from '../model/index.js'
+import { requestedScopes } from '../tokens.js'
+
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
+const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
+/** A base64url SHA-256 JWK thumbprint (RFC 7638), as `dpop_jkt` carries (RFC 9449 section 10). */
+const JKT = /^[A-Za-z0-9_-]{43}$/
+
+/** Where an authorization response goes back to the client. */
+export type ResponseMode = 'query' | 'fragment' | 'form_post'
+
+/** Where an authorization response may be sent: known once client and redirect URI check out. */
+export interface Target {
+  client: Client
+  redirectUri: string
+  redirectUriGiven: boolean
+  responseMode: ResponseMode
+  state?: string
+  /** Store id of the pushed request (RFC 9126) this one came from: spent by the response. */
+  pushed?: string
+}
+
+/** An authorization request that passed every check, ready for sign-in, consent and issuance. */
+export interface AuthRequest extends Target {
+  responseType: string
+  scope: string[]
+  nonce?: string
+  codeChallenge?: string
+  prompt: Set<string>
+  maxAge?: number
+  loginHint?: string
+  dpopJkt?: string
+}
+
+/**
+ * Checks an authorization request as `authorize` would before any sign-in: client, redirect
+ * URI, response type and mode, scope, PKCE, prompt. `par` uses it on the pushed parameters.
+ *
+ * @example
+ * ```ts
+ * validateAuthorizationRequest(ctx, params) // throws OAuthError('invalid_scope', ...) and the like
+ * ```
+ */
+export function validateAuthorizationRequest(ctx: Context, params: Params): void {
+  validateRequest(ctx, params, resolveTarget(ctx, params))
+}
+
+/** Client and redirect URI: nothing may be redirected until both are known good. */
+export function resolveTarget(ctx: Context, params: Params): Target {
+  const clientId = params.get('client_id')
+  if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required')
+  const client = ctx.realm.clients.get(clientId)
+  if (!client) throw new OAuthError('invalid_client', `Unknown client '${clientId}'`)
+  const given = params.get('redirect_uri')
+  let redirectUri: string
+  if (given !== undefined) {
+    if (!client.redirectUris.some((r) => redirectMatches(r, given, client.allowWildcardPorts))) {
+      throw new OAuthError('invalid_request', 'redirect_uri is not registered for this client')
+    }
+    redirectUri = given
+  } else {
+    const openid = (params.get('scope') ?? '').split(' ').includes('openid')
+    if (client.redirectUris.length !== 1 || openid) throw new OAuthError('invalid_request', 'redirect_uri is required')
+    redirectUri = client.redirectUris[0]!
+  }
+  const words = (params.get('response_type') ?? '').split(' ')
+  const frontChannelTokens = words.includes('token') || words.includes('id_token')
+  const mode = params.get('response_mode')
+  const responseMode: ResponseMode =
+    mode === 'query' || mode === 'fragment' || mode === 'form_post' ? mode : frontChannelTokens ? 'fragment' : 'query'
+  const state = params.get('state')
+  return { client, redirectUri, redirectUriGiven: given !== undefined, responseMode, ...(state !== undefined && { state }) }
+}
+
+/** Exact match, or any port on a loopback `http` URI when the client allows it (RFC 8252 7.3). */
+function redirectMatches(registered: string, given: string, wildcardPorts: boolean): boolean {
+  if (registered === given) return true
+  if (!wildcardPorts || !URL.canParse(given) || given.includes('#')) return false
+  const r = new URL(registered)
+  const g = new URL(given)
+  return (
+    r.protocol === 'http:' &&
+    LOOPBACK_HOSTS.has(r.hostname) &&
+    g.protocol === r.protocol &&
+    g.hostname === r.hostname &&
+    g.username === '' &&
+    g.password === '' &&
+    g.pathname === r.pathname &&
+    g.search === r.search
+  )
+}
+
+/** Every check of an authorization request once its {@link Target} is known; throws {@link OAuthError}. */
+export function validateRequest(ctx: Context, params: Params, target: Target): AuthRequest {
+  const { client } = target
+  const rawType = params.get('response_type')
+  if (rawType === undefined) throw new OAuthError('invalid_request', 'response_type is required')
+  const responseType = normalizeResponseType(rawType)
+  if (!responseType) throw new OAuthError('unsupported_response_type', `response_type '${rawType}' is not supported`)
+  if (!client.responseTypes.has(responseType)) {
+    throw new OAuthError('unauthorized_client', `The client may not use response_type '${responseType}'`)
+  }
+  const mode = params.get('response_mode')
+  if (mode !== undefined && mode !== target.responseMode) {
+    throw new OAuthError('invalid_request', `response_mode '${mode}' is not supported`)
+  }
+  if (mode === 'query' && responseType !== 'code') {
+    throw new OAuthError('invalid_request', 'Tokens are never returned in the query (response_mode=query)')
+  }
+  if (params.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
+  if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is only supported with client_id, for requests pushed to par')
+  const scope = requestedScopes(client, params.get('scope'))
+  const types = responseType.split(' ')
+  const nonce = params.get('nonce')
+  if (types.includes('id_token')) {
+    if (!scope.includes('openid')) throw new OAuthError('invalid_scope', 'response_type id_token needs the openid scope')
+    if (nonce === undefined) throw new OAuthError('invalid_request', 'nonce is required when an ID token is returned from authorize')
+  }
+  const challenge = params.get('code_challenge')
+  const method = params.get('code_challenge_method')
+  if (types.includes('code')) {
+    if (challenge === undefined && method !== undefined) throw new OAuthError('invalid_request', 'code_challenge is missing')
+    if (challenge !== undefined && method !== 'S256') {
+      throw new OAuthError('invalid_request', 'code_challenge_method must be S256; plain is not allowed')
+    }
+    if (challenge !== undefined && !CHALLENGE.test(challenge)) {
+      throw new OAuthError('invalid_request', 'code_challenge must be a base64url SHA-256 digest (43 characters)')
+    }
+    if (challenge === undefined && client.requirePkce) {
+      throw new OAuthError('invalid_request', 'This client must use PKCE with code_challenge_method S256')
+    }
+  }
+  const prompt = new Set((params.get('prompt') ?? '').split(' ').filter(Boolean))
+  for (const p of prompt) if (!PROMPTS.has(p)) throw new OAuthError('invalid_request', `prompt '${p}' is not supported`)
+  if (prompt.has('none') && prompt.size > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values')
+  const rawMaxAge = params.get('max_age')
+  let maxAge = client.defaultMaxAge
+  if (rawMaxAge !== undefined) {
+    if (!/^\d{1,10}$/.test(rawMaxAge)) throw new OAuthError('invalid_request', 'max_age must be a non-negative integer')
+    maxAge = Number(rawMaxAge)
+  }
+  const loginHint = params.get('login_hint')
+  const dpopJkt = params.get('dpop_jkt')
+  if (dpopJkt !== undefined && !JKT.test(dpopJkt)) {
+    throw new OAuthError('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 9449 section 10)')
+  }
+  return {
+    ...target,
+    responseType,
+    scope,
+    prompt,
+    ...(nonce !== undefined && { nonce }),
+    ...(challenge !== undefined && { codeChallenge: challenge }),
+    ...(maxAge !== undefined && { maxAge }),
+    ...(loginHint !== undefined && { loginHint }),
+    ...(dpopJkt !== undefined && { dpopJkt }),
+  }
+}
