@@ -3,58 +3,17 @@ import type { Realm } from './model/index.js'
 import { resolveConfig } from './resolveConfig.js'
 import { issuerFor, type Context, type Runtime } from './context.js'
 import { OAuthError } from './errors.js'
-import { errorResponse, json } from './http.js'
+import { errorResponse, json, requireMethod } from './http.js'
 import { KeySet, signJwt } from './keys/index.js'
-import { route, type EndpointName } from './router.js'
+import { route } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import type { Store } from './store/Store.js'
 import { corsHeaders, preflight } from './cors.js'
-import { authorize } from './endpoints/authorize.js'
-import { token } from './endpoints/token.js'
-import { discovery } from './endpoints/discovery.js'
-import { jwks } from './endpoints/jwks.js'
-import { introspect } from './endpoints/introspect.js'
-import { revoke } from './endpoints/revoke.js'
-import { tokeninfo } from './endpoints/tokeninfo.js'
-import { userinfo } from './endpoints/userinfo.js'
-import { endSession } from './endpoints/endSession.js'
-import { deviceCode } from './endpoints/deviceCode.js'
-import { deviceUser } from './endpoints/deviceUser.js'
-import { register } from './endpoints/register.js'
+import { ENDPOINTS } from './endpoints/table.js'
 import { login, authenticate } from './endpoints/login.js'
-import { par } from './endpoints/par.js'
 
-type Handler = (ctx: Context) => Promise<Response>
-
-const HANDLERS: Record<EndpointName, Handler> = {
-  '.well-known/openid-configuration': discovery,
-  'connect/jwk_uri': jwks,
-  'connect/endSession': endSession,
-  authorize,
-  access_token: token,
-  introspect,
-  'token/revoke': revoke,
-  tokeninfo,
-  userinfo,
-  'device/code': deviceCode,
-  'device/user': deviceUser,
-  register,
-  par,
-}
-
-/** Endpoints a browser page calls with fetch; the rest are navigated to. */
-const CORS_ENDPOINTS = new Set<EndpointName>([
-  '.well-known/openid-configuration',
-  'connect/jwk_uri',
-  'access_token',
-  'token/revoke',
-  'userinfo',
-  'tokeninfo',
-  'introspect',
-  'device/code',
-  'register',
-  'par',
-])
+const BY_PATH = new Map(ENDPOINTS.map((e) => [e.path, e]))
+const PATHS = ENDPOINTS.map((e) => e.path)
 
 /**
  * The reference provider: one function from `Request` to `Response`.
@@ -136,7 +95,7 @@ export function createProvider(config: ProviderConfig): Provider {
   async function handle(request: Request): Promise<Response> {
     await ready
     const url = new URL(request.url)
-    const r = route(url, resolved.basePath)
+    const r = route(url, resolved.basePath, PATHS)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
     const realm = resolved.realms.get(r.realmPath)
     if (!realm) throw new OAuthError('not_found', `Realm '${r.realmPath}' does not exist`, 404)
@@ -150,10 +109,15 @@ export function createProvider(config: ProviderConfig): Provider {
     }
     if (r.kind === 'login') return login(ctx)
     if (r.kind === 'authenticate') return authenticate(ctx)
-    if (!CORS_ENDPOINTS.has(r.endpoint)) return HANDLERS[r.endpoint](ctx)
+    const endpoint = BY_PATH.get(r.endpoint)!
+    const run = async () => {
+      requireMethod(request, ...endpoint.methods)
+      return endpoint.handler(ctx)
+    }
+    if (!endpoint.cors) return run()
     const cors = corsHeaders(realm, request)
     if (request.method === 'OPTIONS') return preflight(cors)
-    return withHeaders(await HANDLERS[r.endpoint](ctx).catch(toResponse), cors)
+    return withHeaders(await run().catch(toResponse), cors)
   }
 
   return {

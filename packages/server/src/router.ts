@@ -1,23 +1,5 @@
-/** Endpoints under an issuer, longest first so suffix matching finds `token/revoke` before `revoke`. */
-export const ENDPOINTS = [
-  '.well-known/openid-configuration',
-  'connect/endSession',
-  'connect/jwk_uri',
-  'access_token',
-  'token/revoke',
-  'device/code',
-  'device/user',
-  'introspect',
-  'authorize',
-  'tokeninfo',
-  'userinfo',
-  'register',
-  'par',
-] as const
-export type EndpointName = (typeof ENDPOINTS)[number]
-
 export type Route =
-  | { kind: 'oauth2'; endpoint: EndpointName; realmPath: string }
+  | { kind: 'oauth2'; endpoint: string; realmPath: string }
   | { kind: 'authenticate'; realmPath: string }
   | { kind: 'login'; realmPath: string }
   | { kind: 'not_found' }
@@ -25,9 +7,10 @@ export type Route =
 /**
  * Maps a path to an endpoint and a realm in the three forms AM answers:
  * `/oauth2/realms/root/realms/alpha/authorize`, `/oauth2/authorize?realm=/alpha` and
- * `/oauth2/alpha/authorize`. A `realm` query parameter wins over the path.
+ * `/oauth2/alpha/authorize`. A `realm` query parameter wins over the path. `endpoints` are
+ * the paths under an issuer (the endpoint table's).
  */
-export function route(url: URL, basePath: string): Route {
+export function route(url: URL, basePath: string, endpoints: readonly string[]): Route {
   let path = url.pathname
   if (!path.startsWith(basePath + '/')) return { kind: 'not_found' }
   path = path.slice(basePath.length)
@@ -41,7 +24,8 @@ export function route(url: URL, basePath: string): Route {
   }
   if (!path.startsWith('/oauth2/')) return { kind: 'not_found' }
   const rest = path.slice('/oauth2'.length)
-  const endpoint = ENDPOINTS.find((e) => rest === `/${e}` || rest.endsWith(`/${e}`))
+  // Longest first, so that suffix matching finds `token/revoke` before any `revoke`.
+  const endpoint = [...endpoints].sort((a, b) => b.length - a.length).find((e) => rest === `/${e}` || rest.endsWith(`/${e}`))
   if (!endpoint) return { kind: 'not_found' }
   const prefix = rest.slice(0, rest.length - endpoint.length - 1)
   const fromPath = prefix.startsWith('/realms/') ? realmFromRealmsPath(prefix) : shortForm(prefix)

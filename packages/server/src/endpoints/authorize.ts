@@ -6,7 +6,7 @@ import { errorPage, respondError } from '../authorization/responseMode.js'
 import type { Context } from '../context.js'
 import { randomToken } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { Params, pageParams, redirect, requireMethod } from '../http.js'
+import { Params, pageParams, redirect } from '../http.js'
 import { consentPage } from '../pages.js'
 import { INTERACTION_LIFETIME_MS, type InteractionPayload } from '../records.js'
 import { getSession, loginUrl } from '../session.js'
@@ -20,7 +20,6 @@ type InteractionState = { id: string; createdAt: number; staleSession?: string; 
  * to the client with `state` and `iss`.
  */
 export async function authorize(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET', 'POST')
   let params: Params
   let target: Target
   let interaction: InteractionState | undefined

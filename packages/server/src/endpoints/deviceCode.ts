@@ -2,7 +2,7 @@ import { authenticateClient } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { randomToken, secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm, requireMethod } from '../http.js'
+import { json, readForm } from '../http.js'
 import { DEVICE_GRANT } from '../model/index.js'
 import { requestedScopes } from '../tokens.js'
 import { newUserCode } from '../userCode.js'
@@ -10,7 +10,6 @@ import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
 
 /** `device/code` (RFC 8628 section 3.1-3.2). */
 export async function deviceCode(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'POST')
   const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
   const client = await authenticateClient(ctx, params, { allowPublic: true })
   if (!client.grantTypes.has(DEVICE_GRANT)) throw new OAuthError('unauthorized_client', 'The client may not use the device grant')

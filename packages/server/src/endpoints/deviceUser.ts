@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { pageParams, redirect, requireMethod, type Params } from '../http.js'
+import { pageParams, redirect, type Params } from '../http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../pages.js'
 import { getSession, loginUrl } from '../session.js'
 import { normalizeUserCode } from '../userCode.js'
@@ -11,7 +11,6 @@ import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
  * device, sees who asks for what, and allows or denies.
  */
 export async function deviceUser(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET', 'POST')
   let params: Params
   try {
     params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)

@@ -2,28 +2,19 @@ import { SUPPORTED_CLAIMS } from '../claims.js'
 import { ASSERTION_ALGS } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { DPOP_ALGS } from '../dpop.js'
-import { json, requireMethod } from '../http.js'
+import { json } from '../http.js'
+import type { Endpoint } from './Endpoint.js'
 import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
 
 /** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
-export async function discovery(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET')
+export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): Promise<Response> {
   const iss = ctx.issuer
   const scopes = new Set(STANDARD_SCOPES)
   for (const client of ctx.realm.clients.values()) for (const s of client.allowedScopes) scopes.add(s)
   const confidentialMethods = AUTH_METHODS.filter((m) => m !== 'none')
   const metadata: Record<string, unknown> = {
     issuer: iss,
-    authorization_endpoint: `${iss}/authorize`,
-    token_endpoint: `${iss}/access_token`,
-    userinfo_endpoint: `${iss}/userinfo`,
-    jwks_uri: `${iss}/connect/jwk_uri`,
-    end_session_endpoint: `${iss}/connect/endSession`,
-    introspection_endpoint: `${iss}/introspect`,
-    tokeninfo_endpoint: `${iss}/tokeninfo`,
-    revocation_endpoint: `${iss}/token/revoke`,
-    device_authorization_endpoint: `${iss}/device/code`,
-    pushed_authorization_request_endpoint: `${iss}/par`,
+    ...endpointUrls(ctx, endpoints),
     require_pushed_authorization_requests: ctx.realm.settings.requirePar,
     scopes_supported: [...scopes],
     response_types_supported: RESPONSE_TYPES,
@@ -48,6 +39,14 @@ export async function discovery(ctx: Context): Promise<Response> {
     backchannel_logout_supported: false,
     frontchannel_logout_supported: false,
   }
-  if (ctx.realm.settings.allowDynamicRegistration) metadata.registration_endpoint = `${iss}/register`
   return json(metadata, 200, { 'cache-control': 'public, max-age=300' })
+}
+
+/** The `*_endpoint` fields: every endpoint of the table that discovery names in this realm. */
+function endpointUrls(ctx: Context, endpoints: readonly Endpoint[]): Record<string, string> {
+  const urls: Record<string, string> = {}
+  for (const e of endpoints) {
+    if (e.discovery !== undefined && (e.published?.(ctx.realm) ?? true)) urls[e.discovery] = `${ctx.issuer}/${e.path}`
+  }
+  return urls
 }

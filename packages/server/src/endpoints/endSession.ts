@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { pageParams, redirect, requireMethod, type Params } from '../http.js'
+import { pageParams, redirect, type Params } from '../http.js'
 import { verifyOwnJwt } from '../keys/index.js'
 import { messagePage } from '../pages.js'
 import { endSession as end, getSession } from '../session.js'
@@ -11,7 +11,6 @@ import { endSession as end, getSession } from '../session.js'
  * by `id_token_hint` (an expired one is fine) or `client_id`.
  */
 export async function endSession(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET', 'POST')
   let params: Params
   let target: URL | undefined
   try {

@@ -3,7 +3,7 @@ import { authenticateClient } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm, requireMethod } from '../http.js'
+import { json, readForm } from '../http.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records.js'
 
 /** AM's scope that lets a resource server's client introspect tokens of every client. */
@@ -14,7 +14,6 @@ export const INTROSPECT_ALL = 'am-introspect-all-tokens'
  * `am-introspect-all-tokens` sees every client's, as in AM. Anything else is `active: false`.
  */
 export async function introspect(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'POST')
   const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
   const client = await authenticateClient(ctx, params, { allowPublic: false })
   const token = params.get('token')

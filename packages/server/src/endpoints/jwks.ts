@@ -1,8 +1,7 @@
 import type { Context } from '../context.js'
-import { json, requireMethod } from '../http.js'
+import { json } from '../http.js'
 
 /** `connect/jwk_uri`: every public key that may have signed a live token. */
 export async function jwks(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET')
   return json(ctx.rt.keys.jwks(), 200, { 'cache-control': 'public, max-age=300' })
 }

@@ -3,14 +3,13 @@ import { Validator, resolveClient } from '../resolveConfig.js'
 import type { Context } from '../context.js'
 import { randomToken } from '../crypto.js'
 import { OAuthError, ConfigError } from '../errors.js'
-import { json, readBody, requireMethod } from '../http.js'
+import { json, readBody } from '../http.js'
 
 /**
  * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot
  * be self-granted (AM refuses it too); the provider picks the id and the secret.
  */
 export async function register(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'POST')
   if (!ctx.realm.settings.allowDynamicRegistration) {
     throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)
   }

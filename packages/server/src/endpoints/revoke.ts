@@ -3,7 +3,7 @@ import { authenticateClient } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm, requireMethod } from '../http.js'
+import { json, readForm } from '../http.js'
 import { revokeGrant } from '../tokens.js'
 import type { RefreshTokenPayload } from '../records.js'
 
@@ -12,7 +12,6 @@ import type { RefreshTokenPayload } from '../records.js'
  * from it stops working); revoking an access token ends that token. Unknown tokens are 200.
  */
 export async function revoke(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'POST')
   const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
   const client = await authenticateClient(ctx, params, { allowPublic: true })
   const token = params.get('token')

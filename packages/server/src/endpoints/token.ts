@@ -2,7 +2,7 @@ import { authenticateClient } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof, type DPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
-import { readForm, requireMethod, type Params } from '../http.js'
+import { readForm, type Params } from '../http.js'
 import { type Client, DEVICE_GRANT, GRANT_TYPES } from '../model/index.js'
 import { authorizationCodeGrant } from '../grants/authorizationCode.js'
 import { refreshTokenGrant } from '../grants/refreshToken.js'
@@ -33,7 +33,6 @@ const GRANTS: Record<string, Grant> = {
  * optional DPoP proof (RFC 9449 section 5) that binds the issued tokens to its key.
  */
 export async function token(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'POST')
   // With nonces on, every answer carries the current one, so a client always holds the latest.
   const nonce = await dpopNonceHeaders(ctx)
   try {

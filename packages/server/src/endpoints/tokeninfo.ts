@@ -2,7 +2,7 @@ import { authorizationToken, resourceAccessToken, type PresentedToken } from '..
 import type { Context } from '../context.js'
 import { dpopNonceHeaders } from '../dpop.js'
 import { OAuthError } from '../errors.js'
-import { json, queryParams, requireMethod } from '../http.js'
+import { json, queryParams } from '../http.js'
 
 /**
  * AM's `tokeninfo`: open to anyone holding the token (query `access_token`, or a Bearer or
@@ -10,7 +10,6 @@ import { json, queryParams, requireMethod } from '../http.js'
  * carries, with `scope` as an array as AM does.
  */
 export async function tokeninfo(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET', 'POST')
   const fromQuery = queryParams(ctx.url).get('access_token')
   const fromHeader = authorizationToken(ctx.request)
   if (fromQuery !== undefined && fromHeader !== undefined) {

@@ -3,14 +3,13 @@ import { claimsFor, subjectFor } from '../claims.js'
 import type { Context } from '../context.js'
 import { dpopNonceHeaders } from '../dpop.js'
 import { OAuthError } from '../errors.js'
-import { isForm, readForm, json, requireMethod } from '../http.js'
+import { isForm, readForm, json } from '../http.js'
 
 /**
  * `userinfo` (OIDC Core 5.3): GET with a Bearer or DPoP (RFC 9449) header, or POST with the
  * token in the body.
  */
 export async function userinfo(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'GET', 'POST')
   const fromHeader = authorizationToken(ctx.request)
   let fromBody: string | undefined
   if (ctx.request.method === 'POST' && isForm(ctx.request)) {

@@ -1,0 +1,25 @@
+import type { Context } from '../context.js'
+import type { Realm } from '../model/index.js'
+
+/**
+ * One endpoint under an issuer: everything the router, the method check, CORS and discovery
+ * need to know about it, in one row of the endpoint table.
+ *
+ * @example
+ * ```ts
+ * const row: Endpoint = { path: 'connect/jwk_uri', methods: ['GET'], handler: jwks, cors: true, discovery: 'jwks_uri' }
+ * ```
+ */
+export interface Endpoint {
+  /** The path after the issuer, such as `token/revoke`. */
+  path: string
+  /** Other methods are refused with 405 before the handler runs. */
+  methods: readonly ('GET' | 'POST')[]
+  handler: (ctx: Context) => Promise<Response>
+  /** Called with fetch from browser pages: preflights are answered, responses carry CORS headers. */
+  cors: boolean
+  /** Its field in the discovery document; absent for endpoints discovery does not name. */
+  discovery?: string
+  /** Whether discovery names it in this realm; always when absent. */
+  published?: (realm: Realm) => boolean
+}

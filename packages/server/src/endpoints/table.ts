@@ -1,0 +1,46 @@
+import type { Endpoint } from './Endpoint.js'
+import { authorize } from './authorize.js'
+import { deviceCode } from './deviceCode.js'
+import { deviceUser } from './deviceUser.js'
+import { discovery } from './discovery.js'
+import { endSession } from './endSession.js'
+import { introspect } from './introspect.js'
+import { jwks } from './jwks.js'
+import { par } from './par.js'
+import { register } from './register.js'
+import { revoke } from './revoke.js'
+import { token } from './token.js'
+import { tokeninfo } from './tokeninfo.js'
+import { userinfo } from './userinfo.js'
+
+/**
+ * Every endpoint under an issuer. The router, the method check, CORS and the discovery
+ * document are all derived from this table: a new endpoint is one row here.
+ *
+ * @example
+ * ```ts
+ * const paths = ENDPOINTS.map((e) => e.path) // ['authorize', 'access_token', ...]
+ * ```
+ */
+export const ENDPOINTS: readonly Endpoint[] = [
+  { path: 'authorize', methods: ['GET', 'POST'], handler: authorize, cors: false, discovery: 'authorization_endpoint' },
+  { path: 'access_token', methods: ['POST'], handler: token, cors: true, discovery: 'token_endpoint' },
+  { path: 'userinfo', methods: ['GET', 'POST'], handler: userinfo, cors: true, discovery: 'userinfo_endpoint' },
+  { path: 'connect/jwk_uri', methods: ['GET'], handler: jwks, cors: true, discovery: 'jwks_uri' },
+  { path: 'connect/endSession', methods: ['GET', 'POST'], handler: endSession, cors: false, discovery: 'end_session_endpoint' },
+  { path: 'introspect', methods: ['POST'], handler: introspect, cors: true, discovery: 'introspection_endpoint' },
+  { path: 'tokeninfo', methods: ['GET', 'POST'], handler: tokeninfo, cors: true, discovery: 'tokeninfo_endpoint' },
+  { path: 'token/revoke', methods: ['POST'], handler: revoke, cors: true, discovery: 'revocation_endpoint' },
+  { path: 'device/code', methods: ['POST'], handler: deviceCode, cors: true, discovery: 'device_authorization_endpoint' },
+  { path: 'device/user', methods: ['GET', 'POST'], handler: deviceUser, cors: false },
+  { path: 'par', methods: ['POST'], handler: par, cors: true, discovery: 'pushed_authorization_request_endpoint' },
+  {
+    path: 'register',
+    methods: ['POST'],
+    handler: register,
+    cors: true,
+    discovery: 'registration_endpoint',
+    published: (realm) => realm.settings.allowDynamicRegistration,
+  },
+  { path: '.well-known/openid-configuration', methods: ['GET'], handler: (ctx) => discovery(ctx, ENDPOINTS), cors: true },
+]
