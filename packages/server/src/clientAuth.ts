@@ -10,7 +10,7 @@ import {
 import type { Context } from './context.js'
 import { base64urlDecode, constantTimeEqual, secretKey } from './crypto.js'
 import { OAuthError } from './errors.js'
-import { formDecode, type Params } from './http.js'
+import { formDecode, readForm, type Params } from './http.js'
 import type { Client } from './model/index.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -21,6 +21,28 @@ const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
 export interface ClientAuthOptions {
   /** Whether a public client (`none`) may call this endpoint; token endpoint yes, introspection no. */
   allowPublic: boolean
+}
+
+/**
+ * The prologue of every back-channel endpoint (`access_token`, `par`, `device/code`,
+ * `introspect`, `token/revoke`): reads the form body, runs `before` on it (for checks whose
+ * errors come ahead of `invalid_client`, such as an unsupported `grant_type`), then
+ * authenticates the client.
+ *
+ * @example
+ * ```ts
+ * const { params, client } = await clientRequest(ctx, { allowPublic: false })
+ * ```
+ */
+export async function clientRequest<T = undefined>(
+  ctx: Context,
+  options: ClientAuthOptions,
+  before?: (params: Params) => T,
+): Promise<{ params: Params; client: Client; checked: T }> {
+  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+  const checked = before?.(params) as T
+  const client = await authenticateClient(ctx, params, options)
+  return { params, client, checked }
 }
 
 /**

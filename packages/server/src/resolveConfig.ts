@@ -15,7 +15,6 @@ import {
   type RealmSettings,
   type ResolvedConfig,
   type ResolvedLifetimes,
-  type SigningAlg,
   type User,
   type UserConfig,
 } from './model/index.js'

@@ -1,8 +1,8 @@
-import { authenticateClient } from '../clientAuth.js'
+import { clientRequest } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { randomToken, secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm } from '../http.js'
+import { json } from '../http.js'
 import { DEVICE_GRANT } from '../model/index.js'
 import { requestedScopes } from '../tokens.js'
 import { newUserCode } from '../userCode.js'
@@ -10,8 +10,7 @@ import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
 
 /** `device/code` (RFC 8628 section 3.1-3.2). */
 export async function deviceCode(ctx: Context): Promise<Response> {
-  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
-  const client = await authenticateClient(ctx, params, { allowPublic: true })
+  const { params, client } = await clientRequest(ctx, { allowPublic: true })
   if (!client.grantTypes.has(DEVICE_GRANT)) throw new OAuthError('unauthorized_client', 'The client may not use the device grant')
   const scope = requestedScopes(client, params.get('scope'))
   const code = randomToken(32)

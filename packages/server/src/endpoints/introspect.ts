@@ -1,9 +1,9 @@
 import { findAccessToken } from '../accessTokens.js'
-import { authenticateClient } from '../clientAuth.js'
+import { clientRequest } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm } from '../http.js'
+import { json } from '../http.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records.js'
 
 /** AM's scope that lets a resource server's client introspect tokens of every client. */
@@ -14,8 +14,7 @@ export const INTROSPECT_ALL = 'am-introspect-all-tokens'
  * `am-introspect-all-tokens` sees every client's, as in AM. Anything else is `active: false`.
  */
 export async function introspect(ctx: Context): Promise<Response> {
-  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
-  const client = await authenticateClient(ctx, params, { allowPublic: false })
+  const { params, client } = await clientRequest(ctx, { allowPublic: false })
   const token = params.get('token')
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
   const mayRead = (owner: string) => owner === client.id || client.allowedScopes.has(INTROSPECT_ALL)

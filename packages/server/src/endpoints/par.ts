@@ -1,9 +1,9 @@
-import { authenticateClient } from '../clientAuth.js'
+import { clientRequest } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { randomToken, secretKey } from '../crypto.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
-import { Params, json, readForm } from '../http.js'
+import { Params, json } from '../http.js'
 import { PAR_URN } from '../authorization/pushed.js'
 import { validateAuthorizationRequest } from '../authorization/request.js'
 import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records.js'
@@ -24,8 +24,7 @@ const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assert
  * ```
  */
 export async function par(ctx: Context): Promise<Response> {
-  const form = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
-  const client = await authenticateClient(ctx, form, { allowPublic: true })
+  const { params: form, client } = await clientRequest(ctx, { allowPublic: true })
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri cannot be pushed (RFC 9126 section 2.1)')
   if (form.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
   // client_id is the authenticated one (a different one in the body was refused already):

@@ -1,9 +1,9 @@
 import { findAccessToken } from '../accessTokens.js'
-import { authenticateClient } from '../clientAuth.js'
+import { clientRequest } from '../clientAuth.js'
 import type { Context } from '../context.js'
 import { secretKey } from '../crypto.js'
 import { OAuthError } from '../errors.js'
-import { json, readForm } from '../http.js'
+import { json } from '../http.js'
 import { revokeGrant } from '../tokens.js'
 import type { RefreshTokenPayload } from '../records.js'
 
@@ -12,8 +12,7 @@ import type { RefreshTokenPayload } from '../records.js'
  * from it stops working); revoking an access token ends that token. Unknown tokens are 200.
  */
 export async function revoke(ctx: Context): Promise<Response> {
-  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
-  const client = await authenticateClient(ctx, params, { allowPublic: true })
+  const { params, client } = await clientRequest(ctx, { allowPublic: true })
   const token = params.get('token')
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
   const notYours = () => new OAuthError('unauthorized_client', 'The token was issued to another client')

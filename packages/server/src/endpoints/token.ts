@@ -1,24 +1,15 @@
-import { authenticateClient } from '../clientAuth.js'
+import { clientRequest } from '../clientAuth.js'
 import type { Context } from '../context.js'
-import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof, type DPoPProof } from '../dpop.js'
+import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../dpop.js'
 import { OAuthError } from '../errors.js'
-import { readForm, type Params } from '../http.js'
-import { type Client, DEVICE_GRANT, GRANT_TYPES } from '../model/index.js'
+import type { Params } from '../http.js'
+import { DEVICE_GRANT, GRANT_TYPES } from '../model/index.js'
 import { authorizationCodeGrant } from '../grants/authorizationCode.js'
 import { refreshTokenGrant } from '../grants/refreshToken.js'
 import { clientCredentialsGrant } from '../grants/clientCredentials.js'
 import { passwordGrant } from '../grants/password.js'
 import { deviceCodeGrant } from '../grants/deviceCode.js'
-
-/**
- * One grant: `proof` is the request's verified DPoP proof, when it carried one.
- *
- * @example
- * ```ts
- * const clientCredentials: Grant = async (ctx, client, params, proof) => tokenEndpointResponse(ctx, info(proof), { refresh: false, idToken: false })
- * ```
- */
-export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
+import type { Grant } from '../grants/Grant.js'
 
 const GRANTS: Record<string, Grant> = {
   authorization_code: authorizationCodeGrant,
@@ -46,14 +37,8 @@ export async function token(ctx: Context): Promise<Response> {
 }
 
 async function exchange(ctx: Context): Promise<Response> {
-  const params = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
-  const grantType = params.get('grant_type')
-  if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
-  const grant = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined
-  if (!grant || !(GRANT_TYPES as readonly string[]).includes(grantType)) {
-    throw new OAuthError('unsupported_grant_type', `grant_type '${grantType}' is not supported`)
-  }
-  const client = await authenticateClient(ctx, params, { allowPublic: true })
+  const { params, client, checked: grantType } = await clientRequest(ctx, { allowPublic: true }, supportedGrantType)
+  const grant = GRANTS[grantType]!
   if (!client.grantTypes.has(grantType)) {
     throw new OAuthError('unauthorized_client', `The client may not use grant_type '${grantType}'`)
   }
@@ -66,4 +51,14 @@ async function exchange(ctx: Context): Promise<Response> {
       ? undefined
       : await verifyDPoPProof(ctx, proofHeader, { where: 'token', requireNonce: ctx.realm.settings.dpopNonce })
   return grant(ctx, client, params, proof)
+}
+
+/** The request's `grant_type`, refused before the client is authenticated when this provider has no such grant. */
+function supportedGrantType(params: Params): string {
+  const grantType = params.get('grant_type')
+  if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required')
+  if (!Object.hasOwn(GRANTS, grantType) || !(GRANT_TYPES as readonly string[]).includes(grantType)) {
+    throw new OAuthError('unsupported_grant_type', `grant_type '${grantType}' is not supported`)
+  }
+  return grantType
 }

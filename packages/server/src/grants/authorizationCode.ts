@@ -1,12 +1,12 @@
 import type { Context } from '../context.js'
 import type { DPoPProof } from '../dpop.js'
-import { base64url, secretKey, sha256 } from '../crypto.js'
+import { base64url, sha256 } from '../crypto.js'
+import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import type { Client } from '../model/index.js'
 import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../tokens.js'
 import type { CodePayload } from '../records.js'
-
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 
@@ -15,13 +15,7 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
  * DPoP-bound codes (RFC 9449 section 10).
  */
 export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
-  const code = params.get('code')
-  if (code === undefined) throw new OAuthError('invalid_request', 'code is required')
-  const id = await secretKey(code)
-  const found = await ctx.rt.store.find<CodePayload>('AuthorizationCode', id)
-  if (!found || found.payload.realm !== ctx.realm.path) {
-    throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
-  }
+  const { id, entry: found } = await findRedeemed<CodePayload>(ctx, params, 'code', 'AuthorizationCode', 'The authorization code is invalid or expired')
   const p = found.payload
   if (found.consumed) return reuse(ctx, p.grantId)
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The authorization code was issued to another client')

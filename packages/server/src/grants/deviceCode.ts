@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import type { DPoPProof } from '../dpop.js'
-import { secretKey } from '../crypto.js'
+import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import { DEVICE_GRANT, type Client } from '../model/index.js'
@@ -9,12 +9,9 @@ import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
 
 /** RFC 8628 section 3.4-3.5: polling, with `slow_down` adding 5 s to the interval each time. */
 export async function deviceCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
-  const code = params.get('device_code')
-  if (code === undefined) throw new OAuthError('invalid_request', 'device_code is required')
-  const id = await secretKey(code)
+  const { id, entry } = await findRedeemed<DeviceCodePayload>(ctx, params, 'device_code', 'DeviceCode', 'The device code is invalid')
+  if (entry.payload.clientId !== client.id) throw new OAuthError('invalid_grant', 'The device code is invalid')
   const store = ctx.rt.store
-  const entry = await store.find<DeviceCodePayload>('DeviceCode', id)
-  if (!entry || entry.payload.clientId !== client.id || entry.payload.realm !== ctx.realm.path) throw new OAuthError('invalid_grant', 'The device code is invalid')
   const record = entry.payload
   if (record.expiresAt <= ctx.nowSec) throw new OAuthError('expired_token', 'The device code has expired')
   if (record.status === 'denied') {

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js'
 import type { DPoPProof } from '../dpop.js'
-import { secretKey } from '../crypto.js'
+import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../errors.js'
 import type { Params } from '../http.js'
 import type { Client } from '../model/index.js'
@@ -13,14 +13,8 @@ import type { RefreshTokenPayload } from '../records.js'
  * token bound to a DPoP key (RFC 9449 section 5) needs a proof by that key.
  */
 export async function refreshTokenGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
-  const token = params.get('refresh_token')
-  if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
-  const id = await secretKey(token)
+  const { id, entry: found } = await findRedeemed<RefreshTokenPayload>(ctx, params, 'refresh_token', 'RefreshToken', 'The refresh token is invalid, expired or revoked')
   const store = ctx.rt.store
-  const found = await store.find<RefreshTokenPayload>('RefreshToken', id)
-  if (!found || found.payload.realm !== ctx.realm.path) {
-    throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked')
-  }
   const p = found.payload
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client')
   // Before reuse detection: whoever lacks the key cannot end the grant by replaying a rotated-out token.

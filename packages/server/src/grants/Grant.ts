@@ -1,0 +1,43 @@
+import type { Context } from '../context.js'
+import type { DPoPProof } from '../dpop.js'
+import { secretKey } from '../crypto.js'
+import { OAuthError } from '../errors.js'
+import type { Params } from '../http.js'
+import type { Client } from '../model/index.js'
+import type { RecordKind, StoredPayload } from '../records.js'
+import type { StoreEntry } from '../store/Store.js'
+
+/**
+ * One grant: `proof` is the request's verified DPoP proof, when it carried one.
+ *
+ * @example
+ * ```ts
+ * const clientCredentials: Grant = async (ctx, client, params, proof) => tokenEndpointResponse(ctx, info(proof), { refresh: false, idToken: false })
+ * ```
+ */
+export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
+
+/**
+ * The prologue of the grants that redeem a secret the provider handed out (a code, a refresh
+ * token, a device code): the parameter is required, the record is found by the secret's
+ * SHA-256, and a record of another realm is as good as none (`invalid_grant` with `invalid`).
+ *
+ * @example
+ * ```ts
+ * const { id, entry } = await findRedeemed<CodePayload>(ctx, params, 'code', 'AuthorizationCode', 'The authorization code is invalid or expired')
+ * ```
+ */
+export async function findRedeemed<P extends StoredPayload & { realm: string }>(
+  ctx: Context,
+  params: Params,
+  param: string,
+  kind: RecordKind,
+  invalid: string,
+): Promise<{ id: string; entry: StoreEntry<P> }> {
+  const secret = params.get(param)
+  if (secret === undefined) throw new OAuthError('invalid_request', `${param} is required`)
+  const id = await secretKey(secret)
+  const entry = await ctx.rt.store.find<P>(kind, id)
+  if (!entry || entry.payload.realm !== ctx.realm.path) throw new OAuthError('invalid_grant', invalid)
+  return { id, entry }
+}
