@@ -1,4 +1,4 @@
-import type { ProviderConfig } from './config.js'
+import type { ProviderConfig } from './config/config.js'
 
 /**
  * The demo realm's fixed names and credentials, for examples and tests that sign in.

@@ -1,7 +1,7 @@
-import type { Context } from '../context.js'
+import type { Context } from '../services/context.js'
 import type { Client } from '../model/index.js'
-import { CONSENT_LIFETIME_MS, type ConsentPayload } from '../records.js'
-import type { Session } from '../session.js'
+import { CONSENT_LIFETIME_MS, type ConsentPayload } from '../records/index.js'
+import type { Session } from '../services/session.js'
 import type { AuthRequest } from './request.js'
 
 function consentKey(ctx: Context, username: string, client: Client): string {

@@ -1,8 +1,8 @@
-import type { Context } from '../context.js'
-import { secretKey } from '../crypto.js'
-import { OAuthError } from '../errors.js'
-import { Params } from '../http.js'
-import type { PushedRequestPayload } from '../records.js'
+import type { Context } from '../services/context.js'
+import { secretKey } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
+import { Params } from '../base/http.js'
+import type { PushedRequestPayload } from '../records/index.js'
 import type { Target } from './request.js'
 
 /**

@@ -1,8 +1,8 @@
-import type { Context } from '../context.js'
-import { OAuthError } from '../errors.js'
-import { LOOPBACK_HOSTS, type Params } from '../http.js'
+import type { Context } from '../services/context.js'
+import { OAuthError } from '../base/errors.js'
+import { LOOPBACK_HOSTS, type Params } from '../base/http.js'
 import { normalizeResponseType, type Client } from '../model/index.js'
-import { requestedScopes } from '../tokens.js'
+import { requestedScopes } from '../services/tokens.js'
 
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/

@@ -1,7 +1,7 @@
-import type { Context } from '../context.js'
-import { OAuthError } from '../errors.js'
-import { redirect } from '../http.js'
-import { formPostPage, messagePage } from '../pages.js'
+import type { Context } from '../services/context.js'
+import { OAuthError } from '../base/errors.js'
+import { redirect } from '../base/http.js'
+import { formPostPage, messagePage } from '../base/pages.js'
 import { spendPushed } from './pushed.js'
 import type { Target } from './request.js'
 

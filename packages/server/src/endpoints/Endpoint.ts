@@ -1,4 +1,4 @@
-import type { Context } from '../context.js'
+import type { Context } from '../services/context.js'
 import type { Realm } from '../model/index.js'
 
 /**

@@ -1,12 +1,12 @@
-import { clientRequest } from '../clientAuth.js'
-import type { Context } from '../context.js'
-import { randomToken, secretKey } from '../crypto.js'
-import { OAuthError } from '../errors.js'
-import { json } from '../http.js'
+import { clientRequest } from '../services/clientAuth.js'
+import type { Context } from '../services/context.js'
+import { randomToken, secretKey } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
+import { json } from '../base/http.js'
 import { DEVICE_GRANT } from '../model/index.js'
-import { requestedScopes } from '../tokens.js'
-import { newUserCode } from '../userCode.js'
-import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
+import { requestedScopes } from '../services/tokens.js'
+import { newUserCode } from '../services/userCode.js'
+import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
 
 /** `device/code` (RFC 8628 section 3.1-3.2). */
 export async function deviceCode(ctx: Context): Promise<Response> {

@@ -1,10 +1,10 @@
-import type { Context } from '../context.js'
-import { OAuthError } from '../errors.js'
-import { pageParams, redirect, type Params } from '../http.js'
-import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../pages.js'
-import { getSession, loginUrl } from '../session.js'
-import { normalizeUserCode } from '../userCode.js'
-import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
+import type { Context } from '../services/context.js'
+import { OAuthError } from '../base/errors.js'
+import { pageParams, redirect, type Params } from '../base/http.js'
+import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pages.js'
+import { getSession, loginUrl } from '../services/session.js'
+import { normalizeUserCode } from '../services/userCode.js'
+import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
 
 /**
  * `device/user` (RFC 8628 section 3.3): the signed-in user enters the code shown on the

@@ -1,8 +1,8 @@
-import { SUPPORTED_CLAIMS } from '../claims.js'
-import { ASSERTION_ALGS } from '../clientAuth.js'
-import type { Context } from '../context.js'
-import { DPOP_ALGS } from '../dpop.js'
-import { json } from '../http.js'
+import { SUPPORTED_CLAIMS } from '../services/claims.js'
+import { ASSERTION_ALGS } from '../services/clientAuth.js'
+import type { Context } from '../services/context.js'
+import { DPOP_ALGS } from '../services/dpop.js'
+import { json } from '../base/http.js'
 import type { Endpoint } from './Endpoint.js'
 import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
 

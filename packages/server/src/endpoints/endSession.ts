@@ -1,9 +1,9 @@
-import type { Context } from '../context.js'
-import { OAuthError } from '../errors.js'
-import { pageParams, redirect, type Params } from '../http.js'
+import type { Context } from '../services/context.js'
+import { OAuthError } from '../base/errors.js'
+import { pageParams, redirect, type Params } from '../base/http.js'
 import { verifyOwnJwt } from '../keys/index.js'
-import { messagePage } from '../pages.js'
-import { endSession as end, getSession } from '../session.js'
+import { messagePage } from '../base/pages.js'
+import { endSession as end, getSession } from '../services/session.js'
 
 /**
  * `connect/endSession` (OIDC RP-Initiated Logout 1.0): ends the browser session, not the

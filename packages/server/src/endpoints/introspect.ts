@@ -1,10 +1,10 @@
-import { findAccessToken } from '../accessTokens.js'
-import { clientRequest } from '../clientAuth.js'
-import type { Context } from '../context.js'
-import { secretKey } from '../crypto.js'
-import { OAuthError } from '../errors.js'
-import { json } from '../http.js'
-import { FOREVER_MS, type RefreshTokenPayload } from '../records.js'
+import { findAccessToken } from '../services/accessTokens.js'
+import { clientRequest } from '../services/clientAuth.js'
+import type { Context } from '../services/context.js'
+import { secretKey } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
+import { json } from '../base/http.js'
+import { FOREVER_MS, type RefreshTokenPayload } from '../records/index.js'
 
 /** AM's scope that lets a resource server's client introspect tokens of every client. */
 export const INTROSPECT_ALL = 'am-introspect-all-tokens'

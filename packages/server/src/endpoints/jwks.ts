@@ -1,5 +1,5 @@
-import type { Context } from '../context.js'
-import { json } from '../http.js'
+import type { Context } from '../services/context.js'
+import { json } from '../base/http.js'
 
 /** `connect/jwk_uri`: every public key that may have signed a live token. */
 export async function jwks(ctx: Context): Promise<Response> {

@@ -1,9 +1,9 @@
-import type { Context } from '../context.js'
-import { OAuthError } from '../errors.js'
-import { json, readForm, redirect, requireMethod, type Params } from '../http.js'
-import { loginPage, messagePage } from '../pages.js'
-import { createSession } from '../session.js'
-import { verifyPassword } from '../users.js'
+import type { Context } from '../services/context.js'
+import { OAuthError } from '../base/errors.js'
+import { json, readForm, redirect, requireMethod, type Params } from '../base/http.js'
+import { loginPage, messagePage } from '../base/pages.js'
+import { createSession } from '../services/session.js'
+import { verifyPassword } from '../services/users.js'
 
 /**
  * `GET|POST {basePath}/login?realm=…&goto=…`: the sign-in page. Only URLs under this

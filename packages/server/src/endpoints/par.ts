@@ -1,12 +1,12 @@
-import { clientRequest } from '../clientAuth.js'
-import type { Context } from '../context.js'
-import { randomToken, secretKey } from '../crypto.js'
-import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../dpop.js'
-import { OAuthError } from '../errors.js'
-import { Params, json } from '../http.js'
+import { clientRequest } from '../services/clientAuth.js'
+import type { Context } from '../services/context.js'
+import { randomToken, secretKey } from '../base/crypto.js'
+import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
+import { OAuthError } from '../base/errors.js'
+import { Params, json } from '../base/http.js'
 import { PAR_URN } from '../authorization/pushed.js'
 import { validateAuthorizationRequest } from '../authorization/request.js'
-import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records.js'
+import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records/index.js'
 
 /** Client credentials: checked here, never kept with the pushed request. */
 const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assertion_type'])

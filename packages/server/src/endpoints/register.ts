@@ -1,9 +1,9 @@
 import type { ClientConfig } from '../model/index.js'
-import { Validator, resolveClient } from '../resolveConfig.js'
-import type { Context } from '../context.js'
-import { randomToken } from '../crypto.js'
-import { OAuthError, ConfigError } from '../errors.js'
-import { json, readBody } from '../http.js'
+import { Validator, resolveClient } from '../config/resolveConfig.js'
+import type { Context } from '../services/context.js'
+import { randomToken } from '../base/crypto.js'
+import { OAuthError, ConfigError } from '../base/errors.js'
+import { json, readBody } from '../base/http.js'
 
 /**
  * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot

@@ -1,11 +1,11 @@
-import { findAccessToken } from '../accessTokens.js'
-import { clientRequest } from '../clientAuth.js'
-import type { Context } from '../context.js'
-import { secretKey } from '../crypto.js'
-import { OAuthError } from '../errors.js'
-import { json } from '../http.js'
-import { revokeGrant } from '../tokens.js'
-import type { RefreshTokenPayload } from '../records.js'
+import { findAccessToken } from '../services/accessTokens.js'
+import { clientRequest } from '../services/clientAuth.js'
+import type { Context } from '../services/context.js'
+import { secretKey } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
+import { json } from '../base/http.js'
+import { revokeGrant } from '../services/tokens.js'
+import type { RefreshTokenPayload } from '../records/index.js'
 
 /**
  * `token/revoke` (RFC 7009). Revoking a refresh token ends its grant (every access token

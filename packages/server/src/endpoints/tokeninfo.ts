@@ -1,8 +1,8 @@
-import { authorizationToken, resourceAccessToken, type PresentedToken } from '../accessTokens.js'
-import type { Context } from '../context.js'
-import { dpopNonceHeaders } from '../dpop.js'
-import { OAuthError } from '../errors.js'
-import { json, queryParams } from '../http.js'
+import { authorizationToken, resourceAccessToken, type PresentedToken } from '../services/accessTokens.js'
+import type { Context } from '../services/context.js'
+import { dpopNonceHeaders } from '../services/dpop.js'
+import { OAuthError } from '../base/errors.js'
+import { json, queryParams } from '../base/http.js'
 
 /**
  * AM's `tokeninfo`: open to anyone holding the token (query `access_token`, or a Bearer or

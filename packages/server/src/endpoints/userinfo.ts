@@ -1,9 +1,9 @@
-import { authorizationToken, resourceAccessToken, type PresentedToken } from '../accessTokens.js'
-import { claimsFor, subjectFor } from '../claims.js'
-import type { Context } from '../context.js'
-import { dpopNonceHeaders } from '../dpop.js'
-import { OAuthError } from '../errors.js'
-import { isForm, readForm, json } from '../http.js'
+import { authorizationToken, resourceAccessToken, type PresentedToken } from '../services/accessTokens.js'
+import { claimsFor, subjectFor } from '../services/claims.js'
+import type { Context } from '../services/context.js'
+import { dpopNonceHeaders } from '../services/dpop.js'
+import { OAuthError } from '../base/errors.js'
+import { isForm, readForm, json } from '../base/http.js'
 
 /**
  * `userinfo` (OIDC Core 5.3): GET with a Bearer or DPoP (RFC 9449) header, or POST with the

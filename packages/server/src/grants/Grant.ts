@@ -1,10 +1,10 @@
-import type { Context } from '../context.js'
-import type { DPoPProof } from '../dpop.js'
-import { secretKey } from '../crypto.js'
-import { OAuthError } from '../errors.js'
-import type { Params } from '../http.js'
+import type { Context } from '../services/context.js'
+import type { DPoPProof } from '../services/dpop.js'
+import { secretKey } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
+import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
-import type { RecordKind, StoredPayload } from '../records.js'
+import type { RecordKind, StoredPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
 
 /**

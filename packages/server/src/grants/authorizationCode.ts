@@ -1,12 +1,12 @@
-import type { Context } from '../context.js'
-import type { DPoPProof } from '../dpop.js'
-import { base64url, sha256 } from '../crypto.js'
+import type { Context } from '../services/context.js'
+import type { DPoPProof } from '../services/dpop.js'
+import { base64url, sha256 } from '../base/crypto.js'
 import { findRedeemed } from './Grant.js'
-import { OAuthError } from '../errors.js'
-import type { Params } from '../http.js'
+import { OAuthError } from '../base/errors.js'
+import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
-import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../tokens.js'
-import type { CodePayload } from '../records.js'
+import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../services/tokens.js'
+import type { CodePayload } from '../records/index.js'
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 

@@ -1,11 +1,11 @@
-import type { Context } from '../context.js'
-import type { DPoPProof } from '../dpop.js'
+import type { Context } from '../services/context.js'
+import type { DPoPProof } from '../services/dpop.js'
 import { findRedeemed } from './Grant.js'
-import { OAuthError } from '../errors.js'
-import type { Params } from '../http.js'
+import { OAuthError } from '../base/errors.js'
+import type { Params } from '../base/http.js'
 import { DEVICE_GRANT, type Client } from '../model/index.js'
-import { issuesRefreshTokens, newGrantId, tokenEndpointResponse } from '../tokens.js'
-import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records.js'
+import { issuesRefreshTokens, newGrantId, tokenEndpointResponse } from '../services/tokens.js'
+import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
 
 /** RFC 8628 section 3.4-3.5: polling, with `slow_down` adding 5 s to the interval each time. */
 export async function deviceCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {

@@ -1,10 +1,10 @@
-import type { Context } from '../context.js'
-import type { DPoPProof } from '../dpop.js'
-import { OAuthError } from '../errors.js'
-import type { Params } from '../http.js'
+import type { Context } from '../services/context.js'
+import type { DPoPProof } from '../services/dpop.js'
+import { OAuthError } from '../base/errors.js'
+import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
-import { verifyPassword } from '../users.js'
-import { issuesRefreshTokens, newGrantId, requestedScopes, tokenEndpointResponse } from '../tokens.js'
+import { verifyPassword } from '../services/users.js'
+import { issuesRefreshTokens, newGrantId, requestedScopes, tokenEndpointResponse } from '../services/tokens.js'
 
 /** RFC 6749 section 4.3, for clients explicitly allowed the `password` grant. */
 export async function passwordGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {

@@ -1,11 +1,11 @@
-import type { Context } from '../context.js'
-import type { DPoPProof } from '../dpop.js'
+import type { Context } from '../services/context.js'
+import type { DPoPProof } from '../services/dpop.js'
 import { findRedeemed } from './Grant.js'
-import { OAuthError } from '../errors.js'
-import type { Params } from '../http.js'
+import { OAuthError } from '../base/errors.js'
+import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
-import { revokeGrant, tokenEndpointResponse, type GrantInfo } from '../tokens.js'
-import type { RefreshTokenPayload } from '../records.js'
+import { revokeGrant, tokenEndpointResponse, type GrantInfo } from '../services/tokens.js'
+import type { RefreshTokenPayload } from '../records/index.js'
 
 /**
  * RFC 6749 section 6 with AM's rotation switch and RFC 9700 reuse detection: a rotated-out

@@ -1,5 +1,5 @@
-import { base64url, base64urlDecode, sha256 } from '../crypto.js'
-import { ConfigError } from '../errors.js'
+import { base64url, base64urlDecode, sha256 } from '../base/crypto.js'
+import { ConfigError } from '../base/errors.js'
 import type { SigningAlg, SigningJwk } from '../model/index.js'
 
 const ALGORITHMS = {

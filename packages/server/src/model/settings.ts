@@ -1,4 +1,3 @@
-import type { Realm } from './realm.js'
 import type { SigningAlg } from './protocol.js'
 
 /** Token lifetimes in seconds, set per realm and overridable per client. */
@@ -37,12 +36,4 @@ export interface RealmSettings {
   parLifetime: number
   /** DPoP proofs must carry a nonce the provider issued (RFC 9449 sections 8 and 9). */
   dpopNonce: boolean
-}
-
-export interface ResolvedConfig {
-  basePath: string
-  origin?: string
-  cookieName: string
-  maxBodyBytes: number
-  realms: Map<string, Realm>
 }

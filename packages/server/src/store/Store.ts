@@ -1,6 +1,6 @@
-import type { RecordKind, StoredPayload } from '../records.js'
+import type { RecordKind, StoredPayload } from '../records/index.js'
 
-export type { RecordKind, StoredPayload } from '../records.js'
+export type { RecordKind, StoredPayload } from '../records/index.js'
 export interface StoreEntry<P extends StoredPayload = StoredPayload> {
   payload: P
   /** Milliseconds since the epoch; entries past it are not returned. */

@@ -1,8 +1,8 @@
 import type { Context } from './context.js'
 import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
-import { OAuthError } from './errors.js'
-import { verifyOwnJwt } from './keys/index.js'
-import type { AccessTokenPayload } from './records.js'
+import { OAuthError } from '../base/errors.js'
+import { verifyOwnJwt } from '../keys/index.js'
+import type { AccessTokenPayload } from '../records/index.js'
 
 export interface ValidAccessToken {
   claims: Record<string, unknown>

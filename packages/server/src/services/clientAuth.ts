@@ -8,10 +8,10 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import type { Context } from './context.js'
-import { base64urlDecode, constantTimeEqual, secretKey } from './crypto.js'
-import { OAuthError } from './errors.js'
-import { formDecode, readForm, type Params } from './http.js'
-import type { Client } from './model/index.js'
+import { base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
+import { formDecode, readForm, type Params } from '../base/http.js'
+import type { Client } from '../model/index.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 /** `Ed25519` is the fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. */

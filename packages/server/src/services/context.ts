@@ -1,6 +1,6 @@
-import type { KeySet } from './keys/index.js'
-import type { Realm, ResolvedConfig } from './model/index.js'
-import type { Store } from './store/Store.js'
+import type { KeySet } from '../keys/index.js'
+import type { Realm, ResolvedConfig } from '../model/index.js'
+import type { Store } from '../store/Store.js'
 
 /** What every endpoint shares: resolved config, store, keys and the clock. */
 export interface Runtime {

@@ -1,5 +1,5 @@
 import type { ProviderConfig } from './config.js'
-import { ConfigError } from './errors.js'
+import { ConfigError } from '../base/errors.js'
 import {
   AUTH_METHODS,
   GRANT_TYPES,
@@ -17,8 +17,8 @@ import {
   type ResolvedLifetimes,
   type User,
   type UserConfig,
-} from './model/index.js'
-import { signingJwkAlg } from './keys/index.js'
+} from '../model/index.js'
+import { signingJwkAlg } from '../keys/index.js'
 
 const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
 

@@ -1,7 +1,7 @@
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose'
 import type { Context } from './context.js'
-import { base64url, constantTimeEqual, secretKey, sha256 } from './crypto.js'
-import { OAuthError } from './errors.js'
+import { base64url, constantTimeEqual, secretKey, sha256 } from '../base/crypto.js'
+import { OAuthError } from '../base/errors.js'
 
 /**
  * Algorithms a DPoP proof may be signed with (discovery's `dpop_signing_alg_values_supported`):

@@ -1,8 +1,8 @@
-import type { PersistedSigningKeys } from './keys/index.js'
-import type { RealmConfig } from './model/index.js'
-import type { Store } from './store/Store.js'
+import type { PersistedSigningKeys } from '../keys/index.js'
+import type { RealmConfig } from '../model/index.js'
+import type { Store } from '../store/Store.js'
 
-export type { ClientConfig, Lifetimes, RealmConfig, SigningJwk, UserConfig } from './model/index.js'
+export type { ClientConfig, Lifetimes, RealmConfig, SigningJwk, UserConfig } from '../model/index.js'
 
 /**
  * Everything `createProvider` takes. JSON-serialisable except the injected `clock`,

@@ -1,7 +1,7 @@
 import type { Context } from './context.js'
-import { randomToken, secretKey } from './crypto.js'
-import { readCookie } from './http.js'
-import { SESSION_LIFETIME_S, type SessionPayload } from './records.js'
+import { randomToken, secretKey } from '../base/crypto.js'
+import { readCookie } from '../base/http.js'
+import { SESSION_LIFETIME_S, type SessionPayload } from '../records/index.js'
 
 
 export interface Session extends SessionPayload {

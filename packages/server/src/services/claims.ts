@@ -1,6 +1,6 @@
 import type { Context } from './context.js'
-import { base64url, sha256 } from './crypto.js'
-import type { Client, User } from './model/index.js'
+import { base64url, sha256 } from '../base/crypto.js'
+import type { Client, User } from '../model/index.js'
 
 /** OIDC Core 5.4: the claims each standard scope releases. */
 export const SCOPE_CLAIMS: Record<string, readonly string[]> = {

@@ -1,5 +1,5 @@
-import { LOOPBACK_HOSTS } from './http.js'
-import type { Realm } from './model/index.js'
+import { LOOPBACK_HOSTS } from '../base/http.js'
+import type { Realm } from '../model/index.js'
 
 
 /**
