@@ -145,7 +145,7 @@ describe.each(CLIENT_MODES)('@realmauth/node (%s)', (mode) => {
   describe('web app code flow', () => {
     it('signs in with client_secret_basic through a pushed request, keeps the transaction server-side, refreshes and reads userinfo', async () => {
       const client = await make(DEMO.web.client_id, { method: 'client_secret_basic', clientSecret: DEMO.web.client_secret }, { redirectUri: DEMO.web.redirect_uri })
-      const { url, transaction } = await client.authorizationUrl({ scope: 'openid profile email' })
+      const { url, transaction } = await client.signInUrl({ scope: 'openid profile email' })
       // The provider advertises PAR: the secret-authenticated push leaves only a reference in the URL.
       expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
       const callback = await signInAtProvider(p, url)

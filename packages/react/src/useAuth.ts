@@ -74,7 +74,7 @@ export function useAuthSnapshot(): { client: BrowserClient; snapshot: AuthSnapsh
  */
 export function useAuth(): AuthState {
   const { client, snapshot, status, redirectError } = useAuthSnapshot()
-  const signIn = useCallback((options?: SignInOptions) => client.signInRedirect(options), [client])
+  const signIn = useCallback((options?: SignInOptions) => client.signIn(options), [client])
   const signOut = useCallback((options?: { postLogoutRedirectUri?: string; redirect?: boolean }) => client.signOut(options), [client])
   const getAccessToken = useCallback(() => client.getAccessToken(), [client])
   const error = snapshot.error ?? redirectError
