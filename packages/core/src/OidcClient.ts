@@ -76,7 +76,7 @@ const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope',
  * const oidc = new OidcClient({ issuer, clientId: 'web', clientAuth: ClientSecretBasic('s3cret') })
  * const { url, transaction } = await oidc.signInUrl({ redirectUri })
  * // ...redirect, then on the callback:
- * const tokens = await oidc.handleCallback(new URL(req.url, base), transaction)
+ * const tokens = await oidc.handleCallback(new URL(req.url, 'https://app.example.com'), transaction)
  * ```
  */
 export class OidcClient {

@@ -125,7 +125,7 @@ export interface AccessTokenVerifier {
  * ```ts
  * await verifier.verify(req.headers.authorization, {
  *   requiredScopes: ['orders.read'],
- *   dpop: { proof: req.headers.dpop, method: req.method, url: `https://api.example.com${req.url}` },
+ *   dpop: { proof: String(req.headers.dpop), method: req.method!, url: `https://api.example.com${req.url}` },
  * })
  * ```
  */
@@ -141,8 +141,10 @@ export interface VerifyOptions {
  *
  * @example
  * ```ts
- * catch (err) {
- *   if (err instanceof AccessTokenError) return res.status(err.status!).set('WWW-Authenticate', err.wwwAuthenticate).end()
+ * try {
+ *   await verifier.verify(req.headers.authorization)
+ * } catch (err) {
+ *   if (err instanceof AccessTokenError) return res.writeHead(err.status!, { 'www-authenticate': err.wwwAuthenticate }).end()
  *   throw err // network_error or server_error: answer 503, the token may be fine
  * }
  * ```
@@ -208,7 +210,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
  *     req.auth = await verifier.verify(req.headers.authorization, { requiredScopes: ['orders.read'] })
  *     next()
  *   } catch (err) {
- *     if (err instanceof AccessTokenError) res.status(err.status!).set('WWW-Authenticate', err.wwwAuthenticate).end()
+ *     if (err instanceof AccessTokenError) res.writeHead(err.status!, { 'www-authenticate': err.wwwAuthenticate }).end()
  *     else next(err)
  *   }
  * })
