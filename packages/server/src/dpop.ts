@@ -7,11 +7,6 @@ import { OAuthError } from './errors.js'
  * Algorithms a DPoP proof may be signed with (discovery's `dpop_signing_alg_values_supported`):
  * the asymmetric JWS algorithms jose verifies through WebCrypto. Never `none` or an HMAC:
  * a proof must show possession of a private key the server never sees (RFC 9449 section 4.3).
- *
- * @example
- * ```ts
- * const metadata = { dpop_signing_alg_values_supported: DPOP_ALGS }
- * ```
  */
 export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519']
 
@@ -24,11 +19,6 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv']
 
 /**
  * The proof of a request that passed every check: its key's RFC 7638 thumbprint.
- *
- * @example
- * ```ts
- * const info: GrantInfo = { ...grant, ...(proof && { dpopJkt: proof.jkt }) }
- * ```
  */
 export interface DPoPProof {
   jkt: string
@@ -37,11 +27,6 @@ export interface DPoPProof {
 /**
  * Where a proof was presented: the authorization server answers 400 with a JSON error
  * (RFC 9449 section 5), a resource 401 with a `DPoP` challenge (section 7.1).
- *
- * @example
- * ```ts
- * const where: DPoPEndpoint = ctx.request.headers.has('authorization') ? 'resource' : 'token'
- * ```
  */
 export type DPoPEndpoint = 'token' | 'resource'
 
@@ -49,11 +34,6 @@ type DPoPErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce' | 'invalid_token'
 
 /**
  * `DPoP error="…", error_description="…", algs="…"` for `WWW-Authenticate` (RFC 9449 section 7.1).
- *
- * @example
- * ```ts
- * headers['www-authenticate'] = dpopChallenge('invalid_token', 'The access token is DPoP-bound')
- * ```
  */
 export function dpopChallenge(error: DPoPErrorCode, description: string): string {
   // A header value must stay printable ASCII, and a quoted-string must not be closed early.
@@ -63,11 +43,6 @@ export function dpopChallenge(error: DPoPErrorCode, description: string): string
 
 /**
  * The error for a refused proof or token, shaped for where it was presented.
- *
- * @example
- * ```ts
- * throw dpopFailure('resource', 'invalid_dpop_proof', 'A DPoP proof is required') // 401 with a DPoP challenge
- * ```
  */
 export function dpopFailure(where: DPoPEndpoint, error: DPoPErrorCode, description: string, nonce?: string): OAuthError {
   const headers: Record<string, string> = nonce === undefined ? {} : { 'dpop-nonce': nonce }
@@ -81,11 +56,6 @@ export function dpopFailure(where: DPoPEndpoint, error: DPoPErrorCode, descripti
 /**
  * The request's `DPoP` header, or undefined when there is none. Fetch joins repeated fields
  * with `", "`, which a compact JWS never contains, so two headers show as a comma.
- *
- * @example
- * ```ts
- * const header = dpopProofHeader(ctx.request, 'token') // throws invalid_dpop_proof for two headers
- * ```
  */
 export function dpopProofHeader(request: Request, where: DPoPEndpoint): string | undefined {
   const value = request.headers.get('dpop')
@@ -100,12 +70,6 @@ export function dpopProofHeader(request: Request, where: DPoPEndpoint): string |
  * URL, issued within a minute of the provider's clock, never seen before (its `jti` is kept
  * as long as the proof could be accepted), with `ath` for `accessToken` at a resource, and
  * with a current nonce when the realm asks for one. Key binding is the caller's to check.
- *
- * @example
- * ```ts
- * const proof = await verifyDPoPProof(ctx, header, { where: 'token', requireNonce: ctx.realm.settings.dpopNonce })
- * if (proof.jkt !== record.jkt) throw new OAuthError('invalid_grant', 'DPoP key mismatch')
- * ```
  */
 export async function verifyDPoPProof(
   ctx: Context,
@@ -208,11 +172,6 @@ async function nonceFor(ctx: Context, period: number): Promise<string> {
 /**
  * The nonce to hand out now (RFC 9449 section 8): an HMAC of the rotation period under a
  * secret derived from the provider's key, so nothing is stored and nobody else can mint one.
- *
- * @example
- * ```ts
- * throw dpopFailure('token', 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof', await currentDPoPNonce(ctx))
- * ```
  */
 export async function currentDPoPNonce(ctx: Context): Promise<string> {
   return nonceFor(ctx, Math.floor(ctx.rt.now() / NONCE_PERIOD_MS))
@@ -226,11 +185,6 @@ async function nonceIsCurrent(ctx: Context, nonce: string): Promise<boolean> {
 
 /**
  * `DPoP-Nonce` for a response when the realm requires nonces, so clients keep the latest.
- *
- * @example
- * ```ts
- * return json(body, 200, await dpopNonceHeaders(ctx)) // {} when the realm has no dpop_nonce
- * ```
  */
 export async function dpopNonceHeaders(ctx: Context): Promise<Record<string, string>> {
   return ctx.realm.settings.dpopNonce ? { 'dpop-nonce': await currentDPoPNonce(ctx) } : {}

@@ -11,11 +11,6 @@ import { loginUrl } from './login.js'
 
 /**
  * How long a started sign-in may take; a pushed request's record outlives its `request_uri` by as much.
- *
- * @example
- * ```ts
- * await store.upsert('PushedAuthorizationRequest', id, payload, expiresAt * 1000 + INTERACTION_LIFETIME_MS)
- * ```
  */
 export const INTERACTION_LIFETIME_MS = 10 * 60_000
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account'])
@@ -24,11 +19,6 @@ const CHALLENGE = /^[A-Za-z0-9_-]{43}$/
 const JKT = /^[A-Za-z0-9_-]{43}$/
 /**
  * The prefix of every `request_uri` the `par` endpoint hands out (RFC 9126 section 2.2).
- *
- * @example
- * ```ts
- * const requestUri = `${PAR_URN}${randomToken(32)}`
- * ```
  */
 export const PAR_URN = 'urn:ietf:params:oauth:request_uri:'
 
@@ -70,11 +60,6 @@ interface InteractionPayload {
 
 /**
  * What `par` keeps under the SHA-256 of the `request_uri` it hands out.
- *
- * @example
- * ```ts
- * const payload: PushedRequestPayload = { realm: '/alpha', clientId: 'web', params: params.entries(), expiresAt: ctx.nowSec + 60 }
- * ```
  */
 export interface PushedRequestPayload {
   [key: string]: unknown
@@ -139,11 +124,6 @@ export async function authorize(ctx: Context): Promise<Response> {
 /**
  * Checks an authorization request as `authorize` would before any sign-in: client, redirect
  * URI, response type and mode, scope, PKCE, prompt. `par` uses it on the pushed parameters.
- *
- * @example
- * ```ts
- * validateAuthorizationRequest(ctx, params) // throws OAuthError('invalid_scope', ...) and the like
- * ```
  */
 export function validateAuthorizationRequest(ctx: Context, params: Params): void {
   validate(ctx, params, resolveTarget(ctx, params))

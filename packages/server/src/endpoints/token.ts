@@ -12,11 +12,6 @@ import { deviceCodeGrant } from '../grants/deviceCode.js'
 
 /**
  * One grant: `proof` is the request's verified DPoP proof, when it carried one.
- *
- * @example
- * ```ts
- * const clientCredentials: Grant = async (ctx, client, params, proof) => tokenEndpointResponse(ctx, info(proof), { refresh: false, idToken: false })
- * ```
  */
 export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
 
