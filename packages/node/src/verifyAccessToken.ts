@@ -1,6 +1,6 @@
 import { AuthError, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
-import { checkDPoPProof, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
+import { DPOP_IAT_WINDOW_SECONDS, checkDPoPProof, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
 
 /**
  * The claims of a verified access token: RFC 9068's, AM's (`realm`, ...) and any others
@@ -92,7 +92,7 @@ export interface AccessTokenVerifierOptions {
   dpop?: {
     /** Refuse Bearer tokens altogether. Default false. */
     required?: boolean
-    /** Seconds a proof is accepted after its `iat`. Default 60. */
+    /** Seconds a proof is accepted after its `iat`. Default 60, as at the provider. */
     maxAge?: number
     /** Where seen `jti`s are kept. Default: this process's memory. */
     replay?: DPoPReplayCache
@@ -382,7 +382,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     const reason = await checkDPoPProof(
       { proof, method: request.method, url: request.url },
-      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? 60, clockTolerance, algorithms, replay, ...(dpopOptions.nonces && { nonces: dpopOptions.nonces }) },
+      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? DPOP_IAT_WINDOW_SECONDS, algorithms, replay, ...(dpopOptions.nonces && { nonces: dpopOptions.nonces }) },
     )
     if (typeof reason === 'object') {
       throw new AccessTokenError('use_dpop_nonce', reason.nonce, { realm, dpopAlgs: algorithms, dpopNonce: dpopOptions.nonces!.current() })

@@ -10,8 +10,18 @@ import { OAuthError } from './errors.js'
  */
 export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519']
 
-/** Seconds a proof's `iat` may be from the provider's clock, either way (RFC 9449 section 11.1). */
-const IAT_WINDOW_S = 60
+/**
+ * Seconds a proof's `iat` may be from the verifier's clock, either way (RFC 9449 section
+ * 11.1 leaves it to the server). Clients sign just before sending, so a minute covers transit
+ * and moderate clock skew, and bounds how long a `jti` must be remembered. The resource
+ * server's check (@realmauth/node checkDPoPProof.ts) uses the same name and value; a test holds them equal.
+ */
+export const DPOP_IAT_WINDOW_SECONDS = 60
+/**
+ * Longest `jti` accepted. Generators send 22 to 43 characters (16 or 32 random bytes,
+ * base64url; a UUID is 36); the cap bounds what a replay-cache entry costs. Same in node.
+ */
+export const DPOP_JTI_MAX_LENGTH = 256
 /** Nonces rotate on this period; the current and the previous one are accepted. */
 const NONCE_PERIOD_MS = 5 * 60_000
 /** JWK members that carry private key material (RFC 7518 section 6, RFC 8037). */
@@ -101,7 +111,7 @@ export async function verifyDPoPProof(
       algorithms: DPOP_ALGS,
       typ: 'dpop+jwt',
       currentDate: new Date(ctx.rt.now()),
-      clockTolerance: IAT_WINDOW_S,
+      clockTolerance: DPOP_IAT_WINDOW_SECONDS,
     }))
   } catch (cause) {
     // Anything jose refuses (a key that does not fit alg, a short RSA key, crit, exp) is the proof's fault.
@@ -109,15 +119,15 @@ export async function verifyDPoPProof(
     throw fail(`The DPoP proof is not valid: ${cause instanceof Error ? cause.message : 'unreadable'}`)
   }
   const { jti, htm, htu, iat, ath, nonce } = payload
-  if (typeof jti !== 'string' || jti === '' || jti.length > 512) throw fail('The DPoP proof needs a jti')
+  if (typeof jti !== 'string' || jti === '' || jti.length > DPOP_JTI_MAX_LENGTH) throw fail('The DPoP proof needs a jti')
   if (htm !== ctx.request.method) throw fail(`The DPoP proof htm must be ${ctx.request.method}`)
   if (typeof htu !== 'string' || !htuMatches(ctx, htu)) {
     throw fail(`The DPoP proof htu must be ${ctx.url.origin}${ctx.url.pathname}, the URL this request was sent to`)
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw fail('The DPoP proof needs a numeric iat')
   const now = ctx.rt.now() / 1000
-  if (iat < now - IAT_WINDOW_S) throw fail('The DPoP proof is too old (iat)')
-  if (iat > now + IAT_WINDOW_S) throw fail('The DPoP proof is issued in the future (iat)')
+  if (iat < now - DPOP_IAT_WINDOW_SECONDS) throw fail('The DPoP proof is too old (iat)')
+  if (iat > now + DPOP_IAT_WINDOW_SECONDS) throw fail('The DPoP proof is issued in the future (iat)')
   if (options.accessToken !== undefined) {
     if (ath === undefined) throw fail('The DPoP proof needs ath, the hash of the access token')
     if (ath !== base64url(await sha256(options.accessToken))) throw fail('The DPoP proof ath does not match the access token')
@@ -136,7 +146,7 @@ export async function verifyDPoPProof(
     throw fail('The DPoP proof jwk has no thumbprint')
   }
   // Past iat + window the proof is refused as too old, so the record may go then.
-  const fresh = await ctx.rt.store.insert('ReplayDetection', await secretKey(`dpop ${jkt}\n${jti}`), {}, Math.ceil((iat + IAT_WINDOW_S + 1) * 1000))
+  const fresh = await ctx.rt.store.insert('ReplayDetection', await secretKey(`dpop ${jkt}\n${jti}`), {}, Math.ceil((iat + DPOP_IAT_WINDOW_SECONDS + 1) * 1000))
   if (!fresh) throw fail('The DPoP proof was already used (jti replay)')
   return { jkt }
 }
