@@ -60,14 +60,6 @@ describe.each(CLIENT_MODES)('@realmauth/node (%s)', (mode) => {
       await expect(client.clientCredentials()).resolves.toHaveProperty('accessToken')
     })
 
-    it('raw Basic (no form-encoding) fails against AM for a secret that needs encoding', async () => {
-      const client = await make('svc-weird', { method: 'client_secret_basic', clientSecret: WEIRD_SECRET, raw: true })
-      const err = await client.clientCredentials().catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(AuthError)
-      expect((err as AuthError).code).toBe('invalid_client')
-      expect((err as AuthError).status).toBe(401)
-    })
-
     it('a wrong secret is invalid_client, not retryable', async () => {
       const client = await make(DEMO.m2m.client_id, { method: 'client_secret_basic', clientSecret: 'nope' })
       const err = (await client.clientCredentials().catch((e: unknown) => e)) as AuthError

@@ -12,6 +12,7 @@ import {
 import { dueForRenewal, retry, retryPolicy, toAuthError } from '@realmauth/core/internal'
 import * as oauth from 'oauth4webapi'
 import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
+import { introspect } from './introspect.js'
 
 /**
  * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
@@ -192,14 +193,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       void response.body?.cancel().catch(() => {})
       return oidc.fetchWithToken(await cachedTokens(cc, true), request.clone())
     },
-    introspect: (token, hint) =>
-      call('Introspection', async (as) => {
-        const res = await oauth.introspectionRequest(as, oidc.oauthClient(), oidc.auth, token, {
-          ...oidc.requestOptions(as.introspection_endpoint),
-          ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
-        })
-        return oauth.processIntrospectionResponse(as, oidc.oauthClient(), res)
-      }),
+    introspect: (token, hint) => introspect(oidc, token, hint),
     revoke: (token, hint) => oidc.revoke(token, hint),
     tokeninfo: (accessToken) =>
       call('Tokeninfo', async () => {

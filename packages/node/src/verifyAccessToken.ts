@@ -1,5 +1,6 @@
-import { AuthError, discover, type ServerMetadata } from '@realmauth/core'
+import { AuthError, ClientSecretBasic, OidcClient, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
+import { introspect as introspectAs } from './introspect.js'
 import { DPOP_IAT_WINDOW_SECONDS, checkDPoPProof, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
 
 /**
@@ -295,37 +296,39 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return toClaims(result.payload as Record<string, unknown>, invalid)
   }
 
-  const basic = introspection ? 'Basic ' + btoa(`${formEncode(introspection.clientId)}:${formEncode(introspection.clientSecret)}`) : ''
   const ttlMs = (introspection?.cacheTtl ?? 60) * 1000
   const cache = new Map<string, { answer: Promise<Record<string, unknown>>; until: number }>()
+  let introspector: Promise<OidcClient> | undefined
 
   async function askProvider(token: string): Promise<Record<string, unknown>> {
-    const endpoint = (await meta()).introspection_endpoint
-    if (!endpoint) throw new AuthError('configuration_error', `${options.issuer} publishes no introspection_endpoint`)
-    let res: Response
+    introspector ??= meta().then(
+      (metadata) =>
+        new OidcClient({
+          issuer: options.issuer,
+          clientId: introspection!.clientId,
+          clientAuth: ClientSecretBasic(introspection!.clientSecret),
+          metadata,
+          fetch: fetchImpl,
+          ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        }),
+    )
+    const oidc = await introspector
+    if (!(await oidc.metadata()).introspection_endpoint) throw new AuthError('configuration_error', `${options.issuer} publishes no introspection_endpoint`)
     try {
-      res = await fetchImpl(endpoint, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        // A stalled provider must not hold every request of the resource server with it.
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      })
-    } catch (cause) {
-      throw new AuthError('network_error', `Introspection request failed: ${(cause as Error)?.message ?? cause}`, { cause })
+      return (await introspectAs(oidc, token, 'access_token')) as Record<string, unknown>
+    } catch (err) {
+      const error = err as AuthError
+      if (error.status !== undefined && error.status >= 400 && error.status < 500) {
+        // The token is only a form field: a 4xx is about our client credentials or request.
+        throw new AuthError('configuration_error', `Introspection refused the resource server's client: ${error.message}`, {
+          status: error.status,
+          ...(error.error !== undefined && { error: error.error }),
+          cause: err,
+        })
+      }
+      if (error.retryable) throw error
+      throw new AuthError('server_error', `Introspection answered without an RFC 7662 body: ${error.message}`, { ...(error.status !== undefined && { status: error.status }), cause: err })
     }
-    const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
-    if (res.status >= 400 && res.status < 500) {
-      // The token is only a form field: a 4xx is about our client credentials or request.
-      throw new AuthError('configuration_error', `Introspection refused the resource server's client: HTTP ${res.status} ${String(body?.error ?? '')}`, {
-        status: res.status,
-        ...(typeof body?.error === 'string' && { error: body.error }),
-      })
-    }
-    if (res.status !== 200 || typeof body?.active !== 'boolean') {
-      throw new AuthError('server_error', `Introspection answered HTTP ${res.status} without an RFC 7662 body`, { status: res.status })
-    }
-    return body
   }
 
   async function introspect(token: string): Promise<Record<string, unknown>> {
@@ -493,11 +496,6 @@ function jwtError(err: unknown, invalid: Invalid): Error {
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('The access token\'s signature is not valid', err)
   if (err instanceof errors.JOSEAlgNotAllowed) return invalid('The access token\'s signing algorithm is not allowed', err)
   return invalid('The access token is malformed', err)
-}
-
-/** RFC 6749 section 2.3.1: both halves of Basic credentials are form-encoded first. */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+')
 }
 
 /** RFC 6750 3: `error_description` and friends allow printable ASCII except `"` and `\`. */
