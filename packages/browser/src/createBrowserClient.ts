@@ -93,8 +93,6 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     redirectUri,
     tokenStore,
     transactionStore: options.transactionStore ?? (browser ? new IndexedDbTransactionStore() : new MemoryTransactionStore()),
-    // Late-bound: a fetch the page patches after start-up (msw, instrumentation) is still used.
-    fetch: options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args)),
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)

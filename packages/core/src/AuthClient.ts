@@ -353,16 +353,14 @@ export class AuthClient {
         await this.#tokenStore.set(tokens)
         return { tokens, source: 'provider' as const }
       },
-      { policy: this.#policy, random: this.#random, sleep: (ms) => new Promise<void>((resolve) => this.#timers.setTimeout(resolve, ms)) },
+      this.#policy,
+      (ms) => new Promise<void>((resolve) => this.#timers.setTimeout(resolve, ms)),
+      this.#random,
     )
   }
 
   #dueForRefresh(tokens: TokenSet): boolean {
     return dueForRenewal(tokens, this.#now(), this.#policy.marginSeconds * 1000)
-  }
-
-  #backoff(attempt: number): number {
-    return retryDelay(this.#policy, attempt, this.#random)
   }
 
   #adopt(tokens: TokenSet | undefined): void {
@@ -396,7 +394,7 @@ export class AuthClient {
   #scheduleRetry(): void {
     if (!this.#policy.auto || !this.#snapshot.tokens?.refreshToken) return
     this.#clearTimer()
-    this.#startTimer(this.#backoff(this.#failures + 1))
+    this.#startTimer(retryDelay(this.#policy, this.#failures + 1, this.#random))
   }
 
   #startTimer(ms: number): void {

@@ -88,8 +88,7 @@ export class OidcClient {
   /** The DPoP prover, when tokens are sender-constrained. */
   readonly dpop: DPoP | undefined
   readonly #par: boolean | undefined
-  readonly #redirectUri: string | undefined
-  readonly #scope: string
+  readonly #defaults: Pick<OidcClientOptions, 'redirectUri' | 'scope'>
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
@@ -107,8 +106,7 @@ export class OidcClient {
     this.#timeoutMs = options.timeoutMs
     this.dpop = typeof options.dpop === 'function' ? options.dpop({ issuer: options.issuer, clientId: options.clientId }) : options.dpop
     this.#par = options.par
-    this.#redirectUri = options.redirectUri
-    this.#scope = options.scope ?? 'openid profile'
+    this.#defaults = options
     this.#now = options.clock ?? Date.now
     this.#client = {
       client_id: options.clientId,
@@ -134,9 +132,9 @@ export class OidcClient {
    * `scope` default to the client's.
    */
   async signInUrl(options: Partial<AuthorizationRequest> = {}): Promise<{ url: URL; transaction: Transaction }> {
-    const redirectUri = options.redirectUri ?? this.#redirectUri
+    const redirectUri = options.redirectUri ?? this.#defaults.redirectUri
     if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
-    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#scope }
+    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#defaults.scope ?? 'openid profile' }
     const as = await this.metadata()
     if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
     const push = this.#par ?? as.pushed_authorization_request_endpoint !== undefined

@@ -18,12 +18,12 @@ export interface RetryPolicy {
   maxBackoffMs?: number
 }
 
-/** `policy` with its defaults filled in: `defaults` where given, else the documented ones. */
-export function retryPolicy(policy: RetryPolicy = {}, defaults: RetryPolicy = {}): Required<RetryPolicy> {
+/** `policy` with the documented defaults filled in. */
+export function retryPolicy(policy: RetryPolicy = {}): Required<RetryPolicy> {
   return {
-    attempts: Math.max(1, policy.attempts ?? defaults.attempts ?? 3),
-    backoffMs: policy.backoffMs ?? defaults.backoffMs ?? 1000,
-    maxBackoffMs: policy.maxBackoffMs ?? defaults.maxBackoffMs ?? 30_000,
+    attempts: Math.max(1, policy.attempts ?? 3),
+    backoffMs: policy.backoffMs ?? 1000,
+    maxBackoffMs: policy.maxBackoffMs ?? 30_000,
   }
 }
 
@@ -35,20 +35,24 @@ export function retryDelay(policy: Required<RetryPolicy>, attempt: number, rando
 
 /**
  * Runs `run` until it succeeds, fails for good (not `retryable`, or `giveUp` says so), or
- * the policy's attempts are spent; the error thrown is an `AuthError` named after `during`.
+ * the policy's attempts are spent, waiting {@link retryDelay} between attempts with `sleep`;
+ * the error thrown is an `AuthError` named after `during`. Positional, as it ships in SPAs.
  */
 export async function retry<T>(
   during: string,
   run: () => Promise<T>,
-  options: { policy: Required<RetryPolicy>; sleep: (ms: number) => Promise<void>; random: () => number; giveUp?: (error: AuthError) => boolean },
+  policy: Required<RetryPolicy>,
+  sleep: (ms: number) => Promise<unknown>,
+  random: () => number,
+  giveUp?: (error: AuthError) => boolean,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run()
     } catch (err) {
       const error = toAuthError(err, during)
-      if (!error.retryable || attempt >= options.policy.attempts || options.giveUp?.(error)) throw error
-      await options.sleep(retryDelay(options.policy, attempt, options.random))
+      if (!error.retryable || attempt >= policy.attempts || giveUp?.(error)) throw error
+      await sleep(retryDelay(policy, attempt, random))
     }
   }
 }

@@ -131,7 +131,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
   const oidc = new OidcClient({ ...options, clientAuth })
   const now = options.clock ?? Date.now
   const sleep = options.sleep ?? defaultSleep
-  const renewRetry = retryPolicy(options.retry, RENEW_RETRY)
+  const renewRetry = retryPolicy({ ...RENEW_RETRY, ...options.retry })
   const margin = (options.marginSeconds ?? 60) * 1000
   const cache = new Map<string, { tokens?: TokenSet; inflight?: Promise<TokenSet> }>()
 
@@ -170,7 +170,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
    */
   function renew(ccOptions: { scope?: string; resource?: string }, fallback: TokenSet | undefined): Promise<TokenSet> {
     const usable = () => fallback !== undefined && (fallback.expiresAt === undefined || fallback.expiresAt > now())
-    return retry('Client credentials', () => client.clientCredentials(ccOptions), { policy: renewRetry, sleep, random: options.random ?? Math.random, giveUp: usable })
+    return retry('Client credentials', () => client.clientCredentials(ccOptions), renewRetry, sleep, options.random ?? Math.random, usable)
   }
 
   const client: NodeClient = {
