@@ -14,7 +14,8 @@ import { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
 
 /**
  * Options of {@link createBrowserClient}: core's client options, with `issuer` or `baseUrl`
- * and `realm` for AM, and what a browser adds.
+ * and `realm` for AM, and what a browser adds. `redirectUri` defaults to `{origin}/callback`;
+ * `dpop: indexedDbDPoP` keeps a non-exportable key in IndexedDB.
  *
  * @example
  * ```ts

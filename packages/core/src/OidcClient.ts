@@ -58,6 +58,7 @@ export interface AuthorizationRequest {
   maxAge?: number
   /** More parameters (`acr_values`, `ui_locales`, ...). Cannot replace the security parameters. */
   extraParams?: Record<string, string>
+  /** Kept with the transaction and handed back by the callback, e.g. the path to return to. */
   appState?: unknown
 }
 
