@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@realmauth\/server\/(node|msw|sqlite|postgres)$/, replacement: `${packages}server/src/$1.ts` },
+      { find: /^@realmauth\/core\/internal$/, replacement: `${packages}core/src/internal.ts` },
       { find: /^@realmauth\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` },
     ],
   },
@@ -45,7 +46,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['packages/{core,browser,node,react}/src/**/*.test.ts', 'test/clients/**/*.test.ts', 'test/node/**/*.test.ts', 'test/examples/**/*.test.ts'],
+          include: ['packages/{core,browser,node,react}/src/**/*.test.ts', 'test/clients/**/*.test.ts', 'test/node/**/*.test.ts', 'test/examples/**/*.test.ts', 'test/docs/**/*.test.ts'],
         },
       },
       {

@@ -11,7 +11,7 @@ export { installedVersion }
 export const SPA_FLOW = `
 import { createBrowserClient } from '@realmauth/browser'
 const auth = createBrowserClient({ issuer: 'https://idp.example.com/oauth2/realms/root/realms/alpha', clientId: 'spa' })
-document.getElementById('in').onclick = () => auth.signInRedirect()
+document.getElementById('in').onclick = () => auth.signIn()
 document.getElementById('out').onclick = () => auth.signOut()
 if (auth.isRedirectCallback()) await auth.handleRedirectCallback()
 const res = await auth.authFetch('/api/me')

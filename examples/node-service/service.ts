@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAccessTokenVerifier, createNodeClient, AccessTokenError } from '@realmauth/node'
+import { createAccessTokenVerifier, createDPoP, createNodeClient, AccessTokenError } from '@realmauth/node'
 import type { JWK } from 'jose'
 
 /** The protected API: `GET /orders` with `Authorization: Bearer …` (or `DPoP …` and a proof) and scope `read`. */
@@ -37,7 +37,7 @@ export async function createOrdersService(options: { issuer: string; clientId: s
     clientId: options.clientId,
     auth: { method: 'private_key_jwt', privateKey: options.privateKey },
     // A key made for this process: a token that leaks from it is useless elsewhere.
-    dpop: true,
+    dpop: createDPoP(),
     ...(options.fetch && { fetch: options.fetch }),
   })
   return {

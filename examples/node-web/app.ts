@@ -59,7 +59,7 @@ export async function startWebApp(options: WebAppOptions): Promise<{ url: string
             : `<h1>Signed out</h1><p><a href="/login" id="login">Sign in</a></p>`)
         }
         case '/login': {
-          const { url: authorize, transaction } = await client.authorizationUrl()
+          const { url: authorize, transaction } = await client.signInUrl()
           s.transaction = transaction
           return res.writeHead(302, { location: authorize.href }).end()
         }

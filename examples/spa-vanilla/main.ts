@@ -21,7 +21,7 @@ function render() {
 auth.subscribe(render)
 setInterval(render, 1000)
 
-$('sign-in').onclick = () => void auth.signInRedirect()
+$('sign-in').onclick = () => void auth.signIn()
 $('sign-out').onclick = () => void auth.signOut()
 $('call-api').onclick = async () => {
   const res = await auth.authFetch('/api/hello')

@@ -147,7 +147,7 @@ export async function signInThroughPages(page: Page): Promise<string[]> {
     if (new URL(r.url()).pathname.endsWith('/authorize')) authorize.push(r.url())
   }
   page.on('request', onRequest)
-  await page.evaluate(() => void window.app.client.signInRedirect())
+  await page.evaluate(() => void window.app.client.signIn())
   await page.waitForURL((url) => url.pathname.endsWith('/login'))
   await page.fill('#username', 'demo')
   await page.fill('#password', 'Ch4ng3-it!')

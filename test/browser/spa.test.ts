@@ -111,7 +111,7 @@ describe('SPA in Chromium against the provider over HTTP', () => {
   describe('hostile callbacks', () => {
     /** Starts a sign-in and returns its state, read from the pending transaction (PAR keeps it out of the URL). */
     async function pendingState(page: Page): Promise<string> {
-      await page.evaluate(() => window.app.client.auth.createSignInUrl())
+      await page.evaluate(() => window.app.client.auth.signInUrl())
       const keys = await page.evaluate(() => window.app.storedKeys())
       return keys.find((k) => k.startsWith('tx:'))!.slice('tx:'.length)
     }

@@ -12,7 +12,7 @@ describe.each(CLIENT_MODES)('core sign-in and refresh (%s)', (mode) => {
 
   it('signs in, refreshes once for many callers, and signs out', async () => {
     const { client: c } = makeClient(p)
-    const callback = await signInAtProvider(p, await c.createSignInUrl())
+    const callback = await signInAtProvider(p, await c.signInUrl())
     const { tokens } = await c.handleCallback(callback)
     expect(tokens.claims?.sub).toBe('demo')
     expect(c.getSnapshot().status).toBe('signed_in')

@@ -33,7 +33,7 @@ export function makeClient(p: ProviderUnderTest, extra: Partial<AuthClientOption
 
 /** Starts a sign-in and signs the demo user in at the provider; returns the callback URL. */
 export async function callbackFor(p: ProviderUnderTest, client: AuthClient): Promise<string> {
-  return signInAtProvider(p, await client.createSignInUrl())
+  return signInAtProvider(p, await client.signInUrl())
 }
 
 /** A client with the demo user signed in. */

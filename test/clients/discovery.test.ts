@@ -61,9 +61,9 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
     it('an AuthClient refuses to start a sign-in at a mixed-up issuer', async () => {
       const { client } = makeClient(p)
       p.fault('.well-known/openid-configuration', publishIssuer('https://evil.example.test/oauth2'))
-      expect((await authError(client.createSignInUrl())).code).toBe('issuer_mismatch')
+      expect((await authError(client.signInUrl())).code).toBe('issuer_mismatch')
       // A failed discovery is not cached: the next call discovers again.
-      await expect(client.createSignInUrl()).resolves.toBeInstanceOf(URL)
+      await expect(client.signInUrl()).resolves.toBeInstanceOf(URL)
     })
   })
 

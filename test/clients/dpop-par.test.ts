@@ -60,7 +60,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
 
   async function signedInWith(dpop: DPoP | undefined, extra: Partial<ConstructorParameters<typeof AuthClient>[0]> = {}) {
     const made = makeClient(p, { fetch: withApi(extra.issuer), ...(dpop && { dpop }), ...extra })
-    await made.client.handleCallback(await signInAtProvider(p, await made.client.createSignInUrl()))
+    await made.client.handleCallback(await signInAtProvider(p, await made.client.signInUrl()))
     return made
   }
 
@@ -102,7 +102,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
 
     it('a client registered for DPoP gets nothing without it', async () => {
       const { client, tokenStore } = makeClient(p, { clientId: 'dpop-only', fetch: withApi() })
-      const callback = await signInAtProvider(p, await client.createSignInUrl())
+      const callback = await signInAtProvider(p, await client.signInUrl())
       const err = await authError(client.handleCallback(callback))
       expect(err.status).toBe(400)
       expect(await tokenStore.get()).toBeUndefined()
@@ -166,7 +166,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
         auth: { method: 'client_secret_basic', clientSecret: DEMO.m2m.client_secret },
         fetch: withApi(),
         clock: () => p.clock.now,
-        dpop: true,
+        dpop: createDPoP(),
       })
       const tokens = await node.clientCredentials()
       expect(tokens.tokenType).toBe('dpop')
@@ -180,7 +180,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
   describe('PAR', () => {
     it('pushes the request when the provider advertises PAR: the URL carries only client_id and request_uri', async () => {
       const { client, tokenStore } = makeClient(p)
-      const url = await client.createSignInUrl()
+      const url = await client.signInUrl()
       expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
       expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
       await client.handleCallback(await signInAtProvider(p, url))
@@ -193,20 +193,20 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
 
     it('par: false sends the classic query; a client that must push is refused then', async () => {
       const { client } = makeClient(p, { par: false })
-      const url = await client.createSignInUrl()
+      const url = await client.signInUrl()
       expect(url.searchParams.get('code_challenge_method')).toBe('S256')
       expect(url.searchParams.has('request_uri')).toBe(false)
       const refused = makeClient(p, { clientId: 'par-only', par: false })
-      const callback = new URL(await signInAtProvider(p, await refused.client.createSignInUrl()))
+      const callback = new URL(await signInAtProvider(p, await refused.client.signInUrl()))
       expect(callback.searchParams.get('error')).toBe('invalid_request')
       const pushed = makeClient(p, { clientId: 'par-only' })
-      await pushed.client.handleCallback(await signInAtProvider(p, await pushed.client.createSignInUrl()))
+      await pushed.client.handleCallback(await signInAtProvider(p, await pushed.client.signInUrl()))
       expect(pushed.client.getSnapshot().status).toBe('signed_in')
     })
 
     it('with DPoP, the pushed request binds the code to the key: another key cannot redeem it', async () => {
       const owner = new OidcClient({ issuer: p.issuer(), clientId: DEMO.spa.client_id, fetch: p.fetch, clock: () => p.clock.now, dpop: createDPoP() })
-      const { url, transaction } = await owner.authorizationUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
+      const { url, transaction } = await owner.signInUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
       const callback = new URL(await signInAtProvider(p, url))
       // Everything right (state, PKCE verifier) except the key.
       const thief = new OidcClient({ issuer: p.issuer(), clientId: DEMO.spa.client_id, fetch: p.fetch, clock: () => p.clock.now, dpop: createDPoP() })

@@ -54,8 +54,8 @@ describe.each(CLIENT_MODES)('sign-in callback (%s)', (mode) => {
 
   it("OidcClient: another sign-in's transaction is state_mismatch and no code is exchanged", async () => {
     const { client } = makeClient(p)
-    const first = await client.oidc.authorizationUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
-    const second = await client.oidc.authorizationUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
+    const first = await client.oidc.signInUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
+    const second = await client.oidc.signInUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
     const callback = new URL(await signInAtProvider(p, first.url))
     const exchanges = p.count('access_token')
     const err = await authError(client.oidc.handleCallback(callback, second.transaction))
@@ -121,7 +121,7 @@ describe.each(CLIENT_MODES)('sign-in callback (%s)', (mode) => {
     const made = makeClient(p)
     await made.client.load()
     const before = made.client.getSnapshot()
-    const url = await made.client.createSignInUrl({ prompt: 'none' })
+    const url = await made.client.signInUrl({ prompt: 'none' })
     const res = await fetch(url, { redirect: 'manual' })
     expect(res.status).toBe(302)
     const callback = new URL(res.headers.get('location')!)
@@ -302,7 +302,7 @@ describe.each(CLIENT_MODES)('token endpoint errors (%s)', (mode) => {
 
     it("the provider's own invalid_grant for a code redeemed twice needs the user", async () => {
       const { client } = makeClient(p)
-      const { url, transaction } = await client.oidc.authorizationUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
+      const { url, transaction } = await client.oidc.signInUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
       const callback = new URL(await signInAtProvider(p, url))
       await client.oidc.handleCallback(callback, transaction)
       const err = await authError(client.oidc.handleCallback(callback, transaction))
@@ -314,7 +314,7 @@ describe.each(CLIENT_MODES)('token endpoint errors (%s)', (mode) => {
 
     it("the provider's own answer to a wrong PKCE verifier is invalid_grant", async () => {
       const { client } = makeClient(p)
-      const { url, transaction } = await client.oidc.authorizationUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
+      const { url, transaction } = await client.oidc.signInUrl({ redirectUri: DEMO.spa.redirect_uri, scope: 'openid' })
       const callback = new URL(await signInAtProvider(p, url))
       const err = await authError(client.oidc.handleCallback(callback, { ...transaction, codeVerifier: 'x'.repeat(43) }))
       expect(err.code).toBe('invalid_grant')

@@ -40,7 +40,7 @@ describe.each(CLIENT_MODES)('@realmauth/node against a hostile provider (%s)', (
 
   /** The sign-in up to the callback: the transaction the app keeps, and where the provider sent the user. */
   async function pendingSignIn(client: NodeClient) {
-    const { url, transaction } = await client.authorizationUrl()
+    const { url, transaction } = await client.signInUrl()
     return { transaction, callback: await signInAtProvider(p, url) }
   }
 
@@ -114,7 +114,7 @@ describe.each(CLIENT_MODES)('@realmauth/node against a hostile provider (%s)', (
 
     it('mix-up: a sign-in started at beta and relayed to alpha comes back with alpha\'s iss: iss_mismatch, the code goes nowhere', async () => {
       const beta = await webApp('beta')
-      const { url, transaction } = await beta.authorizationUrl()
+      const { url, transaction } = await beta.signInUrl()
       await fetch(url, { redirect: 'manual' }) // the user reaches beta, which relays to alpha
       const callback = new URL(await signInAtProvider(p, relayTo(transaction, p.issuer('alpha'), DEMO.web.client_id, 'openid profile email')))
       expect(callback.searchParams.get('iss')).toBe(p.issuer('alpha'))

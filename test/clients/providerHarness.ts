@@ -115,7 +115,7 @@ export async function startProvider(mode: ClientMode, config: ProviderConfig, cl
 }
 
 /** Signs the demo user in at the provider as a browser would and returns the callback URL. */
-export async function signInAtProvider(p: Pick<ProviderUnderTest, 'origin'>, authorizationUrl: URL, user = { username: 'demo', password: 'Ch4ng3-it!' }): Promise<string> {
+export async function signInAtProvider(p: Pick<ProviderUnderTest, 'origin'>, signInUrl: URL, user = { username: 'demo', password: 'Ch4ng3-it!' }): Promise<string> {
   const cookies = new Map<string, string>()
   const send = async (url: string, body?: Record<string, string>) => {
     const headers = new Headers()
@@ -129,7 +129,7 @@ export async function signInAtProvider(p: Pick<ProviderUnderTest, 'origin'>, aut
     }
     return res
   }
-  let res = await send(authorizationUrl.href)
+  let res = await send(signInUrl.href)
   for (let i = 0; i < 6; i++) {
     if (res.status === 302) {
       const location = new URL(res.headers.get('location')!, p.origin)

@@ -58,7 +58,7 @@ describe.each(CLIENT_MODES)('soak (%s)', (mode) => {
       // One attempt per refresh: retries come from the scheduler's backoff on the test clock.
       refresh: { attempts: 1, backoffMs: 500, maxBackoffMs: 4000 },
     })
-    const callback = await signInAtProvider(p, await client.createSignInUrl())
+    const callback = await signInAtProvider(p, await client.signInUrl())
     await client.handleCallback(callback)
     storm = true
     let signOuts = 0

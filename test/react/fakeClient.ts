@@ -28,7 +28,7 @@ export interface FakeClient extends BrowserClient {
   store: MemoryTokenStore
   /** Every request the client tried; it answers none, so signOut revokes nothing. */
   offlineFetch: ReturnType<typeof vi.fn>
-  signInRedirect: ReturnType<typeof vi.fn> & BrowserClient['signInRedirect']
+  signIn: ReturnType<typeof vi.fn> & BrowserClient['signIn']
   dispose: ReturnType<typeof vi.fn> & BrowserClient['dispose']
 }
 
@@ -55,7 +55,7 @@ export function fakeClient(tokens?: TokenSet): FakeClient {
     offlineFetch,
     subscribe: auth.subscribe,
     getSnapshot: auth.getSnapshot,
-    signInRedirect: vi.fn(async () => {}),
+    signIn: vi.fn(async () => {}),
     handleRedirectCallback(url = window.location.href) {
       let pending = callbacks.get(url)
       if (!pending) {
@@ -111,7 +111,7 @@ export function manualClient(initial: AuthSnapshot = { status: 'loading', refres
     },
     ping: notify,
     auth: { load: async () => {} } as unknown as AuthClient,
-    signInRedirect: vi.fn(async () => {}),
+    signIn: vi.fn(async () => {}),
     handleRedirectCallback: notUsed,
     isRedirectCallback: () => false,
     getAccessToken: async () => snapshot.tokens?.accessToken ?? notUsed(),

@@ -171,14 +171,14 @@ describe('the sign-in callback', () => {
     expect(client.getSnapshot().status).toBe('signed_out')
     expect(status()).toBe('loading')
     expect(screen.getByText('redirecting')).toBeTruthy()
-    expect(client.signInRedirect).not.toHaveBeenCalled()
+    expect(client.signIn).not.toHaveBeenCalled()
     await act(async () => finish())
     expect(status()).toBe('signed_in')
     expect(screen.getByText('secret')).toBeTruthy()
     expect(exchange).toHaveBeenCalledTimes(1)
     expect(onRedirectCallback).toHaveBeenCalledTimes(1)
     expect(onRedirectCallback).toHaveBeenCalledWith({ returnTo: '/orders' })
-    expect(client.signInRedirect).not.toHaveBeenCalled()
+    expect(client.signIn).not.toHaveBeenCalled()
   })
 
   it('by default replaces the address with appState.returnTo', async () => {
@@ -209,7 +209,7 @@ describe('the sign-in callback', () => {
     )
     expect(await screen.findByText('error: transaction_not_found')).toBeTruthy()
     expect(await screen.findByText('boundary: transaction_not_found')).toBeTruthy()
-    expect(client.signInRedirect).not.toHaveBeenCalled()
+    expect(client.signIn).not.toHaveBeenCalled()
     restore()
   })
 
@@ -258,8 +258,8 @@ describe('RequireAuth and withAuthenticationRequired', () => {
     )
     expect(screen.getByText('redirecting')).toBeTruthy()
     await act(() => client.auth.load())
-    expect(client.signInRedirect).toHaveBeenCalledTimes(1)
-    expect(client.signInRedirect).toHaveBeenCalledWith({ appState: { returnTo: '/orders?page=2' } })
+    expect(client.signIn).toHaveBeenCalledTimes(1)
+    expect(client.signIn).toHaveBeenCalledWith({ appState: { returnTo: '/orders?page=2' } })
     expect(screen.queryByText('secret')).toBeNull()
   })
 
@@ -274,7 +274,7 @@ describe('RequireAuth and withAuthenticationRequired', () => {
     )
     expect(screen.getByText('redirecting')).toBeTruthy()
     expect(await screen.findByText('secret')).toBeTruthy()
-    expect(client.signInRedirect).not.toHaveBeenCalled()
+    expect(client.signIn).not.toHaveBeenCalled()
   })
 
   it('signs in again after a sign-out while mounted', async () => {
@@ -289,7 +289,7 @@ describe('RequireAuth and withAuthenticationRequired', () => {
     fireEvent.click(await screen.findByText('sign out'))
     await act(() => Promise.resolve())
     expect(screen.queryByText('sign out')).toBeNull()
-    expect(client.signInRedirect).toHaveBeenCalledTimes(1)
+    expect(client.signIn).toHaveBeenCalledTimes(1)
   })
 
   it('withAuthenticationRequired wraps a component with its own options', async () => {
@@ -308,8 +308,8 @@ describe('RequireAuth and withAuthenticationRequired', () => {
     )
     expect(screen.getByText('signing you in')).toBeTruthy()
     await act(() => out.auth.load())
-    expect(out.signInRedirect).toHaveBeenCalledTimes(1)
-    expect(out.signInRedirect).toHaveBeenCalledWith({ prompt: 'login' })
+    expect(out.signIn).toHaveBeenCalledTimes(1)
+    expect(out.signIn).toHaveBeenCalledWith({ prompt: 'login' })
     view.unmount()
 
     const signedIn = fakeClient(tokenSet())
@@ -319,7 +319,7 @@ describe('RequireAuth and withAuthenticationRequired', () => {
       </AuthProvider>,
     )
     expect(await screen.findByText('3 orders')).toBeTruthy()
-    expect(signedIn.signInRedirect).not.toHaveBeenCalled()
+    expect(signedIn.signIn).not.toHaveBeenCalled()
   })
 })
 

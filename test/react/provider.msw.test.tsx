@@ -94,7 +94,7 @@ describe('AuthProvider with the reference provider (msw)', () => {
     const transactionStore = new MemoryTransactionStore()
     // Starts the sign-in as the page before the redirect did, sharing the transaction store.
     const starter = new AuthClient({ issuer, clientId: DEMO.spa.client_id, redirectUri: `${APP}/callback`, transactionStore })
-    const callback = await signInAtProvider({ origin: ORIGIN }, await starter.createSignInUrl({ scope: 'openid profile email', appState: { returnTo: '/orders' } }))
+    const callback = await signInAtProvider({ origin: ORIGIN }, await starter.signInUrl({ scope: 'openid profile email', appState: { returnTo: '/orders' } }))
     const callbackUrl = new URL(callback)
     expect(callbackUrl.pathname).toBe('/callback')
     window.history.replaceState(null, '', callbackUrl.pathname + callbackUrl.search)

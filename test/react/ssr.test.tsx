@@ -44,6 +44,6 @@ describe('server rendering', () => {
     // The server snapshot, not the client's: what hydration will start from too.
     expect(html).toContain('loading true unknown - true')
     expect(getAccessToken).not.toHaveBeenCalled()
-    expect(client.signInRedirect).not.toHaveBeenCalled()
+    expect(client.signIn).not.toHaveBeenCalled()
   })
 })

@@ -7,50 +7,32 @@ import {
   type AuthClientOptions,
   type AuthSnapshot,
   type IdTokenClaims,
-  type RefreshPolicy,
-  type Timers,
-  type DPoP,
+  type SignInOptions,
   type TokenStore,
-  type TransactionStore,
 } from '@realmauth/core'
 import { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
 
-/** Options of {@link createBrowserClient}. Give `issuer`, or `baseUrl` and `realm` for AM. */
-export interface BrowserClientOptions {
+/**
+ * Options of {@link createBrowserClient}: core's client options, with `issuer` or `baseUrl`
+ * and `realm` for AM, and what a browser adds. `redirectUri` defaults to `{origin}/callback`;
+ * `dpop: indexedDbDPoP` keeps a non-exportable key in IndexedDB.
+ *
+ * @example
+ * ```ts
+ * const options: BrowserClientOptions = { baseUrl: 'https://tenant.example.com/am', realm: 'alpha', clientId: 'spa', dpop: indexedDbDPoP }
+ * ```
+ */
+export interface BrowserClientOptions extends Omit<AuthClientOptions, 'issuer' | 'clientAuth' | 'tokenStore' | 'lock'> {
   issuer?: string
   /** An AM / Identity Cloud base URL such as `https://tenant.example.com/am`, with `realm`. */
   baseUrl?: string
   realm?: string
-  clientId: string
-  /** Where the provider sends the user back; default `{origin}/callback`. */
-  redirectUri?: string
-  /** Default `openid profile`. */
-  scope?: string
   /** Where `signOut` returns the user to; default the page's origin with `/`. */
   postLogoutRedirectUri?: string
   /** `indexeddb` (default in a browser), `memory`, or your own store. */
   storage?: 'indexeddb' | 'memory' | TokenStore
-  transactionStore?: TransactionStore
-  refresh?: RefreshPolicy
-  fetch?: typeof fetch
-  clock?: () => number
-  /** Where the refresh timer is scheduled; default the global `setTimeout`. Tests pass a simulated clock's. */
-  timers?: Timers
-  /** A number in [0, 1) that spreads refresh timings; default `Math.random`. */
-  random?: () => number
   /** Share refreshes and sign-outs with other tabs (Web Locks + BroadcastChannel). Default true. */
   crossTab?: boolean
-  /** The algorithm the provider signs this client's ID tokens with; default RS256, as OIDC registration says. */
-  idTokenSigningAlg?: string
-  /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
-  timeoutMs?: number
-  /**
-   * DPoP-bound tokens (RFC 9449): pass `indexedDbDPoP` (key in IndexedDB, never exported) or
-   * your own prover. `authFetch` then sends `Authorization: DPoP` with a proof.
-   */
-  dpop?: DPoP | ((client: { issuer: string; clientId: string }) => DPoP)
-  /** Pushed authorization requests (RFC 9126): default when the provider advertises them. */
-  par?: boolean
 }
 
 /** The SPA client: redirect sign-in, tokens that stay fresh, tabs that agree. */
@@ -60,7 +42,7 @@ export interface BrowserClient {
   subscribe(listener: () => void): () => void
   getSnapshot(): AuthSnapshot
   /** Sends the browser to the provider's sign-in with PKCE, `state` and `nonce`. */
-  signInRedirect(options?: SignInOptions): Promise<void>
+  signIn(options?: SignInOptions): Promise<void>
   /**
    * Finishes the sign-in on the callback page and removes `code`, `state` and `iss` from
    * the address bar. Calling it twice for one callback returns the same result (React's
@@ -79,16 +61,6 @@ export interface BrowserClient {
   dispose(): void
 }
 
-export interface SignInOptions {
-  prompt?: string
-  loginHint?: string
-  scope?: string
-  maxAge?: number
-  extraParams?: Record<string, string>
-  /** Returned by `handleRedirectCallback`, e.g. the path to go back to. */
-  appState?: unknown
-}
-
 const inBrowser = () => typeof window !== 'undefined' && typeof indexedDB !== 'undefined'
 
 /**
@@ -99,44 +71,29 @@ const inBrowser = () => typeof window !== 'undefined' && typeof indexedDB !== 'u
  * ```ts
  * const auth = createBrowserClient({ baseUrl: 'https://tenant.example.com/am', realm: 'alpha', clientId: 'spa' })
  * if (auth.isRedirectCallback()) await auth.handleRedirectCallback()
- * else if (auth.getSnapshot().status !== 'signed_in') await auth.signInRedirect()
+ * else if (auth.getSnapshot().status !== 'signed_in') await auth.signIn()
  * const res = await auth.authFetch('/api/orders')
  * ```
  */
 export function createBrowserClient(options: BrowserClientOptions): BrowserClient {
-  const issuer = options.issuer ?? (options.baseUrl && options.realm !== undefined ? realmIssuer(options.baseUrl, options.realm) : undefined)
+  const { issuer: givenIssuer, baseUrl, realm, postLogoutRedirectUri: signedOutTo, storage, crossTab: shareTabs, ...core } = options
+  const issuer = givenIssuer ?? (baseUrl && realm !== undefined ? realmIssuer(baseUrl, realm) : undefined)
   if (!issuer) throw new AuthError('configuration_error', 'Give issuer, or baseUrl and realm')
   const browser = inBrowser()
   const origin = browser ? window.location.origin : ''
   const redirectUri = options.redirectUri ?? `${origin}/callback`
   const tokenStore =
-    typeof options.storage === 'object'
-      ? options.storage
-      : options.storage === 'memory' || !browser
-        ? new MemoryTokenStore()
-        : new IndexedDbTokenStore(issuer, options.clientId)
-  const transactionStore = options.transactionStore ?? (browser ? new IndexedDbTransactionStore() : new MemoryTransactionStore())
-  const crossTab = browser && options.crossTab !== false
+    typeof storage === 'object' ? storage : storage === 'memory' || !browser ? new MemoryTokenStore() : new IndexedDbTokenStore(issuer, options.clientId)
+  const crossTab = browser && shareTabs !== false
   const locks = crossTab && typeof navigator !== 'undefined' ? navigator.locks : undefined
   const channel = crossTab && typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel(`realmauth:${issuer}:${options.clientId}`) : undefined
-  const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
 
   const config: AuthClientOptions = {
+    ...core,
     issuer,
-    clientId: options.clientId,
     redirectUri,
-    scope: options.scope ?? 'openid profile',
     tokenStore,
-    transactionStore,
-    fetch: fetchImpl,
-    ...(options.clock && { clock: options.clock }),
-    ...(options.timers && { timers: options.timers }),
-    ...(options.random && { random: options.random }),
-    ...(options.refresh && { refresh: options.refresh }),
-    ...(options.idTokenSigningAlg && { idTokenSigningAlg: options.idTokenSigningAlg }),
-    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-    ...(options.dpop && { dpop: typeof options.dpop === 'function' ? options.dpop({ issuer, clientId: options.clientId }) : options.dpop }),
-    ...(options.par !== undefined && { par: options.par }),
+    transactionStore: options.transactionStore ?? (browser ? new IndexedDbTransactionStore() : new MemoryTransactionStore()),
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)
@@ -173,8 +130,8 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     auth,
     subscribe: auth.subscribe,
     getSnapshot: auth.getSnapshot,
-    async signInRedirect(signIn = {}) {
-      const url = await auth.createSignInUrl(signIn)
+    async signIn(signIn = {}) {
+      const url = await auth.signInUrl(signIn)
       window.location.assign(url.href)
     },
     isRedirectCallback(url = browser ? window.location.href : '') {
@@ -217,7 +174,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     getAccessToken: () => auth.getAccessToken(),
     getUser: () => auth.getSnapshot().user,
     async signOut(signOutOptions = {}) {
-      const postLogoutRedirectUri = signOutOptions.postLogoutRedirectUri ?? options.postLogoutRedirectUri ?? (origin ? `${origin}/` : undefined)
+      const postLogoutRedirectUri = signOutOptions.postLogoutRedirectUri ?? signedOutTo ?? (origin ? `${origin}/` : undefined)
       const { endSessionUrl } = await auth.signOut(postLogoutRedirectUri ? { postLogoutRedirectUri } : {})
       if (endSessionUrl && signOutOptions.redirect !== false && browser) window.location.assign(endSessionUrl.href)
     },

@@ -1,5 +1,6 @@
 import { AuthError, toAuthError } from './AuthError.js'
 import { OidcClient, type AuthorizationRequest, type OidcClientOptions } from './OidcClient.js'
+import { retry, retryDelay, retryPolicy, type RetryPolicy } from './retry.js'
 import { MemoryTokenStore, dueForRenewal, renewalMargin, secondsLeft, type IdTokenClaims, type TokenSet, type TokenStore } from './TokenSet.js'
 import { MemoryTransactionStore, type TransactionStore } from './Transaction.js'
 
@@ -30,18 +31,12 @@ export type AuthEvent =
   | { type: 'signed_out' }
   | { type: 'session_ended'; error: AuthError }
 
-/** When and how tokens are renewed. */
-export interface RefreshPolicy {
+/** When and how tokens are renewed; failed attempts are retried as {@link RetryPolicy} says. */
+export interface RefreshPolicy extends RetryPolicy {
   /** Renew this many seconds before expiry, but never earlier than half the token's life. Default 60. */
   marginSeconds?: number
   /** Renew up to this many seconds earlier still, at random, so clients do not move in step. Default 5, at most a tenth of the life. */
   jitterSeconds?: number
-  /** Attempts per refresh on network errors and 5xx before reporting failure. Default 3. */
-  attempts?: number
-  /** First retry delay; doubles per attempt up to `maxBackoffMs`, with jitter. Default 1000. */
-  backoffMs?: number
-  /** Default 30000. */
-  maxBackoffMs?: number
   /** Renew on a timer before expiry, not only when a token is asked for. Default true. */
   auto?: boolean
 }
@@ -54,10 +49,6 @@ export interface Timers {
 
 /** Options of {@link AuthClient}. */
 export interface AuthClientOptions extends OidcClientOptions {
-  /** Where the provider sends the user back after sign-in. */
-  redirectUri?: string
-  /** Default `openid profile`. */
-  scope?: string
   /** Default: in memory. */
   tokenStore?: TokenStore
   /** Default: in memory. */
@@ -90,7 +81,7 @@ const TRANSACTION_LIFETIME_MS = 10 * 60_000
  * ```ts
  * const client = new AuthClient({ issuer, clientId: 'spa', redirectUri: location.origin + '/callback' })
  * client.subscribe(() => render(client.getSnapshot()))
- * location.assign(await client.createSignInUrl())
+ * location.assign(await client.signInUrl())
  * // on /callback:
  * await client.handleCallback(location.href)
  * const token = await client.getAccessToken()
@@ -128,9 +119,7 @@ export class AuthClient {
     this.#policy = {
       marginSeconds: r.marginSeconds ?? 60,
       jitterSeconds: r.jitterSeconds ?? 5,
-      attempts: Math.max(1, r.attempts ?? 3),
-      backoffMs: r.backoffMs ?? 1000,
-      maxBackoffMs: r.maxBackoffMs ?? 30_000,
+      ...retryPolicy(r),
       auto: r.auto ?? true,
     }
   }
@@ -166,19 +155,13 @@ export class AuthClient {
   async syncFromStore(): Promise<void> {
     await this.load()
     // Another context may have signed out and in again with a new DPoP key.
-    this.#options.dpop?.forget()
+    this.oidc.dpop?.forget()
     this.#adopt(await this.#tokenStore.get())
   }
 
   /** Starts a sign-in: keeps the transaction and returns the URL to send the user to. */
-  async createSignInUrl(request: Partial<AuthorizationRequest> = {}): Promise<URL> {
-    const redirectUri = request.redirectUri ?? this.#options.redirectUri
-    if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
-    const { url, transaction } = await this.oidc.authorizationUrl({
-      ...request,
-      redirectUri,
-      scope: request.scope ?? this.#options.scope ?? 'openid profile',
-    })
+  async signInUrl(request: Partial<AuthorizationRequest> = {}): Promise<URL> {
+    const { url, transaction } = await this.oidc.signInUrl(request)
     await this.#transactionStore.set(transaction.state, transaction)
     return url
   }
@@ -295,7 +278,7 @@ export class AuthClient {
       )
     }
     // A new session gets a new DPoP key: nothing links it to this one.
-    await this.#options.dpop?.reset().catch(() => {})
+    await this.oidc.dpop?.reset().catch(() => {})
     const endSessionUrl = await this.oidc
       .endSessionUrl({
         ...(tokens?.idToken !== undefined && { idTokenHint: tokens.idToken }),
@@ -356,8 +339,9 @@ export class AuthClient {
     const stored = await this.#tokenStore.get()
     if (!stored) throw new AuthError('login_required', 'Signed out elsewhere')
     if (stored.refreshToken !== started.refreshToken) return { tokens: stored, source: 'storage' }
-    for (let attempt = 1; ; attempt++) {
-      try {
+    return retry(
+      'Refresh',
+      async () => {
         const next = await this.oidc.refresh(started.refreshToken!, started.claims ? { previousClaims: started.claims } : {})
         const tokens: TokenSet = {
           ...next,
@@ -367,22 +351,16 @@ export class AuthClient {
           ...(next.claims === undefined && started.claims !== undefined && { claims: started.claims }),
         }
         await this.#tokenStore.set(tokens)
-        return { tokens, source: 'provider' }
-      } catch (err) {
-        const error = toAuthError(err, 'Refresh')
-        if (!error.retryable || attempt >= this.#policy.attempts) throw error
-        await new Promise<void>((resolve) => this.#timers.setTimeout(resolve, this.#backoff(attempt)))
-      }
-    }
+        return { tokens, source: 'provider' as const }
+      },
+      this.#policy,
+      (ms) => new Promise<void>((resolve) => this.#timers.setTimeout(resolve, ms)),
+      this.#random,
+    )
   }
 
   #dueForRefresh(tokens: TokenSet): boolean {
     return dueForRenewal(tokens, this.#now(), this.#policy.marginSeconds * 1000)
-  }
-
-  #backoff(attempt: number): number {
-    const base = Math.min(this.#policy.maxBackoffMs, this.#policy.backoffMs * 2 ** (attempt - 1))
-    return base / 2 + (this.#random() * base) / 2
   }
 
   #adopt(tokens: TokenSet | undefined): void {
@@ -416,7 +394,7 @@ export class AuthClient {
   #scheduleRetry(): void {
     if (!this.#policy.auto || !this.#snapshot.tokens?.refreshToken) return
     this.#clearTimer()
-    this.#startTimer(this.#backoff(this.#failures + 1))
+    this.#startTimer(retryDelay(this.#policy, this.#failures + 1, this.#random))
   }
 
   #startTimer(ms: number): void {

@@ -72,9 +72,9 @@ export interface AuthErrorOptions {
  * @example
  * ```ts
  * try {
- *   await client.getAccessToken()
+ *   await auth.getAccessToken()
  * } catch (err) {
- *   if (err instanceof AuthError && err.needsUser) await client.signIn()
+ *   if (err instanceof AuthError && err.needsUser) await auth.signIn()
  *   else if (err instanceof AuthError && err.retryable) showOfflineBanner()
  *   else throw err
  * }

@@ -38,7 +38,7 @@ export interface DPoPOptions {
  * @example
  * ```ts
  * const client = new AuthClient({ issuer, clientId: 'spa', redirectUri, dpop: createDPoP() })
- * const res = await client.fetch('https://api.example.com/orders') // Authorization: DPoP ..., DPoP: <proof>
+ * const res = await client.authFetch('https://api.example.com/orders') // Authorization: DPoP ..., DPoP: <proof>
  * ```
  */
 export interface DPoP {

@@ -11,11 +11,18 @@ type RequestOptions = ReturnType<typeof requestOptions> & { headers?: Record<str
 /** How the client proves itself at the token endpoint; public clients use {@link oauth.None}. */
 export type ClientAuthentication = oauth.ClientAuth
 
-/** Options of {@link OidcClient}. */
+/**
+ * The options every realmauth client shares, declared once: `AuthClient`, the browser and
+ * Node clients and React's `AuthProvider` extend them.
+ */
 export interface OidcClientOptions {
   /** The issuer URL; see `realmIssuer()` for AM realms. */
   issuer: string
   clientId: string
+  /** Where the provider sends the user back after sign-in, unless a sign-in names another. */
+  redirectUri?: string
+  /** Scope of a sign-in that names none. Default `openid profile`. */
+  scope?: string
   /** Default: none (a public client). */
   clientAuth?: ClientAuthentication
   fetch?: typeof fetch
@@ -31,9 +38,10 @@ export interface OidcClientOptions {
   timeoutMs?: number
   /**
    * Sender-constrain tokens with DPoP (RFC 9449): proofs on token and resource requests,
-   * and the authorization code bound to the key with `dpop_jkt`. See `createDPoP()`.
+   * and the authorization code bound to the key with `dpop_jkt`. A prover from `createDPoP()`,
+   * or a function making one for this issuer and client (browser: `indexedDbDPoP`).
    */
-  dpop?: DPoP
+  dpop?: DPoP | ((client: { issuer: string; clientId: string }) => DPoP)
   /**
    * Pushed authorization requests (RFC 9126). Default: used when the provider advertises a
    * `pushed_authorization_request_endpoint`; `true` fails without one; `false` never pushes.
@@ -50,8 +58,12 @@ export interface AuthorizationRequest {
   maxAge?: number
   /** More parameters (`acr_values`, `ui_locales`, ...). Cannot replace the security parameters. */
   extraParams?: Record<string, string>
+  /** Kept with the transaction and handed back by the callback, e.g. the path to return to. */
   appState?: unknown
 }
+
+/** What one sign-in may change of the client's defaults (the redirect URI stays the client's). */
+export type SignInOptions = Omit<Partial<AuthorizationRequest>, 'redirectUri'>
 
 const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'])
 
@@ -63,9 +75,9 @@ const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope',
  * @example
  * ```ts
  * const oidc = new OidcClient({ issuer, clientId: 'web', clientAuth: ClientSecretBasic('s3cret') })
- * const { url, transaction } = await oidc.authorizationUrl({ redirectUri, scope: 'openid profile' })
+ * const { url, transaction } = await oidc.signInUrl({ redirectUri })
  * // ...redirect, then on the callback:
- * const tokens = await oidc.handleCallback(new URL(req.url, base), transaction)
+ * const tokens = await oidc.handleCallback(new URL(req.url, 'https://app.example.com'), transaction)
  * ```
  */
 export class OidcClient {
@@ -74,8 +86,10 @@ export class OidcClient {
   readonly #clientAuth: ClientAuthentication
   readonly #fetchImpl: typeof fetch | undefined
   readonly #timeoutMs: number | undefined
-  readonly #dpop: DPoP | undefined
+  /** The DPoP prover, when tokens are sender-constrained. */
+  readonly dpop: DPoP | undefined
   readonly #par: boolean | undefined
+  readonly #defaults: Pick<OidcClientOptions, 'redirectUri' | 'scope'>
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
@@ -91,8 +105,9 @@ export class OidcClient {
     this.#clientAuth = options.clientAuth ?? oauth.None()
     this.#fetchImpl = options.fetch
     this.#timeoutMs = options.timeoutMs
-    this.#dpop = options.dpop
+    this.dpop = typeof options.dpop === 'function' ? options.dpop({ issuer: options.issuer, clientId: options.clientId }) : options.dpop
     this.#par = options.par
+    this.#defaults = options
     this.#now = options.clock ?? Date.now
     this.#client = {
       client_id: options.clientId,
@@ -112,10 +127,15 @@ export class OidcClient {
   }
 
   /**
-   * Builds the authorization URL with S256 PKCE, `state` and `nonce` from the CSPRNG. With
-   * PAR the parameters are pushed first and the URL carries only `client_id` and `request_uri`.
+   * Starts a sign-in: the authorization URL with S256 PKCE, `state` and `nonce` from the
+   * CSPRNG, and the transaction to keep until the callback. With PAR the parameters are
+   * pushed first and the URL carries only `client_id` and `request_uri`. `redirectUri` and
+   * `scope` default to the client's.
    */
-  async authorizationUrl(request: AuthorizationRequest): Promise<{ url: URL; transaction: Transaction }> {
+  async signInUrl(options: Partial<AuthorizationRequest> = {}): Promise<{ url: URL; transaction: Transaction }> {
+    const redirectUri = options.redirectUri ?? this.#defaults.redirectUri
+    if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
+    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#defaults.scope ?? 'openid profile' }
     const as = await this.metadata()
     if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
     const push = this.#par ?? as.pushed_authorization_request_endpoint !== undefined
@@ -142,7 +162,7 @@ export class OidcClient {
     if (request.loginHint !== undefined) params.set('login_hint', request.loginHint)
     if (request.maxAge !== undefined) params.set('max_age', String(request.maxAge))
     // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
-    if (this.#dpop) params.set('dpop_jkt', await this.#dpop.thumbprint())
+    if (this.dpop) params.set('dpop_jkt', await this.dpop.thumbprint())
     const url = new URL(as.authorization_endpoint)
     if (push) {
       const { request_uri } = await this.#pushed(as, params)
@@ -261,7 +281,7 @@ export class OidcClient {
     try {
       const send = async (headers: Record<string, string>) => {
         const res = await oauth.userInfoRequest(as, this.oauthClient(), accessToken, { ...this.requestOptions(endpoint), headers })
-        this.#dpop?.observe(endpoint, res)
+        this.dpop?.observe(endpoint, res)
         return oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
       }
       return await (tokenType === 'dpop' ? this.#withProof('GET', endpoint, accessToken, send) : send({}))
@@ -280,7 +300,7 @@ export class OidcClient {
    */
   async fetchWithToken(tokens: Pick<TokenSet, 'accessToken' | 'tokenType'>, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
-    const dpop = tokens.tokenType === 'dpop' ? this.#dpop : undefined
+    const dpop = tokens.tokenType === 'dpop' ? this.dpop : undefined
     const fetchImpl = this.#fetchImpl ?? fetch
     for (let attempt = 0; ; attempt++) {
       const attemptRequest = request.clone()
@@ -348,7 +368,7 @@ export class OidcClient {
     const endpoint = as.token_endpoint ?? this.issuer
     try {
       ;[response, body] = await this.#withProof('POST', endpoint, undefined, (headers) => run({ ...this.requestOptions(endpoint), headers }))
-      this.#dpop?.observe(endpoint, response)
+      this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
         await oauth.validateApplicationLevelSignature(as, response, {
           ...this.requestOptions(as.jwks_uri),
@@ -377,7 +397,7 @@ export class OidcClient {
    * answer carries the nonce to use: one retry with it. A second one is the caller's error.
    */
   async #withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
-    const dpop = this.#dpop
+    const dpop = this.dpop
     if (!dpop) return send({})
     for (let attempt = 0; ; attempt++) {
       try {

@@ -34,11 +34,6 @@ export function secondsLeft(tokens: TokenSet, now: number): number {
 /**
  * Whether `tokens` should be renewed at `now` (ms): within `marginMs` of expiry, but never
  * earlier than half the token's life, so a short-lived token is not renewed in a loop.
- *
- * @example
- * ```ts
- * if (dueForRenewal(tokens, Date.now(), 60_000)) tokens = await refresh()
- * ```
  */
 export function dueForRenewal(tokens: TokenSet, now: number, marginMs: number): boolean {
   return tokens.expiresAt !== undefined && tokens.expiresAt - renewalMargin(tokens, marginMs) <= now
@@ -73,7 +68,7 @@ export interface TokenStore {
  *
  * @example
  * ```ts
- * const client = createAuthClient({ issuer, clientId, tokenStore: new MemoryTokenStore() })
+ * const client = new AuthClient({ issuer, clientId: 'spa', tokenStore: new MemoryTokenStore() })
  * ```
  */
 export class MemoryTokenStore implements TokenStore {

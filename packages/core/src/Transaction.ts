@@ -39,7 +39,7 @@ export interface TransactionStore {
  *
  * @example
  * ```ts
- * const client = createAuthClient({ issuer, clientId, redirectUri, transactionStore: new MemoryTransactionStore() })
+ * const client = new AuthClient({ issuer, clientId: 'spa', redirectUri, transactionStore: new MemoryTransactionStore() })
  * ```
  */
 export class MemoryTransactionStore implements TransactionStore {

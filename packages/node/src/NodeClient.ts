@@ -1,51 +1,40 @@
 import {
   AuthError,
   OidcClient,
-  createDPoP,
-  type DPoP,
-  dueForRenewal,
-  toAuthError,
+  type AuthClientOptions,
   type AuthorizationRequest,
   type IdTokenClaims,
+  type OidcClientOptions,
+  type RetryPolicy,
   type TokenSet,
   type Transaction,
 } from '@realmauth/core'
+import { dueForRenewal, retry, retryPolicy, toAuthError } from '@realmauth/core/internal'
 import * as oauth from 'oauth4webapi'
 import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
+import { introspect } from './introspect.js'
 
-/** Attempts, and the first wait between them, of a renewal with no valid token to fall back on. */
-const RENEW_ATTEMPTS = 3
-const RENEW_BACKOFF_MS = 250
-const RENEW_MAX_BACKOFF_MS = 2000
+/**
+ * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
+ * browser's background refresh.
+ */
+const RENEW_RETRY: RetryPolicy = { attempts: 3, backoffMs: 250, maxBackoffMs: 2000 }
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
 /** Options of {@link createNodeClient}. */
-export interface NodeClientOptions {
-  issuer: string
-  clientId: string
+export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth'>, Pick<AuthClientOptions, 'random'> {
   /** How the client authenticates; `{ method: 'none' }` for public clients such as CLIs. */
   auth: ClientAuthOptions
-  /** Default redirect URI for {@link NodeClient.authorizationUrl}. */
-  redirectUri?: string
-  /** Default `openid profile`. */
-  scope?: string
-  fetch?: typeof fetch
-  /** Milliseconds since the epoch; default `Date.now`. */
-  clock?: () => number
   /** Waits `ms` or rejects when `signal` aborts; inject one that moves a test clock. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** Renew cached client-credentials tokens this many seconds early, at most half their life. Default 60. */
   marginSeconds?: number
-  /** Milliseconds a request to the provider may take; default 30000 (a retryable `network_error` after). */
-  timeoutMs?: number
   /**
-   * DPoP-bound tokens (RFC 9449): `true` for a fresh ES256 key in memory, a `CryptoKeyPair`
-   * to prove with (ECDSA, RSA or Ed25519), or a prover from `createDPoP()`.
+   * Retries of a client-credentials renewal with no valid token to fall back on. Default 3
+   * attempts, from 250 ms doubling up to 2 s.
    */
-  dpop?: boolean | CryptoKeyPair | DPoP
-  /** Pushed authorization requests (RFC 9126): default when the provider advertises them. */
-  par?: boolean
+  retry?: RetryPolicy
 }
 
 /**
@@ -86,7 +75,7 @@ export interface TokenInfo {
 export interface NodeClient {
   readonly oidc: OidcClient
   /** Builds the sign-in URL; keep `transaction` in the user's server-side session. */
-  authorizationUrl(request?: Partial<AuthorizationRequest>): Promise<{ url: URL; transaction: Transaction }>
+  signInUrl(request?: Partial<AuthorizationRequest>): Promise<{ url: URL; transaction: Transaction }>
   /** Validates the callback against the session's transaction and exchanges the code. */
   handleCallback(callbackUrl: string | URL, transaction: Transaction): Promise<TokenSet>
   refresh(refreshToken: string, options?: { scope?: string; previousClaims?: IdTokenClaims }): Promise<TokenSet>
@@ -139,12 +128,10 @@ export interface NodeClient {
  */
 export async function createNodeClient(options: NodeClientOptions): Promise<NodeClient> {
   const clientAuth = await clientAuthentication(options.auth)
-  const { dpop: dpopOption, ...rest } = options
-  const dpop =
-    dpopOption === true ? createDPoP() : dpopOption && 'privateKey' in dpopOption ? createDPoP({ keyPair: dpopOption }) : dpopOption || undefined
-  const oidc = new OidcClient({ ...rest, clientAuth, ...(dpop && { dpop }) })
+  const oidc = new OidcClient({ ...options, clientAuth })
   const now = options.clock ?? Date.now
   const sleep = options.sleep ?? defaultSleep
+  const renewRetry = retryPolicy({ ...RENEW_RETRY, ...options.retry })
   const margin = (options.marginSeconds ?? 60) * 1000
   const cache = new Map<string, { tokens?: TokenSet; inflight?: Promise<TokenSet> }>()
 
@@ -179,28 +166,16 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
 
   /**
    * Asks for a client-credentials token. While there is no valid token to fall back on, a
-   * network error or 5xx is retried with backoff, as core's refresh policy does (3 attempts).
+   * network error or 5xx is retried as `options.retry` says.
    */
-  async function renew(ccOptions: { scope?: string; resource?: string }, fallback: TokenSet | undefined): Promise<TokenSet> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await client.clientCredentials(ccOptions)
-      } catch (err) {
-        const error = toAuthError(err, 'Client credentials')
-        const usable = fallback !== undefined && (fallback.expiresAt === undefined || fallback.expiresAt > now())
-        if (!error.retryable || usable || attempt >= RENEW_ATTEMPTS) throw error
-        await sleep(Math.min(RENEW_MAX_BACKOFF_MS, RENEW_BACKOFF_MS * 2 ** (attempt - 1)))
-      }
-    }
+  function renew(ccOptions: { scope?: string; resource?: string }, fallback: TokenSet | undefined): Promise<TokenSet> {
+    const usable = () => fallback !== undefined && (fallback.expiresAt === undefined || fallback.expiresAt > now())
+    return retry('Client credentials', () => client.clientCredentials(ccOptions), renewRetry, sleep, options.random ?? Math.random, usable)
   }
 
   const client: NodeClient = {
     oidc,
-    authorizationUrl: (request = {}) => {
-      const redirectUri = request.redirectUri ?? options.redirectUri
-      if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required')
-      return oidc.authorizationUrl({ ...request, redirectUri, scope: request.scope ?? options.scope ?? 'openid profile' })
-    },
+    signInUrl: (request) => oidc.signInUrl(request),
     handleCallback: (url, transaction) => oidc.handleCallback(new URL(url), transaction),
     refresh: (refreshToken, refreshOptions = {}) => oidc.refresh(refreshToken, refreshOptions),
     clientCredentials: (ccOptions = {}) =>
@@ -218,14 +193,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       void response.body?.cancel().catch(() => {})
       return oidc.fetchWithToken(await cachedTokens(cc, true), request.clone())
     },
-    introspect: (token, hint) =>
-      call('Introspection', async (as) => {
-        const res = await oauth.introspectionRequest(as, oidc.oauthClient(), oidc.auth, token, {
-          ...oidc.requestOptions(as.introspection_endpoint),
-          ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
-        })
-        return oauth.processIntrospectionResponse(as, oidc.oauthClient(), res)
-      }),
+    introspect: (token, hint) => introspect(oidc, token, hint),
     revoke: (token, hint) => oidc.revoke(token, hint),
     tokeninfo: (accessToken) =>
       call('Tokeninfo', async () => {

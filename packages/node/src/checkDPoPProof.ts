@@ -2,6 +2,15 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { EmbeddedJWK, base64url, calculateJwkThumbprint, errors, jwtVerify } from 'jose'
 
 /**
+ * Seconds a proof's `iat` may be from this server's clock: ahead always, behind by default
+ * (`maxAge`). The provider's check (@realmauth/server dpop.ts) uses the same name and value,
+ * so a proof one accepts the other does too; see there for why a minute.
+ */
+export const DPOP_IAT_WINDOW_SECONDS = 60
+/** Longest `jti` accepted, as at the provider (see there). */
+export const DPOP_JTI_MAX_LENGTH = 256
+
+/**
  * Remembers DPoP proof `jti`s until they are too old to be accepted anyway. The default
  * lives in one process; several instances behind one address need a shared one (Redis
  * `SET key 1 NX PXAT expiresAt` is the whole implementation).
@@ -37,9 +46,8 @@ export interface DPoPCheck {
   /** The token's `cnf.jkt`. */
   jkt: string
   now: number
-  /** Seconds a proof stays acceptable after its `iat`, and the leeway before it. */
+  /** Seconds a proof stays acceptable after its `iat`. */
   maxAge: number
-  clockTolerance: number
   algorithms: string[]
   replay: DPoPReplayCache
   nonces?: DPoPNonces
@@ -104,13 +112,13 @@ export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Pr
     if (err instanceof errors.JWSSignatureVerificationFailed) return "The DPoP proof's signature is not valid"
     return 'The DPoP proof is malformed'
   }
-  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) return 'The DPoP proof has no valid jti'
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > DPOP_JTI_MAX_LENGTH) return 'The DPoP proof has no valid jti'
   if (payload.htm !== request.method.toUpperCase()) return 'The DPoP proof is for another HTTP method'
   if (typeof payload.htu !== 'string' || !sameTarget(payload.htu, request.url)) return 'The DPoP proof is for another URL'
   const nowSec = check.now / 1000
   if (typeof payload.iat !== 'number') return 'The DPoP proof has no iat'
-  if (payload.iat > nowSec + check.clockTolerance) return 'The DPoP proof is from the future'
-  if (payload.iat < nowSec - check.maxAge - check.clockTolerance) return 'The DPoP proof is too old'
+  if (payload.iat > nowSec + DPOP_IAT_WINDOW_SECONDS) return 'The DPoP proof is from the future'
+  if (payload.iat < nowSec - check.maxAge) return 'The DPoP proof is too old'
   const ath = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(check.accessToken))))
   if (payload.ath !== ath) return 'The DPoP proof is not for this access token (ath)'
   if ((await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0], 'sha256')) !== check.jkt) {
@@ -119,7 +127,7 @@ export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Pr
   if (check.nonces && (typeof payload.nonce !== 'string' || !check.nonces.isValid(payload.nonce))) {
     return { nonce: payload.nonce === undefined ? 'The DPoP proof carries no nonce' : 'The DPoP proof carries a stale nonce' }
   }
-  const until = (payload.iat + check.maxAge + check.clockTolerance) * 1000
+  const until = (payload.iat + check.maxAge + 1) * 1000
   if (!(await check.replay.add(`${check.jkt}:${payload.jti}`, until))) return 'The DPoP proof was used before'
   return undefined
 }

@@ -5,15 +5,8 @@ import * as oauth from 'oauth4webapi'
 
 /** How a confidential client authenticates at the token, introspection and revocation endpoints. */
 export type ClientAuthOptions =
-  | {
-      method: 'client_secret_basic'
-      clientSecret: string
-      /**
-       * Send `base64(id:secret)` without the RFC 6749 2.3.1 form-encoding, for servers that
-       * only base64-decode. Default false: AM decodes, and needs `%`, `+`, `:` encoded.
-       */
-      raw?: boolean
-    }
+  /** RFC 6749 2.3.1: id and secret are form-encoded before base64, as AM decodes them. */
+  | { method: 'client_secret_basic'; clientSecret: string }
   | { method: 'client_secret_post'; clientSecret: string }
   | {
       method: 'private_key_jwt'
@@ -39,10 +32,7 @@ export type ClientAuthOptions =
 export async function clientAuthentication(options: ClientAuthOptions): Promise<ClientAuthentication> {
   switch (options.method) {
     case 'client_secret_basic':
-      if (!options.raw) return oauth.ClientSecretBasic(options.clientSecret)
-      return (_as, client, _body, headers) => {
-        headers.set('authorization', `Basic ${Buffer.from(`${client.client_id}:${options.clientSecret}`).toString('base64')}`)
-      }
+      return oauth.ClientSecretBasic(options.clientSecret)
     case 'client_secret_post':
       return ClientSecretPost(options.clientSecret)
     case 'private_key_jwt': {

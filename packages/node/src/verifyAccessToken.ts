@@ -1,6 +1,7 @@
-import { AuthError, discover, type ServerMetadata } from '@realmauth/core'
+import { AuthError, ClientSecretBasic, OidcClient, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
-import { checkDPoPProof, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
+import { introspect as introspectAs } from './introspect.js'
+import { DPOP_IAT_WINDOW_SECONDS, checkDPoPProof, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
 
 /**
  * The claims of a verified access token: RFC 9068's, AM's (`realm`, ...) and any others
@@ -92,7 +93,7 @@ export interface AccessTokenVerifierOptions {
   dpop?: {
     /** Refuse Bearer tokens altogether. Default false. */
     required?: boolean
-    /** Seconds a proof is accepted after its `iat`. Default 60. */
+    /** Seconds a proof is accepted after its `iat`. Default 60, as at the provider. */
     maxAge?: number
     /** Where seen `jti`s are kept. Default: this process's memory. */
     replay?: DPoPReplayCache
@@ -125,7 +126,7 @@ export interface AccessTokenVerifier {
  * ```ts
  * await verifier.verify(req.headers.authorization, {
  *   requiredScopes: ['orders.read'],
- *   dpop: { proof: req.headers.dpop, method: req.method, url: `https://api.example.com${req.url}` },
+ *   dpop: { proof: String(req.headers.dpop), method: req.method!, url: `https://api.example.com${req.url}` },
  * })
  * ```
  */
@@ -141,8 +142,10 @@ export interface VerifyOptions {
  *
  * @example
  * ```ts
- * catch (err) {
- *   if (err instanceof AccessTokenError) return res.status(err.status!).set('WWW-Authenticate', err.wwwAuthenticate).end()
+ * try {
+ *   await verifier.verify(req.headers.authorization)
+ * } catch (err) {
+ *   if (err instanceof AccessTokenError) return res.writeHead(err.status!, { 'www-authenticate': err.wwwAuthenticate }).end()
  *   throw err // network_error or server_error: answer 503, the token may be fine
  * }
  * ```
@@ -208,7 +211,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
  *     req.auth = await verifier.verify(req.headers.authorization, { requiredScopes: ['orders.read'] })
  *     next()
  *   } catch (err) {
- *     if (err instanceof AccessTokenError) res.status(err.status!).set('WWW-Authenticate', err.wwwAuthenticate).end()
+ *     if (err instanceof AccessTokenError) res.writeHead(err.status!, { 'www-authenticate': err.wwwAuthenticate }).end()
  *     else next(err)
  *   }
  * })
@@ -293,37 +296,39 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return toClaims(result.payload as Record<string, unknown>, invalid)
   }
 
-  const basic = introspection ? 'Basic ' + btoa(`${formEncode(introspection.clientId)}:${formEncode(introspection.clientSecret)}`) : ''
   const ttlMs = (introspection?.cacheTtl ?? 60) * 1000
   const cache = new Map<string, { answer: Promise<Record<string, unknown>>; until: number }>()
+  let introspector: Promise<OidcClient> | undefined
 
   async function askProvider(token: string): Promise<Record<string, unknown>> {
-    const endpoint = (await meta()).introspection_endpoint
-    if (!endpoint) throw new AuthError('configuration_error', `${options.issuer} publishes no introspection_endpoint`)
-    let res: Response
+    introspector ??= meta().then(
+      (metadata) =>
+        new OidcClient({
+          issuer: options.issuer,
+          clientId: introspection!.clientId,
+          clientAuth: ClientSecretBasic(introspection!.clientSecret),
+          metadata,
+          fetch: fetchImpl,
+          ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        }),
+    )
+    const oidc = await introspector
+    if (!(await oidc.metadata()).introspection_endpoint) throw new AuthError('configuration_error', `${options.issuer} publishes no introspection_endpoint`)
     try {
-      res = await fetchImpl(endpoint, {
-        method: 'POST',
-        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        // A stalled provider must not hold every request of the resource server with it.
-        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-      })
-    } catch (cause) {
-      throw new AuthError('network_error', `Introspection request failed: ${(cause as Error)?.message ?? cause}`, { cause })
+      return (await introspectAs(oidc, token, 'access_token')) as Record<string, unknown>
+    } catch (err) {
+      const error = err as AuthError
+      if (error.status !== undefined && error.status >= 400 && error.status < 500) {
+        // The token is only a form field: a 4xx is about our client credentials or request.
+        throw new AuthError('configuration_error', `Introspection refused the resource server's client: ${error.message}`, {
+          status: error.status,
+          ...(error.error !== undefined && { error: error.error }),
+          cause: err,
+        })
+      }
+      if (error.retryable) throw error
+      throw new AuthError('server_error', `Introspection answered without an RFC 7662 body: ${error.message}`, { ...(error.status !== undefined && { status: error.status }), cause: err })
     }
-    const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
-    if (res.status >= 400 && res.status < 500) {
-      // The token is only a form field: a 4xx is about our client credentials or request.
-      throw new AuthError('configuration_error', `Introspection refused the resource server's client: HTTP ${res.status} ${String(body?.error ?? '')}`, {
-        status: res.status,
-        ...(typeof body?.error === 'string' && { error: body.error }),
-      })
-    }
-    if (res.status !== 200 || typeof body?.active !== 'boolean') {
-      throw new AuthError('server_error', `Introspection answered HTTP ${res.status} without an RFC 7662 body`, { status: res.status })
-    }
-    return body
   }
 
   async function introspect(token: string): Promise<Record<string, unknown>> {
@@ -380,7 +385,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     const reason = await checkDPoPProof(
       { proof, method: request.method, url: request.url },
-      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? 60, clockTolerance, algorithms, replay, ...(dpopOptions.nonces && { nonces: dpopOptions.nonces }) },
+      { accessToken: token, jkt, now: clock(), maxAge: dpopOptions.maxAge ?? DPOP_IAT_WINDOW_SECONDS, algorithms, replay, ...(dpopOptions.nonces && { nonces: dpopOptions.nonces }) },
     )
     if (typeof reason === 'object') {
       throw new AccessTokenError('use_dpop_nonce', reason.nonce, { realm, dpopAlgs: algorithms, dpopNonce: dpopOptions.nonces!.current() })
@@ -491,11 +496,6 @@ function jwtError(err: unknown, invalid: Invalid): Error {
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalid('The access token\'s signature is not valid', err)
   if (err instanceof errors.JOSEAlgNotAllowed) return invalid('The access token\'s signing algorithm is not allowed', err)
   return invalid('The access token is malformed', err)
-}
-
-/** RFC 6749 section 2.3.1: both halves of Basic credentials are form-encoded first. */
-function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+')
 }
 
 /** RFC 6750 3: `error_description` and friends allow printable ASCII except `"` and `\`. */

@@ -21,7 +21,7 @@ interface AuthProviderBehaviour {
  * @example
  * ```tsx
  * const props: AuthProviderProps = { issuer, clientId: 'spa', skipRedirectCallback: location.pathname === '/silent' }
- * <AuthProvider {...props}><App /></AuthProvider>
+ * const app = <AuthProvider {...props}><App /></AuthProvider>
  * ```
  */
 export type AuthProviderProps = AuthProviderBehaviour & ({ client: BrowserClient } | (BrowserClientOptions & { client?: undefined }))
@@ -46,7 +46,7 @@ const returnToAppState = (appState: unknown): void => {
  *   </AuthProvider>,
  * )
  * // or let the provider create it:
- * <AuthProvider issuer="https://idp.example.com/oauth2/realms/root/realms/alpha" clientId="spa"><App /></AuthProvider>
+ * const app = <AuthProvider issuer="https://idp.example.com/oauth2/realms/root/realms/alpha" clientId="spa"><App /></AuthProvider>
  * ```
  */
 export function AuthProvider(props: AuthProviderProps): ReactElement {

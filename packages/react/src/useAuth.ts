@@ -8,7 +8,7 @@ import { AuthContext } from './AuthContext.js'
  * @example
  * ```tsx
  * function Greeting({ auth }: { auth: AuthState }) {
- *   return auth.isAuthenticated ? <p>Hello {auth.user?.name}</p> : <button onClick={() => auth.signIn()}>Sign in</button>
+ *   return auth.isAuthenticated ? <p>Hello {String(auth.user?.name)}</p> : <button onClick={() => auth.signIn()}>Sign in</button>
  * }
  * ```
  */
@@ -68,13 +68,13 @@ export function useAuthSnapshot(): { client: BrowserClient; snapshot: AuthSnapsh
  *   const { isLoading, isAuthenticated, user, signIn, signOut } = useAuth()
  *   if (isLoading) return <p>Loading…</p>
  *   if (!isAuthenticated) return <button onClick={() => signIn()}>Sign in</button>
- *   return <button onClick={() => signOut()}>Sign out {user?.name}</button>
+ *   return <button onClick={() => signOut()}>Sign out {String(user?.name)}</button>
  * }
  * ```
  */
 export function useAuth(): AuthState {
   const { client, snapshot, status, redirectError } = useAuthSnapshot()
-  const signIn = useCallback((options?: SignInOptions) => client.signInRedirect(options), [client])
+  const signIn = useCallback((options?: SignInOptions) => client.signIn(options), [client])
   const signOut = useCallback((options?: { postLogoutRedirectUri?: string; redirect?: boolean }) => client.signOut(options), [client])
   const getAccessToken = useCallback(() => client.getAccessToken(), [client])
   const error = snapshot.error ?? redirectError

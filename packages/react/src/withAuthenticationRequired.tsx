@@ -25,7 +25,7 @@ export interface WithAuthenticationRequiredOptions {
  * @example
  * ```tsx
  * const ProtectedOrders = withAuthenticationRequired(Orders, { onRedirecting: () => <p>Signing you in…</p> })
- * <Route path="/orders" component={ProtectedOrders} />
+ * const route = <Route path="/orders" component={ProtectedOrders} />
  * ```
  */
 export function withAuthenticationRequired<P extends object>(Component: ComponentType<P>, options: WithAuthenticationRequiredOptions = {}): ComponentType<P> {

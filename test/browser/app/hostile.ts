@@ -120,7 +120,7 @@ window.hostile = {
       refresh: { auto: false, attempts: 1 },
     })
     await client.auth.load()
-    const url = await client.auth.createSignInUrl()
+    const url = await client.auth.signInUrl()
     return { url: url.href, transaction: lastTransaction! }
   },
   finish(callback, at) {

@@ -103,7 +103,7 @@ window.soak = {
       refresh: { attempts: 1, backoffMs: 500, maxBackoffMs: 4000 },
     })
     await client.auth.load()
-    return (await client.auth.createSignInUrl()).href
+    return (await client.auth.signInUrl()).href
   },
 
   async run(callback, options) {

@@ -7,11 +7,6 @@ import type { Target } from './request.js'
 
 /**
  * The prefix of every `request_uri` the `par` endpoint hands out (RFC 9126 section 2.2).
- *
- * @example
- * ```ts
- * const requestUri = `${PAR_URN}${randomToken(32)}`
- * ```
  */
 export const PAR_URN = 'urn:ietf:params:oauth:request_uri:'
 

@@ -38,11 +38,6 @@ export interface AuthRequest extends Target {
 /**
  * Checks an authorization request as `authorize` would before any sign-in: client, redirect
  * URI, response type and mode, scope, PKCE, prompt. `par` uses it on the pushed parameters.
- *
- * @example
- * ```ts
- * validateAuthorizationRequest(ctx, params) // throws OAuthError('invalid_scope', ...) and the like
- * ```
  */
 export function validateAuthorizationRequest(ctx: Context, params: Params): void {
   validateRequest(ctx, params, resolveTarget(ctx, params))

@@ -4,11 +4,6 @@ import type { Realm } from '../model/index.js'
 /**
  * One endpoint under an issuer: everything the router, the method check, CORS and discovery
  * need to know about it, in one row of the endpoint table.
- *
- * @example
- * ```ts
- * const row: Endpoint = { path: 'connect/jwk_uri', methods: ['GET'], handler: jwks, cors: true, discovery: 'jwks_uri' }
- * ```
  */
 export interface Endpoint {
   /** The path after the issuer, such as `token/revoke`. */

@@ -15,13 +15,6 @@ const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assert
  * `par` (RFC 9126): the client authenticates as at `access_token` and pushes an authorization
  * request, checked as `authorize` checks one, in exchange for a single-use `request_uri`. A
  * DPoP proof (RFC 9449 section 10.1) binds the code that comes of it to the proof's key.
- *
- * @example
- * ```ts
- * // POST {issuer}/par  response_type=code&redirect_uri=...&scope=openid  (Authorization: Basic ...)
- * // 201 { "request_uri": "urn:ietf:params:oauth:request_uri:...", "expires_in": 60 }
- * const res = await par(ctx)
- * ```
  */
 export async function par(ctx: Context): Promise<Response> {
   const { params: form, client } = await clientRequest(ctx, { allowPublic: true })

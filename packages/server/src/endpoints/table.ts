@@ -16,11 +16,6 @@ import { userinfo } from './userinfo.js'
 /**
  * Every endpoint under an issuer. The router, the method check, CORS and the discovery
  * document are all derived from this table: a new endpoint is one row here.
- *
- * @example
- * ```ts
- * const paths = ENDPOINTS.map((e) => e.path) // ['authorize', 'access_token', ...]
- * ```
  */
 export const ENDPOINTS: readonly Endpoint[] = [
   { path: 'authorize', methods: ['GET', 'POST'], handler: authorize, cors: false, discovery: 'authorization_endpoint' },

@@ -9,11 +9,6 @@ import type { StoreEntry } from '../store/Store.js'
 
 /**
  * One grant: `proof` is the request's verified DPoP proof, when it carried one.
- *
- * @example
- * ```ts
- * const clientCredentials: Grant = async (ctx, client, params, proof) => tokenEndpointResponse(ctx, info(proof), { refresh: false, idToken: false })
- * ```
  */
 export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
 
@@ -21,11 +16,6 @@ export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPPr
  * The prologue of the grants that redeem a secret the provider handed out (a code, a refresh
  * token, a device code): the parameter is required, the record is found by the secret's
  * SHA-256, and a record of another realm is as good as none (`invalid_grant` with `invalid`).
- *
- * @example
- * ```ts
- * const { id, entry } = await findRedeemed<CodePayload>(ctx, params, 'code', 'AuthorizationCode', 'The authorization code is invalid or expired')
- * ```
  */
 export async function findRedeemed<P extends StoredPayload & { realm: string }>(
   ctx: Context,

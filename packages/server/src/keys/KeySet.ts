@@ -34,8 +34,8 @@ export interface SigningKeyPersistence {
  *
  * @example
  * ```ts
- * const keys: PersistedSigningKeys = persistSigningKeys(jwks, persistence)
- * keys.persistence === persistence // true
+ * const keys: PersistedSigningKeys = persistSigningKeys(await loadKeys(), { owns: () => true, save: writeKeys })
+ * const provider = createProvider({ ...config, keys })
  * ```
  */
 export type PersistedSigningKeys = SigningJwk[] & { readonly persistence?: SigningKeyPersistence }

@@ -121,11 +121,6 @@ export const SESSION_LIFETIME_S = 8 * 3600
 
 /**
  * How long a started sign-in may take; a pushed request's record outlives its `request_uri` by as much.
- *
- * @example
- * ```ts
- * await store.upsert('PushedAuthorizationRequest', id, payload, expiresAt * 1000 + INTERACTION_LIFETIME_MS)
- * ```
  */
 export const INTERACTION_LIFETIME_MS = 10 * 60_000
 
@@ -144,11 +139,6 @@ export interface InteractionPayload {
 
 /**
  * What `par` keeps under the SHA-256 of the `request_uri` it hands out.
- *
- * @example
- * ```ts
- * const payload: PushedRequestPayload = { realm: '/alpha', clientId: 'web', params: params.entries(), expiresAt: ctx.nowSec + 60 }
- * ```
  */
 export interface PushedRequestPayload {
   [key: string]: unknown

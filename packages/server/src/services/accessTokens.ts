@@ -25,11 +25,6 @@ export async function findAccessToken(ctx: Context, token: string): Promise<Vali
 
 /**
  * An access token as the request carried it: which scheme says whether a DPoP proof goes with it.
- *
- * @example
- * ```ts
- * const presented: PresentedToken = { token: form.get('access_token')!, scheme: 'Bearer' }
- * ```
  */
 export interface PresentedToken {
   token: string
@@ -40,11 +35,6 @@ export interface PresentedToken {
 /**
  * The token of an `Authorization: Bearer` (RFC 6750 section 2.1) or `Authorization: DPoP`
  * (RFC 9449 section 7.1) header, if one was sent.
- *
- * @example
- * ```ts
- * const presented = authorizationToken(ctx.request) // { token, scheme: 'DPoP' } for "DPoP eyJ..."
- * ```
  */
 export function authorizationToken(request: Request): PresentedToken | undefined {
   const header = request.headers.get('authorization')
@@ -59,11 +49,6 @@ export function authorizationToken(request: Request): PresentedToken | undefined
  * section 7: a DPoP-bound token only with the `DPoP` scheme and a proof for this request
  * (`htm`, `htu`, `ath`, a nonce when the realm asks) signed by the key it is bound to; an
  * unbound one only as a Bearer token. Every refusal is 401 with the scheme's challenge.
- *
- * @example
- * ```ts
- * const { claims, record } = await resourceAccessToken(ctx, authorizationToken(ctx.request)!)
- * ```
  */
 export async function resourceAccessToken(ctx: Context, presented: PresentedToken): Promise<ValidAccessToken> {
   const found = await findAccessToken(ctx, presented.token)

@@ -28,11 +28,6 @@ export interface ClientAuthOptions {
  * `introspect`, `token/revoke`): reads the form body, runs `before` on it (for checks whose
  * errors come ahead of `invalid_client`, such as an unsupported `grant_type`), then
  * authenticates the client.
- *
- * @example
- * ```ts
- * const { params, client } = await clientRequest(ctx, { allowPublic: false })
- * ```
  */
 export async function clientRequest<T = undefined>(
   ctx: Context,

@@ -7,16 +7,21 @@ import { OAuthError } from '../base/errors.js'
  * Algorithms a DPoP proof may be signed with (discovery's `dpop_signing_alg_values_supported`):
  * the asymmetric JWS algorithms jose verifies through WebCrypto. Never `none` or an HMAC:
  * a proof must show possession of a private key the server never sees (RFC 9449 section 4.3).
- *
- * @example
- * ```ts
- * const metadata = { dpop_signing_alg_values_supported: DPOP_ALGS }
- * ```
  */
 export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519']
 
-/** Seconds a proof's `iat` may be from the provider's clock, either way (RFC 9449 section 11.1). */
-const IAT_WINDOW_S = 60
+/**
+ * Seconds a proof's `iat` may be from the verifier's clock, either way (RFC 9449 section
+ * 11.1 leaves it to the server). Clients sign just before sending, so a minute covers transit
+ * and moderate clock skew, and bounds how long a `jti` must be remembered. The resource
+ * server's check (@realmauth/node checkDPoPProof.ts) uses the same name and value; a test holds them equal.
+ */
+export const DPOP_IAT_WINDOW_SECONDS = 60
+/**
+ * Longest `jti` accepted. Generators send 22 to 43 characters (16 or 32 random bytes,
+ * base64url; a UUID is 36); the cap bounds what a replay-cache entry costs. Same in node.
+ */
+export const DPOP_JTI_MAX_LENGTH = 256
 /** Nonces rotate on this period; the current and the previous one are accepted. */
 const NONCE_PERIOD_MS = 5 * 60_000
 /** JWK members that carry private key material (RFC 7518 section 6, RFC 8037). */
@@ -24,11 +29,6 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv']
 
 /**
  * The proof of a request that passed every check: its key's RFC 7638 thumbprint.
- *
- * @example
- * ```ts
- * const info: GrantInfo = { ...grant, ...(proof && { dpopJkt: proof.jkt }) }
- * ```
  */
 export interface DPoPProof {
   jkt: string
@@ -37,11 +37,6 @@ export interface DPoPProof {
 /**
  * Where a proof was presented: the authorization server answers 400 with a JSON error
  * (RFC 9449 section 5), a resource 401 with a `DPoP` challenge (section 7.1).
- *
- * @example
- * ```ts
- * const where: DPoPEndpoint = ctx.request.headers.has('authorization') ? 'resource' : 'token'
- * ```
  */
 export type DPoPEndpoint = 'token' | 'resource'
 
@@ -49,11 +44,6 @@ type DPoPErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce' | 'invalid_token'
 
 /**
  * `DPoP error="…", error_description="…", algs="…"` for `WWW-Authenticate` (RFC 9449 section 7.1).
- *
- * @example
- * ```ts
- * headers['www-authenticate'] = dpopChallenge('invalid_token', 'The access token is DPoP-bound')
- * ```
  */
 export function dpopChallenge(error: DPoPErrorCode, description: string): string {
   // A header value must stay printable ASCII, and a quoted-string must not be closed early.
@@ -63,11 +53,6 @@ export function dpopChallenge(error: DPoPErrorCode, description: string): string
 
 /**
  * The error for a refused proof or token, shaped for where it was presented.
- *
- * @example
- * ```ts
- * throw dpopFailure('resource', 'invalid_dpop_proof', 'A DPoP proof is required') // 401 with a DPoP challenge
- * ```
  */
 export function dpopFailure(where: DPoPEndpoint, error: DPoPErrorCode, description: string, nonce?: string): OAuthError {
   const headers: Record<string, string> = nonce === undefined ? {} : { 'dpop-nonce': nonce }
@@ -81,11 +66,6 @@ export function dpopFailure(where: DPoPEndpoint, error: DPoPErrorCode, descripti
 /**
  * The request's `DPoP` header, or undefined when there is none. Fetch joins repeated fields
  * with `", "`, which a compact JWS never contains, so two headers show as a comma.
- *
- * @example
- * ```ts
- * const header = dpopProofHeader(ctx.request, 'token') // throws invalid_dpop_proof for two headers
- * ```
  */
 export function dpopProofHeader(request: Request, where: DPoPEndpoint): string | undefined {
   const value = request.headers.get('dpop')
@@ -100,12 +80,6 @@ export function dpopProofHeader(request: Request, where: DPoPEndpoint): string |
  * URL, issued within a minute of the provider's clock, never seen before (its `jti` is kept
  * as long as the proof could be accepted), with `ath` for `accessToken` at a resource, and
  * with a current nonce when the realm asks for one. Key binding is the caller's to check.
- *
- * @example
- * ```ts
- * const proof = await verifyDPoPProof(ctx, header, { where: 'token', requireNonce: ctx.realm.settings.dpopNonce })
- * if (proof.jkt !== record.jkt) throw new OAuthError('invalid_grant', 'DPoP key mismatch')
- * ```
  */
 export async function verifyDPoPProof(
   ctx: Context,
@@ -137,7 +111,7 @@ export async function verifyDPoPProof(
       algorithms: DPOP_ALGS,
       typ: 'dpop+jwt',
       currentDate: new Date(ctx.rt.now()),
-      clockTolerance: IAT_WINDOW_S,
+      clockTolerance: DPOP_IAT_WINDOW_SECONDS,
     }))
   } catch (cause) {
     // Anything jose refuses (a key that does not fit alg, a short RSA key, crit, exp) is the proof's fault.
@@ -145,15 +119,15 @@ export async function verifyDPoPProof(
     throw fail(`The DPoP proof is not valid: ${cause instanceof Error ? cause.message : 'unreadable'}`)
   }
   const { jti, htm, htu, iat, ath, nonce } = payload
-  if (typeof jti !== 'string' || jti === '' || jti.length > 512) throw fail('The DPoP proof needs a jti')
+  if (typeof jti !== 'string' || jti === '' || jti.length > DPOP_JTI_MAX_LENGTH) throw fail('The DPoP proof needs a jti')
   if (htm !== ctx.request.method) throw fail(`The DPoP proof htm must be ${ctx.request.method}`)
   if (typeof htu !== 'string' || !htuMatches(ctx, htu)) {
     throw fail(`The DPoP proof htu must be ${ctx.url.origin}${ctx.url.pathname}, the URL this request was sent to`)
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw fail('The DPoP proof needs a numeric iat')
   const now = ctx.rt.now() / 1000
-  if (iat < now - IAT_WINDOW_S) throw fail('The DPoP proof is too old (iat)')
-  if (iat > now + IAT_WINDOW_S) throw fail('The DPoP proof is issued in the future (iat)')
+  if (iat < now - DPOP_IAT_WINDOW_SECONDS) throw fail('The DPoP proof is too old (iat)')
+  if (iat > now + DPOP_IAT_WINDOW_SECONDS) throw fail('The DPoP proof is issued in the future (iat)')
   if (options.accessToken !== undefined) {
     if (ath === undefined) throw fail('The DPoP proof needs ath, the hash of the access token')
     if (ath !== base64url(await sha256(options.accessToken))) throw fail('The DPoP proof ath does not match the access token')
@@ -172,7 +146,7 @@ export async function verifyDPoPProof(
     throw fail('The DPoP proof jwk has no thumbprint')
   }
   // Past iat + window the proof is refused as too old, so the record may go then.
-  const fresh = await ctx.rt.store.insert('ReplayDetection', await secretKey(`dpop ${jkt}\n${jti}`), {}, Math.ceil((iat + IAT_WINDOW_S + 1) * 1000))
+  const fresh = await ctx.rt.store.insert('ReplayDetection', await secretKey(`dpop ${jkt}\n${jti}`), {}, Math.ceil((iat + DPOP_IAT_WINDOW_SECONDS + 1) * 1000))
   if (!fresh) throw fail('The DPoP proof was already used (jti replay)')
   return { jkt }
 }
@@ -208,11 +182,6 @@ async function nonceFor(ctx: Context, period: number): Promise<string> {
 /**
  * The nonce to hand out now (RFC 9449 section 8): an HMAC of the rotation period under a
  * secret derived from the provider's key, so nothing is stored and nobody else can mint one.
- *
- * @example
- * ```ts
- * throw dpopFailure('token', 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof', await currentDPoPNonce(ctx))
- * ```
  */
 export async function currentDPoPNonce(ctx: Context): Promise<string> {
   return nonceFor(ctx, Math.floor(ctx.rt.now() / NONCE_PERIOD_MS))
@@ -226,11 +195,6 @@ async function nonceIsCurrent(ctx: Context, nonce: string): Promise<boolean> {
 
 /**
  * `DPoP-Nonce` for a response when the realm requires nonces, so clients keep the latest.
- *
- * @example
- * ```ts
- * return json(body, 200, await dpopNonceHeaders(ctx)) // {} when the realm has no dpop_nonce
- * ```
  */
 export async function dpopNonceHeaders(ctx: Context): Promise<Record<string, string>> {
   return ctx.realm.settings.dpopNonce ? { 'dpop-nonce': await currentDPoPNonce(ctx) } : {}
