@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const lock = `${root}package-lock.json`
-// Written after an install this script ran, so that the next run compares contents, not times.
+// Written after an install this script ran: a checkout that rewrites the same lock needs none.
 const stamp = `${root}node_modules/.realmauth-installed`
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
@@ -24,11 +24,11 @@ function run(args) {
 
 const lockHash = () => createHash('sha256').update(readFileSync(lock)).digest('hex')
 
-/** node_modules matches package-lock.json: by the stamp, else by npm's own hidden lockfile being newer. */
+/** node_modules matches package-lock.json: npm's own hidden lockfile is newer, or our stamp has its hash. */
 export function installed() {
-  if (existsSync(stamp)) return readFileSync(stamp, 'utf8').trim() === lockHash()
   const hidden = `${root}node_modules/.package-lock.json`
-  return existsSync(hidden) && statSync(hidden).mtimeMs >= statSync(lock).mtimeMs
+  if (existsSync(hidden) && statSync(hidden).mtimeMs >= statSync(lock).mtimeMs) return true
+  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === lockHash()
 }
 
 /** Installs when needed (npm ci, which also builds through the root `prepare` script), else builds. */
