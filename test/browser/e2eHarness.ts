@@ -1,6 +1,7 @@
 /**
  * Serves the test SPA and the provider on two loopback ports and drives Chromium (see
- * test/support/chromium.ts) with playwright-core. The provider's clock and each page's clock move together on demand.
+ * test/support/chromium.ts) with playwright-core. The provider's clock and each page's clock
+ * move together on demand.
  */
 import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer } from 'node:net'
