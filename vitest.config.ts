@@ -27,15 +27,18 @@ export default defineConfig({
         test: {
           name: 'server',
           environment: 'node',
+          // REALMAUTH_PG_URL, or a throwaway embedded PostgreSQL for the PostgresStore tests.
+          globalSetup: ['test/support/postgres.ts'],
           include: ['packages/server/src/**/*.test.ts', 'test/server/**/*.test.ts'],
         },
       },
       {
         extends: true,
         test: {
-          // Drives Debian's Chromium with playwright-core against the provider over HTTP.
+          // Drives Chromium (the system's, else @sparticuz/chromium) with playwright-core against the provider over HTTP.
           name: 'browser',
           environment: 'node',
+          globalSetup: ['test/support/chromium.ts'],
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -1,28 +1,63 @@
-// `npm start`: builds what the demo needs, starts the reference provider with the demo
-// realm on :9000 and an example app on :5173, and prints where to go and how to sign in.
-// Usage: npm start [-- --app react-spa|spa-vanilla] [--provider-port N] [--app-port N]
-import { spawnSync } from 'node:child_process'
+// `npm start`: installs and builds what the demo needs (scripts/setup.mjs), starts the
+// reference provider with the demo realm on :9000 and an example app on :5173, and prints
+// where to go and how to sign in.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { setup } from './setup.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const { values: args } = parseArgs({
-  options: {
-    app: { type: 'string', default: existsSync(`${root}examples/react-spa/vite.config.ts`) ? 'react-spa' : 'spa-vanilla' },
-    'provider-port': { type: 'string', default: '9000' },
-    'app-port': { type: 'string', default: '5173' },
-    'no-build': { type: 'boolean', default: false },
-  },
-})
+const USAGE = `Usage: npm start [-- --app react-spa|spa-vanilla] [--provider-port N] [--app-port N] [--no-build]
 
-if (!args['no-build']) {
-  console.log('Building @realmauth/core, @realmauth/node and @realmauth/server…')
-  const built = spawnSync('npm', ['run', 'build', '--silent', '-w', '@realmauth/core', '-w', '@realmauth/server', '-w', '@realmauth/node'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  if (built.status !== 0) process.exit(built.status ?? 1)
+Installs the dependencies if node_modules is missing or stale, builds the packages, then serves
+the reference provider with the demo realm, clients and user, and an example app that signs in
+against it.
+
+  --app            the example app to serve (default react-spa)
+  --provider-port  the provider's port (default 9000)
+  --app-port       the example app's port (default 5173)
+  --no-build       skip the build (the packages' dist/ is up to date)
+  --help           this text`
+
+function fail(message) {
+  console.error(`npm start: ${message}`)
+  process.exit(2)
+}
+
+let args
+try {
+  args = parseArgs({
+    options: {
+      app: { type: 'string', default: existsSync(`${root}examples/react-spa/vite.config.ts`) ? 'react-spa' : 'spa-vanilla' },
+      'provider-port': { type: 'string', default: '9000' },
+      'app-port': { type: 'string', default: '5173' },
+      'no-build': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values
+} catch (error) {
+  fail(`${error.message}\n\n${USAGE}`)
+}
+if (args.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+if (!existsSync(`${root}examples/${args.app}/vite.config.ts`)) fail(`there is no example app '${args.app}'; choose react-spa or spa-vanilla with --app`)
+for (const flag of ['provider-port', 'app-port']) {
+  const port = Number(args[flag])
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--${flag} must be 1-65535, got '${args[flag]}'`)
+}
+
+setup({ build: !args['no-build'] })
+
+/** A port someone else holds is the one start-up failure fixed by a flag: say which, not a stack. */
+async function listening(start, port, flag) {
+  try {
+    return await start()
+  } catch (error) {
+    if (error?.code === 'EADDRINUSE' || /already in use/.test(error?.message)) fail(`port ${port} is in use; stop what is using it, or choose another port with --${flag} N`)
+    throw error
+  }
 }
 
 const { createProvider, demoConfig, DEMO } = await import(`${root}packages/server/dist/index.js`)
@@ -30,7 +65,7 @@ const { listen } = await import(`${root}packages/server/dist/node.js`)
 const providerOrigin = `http://localhost:${args['provider-port']}`
 const appOrigin = `http://localhost:${args['app-port']}`
 const provider = createProvider({ ...demoConfig({ spaOrigins: [appOrigin] }), origin: providerOrigin })
-const running = await listen(provider, { port: Number(args['provider-port']), host: '127.0.0.1' })
+const running = await listening(() => listen(provider, { port: Number(args['provider-port']), host: '127.0.0.1' }), args['provider-port'], 'provider-port')
 const issuer = provider.issuer(DEMO.realm, providerOrigin)
 
 // The example app's browser code runs from the packages' sources, so no browser build is needed.
@@ -44,7 +79,15 @@ const vite = await createServer({
   resolve: { alias: { '@realmauth/browser': src('browser'), '@realmauth/react': src('react'), '@realmauth/core': src('core') } },
   server: { port: Number(args['app-port']), strictPort: true, host: '127.0.0.1' },
 })
-await vite.listen()
+await listening(
+  () =>
+    vite.listen().catch(async (error) => {
+      await running.close()
+      throw error
+    }),
+  args['app-port'],
+  'app-port',
+)
 
 console.log(`
 realmauth demo is running.

@@ -1,6 +1,7 @@
 /**
- * Serves the test SPA and the provider on two loopback ports and drives Debian's Chromium
- * with playwright-core. The provider's clock and each page's clock move together on demand.
+ * Serves the test SPA and the provider on two loopback ports and drives Chromium (see
+ * test/support/chromium.ts) with playwright-core. The provider's clock and each page's clock
+ * move together on demand.
  */
 import { createServer, type Server } from 'node:http'
 import { createServer as createTcpServer } from 'node:net'
@@ -11,9 +12,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createProvider, type Provider, type RealmConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
 import { createAccessTokenVerifier, type AccessTokenError, type AccessTokenVerifier } from '@realmauth/node'
+import { findChromium } from '../support/chromium.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+// The browser project's globalSetup has found it already; a run without that setup looks itself.
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? (await findChromium()).path
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage']
 
 export interface E2E {

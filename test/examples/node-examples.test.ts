@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEMO, demoConfig } from '@realmauth/server'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { DEMO, createProvider, demoConfig } from '@realmauth/server'
+import { listen } from '@realmauth/server/node'
 import { createOrdersService, startOrdersApi } from '../../examples/node-service/service.js'
 import { deviceSignIn } from '../../examples/cli-device/deviceSignIn.js'
 import { startProvider, testClock, type ProviderUnderTest } from '../clients/providerHarness.js'
@@ -62,5 +65,22 @@ describe('examples/cli-device', () => {
     expect(printed).toContain(`open ${p.issuer()}/device/user`)
     expect(printed).toMatch(/waiting for you to approve… \(2\)/)
     expect(printed).toContain('Signed in as demo.')
+  })
+})
+
+describe('examples/node-service/main.ts', () => {
+  it('runs as its README says, `npx tsx …`, with the tsx the repository installs', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url))
+    // Its own process signs on the wall clock, so the provider runs on the wall clock too.
+    const provider = createProvider(demoConfig())
+    const running = await listen(provider, { port: 0, host: '127.0.0.1' })
+    onTestFinished(() => running.close())
+    const issuer = provider.issuer('alpha', `http://127.0.0.1:${running.port}`)
+    const child = spawn(`${root}node_modules/.bin/tsx`, ['examples/node-service/main.ts'], { cwd: root, env: { ...process.env, ISSUER: issuer }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
+    const code = await new Promise((resolve) => child.once('close', resolve))
+    expect({ code, out }).toMatchObject({ code: 0, out: expect.stringContaining('Three calls, one token request') })
   })
 })

@@ -1,6 +1,7 @@
 /** The `realmauth-server` command as a developer runs it (the built packages/server/dist/cli.js). */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { get as httpGet } from 'node:http'
+import { createServer as createHttpServer, get as httpGet } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -202,5 +203,27 @@ describe.concurrent('realmauth-server CLI', () => {
     expect(await range.exit).toBe(2)
     expect(await unknown.exit).toBe(2)
     expect(unknown.stderr()).toContain('Usage:')
+  })
+
+  it('names the port and the flag, in one line and no stack, when the port is in use', async () => {
+    const taken = createHttpServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    try {
+      const r = run(['--port', String(port), '--store', ':memory:'])
+      expect(await r.exit).toBe(2)
+      expect(r.stderr()).toBe(`realmauth-server: port ${port} on 127.0.0.1 is in use; stop what is using it, or choose another port with --port N\n`)
+    } finally {
+      taken.close()
+    }
+  })
+
+  it('runs as `npx realmauth-server` from the bin npm links at install time', async () => {
+    const bin = fileURLToPath(new URL('../../node_modules/.bin/realmauth-server', import.meta.url))
+    const child = spawn(bin, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0)
+    expect(out).toMatch(/^Usage: realmauth-server /)
   })
 })

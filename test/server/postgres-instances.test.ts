@@ -2,7 +2,8 @@
  * Several provider processes behind one address: two CLI instances on two ports over one
  * PostgreSQL database (PostgresStore) act as one provider. A refresh token rotated on one is
  * refused on the other, and of concurrent refreshes of one token spread over both exactly
- * one wins. Runs the built packages/server/dist/cli.js; needs REALMAUTH_PG_URL (.ci/run sets it).
+ * one wins. Runs the built packages/server/dist/cli.js; the server at REALMAUTH_PG_URL
+ * (test/support/postgres.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -13,9 +14,10 @@ import { exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProviderConfig } from '@realmauth/server'
 import { basic } from './harness.js'
+import { pgUrl } from '../support/postgres.js'
 
 const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
-const PG_URL = process.env.REALMAUTH_PG_URL
+const PG_URL = pgUrl()
 const USER = { username: 'alice', password: 'Alice-pw-1' }
 const SCOPE = 'openid profile'
 const AUTH = basic('pw', 'pw-secret')
@@ -72,7 +74,7 @@ async function sharedKeys() {
   return keys
 }
 
-describe.skipIf(!PG_URL)('two provider instances over one PostgreSQL database (set REALMAUTH_PG_URL to run)', () => {
+describe('two provider instances over one PostgreSQL database', () => {
   let a: Instance
   let b: Instance
 
@@ -92,7 +94,7 @@ describe.skipIf(!PG_URL)('two provider instances over one PostgreSQL database (s
     const file = join(mkdtempSync(join(tmpdir(), 'realmauth-pg-')), 'config.json')
     writeFileSync(file, JSON.stringify(config))
     // Both at once: creating the table is safe against a concurrent start.
-    ;[a, b] = await Promise.all([startInstance(file, PG_URL!), startInstance(file, PG_URL!)])
+    ;[a, b] = await Promise.all([startInstance(file, PG_URL), startInstance(file, PG_URL)])
   })
 
   afterAll(async () => {

@@ -14,6 +14,7 @@ import { MemoryStore } from '@realmauth/server'
 import { SqliteStore, keyFileFor, signingKeyFile } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { storeContract } from './store-contract.js'
+import { pgUrl } from '../support/postgres.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'realmauth-store-'))
 let files = 0
@@ -23,13 +24,13 @@ storeContract('MemoryStore', (now) => new MemoryStore({ now }))
 storeContract('SqliteStore (file)', (now) => new SqliteStore({ path: dbFile(), now }))
 storeContract('SqliteStore (:memory:)', (now) => new SqliteStore({ path: ':memory:', now }))
 
-// A PostgreSQL server is not assumed: .ci/run starts one and sets REALMAUTH_PG_URL.
-const PG_URL = process.env.REALMAUTH_PG_URL
-describe.skipIf(!PG_URL)('PostgreSQL store (set REALMAUTH_PG_URL to run)', () => {
+// The system's server when REALMAUTH_PG_URL names one, else an embedded one (test/support/postgres.ts).
+const PG_URL = pgUrl()
+describe('PostgreSQL store', () => {
   // Each test starts on an empty table (the tests of this file run one after another).
   storeContract('PostgresStore', async (now) => {
-    const store = await PostgresStore.open(PG_URL!, { now })
-    await pgQuery(PG_URL!, 'TRUNCATE realmauth_entries')
+    const store = await PostgresStore.open(PG_URL, { now })
+    await pgQuery(PG_URL, 'TRUNCATE realmauth_entries')
     return store
   })
 })

@@ -88,7 +88,15 @@ async function main(): Promise<void> {
   }
   if (args['dev-clock']) provider = withDevClock(provider, (seconds) => (offsetMs += seconds * 1000))
   if (args['dev-keys']) provider = withDevKeys(provider)
-  const running = await listen(provider, { port, host: args.host })
+  let running
+  try {
+    running = await listen(provider, { port, host: args.host })
+  } catch (error) {
+    await store?.close()
+    // The one start-up failure a user fixes with a flag: say which, not a stack.
+    if ((error as { code?: string }).code === 'EADDRINUSE') fail(`port ${port} on ${args.host} is in use; stop what is using it, or choose another port with --port N`)
+    throw error
+  }
   // Before the first line is printed: whoever waits for it may signal at once.
   const stop = () => {
     void running
