@@ -230,5 +230,50 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       for (const kind of kinds) await store.upsert(kind, 'same-id', { kind }, clock.now + 1000)
       for (const kind of kinds) expect((await store.find(kind, 'same-id'))!.payload).toEqual({ kind })
     })
+
+    it('commit spends an entry and stores its successors together, exactly once among concurrent callers', async () => {
+      const { store, clock } = await storeAt()
+      await store.upsert('RefreshToken', 'old', { grantId: 'g' }, clock.now + 60_000)
+      const attempts = Array.from({ length: 50 }, (_, i) =>
+        store.commit({
+          consume: { kind: 'RefreshToken', id: 'old' },
+          unless: { kind: 'Grant', id: 'g' },
+          writes: [
+            { kind: 'RefreshToken', id: `new-${i}`, payload: { grantId: 'g', n: i }, expiresAt: clock.now + 60_000 },
+            { kind: 'AccessToken', id: `at-${i}`, payload: { grantId: 'g' }, expiresAt: clock.now + 3_600 },
+          ],
+        }),
+      )
+      const outcomes = await Promise.all(attempts)
+      expect(outcomes.filter((o) => o === 'committed')).toHaveLength(1)
+      expect(outcomes.filter((o) => o === 'consumed')).toHaveLength(49)
+      const winner = outcomes.indexOf('committed')
+      // The winner's writes landed, the losers' did not, and the old token is spent.
+      expect((await store.find('RefreshToken', `new-${winner}`))!.payload).toEqual({ grantId: 'g', n: winner })
+      expect(await store.find('AccessToken', `at-${winner}`)).toBeDefined()
+      for (let i = 0; i < 50; i++) if (i !== winner) expect(await store.find('RefreshToken', `new-${i}`)).toBeUndefined()
+      expect((await store.find('RefreshToken', 'old'))!.consumed).toBe(true)
+      // Revoking the grant removes what the commit wrote.
+      await store.revokeByGrantId('g')
+      expect(await store.find('RefreshToken', `new-${winner}`)).toBeUndefined()
+    })
+
+    it('commit writes nothing when the entry to spend is missing or expired, or the unless entry is live', async () => {
+      const { store, clock } = await storeAt()
+      const writes = [{ kind: 'AccessToken' as const, id: 'at', payload: { grantId: 'g' }, expiresAt: clock.now + 1000 }]
+      expect(await store.commit({ consume: { kind: 'AuthorizationCode', id: 'none' }, writes })).toBe('missing')
+      await store.upsert('AuthorizationCode', 'stale', { grantId: 'g' }, clock.now + 10)
+      clock.now += 10
+      expect(await store.commit({ consume: { kind: 'AuthorizationCode', id: 'stale' }, writes })).toBe('missing')
+      await store.upsert('AuthorizationCode', 'code', { grantId: 'g' }, clock.now + 1000)
+      await store.upsert('Grant', 'g', { revoked: true }, clock.now + 1000)
+      expect(await store.commit({ consume: { kind: 'AuthorizationCode', id: 'code' }, unless: { kind: 'Grant', id: 'g' }, writes })).toBe('present')
+      expect(await store.find('AccessToken', 'at')).toBeUndefined()
+      // Refused by `unless`, the entry to spend was not spent.
+      expect((await store.find('AuthorizationCode', 'code'))!.consumed).toBe(false)
+      // With no entry to spend, commit is a plain all-or-nothing write.
+      expect(await store.commit({ unless: { kind: 'Grant', id: 'other' }, writes })).toBe('committed')
+      expect((await store.find('AccessToken', 'at'))!.payload).toEqual({ grantId: 'g' })
+    })
   })
 }

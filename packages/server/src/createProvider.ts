@@ -8,6 +8,7 @@ import { KeySet, signJwt } from './keys/index.js'
 import { route } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import type { Store } from './store/Store.js'
+import { guardStore, StoreUnavailableError } from './store/guardStore.js'
 import { corsHeaders, preflight } from './services/cors.js'
 import { ENDPOINTS } from './endpoints/table.js'
 import { login, authenticate } from './endpoints/login.js'
@@ -85,7 +86,7 @@ export function createProvider(config: ProviderConfig): Provider {
   const resolved = resolveConfig(config)
   const now = config.clock ?? Date.now
   const store = config.store ?? new MemoryStore({ now })
-  const rt = { config: resolved, store, now, fetch: config.fetch ?? ((...a) => fetch(...a)) } as Omit<Runtime, 'keys'> as Runtime
+  const rt = { config: resolved, store: guardStore(store, resolved.storeTimeoutMs), now, fetch: config.fetch ?? ((...a) => fetch(...a)) } as Omit<Runtime, 'keys'> as Runtime
   const ready = KeySet.create(config.keys).then((keys) => {
     rt.keys = keys
   })
@@ -156,6 +157,11 @@ function findRealm(realms: Map<string, Realm>, name: string): Realm {
 
 function toResponse(error: unknown): Response {
   if (error instanceof OAuthError) return errorResponse(error)
+  if (error instanceof StoreUnavailableError) {
+    // Nothing was lost (a commit either landed or did not): the client may simply try again.
+    console.error('[realmauth-server] store unavailable:', error.message, error.cause ?? '')
+    return json({ error: 'temporarily_unavailable', error_description: 'The provider cannot reach its store; try again shortly' }, 503, { 'retry-after': '5' })
+  }
   // Reaching here is a provider bug; the client still gets the RFC's JSON shape.
   console.error('[realmauth-server] unexpected error', error)
   return json({ error: 'server_error', error_description: 'The provider failed unexpectedly' }, 500)

@@ -36,4 +36,14 @@ export interface ProviderConfig {
   fetch?: typeof fetch
   /** Where codes, tokens, sessions and grants live; in memory by default. */
   store?: Store
+  /**
+   * How long one store operation may take, in milliseconds, before the request is answered
+   * 503 `temporarily_unavailable`; default 5000.
+   */
+  store_timeout_ms?: number
+  /**
+   * How far ahead a `private_key_jwt` client assertion's `exp` may lie, in seconds; default 300.
+   * Further is `invalid_client`: the assertion's `jti` is remembered until it expires.
+   */
+  max_client_assertion_lifetime?: number
 }

@@ -51,6 +51,8 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
     ...(origin !== undefined && { origin }),
     cookieName: v.optString('cookie_name', config.cookie_name) ?? 'iPlanetDirectoryPro',
     maxBodyBytes,
+    storeTimeoutMs: v.optNumber('store_timeout_ms', config.store_timeout_ms, 1) ?? 5000,
+    maxClientAssertionLifetime: v.optNumber('max_client_assertion_lifetime', config.max_client_assertion_lifetime, 1) ?? 300,
     realms,
   }
 }

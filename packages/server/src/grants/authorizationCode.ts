@@ -25,11 +25,14 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
   }
   const verifier = params.get('code_verifier')
   if (p.codeChallenge !== undefined) {
-    if (verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required (PKCE)')
-    if (!VERIFIER.test(verifier)) throw new OAuthError('invalid_grant', 'code_verifier is malformed (RFC 7636 section 4.1)')
-    if (base64url(await sha256(verifier)) !== p.codeChallenge) {
-      throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge')
+    // A wrong verifier spends the code: whoever holds a stolen code gets one guess, not many.
+    const refuse = async (description: string): Promise<never> => {
+      await ctx.rt.store.consume('AuthorizationCode', id)
+      throw new OAuthError('invalid_grant', description)
     }
+    if (verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required (PKCE)')
+    if (!VERIFIER.test(verifier)) return refuse('code_verifier is malformed (RFC 7636 section 4.1)')
+    if (base64url(await sha256(verifier)) !== p.codeChallenge) return refuse('code_verifier does not match the code_challenge')
   } else if (verifier !== undefined) {
     // RFC 9700 section 2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
     throw new OAuthError('invalid_grant', 'code_verifier was sent but the authorization request had no code_challenge')
@@ -38,9 +41,6 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
     if (!proof) throw new OAuthError('invalid_grant', 'The authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed with it')
     if (proof.jkt !== p.dpopJkt) throw new OAuthError('invalid_grant', 'DPoP key mismatch: the proof is not signed with the key the authorization code is bound to')
   }
-  const consumed = await ctx.rt.store.consume<CodePayload>('AuthorizationCode', id)
-  if (!consumed) throw new OAuthError('invalid_grant', 'The authorization code is invalid or expired')
-  if (consumed.consumed) return reuse(ctx, p.grantId)
   const info = {
     grantId: p.grantId,
     client,
@@ -57,6 +57,9 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
     refresh: issuesRefreshTokens(ctx, client, 'authorization_code'),
     idToken: true,
     ...(p.nonce !== undefined && { nonce: p.nonce }),
+    // Spent in the transaction that stores the tokens: of concurrent redemptions exactly one
+    // gets them, and a later one revokes them (RFC 6749 section 4.1.2).
+    spends: { kind: 'AuthorizationCode', id, reused: () => reuse(ctx, p.grantId) },
   })
 }
 

@@ -19,8 +19,8 @@ export async function deviceCodeGrant(ctx: Context, client: Client, params: Para
     throw new OAuthError('access_denied', 'The user denied the request')
   }
   if (record.status === 'approved') {
-    const before = await store.consume<DeviceCodePayload>('DeviceCode', id)
-    if (!before || before.consumed) throw new OAuthError('invalid_grant', 'The device code was already used')
+    const used = (): Promise<never> => Promise.reject(new OAuthError('invalid_grant', 'The device code was already used'))
+    if (entry.consumed) return used()
     const info = {
       grantId: newGrantId(),
       client,
@@ -31,7 +31,11 @@ export async function deviceCodeGrant(ctx: Context, client: Client, params: Para
       authTime: record.authTime!,
       ...(proof && { dpopJkt: proof.jkt }),
     }
-    return tokenEndpointResponse(ctx, info, { refresh: issuesRefreshTokens(ctx, client, DEVICE_GRANT), idToken: true })
+    return tokenEndpointResponse(ctx, info, {
+      refresh: issuesRefreshTokens(ctx, client, DEVICE_GRANT),
+      idToken: true,
+      spends: { kind: 'DeviceCode', id, reused: used },
+    })
   }
   const now = ctx.rt.now()
   const tooSoon = record.lastPoll !== 0 && now - record.lastPoll < record.interval * 1000

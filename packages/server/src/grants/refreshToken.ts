@@ -14,7 +14,6 @@ import type { RefreshTokenPayload } from '../records/index.js'
  */
 export async function refreshTokenGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
   const { id, entry: found } = await findRedeemed<RefreshTokenPayload>(ctx, params, 'refresh_token', 'RefreshToken', 'The refresh token is invalid, expired or revoked')
-  const store = ctx.rt.store
   const p = found.payload
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client')
   // Before reuse detection: whoever lacks the key cannot end the grant by replaying a rotated-out token.
@@ -34,11 +33,6 @@ export async function refreshTokenGrant(ctx: Context, client: Client, params: Pa
     }
   }
   const rotate = ctx.realm.settings.rotateRefreshTokens
-  if (rotate) {
-    const before = await store.consume('RefreshToken', id)
-    if (!before) throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked')
-    if (before.consumed) return reuse(ctx, client, p.grantId)
-  }
   const info: GrantInfo = {
     grantId: p.grantId,
     client,
@@ -50,7 +44,12 @@ export async function refreshTokenGrant(ctx: Context, client: Client, params: Pa
     ...(p.redirectUri !== undefined && { redirectUri: p.redirectUri }),
     ...(proof && { dpopJkt: proof.jkt }),
   }
-  return tokenEndpointResponse(ctx, info, { refresh: rotate, idToken: true })
+  return tokenEndpointResponse(ctx, info, {
+    refresh: rotate,
+    idToken: true,
+    // With rotation the old token is spent in the transaction that stores its successor.
+    ...(rotate && { spends: { kind: 'RefreshToken', id, reused: () => reuse(ctx, client, p.grantId) } }),
+  })
 }
 
 async function reuse(ctx: Context, client: Client, grantId: string): Promise<never> {

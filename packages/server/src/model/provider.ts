@@ -6,5 +6,9 @@ export interface ResolvedConfig {
   origin?: string
   cookieName: string
   maxBodyBytes: number
+  /** Milliseconds one store operation may take before the request is answered 503. */
+  storeTimeoutMs: number
+  /** Seconds ahead a client assertion's `exp` may lie. */
+  maxClientAssertionLifetime: number
   realms: Map<string, Realm>
 }

@@ -5,6 +5,7 @@ import { OAuthError } from '../base/errors.js'
 import { json } from '../base/http.js'
 import { signJwt } from '../keys/index.js'
 import type { Client } from '../model/index.js'
+import type { RecordKind, StoreWrite } from '../store/Store.js'
 import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, type RefreshTokenPayload, type AccessTokenPayload } from '../records/index.js'
 
 /** Who and what a set of tokens is for; carried from code to refresh token to refresh. */
@@ -52,7 +53,8 @@ export function issuesRefreshTokens(ctx: Context, client: Client, grantType: str
   )
 }
 
-export async function issueRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token: string; jti: string }> {
+/** A new refresh token and the store entry that makes it valid (written by the caller). */
+async function mintRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token: string; jti: string; write: StoreWrite }> {
   const token = randomToken(32)
   const jti = randomToken(16)
   const lifetime = info.client.lifetimes.refreshToken
@@ -70,19 +72,25 @@ export async function issueRefreshToken(ctx: Context, info: GrantInfo): Promise<
   if (info.redirectUri !== undefined) payload.redirectUri = info.redirectUri
   // RFC 9449 section 5: a confidential client's refresh token is already bound to its credentials.
   if (info.dpopJkt !== undefined && info.client.isPublic) payload.jkt = info.dpopJkt
-  await ctx.rt.store.upsert('RefreshToken', await secretKey(token), payload, expiresAt)
-  return { token, jti }
+  return { token, jti, write: { kind: 'RefreshToken', id: await secretKey(token), payload, expiresAt } }
 }
 
 /**
  * Issues a signed JWT access token (RFC 9068 shape plus AM's fields) and records its
  * `jti`, so revocation, introspection and tokeninfo still consult the store.
  */
-export async function issueAccessToken(
+export async function issueAccessToken(ctx: Context, info: GrantInfo): Promise<{ token: string; expiresIn: number }> {
+  const access = await mintAccessToken(ctx, info)
+  if (access.write) await ctx.rt.store.upsert(access.write.kind, access.write.id, access.write.payload, access.write.expiresAt)
+  return access
+}
+
+/** A signed access token and the store entry recording its `jti` (none for a lifetime of 0). */
+async function mintAccessToken(
   ctx: Context,
   info: GrantInfo,
   refreshTokenId?: string,
-): Promise<{ token: string; expiresIn: number }> {
+): Promise<{ token: string; expiresIn: number; write?: StoreWrite }> {
   const lifetime = info.client.lifetimes.accessToken
   const iat = ctx.nowSec
   const exp = iat + lifetime
@@ -123,8 +131,8 @@ export async function issueAccessToken(
   if (info.username !== undefined) record.username = info.username
   if (refreshTokenId !== undefined) record.refreshTokenId = refreshTokenId
   if (info.dpopJkt !== undefined) record.jkt = info.dpopJkt
-  if (lifetime > 0) await ctx.rt.store.upsert('AccessToken', jti, record, exp * 1000)
-  return { token, expiresIn: lifetime }
+  const write: StoreWrite | undefined = lifetime > 0 ? { kind: 'AccessToken', id: jti, payload: record, expiresAt: exp * 1000 } : undefined
+  return { token, expiresIn: lifetime, ...(write && { write }) }
 }
 
 export interface IdTokenExtras {
@@ -157,17 +165,38 @@ export async function issueIdToken(ctx: Context, info: GrantInfo, extras: IdToke
   return signJwt(ctx.rt.keys.signingKey(info.client.idTokenAlg), claims)
 }
 
+/** The code, refresh token or device code a token request redeems. */
+export interface Spent {
+  kind: Extract<RecordKind, 'AuthorizationCode' | 'RefreshToken' | 'DeviceCode'>
+  id: string
+  /** Called when another request spent it first; throws the grant's own error. */
+  reused(): Promise<never>
+}
+
+/** The code, refresh token or device code a token request redeems. */
+export interface Spent {
+  kind: Extract<RecordKind, 'AuthorizationCode' | 'RefreshToken' | 'DeviceCode'>
+  id: string
+  /** Called when another request spent it first; throws the grant's own error. */
+  reused(): Promise<never>
+}
+
 /**
  * Issues what a token endpoint grant returns: an access token, a refresh token when
  * allowed (unless `refresh` says otherwise) and an ID token when `openid` is in scope.
+ *
+ * Everything is signed first and stored last, in one {@link Store.commit} that also spends
+ * `spends` and checks the grant was not revoked meanwhile: the client either gets the new
+ * tokens, or (a store failure, a lost race) the store is as it was and what it redeemed is
+ * still good or was spent by exactly one other request.
  */
 export async function tokenEndpointResponse(
   ctx: Context,
   info: GrantInfo,
-  options: { refresh: boolean; idToken: boolean; nonce?: string },
+  options: { refresh: boolean; idToken: boolean; nonce?: string; spends?: Spent },
 ): Promise<Response> {
-  const refresh = options.refresh ? await issueRefreshToken(ctx, info) : undefined
-  const access = await issueAccessToken(ctx, info, refresh?.jti)
+  const refresh = options.refresh ? await mintRefreshToken(ctx, info) : undefined
+  const access = await mintAccessToken(ctx, info, refresh?.jti)
   const body: Record<string, unknown> = {
     access_token: access.token,
     token_type: info.dpopJkt === undefined ? 'Bearer' : 'DPoP',
@@ -180,24 +209,24 @@ export async function tokenEndpointResponse(
     if (options.nonce !== undefined) extras.nonce = options.nonce
     body.id_token = await issueIdToken(ctx, info, extras)
   }
-  await assertGrantLive(ctx, info.grantId)
+  const spent = options.spends
+  const outcome = await ctx.rt.store.commit({
+    ...(spent && { consume: { kind: spent.kind, id: spent.id } }),
+    unless: { kind: 'Grant', id: info.grantId },
+    writes: [refresh?.write, access.write].filter((w): w is StoreWrite => w !== undefined),
+  })
+  if (outcome === 'consumed') return spent!.reused()
+  if (outcome === 'missing') throw new OAuthError('invalid_grant', 'The grant is invalid, expired or revoked')
+  if (outcome === 'present') throw new OAuthError('invalid_grant', 'The grant was revoked')
   return json(body)
 }
 
 /**
- * Revokes a grant and leaves a tombstone, so tokens a concurrent request writes for the
- * grant after this moment are caught by {@link assertGrantLive} and revoked too.
+ * Revokes a grant. The tombstone comes first: a token request committing after it is refused
+ * ({@link tokenEndpointResponse} commits `unless` the tombstone), and one that committed
+ * before it has its rows removed by the sweep that follows.
  */
 export async function revokeGrant(ctx: Context, grantId: string): Promise<void> {
-  await ctx.rt.store.revokeByGrantId(grantId)
   await ctx.rt.store.upsert('Grant', grantId, { revoked: true }, ctx.rt.now() + TOMBSTONE_LIFETIME_MS)
-}
-
-/** Called after writing tokens: if the grant was revoked meanwhile, undo and refuse. */
-export async function assertGrantLive(ctx: Context, grantId: string): Promise<void> {
-  const tombstone = await ctx.rt.store.find('Grant', grantId)
-  if (tombstone?.payload.revoked) {
-    await ctx.rt.store.revokeByGrantId(grantId)
-    throw new OAuthError('invalid_grant', 'The grant was revoked')
-  }
+  await ctx.rt.store.revokeByGrantId(grantId)
 }

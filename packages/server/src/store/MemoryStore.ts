@@ -1,4 +1,4 @@
-import type { RecordKind, Store, StoreEntry, StoredPayload } from './Store.js'
+import type { CommitOutcome, RecordKind, Store, StoreCommit, StoreEntry, StoredPayload } from './Store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -69,6 +69,20 @@ export class MemoryStore implements Store {
     if (!keys) return
     for (const key of [...keys]) this.remove(key)
     this.byGrant.delete(grantId)
+  }
+
+  async commit(tx: StoreCommit): Promise<CommitOutcome> {
+    // Synchronous from the first check to the last write: nothing interleaves.
+    const spent = tx.consume && this.live(tx.consume.kind, tx.consume.id)
+    if (tx.consume && !spent) return 'missing'
+    if (spent?.consumed) return 'consumed'
+    if (tx.unless && this.live(tx.unless.kind, tx.unless.id)) return 'present'
+    for (const w of tx.writes) {
+      this.live(w.kind, w.id)
+      this.put(w.kind, w.id, w.payload, w.expiresAt)
+    }
+    if (spent) spent.consumed = true
+    return 'committed'
   }
 
   /** Number of live entries; for tests and diagnostics. */

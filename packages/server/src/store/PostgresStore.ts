@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { RecordKind, Store, StoreEntry, StoredPayload } from './Store.js'
+import type { CommitOutcome, RecordKind, Store, StoreCommit, StoreEntry, StoredPayload } from './Store.js'
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -7,6 +7,12 @@ export interface PostgresStoreOptions {
   now?: () => number
   /** Connections in the pool; default 10. */
   max?: number
+  /**
+   * How long a connection attempt or a query may take before it fails, in milliseconds;
+   * default 5000. A database that stops answering then costs a request this long, not forever,
+   * and the broken connection is dropped so the pool recovers once the database is back.
+   */
+  timeoutMs?: number
 }
 
 /** The part of the `pg` driver the store uses: its `Pool`. */
@@ -71,6 +77,11 @@ const SQL = {
     RETURNING t.payload, t.expires_at, old.consumed AS was`,
   destroy: `DELETE FROM ${TABLE} WHERE kind = $1 AND id = $2`,
   revokeByGrantId: `DELETE FROM ${TABLE} WHERE grant_id = $1`,
+  // Taken by commit (for its `unless` entry) and revokeByGrantId on the grant id, so a grant is
+  // either revoked before a commit checks its tombstone, or after the commit's rows are visible.
+  grantLock: 'SELECT pg_advisory_xact_lock(hashtext($1))',
+  lockRow: `SELECT consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3 FOR UPDATE`,
+  markConsumed: `UPDATE ${TABLE} SET consumed = true WHERE kind = $1 AND id = $2`,
   sweep: `DELETE FROM ${TABLE} WHERE expires_at <= $1`,
   count: `SELECT count(*) AS n FROM ${TABLE}`,
 } as const
@@ -109,7 +120,7 @@ export class PostgresStore implements Store {
 
   /** Connects, creates the table and its indexes when missing, and sweeps expired rows. */
   static async open(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const store = new PostgresStore(createPool(connectionString, options.max ?? 10), options)
+    const store = new PostgresStore(createPool(connectionString, options.max ?? 10, options.timeoutMs ?? 5000), options)
     try {
       const client = await store.pool.connect()
       try {
@@ -165,7 +176,28 @@ export class PostgresStore implements Store {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.pool.query(SQL.revokeByGrantId, [grantId])
+    await this.transaction(async (client) => {
+      await client.query(SQL.grantLock, [grantId])
+      await client.query(SQL.revokeByGrantId, [grantId])
+    })
+  }
+
+  async commit(tx: StoreCommit): Promise<CommitOutcome> {
+    const now = this.now()
+    const outcome = await this.transaction(async (client): Promise<CommitOutcome> => {
+      if (tx.unless) await client.query(SQL.grantLock, [tx.unless.id])
+      if (tx.consume) {
+        const { rows } = await client.query(SQL.lockRow, [tx.consume.kind, tx.consume.id, now])
+        if (!rows[0]) return 'missing'
+        if (rows[0].consumed) return 'consumed'
+      }
+      if (tx.unless && (await client.query(SQL.find, [tx.unless.kind, tx.unless.id, now])).rows.length > 0) return 'present'
+      for (const w of tx.writes) await client.query(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
+      if (tx.consume) await client.query(SQL.markConsumed, [tx.consume.kind, tx.consume.id])
+      return 'committed'
+    })
+    if (outcome === 'committed') await this.wrote()
+    return outcome
   }
 
   /** Rows in the table, expired ones not yet swept included; for tests and diagnostics. */
@@ -178,6 +210,27 @@ export class PostgresStore implements Store {
   close(): Promise<void> {
     this.closed ??= this.pool.end()
     return this.closed
+  }
+
+  /**
+   * Runs `body` in a transaction on one connection; commits what it returns, rolls back on a
+   * throw. A connection that failed mid-transaction is destroyed, not returned to the pool.
+   */
+  private async transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      const result = await body(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      broken = error as Error
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release(broken ?? false)
+    }
   }
 
   private row(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): unknown[] {
@@ -209,14 +262,25 @@ export class PostgresUnavailableError extends Error {
 }
 
 /** Loads `pg` only when a store is opened, so a missing optional dependency is an error here and nowhere else. */
-function createPool(connectionString: string, max: number): Pool {
-  let driver: { Pool: new (config: { connectionString: string; max: number }) => Pool }
+function createPool(connectionString: string, max: number, timeoutMs: number): Pool {
+  let driver: { Pool: new (config: Record<string, unknown>) => Pool }
   try {
     driver = createRequire(import.meta.url)('pg') as typeof driver
   } catch (cause) {
     throw new PostgresUnavailableError(`PostgresStore needs the pg package, which is not installed: ${(cause as Error).message}`, { cause })
   }
-  const pool = new driver.Pool({ connectionString, max })
+  const pool = new driver.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: timeoutMs,
+    // Client side: a query on a connection that went silent (a dropped route, a frozen server)
+    // fails after this, and pg-pool destroys that connection. Server side: a statement or an
+    // open transaction left behind by a lost client cannot hold row locks for longer.
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: timeoutMs * 2,
+    keepAlive: true,
+  })
   // An idle connection the server drops must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   return pool

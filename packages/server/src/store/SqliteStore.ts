@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { RecordKind, Store, StoreEntry, StoredPayload } from './Store.js'
+import type { CommitOutcome, RecordKind, Store, StoreCommit, StoreEntry, StoredPayload } from './Store.js'
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -154,6 +154,23 @@ export class SqliteStore implements Store {
     })
   }
 
+  async commit(tx: StoreCommit): Promise<CommitOutcome> {
+    const now = this.now()
+    const outcome = this.transaction((): CommitOutcome => {
+      if (tx.consume) {
+        const before = this.stmt.find.get(tx.consume.kind, tx.consume.id, now) as Row | undefined
+        if (!before) return 'missing'
+        if (before.consumed) return 'consumed'
+      }
+      if (tx.unless && this.stmt.find.get(tx.unless.kind, tx.unless.id, now)) return 'present'
+      for (const w of tx.writes) this.stmt.upsert.run(this.row(w.kind, w.id, w.payload, w.expiresAt))
+      if (tx.consume) this.stmt.markConsumed.get(tx.consume.kind, tx.consume.id, now)
+      return 'committed'
+    })
+    if (outcome === 'committed') this.wrote()
+    return outcome
+  }
+
   async destroy(kind: RecordKind, id: string): Promise<void> {
     this.stmt.destroy.run(kind, id)
   }
@@ -188,7 +205,11 @@ export class SqliteStore implements Store {
       this.stmt.commit.run()
       return result
     } catch (error) {
-      this.stmt.rollback.run()
+      // SQLite rolls back by itself on some errors (SQLITE_FULL, SQLITE_IOERR): a second
+      // ROLLBACK would throw "no transaction is active" and hide the real cause.
+      try {
+        this.stmt.rollback.run()
+      } catch {}
       throw error
     }
   }

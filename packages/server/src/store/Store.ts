@@ -34,4 +34,38 @@ export interface Store {
   destroy(kind: RecordKind, id: string): Promise<void>
   /** Removes every entry carrying this `grantId`: the grant's codes and tokens stop working. */
   revokeByGrantId(grantId: string): Promise<void>
+  /**
+   * Writes several entries as one transaction: every write lands, or none does (a failure
+   * throws and leaves the store as it was). With `consume`, the writes happen only if that
+   * entry is live and unconsumed, and it is marked consumed in the same transaction; with
+   * `unless`, only if that entry is absent. Of concurrent commits spending one entry, in any
+   * number of processes, exactly one answers `committed`.
+   *
+   * This is what keeps a token endpoint from losing a refresh token: the old one is spent
+   * exactly when its successor is stored, never one without the other.
+   */
+  commit(tx: StoreCommit): Promise<CommitOutcome>
 }
+
+/** One entry written by {@link Store.commit}: created, or replaced keeping its consumed flag. */
+export interface StoreWrite {
+  kind: RecordKind
+  id: string
+  payload: StoredPayload
+  expiresAt: number
+}
+
+/** The conditional write of {@link Store.commit}. */
+export interface StoreCommit {
+  /** The entry the writes spend: it must be live and unconsumed, and is marked consumed with them. */
+  consume?: { kind: RecordKind; id: string }
+  /** An entry that must not be live (a revoked grant's tombstone). */
+  unless?: { kind: RecordKind; id: string }
+  writes: StoreWrite[]
+}
+
+/**
+ * What {@link Store.commit} did: `committed`, or nothing because the entry to consume was
+ * `missing` (absent or expired) or already `consumed`, or the `unless` entry was `present`.
+ */
+export type CommitOutcome = 'committed' | 'missing' | 'consumed' | 'present'
