@@ -14,6 +14,8 @@ export interface Cli {
   stdout: () => string
   /** SIGTERM, then the exit code once the process is gone. */
   stop(): Promise<number | string>
+  /** SIGKILL (`kill -9`): no shutdown of any kind. */
+  kill(): Promise<number | string>
 }
 
 /**
@@ -41,6 +43,10 @@ export function startCli(args: string[], cwd: string, ready = /Store: .*\n/): Pr
         stdout: () => out,
         stop: () => {
           child.kill('SIGTERM')
+          return exit
+        },
+        kill: () => {
+          child.kill('SIGKILL')
           return exit
         },
       })

@@ -25,6 +25,8 @@ interface Pool {
 interface PoolClient {
   query(sql: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
   release(error?: Error | boolean): void
+  on(event: 'error', listener: (error: Error) => void): unknown
+  off(event: 'error', listener: (error: Error) => void): unknown
 }
 interface Row {
   id: string
@@ -219,6 +221,10 @@ export class PostgresStore implements Store {
   private async transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken: Error | undefined
+    // A connection that dies between two statements emits 'error' on the checked-out client; with
+    // no listener that would end the process. The next statement fails instead, and rolls back.
+    const lost = (error: Error) => (broken ??= error)
+    client.on('error', lost)
     try {
       await client.query('BEGIN')
       const result = await body(client)
@@ -229,6 +235,7 @@ export class PostgresStore implements Store {
       await client.query('ROLLBACK').catch(() => {})
       throw error
     } finally {
+      client.off('error', lost)
       client.release(broken ?? false)
     }
   }

@@ -9,6 +9,11 @@ export interface SqliteStoreOptions {
   now?: () => number
   /** How long a write waits for another process holding the file's write lock; default 5000 ms. */
   busyTimeoutMs?: number
+  /**
+   * The most the database may grow to, in bytes (SQLite's `max_page_count`); unbounded by
+   * default. Past it a write fails as on a full disk: the provider answers 503 and loses nothing.
+   */
+  maxSizeBytes?: number
 }
 
 /**
@@ -106,6 +111,10 @@ export class SqliteStore implements Store {
       this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
       this.db.exec('PRAGMA journal_mode = WAL')
       this.db.exec('PRAGMA synchronous = FULL')
+      if (options.maxSizeBytes !== undefined) {
+        const { page_size: pageSize } = this.db.prepare('PRAGMA page_size').get() as { page_size: number }
+        this.db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxSizeBytes / pageSize))}`)
+      }
       const { user_version: version } = this.db.prepare('PRAGMA user_version').get() as { user_version: number }
       if (version > SCHEMA_VERSION) {
         throw new Error(`${options.path} was written by a newer @realmauth/server (schema ${version}, this one knows ${SCHEMA_VERSION})`)

@@ -1,0 +1,273 @@
+/**
+ * What a store failure costs a client: a 503 `temporarily_unavailable` with `Retry-After`,
+ * never a 500, a hang or a lost refresh token. Over real HTTP, against real databases:
+ * PostgreSQL behind a TCP proxy the test controls (connections dropped mid-rotation, a
+ * connection that goes silent), SQLite filled to its size limit, and a CLI killed with
+ * SIGKILL in the middle of a burst of refreshes.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer, Socket, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createProvider, type ProviderConfig } from '@realmauth/server'
+import { listen, type RunningProvider } from '@realmauth/server/node'
+import { SqliteStore } from '@realmauth/server/sqlite'
+import { PostgresStore } from '@realmauth/server/postgres'
+import { basic } from './harness.js'
+import { startCli } from './cliProcess.js'
+
+const PG_URL = process.env.REALMAUTH_PG_URL
+const USER = { username: 'alice', password: 'Alice-pw-1' }
+const AUTH = basic('pw', 'pw-secret')
+const CONFIG: ProviderConfig = {
+  realms: [
+    {
+      name: 'alpha',
+      clients: [{ client_id: 'pw', client_secret: 'pw-secret', grant_types: ['password', 'refresh_token'], scope: 'openid profile' }],
+      users: [{ ...USER, name: 'Alice Liddell' }],
+    },
+  ],
+}
+type Json = Record<string, unknown>
+
+async function token(origin: string, fields: Record<string, string>): Promise<{ status: number; body: Json; headers: Headers }> {
+  const res = await fetch(`${origin}/oauth2/realms/root/realms/alpha/access_token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: AUTH },
+    body: new URLSearchParams(fields).toString(),
+  })
+  return { status: res.status, body: (await res.json()) as Json, headers: res.headers }
+}
+
+async function signIn(origin: string): Promise<string> {
+  const res = await token(origin, { grant_type: 'password', username: USER.username, password: USER.password, scope: 'openid profile' })
+  expect(res.status).toBe(200)
+  return res.body.refresh_token as string
+}
+
+/** Refreshes once; a 503 must say when to come back. Returns the new token, or undefined after a 503. */
+async function refreshOnce(origin: string, refreshToken: string): Promise<string | undefined> {
+  const res = await token(origin, { grant_type: 'refresh_token', refresh_token: refreshToken })
+  if (res.status === 503) {
+    expect(res.body.error).toBe('temporarily_unavailable')
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+    return undefined
+  }
+  expect(res, JSON.stringify(res.body)).toMatchObject({ status: 200 })
+  return res.body.refresh_token as string
+}
+
+/** A deterministic PRNG (mulberry32), so a failing run can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * A TCP proxy in front of PostgreSQL. `pass` forwards; `drop` resets a connection with the
+ * given probability each time the client sends (a query in flight dies); `silent` keeps
+ * every connection open and forwards nothing (a dropped route, a frozen server).
+ */
+class FaultyProxy {
+  mode: 'pass' | 'drop' | 'silent' = 'pass'
+  dropRate = 0
+  drops = 0
+  private readonly server: Server
+  private readonly sockets = new Set<Socket>()
+  private readonly next = random(14)
+
+  constructor(private readonly target: { host: string; port: number }) {
+    this.server = createServer((client) => this.accept(client))
+  }
+
+  async start(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve))
+    return (this.server.address() as { port: number }).port
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise((resolve) => this.server.close(resolve))
+  }
+
+  private accept(client: Socket) {
+    const upstream = new Socket()
+    this.sockets.add(client).add(upstream)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+      this.sockets.delete(client)
+      this.sockets.delete(upstream)
+    }
+    client.on('error', end).on('close', end)
+    upstream.on('error', end).on('close', end)
+    upstream.connect(this.target.port, this.target.host)
+    client.on('data', (chunk) => {
+      if (this.mode === 'silent') return
+      if (this.mode === 'drop' && this.next() < this.dropRate) {
+        this.drops++
+        client.resetAndDestroy()
+        upstream.destroy()
+        return
+      }
+      upstream.write(chunk)
+    })
+    upstream.on('data', (chunk) => {
+      if (this.mode !== 'silent') client.write(chunk)
+    })
+  }
+}
+
+describe.skipIf(!PG_URL)('PostgreSQL faults over HTTP (set REALMAUTH_PG_URL to run)', () => {
+  let proxy: FaultyProxy
+  let store: PostgresStore
+  let server: RunningProvider
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+
+  beforeAll(async () => {
+    const url = new URL(PG_URL!)
+    proxy = new FaultyProxy({ host: url.hostname, port: Number(url.port || 5432) })
+    url.host = `127.0.0.1:${await proxy.start()}`
+    store = await PostgresStore.open(url.href, { timeoutMs: 400 })
+    server = await listen(createProvider({ ...CONFIG, store, store_timeout_ms: 1000 }))
+  })
+
+  afterAll(async () => {
+    errors.mockRestore()
+    await server?.close()
+    await store?.close()
+    await proxy?.close()
+  })
+
+  afterEach(() => {
+    proxy.mode = 'pass'
+  })
+
+  it('loses no refresh token while connections drop mid-rotation: each answer is 200 or 503, and after a 503 the same token works', async () => {
+    const chains = await Promise.all(Array.from({ length: 10 }, () => signIn(server.url)))
+    proxy.mode = 'drop'
+    proxy.dropRate = 0.03
+    let unavailable = 0
+    // 10 chains of 20 rotations each, concurrently: 200 refreshes that each must land.
+    await Promise.all(
+      chains.map(async (first) => {
+        let current = first
+        for (let done = 0; done < 20; ) {
+          const next = await refreshOnce(server.url, current)
+          if (next === undefined) {
+            unavailable++
+            continue
+          }
+          current = next
+          done++
+        }
+      }),
+    )
+    expect(proxy.drops).toBeGreaterThan(0)
+    expect(unavailable).toBeGreaterThan(0)
+    // The cause is logged, not hidden behind a generic message.
+    expect(errors.mock.calls.some((c) => String(c[0]).includes('store unavailable'))).toBe(true)
+  })
+
+  it('answers 503 within the timeout when the database goes silent, and recovers by itself when it answers again', async () => {
+    const refreshToken = await signIn(server.url)
+    proxy.mode = 'silent'
+    const started = performance.now()
+    expect(await refreshOnce(server.url, refreshToken)).toBeUndefined()
+    // Bounded by the store timeout (1 s here), not by the client's patience.
+    expect(performance.now() - started).toBeLessThan(5000)
+    proxy.mode = 'pass'
+    // The silent connections were dropped; the pool opens new ones, and the token still works.
+    let next: string | undefined
+    for (let attempt = 0; attempt < 5 && next === undefined; attempt++) next = await refreshOnce(server.url, refreshToken)
+    expect(next).toEqual(expect.any(String))
+  })
+})
+
+describe('SQLite faults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'realmauth-faults-'))
+
+  it('a full database answers 503 naming nothing but logging the real cause, and the refresh token still works once there is room', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const store = new SqliteStore({ path: join(dir, 'full.db'), maxSizeBytes: 256 * 1024 })
+    const server = await listen(createProvider({ ...CONFIG, store }))
+    try {
+      const refreshToken = await signIn(server.url)
+      // Fill the file up to its limit with entries of shrinking size, so no room is left.
+      let filler = 0
+      let full = 0
+      for (const size of [8192, 1024, 128, 16]) {
+        // 256 KiB hold at most a few thousand entries: the bound only keeps a broken limit from looping.
+        for (let i = 0; i < 5000; i++) {
+          try {
+            await store.upsert('Consent', `filler-${filler++}`, { junk: 'x'.repeat(size) }, Date.now() + 3_600_000)
+          } catch {
+            full++
+            break
+          }
+        }
+      }
+      expect(full).toBe(4)
+      expect(await refreshOnce(server.url, refreshToken)).toBeUndefined()
+      expect(errors.mock.calls.some((c) => c.join(' ').includes('full'))).toBe(true)
+      expect(errors.mock.calls.some((c) => c.join(' ').includes('no transaction is active'))).toBe(false)
+      // Room again: the same refresh token works.
+      for (let i = 0; i < filler; i++) await store.destroy('Consent', `filler-${i}`)
+      expect(await refreshOnce(server.url, refreshToken)).toEqual(expect.any(String))
+    } finally {
+      errors.mockRestore()
+      await server.close()
+      store.close()
+    }
+  })
+
+  it('a CLI killed with SIGKILL mid-burst leaves every grant exactly one usable refresh token', async () => {
+    const file = join(dir, 'config.json')
+    writeFileSync(file, JSON.stringify(CONFIG))
+    const db = join(dir, 'killed.db')
+    const cli = await startCli(['--config', file, '--store', db, '--port', '0'], dir)
+    const grants = 20
+    const chains = await Promise.all(Array.from({ length: grants }, () => signIn(cli.origin)))
+    let answered = 0
+    let killed: Promise<unknown> | undefined
+    // Every chain refreshes as fast as it can; after 60 answers the process dies mid-flight.
+    await Promise.all(
+      chains.map(async (first) => {
+        let current = first
+        for (;;) {
+          let next: string
+          try {
+            const res = await token(cli.origin, { grant_type: 'refresh_token', refresh_token: current })
+            if (res.status !== 200) throw new Error(`refresh answered ${res.status}: ${JSON.stringify(res.body)}`)
+            next = res.body.refresh_token as string
+          } catch (error) {
+            if (killed) return
+            throw error
+          }
+          current = next
+          if (++answered === 60) killed = cli.kill()
+          if (killed) return
+        }
+      }),
+    )
+    await killed
+    // Read the file as the restarted provider will: per grant, exactly one live, unspent refresh token.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
+      prepare(sql: string): { all(): { grant_id: string; live: number }[] }
+      close(): void
+    }
+    const conn = new Database(db)
+    const rows = conn
+      .prepare("SELECT grant_id, sum(CASE WHEN consumed = 0 THEN 1 ELSE 0 END) AS live FROM entries WHERE kind = 'RefreshToken' GROUP BY grant_id")
+      .all()
+    conn.close()
+    expect(rows).toHaveLength(grants)
+    for (const row of rows) expect(row, `grant ${row.grant_id}`).toMatchObject({ live: 1 })
+  })
+})
