@@ -346,6 +346,14 @@ describe.each(MODES)('client authentication (%s)', (mode) => {
         'invalid_client',
       )
       await expectError(await withAssertion(await assertion('jwt-jwks', rsa.privateKey, { kid: 'rsa-1', omit: ['exp'] })), 400, 'invalid_client')
+      // A year-long assertion would be a year-long credential: five minutes ahead at most by default.
+      const yearLong = await expectError(
+        await withAssertion(await assertion('jwt-jwks', rsa.privateKey, { kid: 'rsa-1', claims: { exp: now + 365 * 86400 } })),
+        400,
+        'invalid_client',
+      )
+      expect(yearLong.error_description).toMatch(/at most 300 s/)
+      await expectTokens(await withAssertion(await assertion('jwt-jwks', rsa.privateKey, { kid: 'rsa-1', claims: { exp: now + 300 } })))
       // One that was fine becomes expired when the provider's clock moves past it.
       const jwt = await assertion('jwt-jwks', rsa.privateKey, { kid: 'rsa-1' })
       await h.advance(120)

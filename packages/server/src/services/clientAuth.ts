@@ -148,6 +148,10 @@ async function verifyAssertion(ctx: Context, params: Params, fail: (d: string) =
     throw fail(`client_assertion is not valid: ${(cause as Error).message}`)
   }
   const exp = payload.exp as number
+  // The jti is remembered until exp: an assertion good for a year would be a year-long
+  // credential, and a year of replay entries in the store.
+  const limit = ctx.rt.config.maxClientAssertionLifetime
+  if (exp - ctx.nowSec > limit) throw fail(`client_assertion expires too far ahead: exp may be at most ${limit} s from now`)
   const fresh = await ctx.rt.store.insert(
     'ReplayDetection',
     await secretKey(`${client.id}\n${String(payload.jti)}`),
