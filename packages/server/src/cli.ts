@@ -30,6 +30,12 @@ With no --config it serves the demo realm 'alpha' with demo clients and a demo u
                PostgreSQL (table realmauth_entries, created if missing), so several
                instances can serve one address; they must sign with the same keys,
                so give each the same "keys" in its --config (none are generated).
+  --host       the address to listen on (default 127.0.0.1).
+               Issuers are {origin}/oauth2/…: set "origin" in --config (for example
+               https://auth.example.com) whenever clients reach the provider through a
+               proxy or by a name. Without it the origin is http://localhost:PORT on
+               loopback, else the address the connection reached; a Host header naming
+               anything else is ignored, so no request can choose the issuer.
   --dev-clock  lets tests move the provider's clock forward:
                POST /__realmauth/clock {"advance": seconds}. Never use it in production.
   --dev-keys   lets tests rotate and retire signing keys: POST /__realmauth/keys

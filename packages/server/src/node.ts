@@ -107,7 +107,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 
 function toRequest(req: IncomingMessage, body: Buffer | undefined): Request {
   const local = `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`
-  const host = req.headers.host && /^[A-Za-z0-9.\-[\]:]+$/.test(req.headers.host) ? req.headers.host : local
+  const host = trustedHost(req) ?? local
   let url: URL
   try {
     url = new URL(req.url ?? '/', `http://${host}`)
@@ -124,6 +124,22 @@ function toRequest(req: IncomingMessage, body: Buffer | undefined): Request {
   headers.delete('content-length')
   headers.delete('transfer-encoding')
   return new Request(url, { method: req.method ?? 'GET', headers, ...(body !== undefined && { body: body as Uint8Array<ArrayBuffer> }) })
+}
+
+/**
+ * The `Host` a request may name. Without a configured `origin`, the request's origin becomes
+ * the issuer in discovery, so a client-chosen `Host` would let anyone mint discovery documents
+ * naming their own server. Only loopback names for the port the request really reached are
+ * taken (`localhost:9000` for a server on 127.0.0.1:9000); anything else gets the address the
+ * connection reached. Behind a proxy, configure `origin`.
+ */
+function trustedHost(req: IncomingMessage): string | undefined {
+  const host = req.headers.host?.toLowerCase()
+  const address = req.socket.localAddress ?? ''
+  if (!host || !(address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'))) return undefined
+  const m = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::(\d+))?$/.exec(host)
+  if (!m) return undefined
+  return Number(m[2] ?? 80) === req.socket.localPort ? host : undefined
 }
 
 function methodNotAllowed(method: string | undefined): Response {

@@ -1,4 +1,4 @@
-import { OAuthError } from './errors.js'
+import { OAuthError, type OAuthErrorCode } from './errors.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -127,6 +127,49 @@ function tooLarge(limit: number): OAuthError {
 }
 
 /** True when the request declares a form body (parameters such as charset are allowed). */
+/**
+ * Deepest nesting a JSON body may have. Client metadata and journey answers are a few levels
+ * deep; a body nested thousands deep would overflow the stack wherever it is walked later
+ * (`JSON.stringify`, a copy), so it is refused before anything sees it.
+ */
+const MAX_JSON_DEPTH = 32
+
+/**
+ * Reads an `application/json` body: 400 with `invalid` as the error for anything that is not
+ * a JSON object no deeper than {@link MAX_JSON_DEPTH}; 413 past `limit` bytes.
+ */
+export async function readJsonObject(request: Request, limit: number, invalid: OAuthErrorCode): Promise<Record<string, unknown>> {
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
+  const text = await readBody(request, limit)
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw new OAuthError(invalid, `The body is nested deeper than ${MAX_JSON_DEPTH} levels`)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new OAuthError(invalid, 'The body is not valid JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OAuthError(invalid, 'The body must be a JSON object')
+  return value as Record<string, unknown>
+}
+
+/** Nesting depth of JSON text, counted without parsing it (brackets inside strings do not count). */
+function jsonDepth(text: string): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth)
+    else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return deepest
+}
+
 export function isForm(request: Request): boolean {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
   return type === 'application/x-www-form-urlencoded'

@@ -3,7 +3,7 @@ import { Validator, resolveClient } from '../config/resolveConfig.js'
 import type { Context } from '../services/context.js'
 import { randomToken } from '../base/crypto.js'
 import { OAuthError, ConfigError } from '../base/errors.js'
-import { json, readBody } from '../base/http.js'
+import { json, readJsonObject } from '../base/http.js'
 
 /**
  * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot
@@ -13,19 +13,7 @@ export async function register(ctx: Context): Promise<Response> {
   if (!ctx.realm.settings.allowDynamicRegistration) {
     throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)
   }
-  const type = ctx.request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
-  if (type !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
-  let metadata: unknown
-  try {
-    metadata = JSON.parse(await readBody(ctx.request, ctx.rt.config.maxBodyBytes))
-  } catch (error) {
-    if (error instanceof OAuthError) throw error
-    throw new OAuthError('invalid_client_metadata', 'The body is not valid JSON')
-  }
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new OAuthError('invalid_client_metadata', 'The body must be a JSON object')
-  }
-  const requested = metadata as ClientConfig
+  const requested = (await readJsonObject(ctx.request, ctx.rt.config.maxBodyBytes, 'invalid_client_metadata')) as unknown as ClientConfig
   const isPublic = requested.token_endpoint_auth_method === 'none'
   const withKeys = requested.jwks !== undefined || requested.jwks_uri !== undefined
   const config: ClientConfig = {
@@ -43,10 +31,10 @@ export async function register(ctx: Context): Promise<Response> {
     const code = error.field.includes('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata'
     throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
   }
-  ctx.realm.clients.set(client.id, client)
   // Echo what was asked for, minus what was not granted: a self-chosen secret, implied consent.
+  // The answer is built before the client is kept: nothing is registered that was not answered.
   const { client_secret: _secret, implied_consent: _consent, ...echo } = requested
-  return json(
+  const answer = json(
     {
       ...echo,
       client_id: client.id,
@@ -60,4 +48,6 @@ export async function register(ctx: Context): Promise<Response> {
     },
     201,
   )
+  ctx.realm.clients.set(client.id, client)
+  return answer
 }
