@@ -1,4 +1,5 @@
 import type { Context } from '../services/context.js'
+import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
 import { LOOPBACK_HOSTS, type Params } from '../base/http.js'
 import { normalizeResponseType, type Client } from '../model/index.js'
@@ -39,15 +40,15 @@ export interface AuthRequest extends Target {
  * Checks an authorization request as `authorize` would before any sign-in: client, redirect
  * URI, response type and mode, scope, PKCE, prompt. `par` uses it on the pushed parameters.
  */
-export function validateAuthorizationRequest(ctx: Context, params: Params): void {
-  validateRequest(ctx, params, resolveTarget(ctx, params))
+export async function validateAuthorizationRequest(ctx: Context, params: Params): Promise<void> {
+  validateRequest(ctx, params, await resolveTarget(ctx, params))
 }
 
 /** Client and redirect URI: nothing may be redirected until both are known good. */
-export function resolveTarget(ctx: Context, params: Params): Target {
+export async function resolveTarget(ctx: Context, params: Params): Promise<Target> {
   const clientId = params.get('client_id')
   if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required')
-  const client = ctx.realm.clients.get(clientId)
+  const client = await findClient(ctx, clientId)
   if (!client) throw new OAuthError('invalid_client', `Unknown client '${clientId}'`)
   const given = params.get('redirect_uri')
   let redirectUri: string

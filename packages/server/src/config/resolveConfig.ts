@@ -85,6 +85,7 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
     allowImpliedConsent: v.optBool(`${at}.allow_implied_consent`, r.allow_implied_consent) ?? true,
     responseIss: v.optBool(`${at}.authorization_response_iss`, r.authorization_response_iss) ?? true,
     allowDynamicRegistration: v.optBool(`${at}.allow_dynamic_registration`, r.allow_dynamic_registration) ?? false,
+    registrationLimit: v.optNumber(`${at}.registration_limit`, r.registration_limit, 0) ?? 1000,
     requirePar: v.optBool(`${at}.require_pushed_authorization_requests`, r.require_pushed_authorization_requests) ?? false,
     parLifetime: v.optNumber(`${at}.par_lifetime`, r.par_lifetime, 1) ?? 60,
     dpopNonce: v.optBool(`${at}.dpop_nonce`, r.dpop_nonce) ?? false,

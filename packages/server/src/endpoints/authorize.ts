@@ -40,7 +40,7 @@ export async function authorize(ctx: Context): Promise<Response> {
     } else if (params.has('request_uri')) {
       ;({ params, pushed } = await pushedRequest(ctx, params))
     }
-    target = resolveTarget(ctx, params)
+    target = await resolveTarget(ctx, params)
     if (pushed !== undefined) target.pushed = pushed
   } catch (error) {
     return errorPage(error)
@@ -116,7 +116,7 @@ async function consentDecision(ctx: Context, form: Params): Promise<Response> {
     throw new OAuthError('invalid_request', 'This consent form does not belong to your session')
   }
   const params = Params.fromEntries(entry.payload.params)
-  const target = resolveTarget(ctx, params)
+  const target = await resolveTarget(ctx, params)
   if (entry.payload.pushed !== undefined) target.pushed = entry.payload.pushed
   const consumed = await ctx.rt.store.consume('Interaction', id)
   try {

@@ -1,4 +1,5 @@
 import type { Context } from '../services/context.js'
+import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
 import { pageParams, redirect, type Params } from '../base/http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pages.js'
@@ -33,7 +34,7 @@ export async function deviceUser(ctx: Context): Promise<Response> {
   if (!found || !record || record.realm !== ctx.realm.path || record.status !== 'pending' || record.expiresAt <= ctx.nowSec) {
     return deviceCodeEntryPage({ action, userCode: typed, error: 'That code is not valid or has expired. Check the device and try again.' })
   }
-  const client = ctx.realm.clients.get(record.clientId)
+  const client = await findClient(ctx, record.clientId)
   if (ctx.request.method === 'GET') {
     return deviceConfirmPage({
       action,

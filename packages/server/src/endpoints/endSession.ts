@@ -1,4 +1,5 @@
 import type { Context } from '../services/context.js'
+import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
 import { pageParams, redirect, type Params } from '../base/http.js'
 import { verifyOwnJwt } from '../keys/index.js'
@@ -41,7 +42,7 @@ async function logoutTarget(ctx: Context, params: Params): Promise<URL | undefin
   }
   const uri = params.get('post_logout_redirect_uri')
   if (uri === undefined) return undefined
-  const client = clientId !== undefined ? ctx.realm.clients.get(clientId) : undefined
+  const client = clientId !== undefined ? await findClient(ctx, clientId) : undefined
   if (!client) throw new OAuthError('invalid_request', 'post_logout_redirect_uri needs id_token_hint or client_id')
   if (!client.postLogoutRedirectUris.includes(uri)) {
     throw new OAuthError('invalid_request', 'post_logout_redirect_uri is not registered for this client')

@@ -25,7 +25,7 @@ export async function par(ctx: Context): Promise<Response> {
   const params = new Params()
   params.add('client_id', client.id)
   for (const [name, value] of form.entries()) if (name !== 'client_id' && !CREDENTIALS.has(name)) params.add(name, value)
-  validateAuthorizationRequest(ctx, params)
+  await validateAuthorizationRequest(ctx, params)
 
   const proofHeader = dpopProofHeader(ctx.request, 'token')
   if (proofHeader !== undefined) {

@@ -1,7 +1,8 @@
 import type { ClientConfig } from '../model/index.js'
 import { Validator, resolveClient } from '../config/resolveConfig.js'
 import type { Context } from '../services/context.js'
-import { randomToken } from '../base/crypto.js'
+import { randomToken, secretKey } from '../base/crypto.js'
+import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import { OAuthError, ConfigError } from '../base/errors.js'
 import { json, readJsonObject } from '../base/http.js'
 
@@ -10,7 +11,8 @@ import { json, readJsonObject } from '../base/http.js'
  * be self-granted (AM refuses it too); the provider picks the id and the secret.
  */
 export async function register(ctx: Context): Promise<Response> {
-  if (!ctx.realm.settings.allowDynamicRegistration) {
+  const settings = ctx.realm.settings
+  if (!settings.allowDynamicRegistration) {
     throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)
   }
   const requested = (await readJsonObject(ctx.request, ctx.rt.config.maxBodyBytes, 'invalid_client_metadata')) as unknown as ClientConfig
@@ -48,6 +50,21 @@ export async function register(ctx: Context): Promise<Response> {
     },
     201,
   )
-  ctx.realm.clients.set(client.id, client)
+  // A quota, not a transaction: concurrent registrations at the limit may pass it by a few.
+  const prefix = registeredClientId(ctx.realm.path, '')
+  if ((await ctx.rt.store.count('Client', prefix)) >= settings.registrationLimit) {
+    throw new OAuthError('access_denied', `This realm has reached its limit of ${settings.registrationLimit} registered clients`, 403)
+  }
+  const { client_secret: secret, ...kept } = config
+  const payload: RegisteredClientPayload = {
+    realm: ctx.realm.path,
+    config: kept as Record<string, unknown>,
+    version: 1,
+    ...(secret !== undefined && { secretDigest: await secretKey(secret) }),
+  }
+  // Kept in the store like every other record: every instance knows the client, a restart keeps it.
+  if (!(await ctx.rt.store.insert('Client', registeredClientId(ctx.realm.path, client.id), payload, FOREVER_MS))) {
+    throw new OAuthError('temporarily_unavailable', 'A client with this id exists; register again', 503, { 'retry-after': '0' })
+  }
   return answer
 }

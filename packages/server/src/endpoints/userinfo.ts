@@ -1,4 +1,5 @@
 import { authorizationToken, resourceAccessToken, type PresentedToken } from '../services/accessTokens.js'
+import { findClient } from '../services/clients.js'
 import { claimsFor, subjectFor } from '../services/claims.js'
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
@@ -25,7 +26,7 @@ export async function userinfo(ctx: Context): Promise<Response> {
   }
   const { record } = await resourceAccessToken(ctx, presented)
   const user = record.username !== undefined ? ctx.realm.users.get(record.username) : undefined
-  const client = ctx.realm.clients.get(record.clientId)
+  const client = await findClient(ctx, record.clientId)
   if (!record.scope.includes('openid') || !user || !client) {
     throw new OAuthError('insufficient_scope', 'The access token lacks the openid scope of a user', 403, {
       'www-authenticate': `${presented.scheme} realm="${realm}", error="insufficient_scope", scope="openid"`,

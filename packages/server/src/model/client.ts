@@ -77,6 +77,8 @@ export interface ClientConfig extends Lifetimes {
 export interface Client {
   id: string
   secret?: string
+  /** A registered client's secret as its base64url SHA-256: the store never holds the secret. */
+  secretDigest?: string
   name: string
   description?: string
   policyUri?: string

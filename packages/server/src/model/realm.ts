@@ -28,6 +28,11 @@ export interface RealmConfig extends Lifetimes {
   /** Open `register` to anonymous RFC 7591 registration. Default false. */
   allow_dynamic_registration?: boolean
   /**
+   * How many clients `register` may create in this realm; default 1000. Past it registration
+   * answers 403: open registration must not be a way to fill the store.
+   */
+  registration_limit?: number
+  /**
    * RFC 9126 section 5: every client of the realm must push its authorization requests to
    * `par` and send only the `request_uri` to `authorize`. Default false.
    *

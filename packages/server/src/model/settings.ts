@@ -30,6 +30,7 @@ export interface RealmSettings {
   allowImpliedConsent: boolean
   responseIss: boolean
   allowDynamicRegistration: boolean
+  registrationLimit: number
   /** RFC 9126 `require_pushed_authorization_requests` for every client of the realm. */
   requirePar: boolean
   /** Seconds a pushed request's `request_uri` lives. */

@@ -21,6 +21,27 @@ export type RecordKind =
   | 'Client'
   | 'PushedAuthorizationRequest'
 
+/**
+ * A client made by `register` (RFC 7591), under {@link registeredClientId}: stored like every
+ * other record, so every instance knows it and a restart keeps it. The secret is kept as its
+ * SHA-256 only; the config never carries it.
+ */
+export interface RegisteredClientPayload {
+  [key: string]: unknown
+  realm: string
+  /** The client's metadata as registered, without `client_secret`. */
+  config: Record<string, unknown>
+  /** base64url SHA-256 of the client secret, for confidential clients. */
+  secretDigest?: string
+  /** Bumped by every change of the record: what a cached resolution is checked against. */
+  version: number
+}
+
+/** Store id of a registered client: unique per realm, and a prefix per realm for counting. */
+export function registeredClientId(realmPath: string, clientId: string): string {
+  return `${realmPath} ${clientId}`
+}
+
 /** A stored payload. `grantId` ties it to a grant for the store's `revokeByGrantId`. */
 export interface StoredPayload {
   grantId?: string

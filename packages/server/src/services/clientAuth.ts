@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import type { Context } from './context.js'
+import { findClient } from './clients.js'
 import { base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { formDecode, readForm, type Params } from '../base/http.js'
@@ -75,7 +76,7 @@ export async function authenticateClient(ctx: Context, params: Params, options: 
   if (id === undefined) throw fail('Client authentication is required')
   if (methods[0] === 'client_secret_post') return checkSecret(ctx, id, params.get('client_secret')!, 'client_secret_post', fail)
 
-  const client = ctx.realm.clients.get(id)
+  const client = await findClient(ctx, id)
   if (!client) throw fail('Unknown client')
   if (client.authMethod !== 'none') throw fail(`This client must authenticate with ${client.authMethod}`)
   if (!options.allowPublic) throw fail('A public client cannot use this endpoint')
@@ -113,10 +114,12 @@ async function checkSecret(
   method: 'client_secret_basic' | 'client_secret_post',
   fail: (d: string) => OAuthError,
 ): Promise<Client> {
-  const client = ctx.realm.clients.get(id)
+  const client = await findClient(ctx, id)
   // An unknown or public client still costs one comparison, so timing does not tell which ids exist.
-  const ok = constantTimeEqual(client?.secret ?? '\0no such client', secret)
-  if (!client || client.secret === undefined || !ok) throw fail('Client authentication failed')
+  const ok = client?.secretDigest !== undefined
+    ? constantTimeEqual(client.secretDigest, await secretKey(secret))
+    : constantTimeEqual(client?.secret ?? '\0no such client', secret)
+  if (!client || (client.secret === undefined && client.secretDigest === undefined) || !ok) throw fail('Client authentication failed')
   if (client.authMethod !== method) throw fail(`This client must authenticate with ${client.authMethod}`)
   return client
 }
@@ -126,7 +129,7 @@ async function verifyAssertion(ctx: Context, params: Params, fail: (d: string) =
   const assertion = params.get('client_assertion')
   if (!assertion) throw fail('client_assertion is missing')
   const claimedId = unverifiedSubject(assertion) ?? params.get('client_id')
-  const client = claimedId === undefined ? undefined : ctx.realm.clients.get(claimedId)
+  const client = claimedId === undefined ? undefined : await findClient(ctx, claimedId)
   if (!client) throw fail('Unknown client')
   if (client.authMethod !== 'private_key_jwt') throw fail(`This client must authenticate with ${client.authMethod}`)
   const bodyId = params.get('client_id')

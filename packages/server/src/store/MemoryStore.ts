@@ -85,6 +85,13 @@ export class MemoryStore implements Store {
     return 'committed'
   }
 
+  async count(kind: RecordKind, idPrefix: string): Promise<number> {
+    const now = this.now()
+    let n = 0
+    for (const entry of this.entries.values()) if (entry.kind === kind && entry.id.startsWith(idPrefix) && entry.expiresAt > now) n++
+    return n
+  }
+
   /** Number of live entries; for tests and diagnostics. */
   get size(): number {
     return this.entries.size

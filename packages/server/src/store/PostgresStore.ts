@@ -86,6 +86,8 @@ const SQL = {
   markConsumed: `UPDATE ${TABLE} SET consumed = true WHERE kind = $1 AND id = $2`,
   sweep: `DELETE FROM ${TABLE} WHERE expires_at <= $1`,
   count: `SELECT count(*) AS n FROM ${TABLE}`,
+  // starts_with, not a range: the database's collation need not order by code point.
+  countPrefix: `SELECT count(*) AS n FROM ${TABLE} WHERE kind = $1 AND starts_with(id, $2) AND expires_at > $3`,
 } as const
 
 /**
@@ -182,6 +184,11 @@ export class PostgresStore implements Store {
       await client.query(SQL.grantLock, [grantId])
       await client.query(SQL.revokeByGrantId, [grantId])
     })
+  }
+
+  async count(kind: RecordKind, idPrefix: string): Promise<number> {
+    const { rows } = await this.pool.query(SQL.countPrefix, [kind, idPrefix, this.now()])
+    return Number(rows[0]!.n)
   }
 
   async commit(tx: StoreCommit): Promise<CommitOutcome> {

@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_grant_id ON entries (grant_id) WHERE grant_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_user_code ON entries (user_code) WHERE user_code IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
+-- Narrow rows for count(): the table itself is clustered on (kind, id) with every payload in it.
+CREATE INDEX IF NOT EXISTS entries_kind_id ON entries (kind, id, expires_at);
 PRAGMA user_version = ${SCHEMA_VERSION};
 `
 
@@ -73,6 +75,8 @@ const SQL = {
   revokeByGrantId: 'DELETE FROM entries WHERE grant_id = ?',
   sweep: 'DELETE FROM entries WHERE expires_at <= ?',
   count: 'SELECT count(*) AS n FROM entries',
+  // A range over the primary key (kind, id): the prefix's entries only, not the table.
+  countPrefix: 'SELECT count(*) AS n FROM entries WHERE kind = ? AND id >= ? AND id < ? AND expires_at > ?',
   begin: 'BEGIN IMMEDIATE',
   commit: 'COMMIT',
   rollback: 'ROLLBACK',
@@ -178,6 +182,10 @@ export class SqliteStore implements Store {
     })
     if (outcome === 'committed') this.wrote()
     return outcome
+  }
+
+  async count(kind: RecordKind, idPrefix: string): Promise<number> {
+    return (this.stmt.countPrefix.get(kind, idPrefix, idPrefix + '\u{10ffff}', this.now()) as { n: number }).n
   }
 
   async destroy(kind: RecordKind, id: string): Promise<void> {

@@ -45,6 +45,8 @@ export interface Store {
    * exactly when its successor is stored, never one without the other.
    */
   commit(tx: StoreCommit): Promise<CommitOutcome>
+  /** How many live entries of `kind` have an id starting with `idPrefix` (a per-realm quota). */
+  count(kind: RecordKind, idPrefix: string): Promise<number>
 }
 
 /** One entry written by {@link Store.commit}: created, or replaced keeping its consumed flag. */

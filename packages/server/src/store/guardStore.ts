@@ -20,7 +20,7 @@ export class StoreUnavailableError extends Error {
  */
 export function guardStore(store: Store, timeoutMs: number): Store {
   const guarded = Object.create(store) as Store
-  for (const name of ['upsert', 'insert', 'find', 'findByUserCode', 'consume', 'destroy', 'revokeByGrantId', 'commit'] as const) {
+  for (const name of ['upsert', 'insert', 'find', 'findByUserCode', 'consume', 'destroy', 'revokeByGrantId', 'commit', 'count'] as const) {
     const op = store[name] as (...args: unknown[]) => Promise<unknown>
     ;(guarded as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => bounded(name, () => op.apply(store, args), timeoutMs)
   }
