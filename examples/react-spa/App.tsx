@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { useAuth } from '@realmauth/react'
+import { EmbeddedSignIn } from './EmbeddedSignIn.js'
 
 /** Seconds until the access token expires, ticking once a second. */
 function useSecondsLeft(expiresAt: number | undefined): number | undefined {
@@ -24,6 +25,7 @@ export function App() {
   const secondsLeft = useSecondsLeft(client.getSnapshot().tokens?.expiresAt)
   const refreshes = useRefreshCount()
   const [api, setApi] = useState<string>('(not called yet)')
+  const [embedded, setEmbedded] = useState(false)
 
   async function callApi() {
     const res = await client.authFetch('/api/hello')
@@ -57,10 +59,17 @@ export function App() {
           <h2>ID token claims</h2>
           <pre id="claims">{JSON.stringify(user, null, 2)}</pre>
         </>
+      ) : embedded ? (
+        <EmbeddedSignIn onCancel={() => setEmbedded(false)} />
       ) : (
-        <button id="sign-in" onClick={() => void signIn()}>
-          Sign in
-        </button>
+        <>
+          <button id="sign-in" onClick={() => void signIn()}>
+            Sign in
+          </button>
+          <button id="sign-in-here" onClick={() => setEmbedded(true)}>
+            Sign in on this page
+          </button>
+        </>
       )}
     </main>
   )

@@ -3,7 +3,7 @@
  * StrictMode app on its callback page finishes the sign-in with one code exchange and one
  * client, then gets, refreshes and drops tokens.
  */
-import { webcrypto } from 'node:crypto'
+import './nodeRealm.js'
 import { StrictMode } from 'react'
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { setupServer } from 'msw/node'
@@ -30,12 +30,6 @@ vi.mock('@realmauth/browser', async (importOriginal) => {
   }
 })
 
-// Vitest's jsdom environment makes the global ArrayBuffer and Uint8Array jsdom's, while
-// WebCrypto and TextEncoder stay Node's: oauth4webapi and jose then fail `instanceof` checks
-// on their own results. A real page has one realm, so give this one Node's throughout.
-vi.stubGlobal('ArrayBuffer', Buffer.alloc(0).buffer.constructor)
-vi.stubGlobal('Uint8Array', Object.getPrototypeOf(Buffer.prototype).constructor)
-vi.stubGlobal('crypto', webcrypto)
 
 const ORIGIN = 'https://idp.example.test'
 const APP = window.location.origin

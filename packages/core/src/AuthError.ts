@@ -51,11 +51,17 @@ export type AuthErrorCode =
   | 'invalid_dpop_proof'
   /** The server asked for a fresh DPoP nonce again right after it was given one. */
   | 'use_dpop_nonce'
+  /** An AM journey ended at a Failure node (wrong password or code, a refused choice); `error_description` is AM's message. */
+  | 'journey_failed'
+  /** An AM journey step can no longer be submitted: its `authId` timed out or was refused (altered, another server's). Start again. */
+  | 'journey_expired'
+  /** An AM journey refused the user because the account is locked (too many failures, or an administrator). */
+  | 'account_locked'
 
 /** Codes where trying again later, unchanged, can succeed. */
 const RETRYABLE = new Set<AuthErrorCode>(['network_error', 'server_error'])
 /** Codes that only a person signing in can resolve. */
-const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token'])
+const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token', 'journey_failed', 'journey_expired'])
 
 export interface AuthErrorOptions {
   /** The OAuth `error` the provider sent, if any. */

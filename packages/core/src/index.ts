@@ -9,3 +9,17 @@ export { MemoryTokenStore, type TokenSet, type TokenStore, type IdTokenClaims } 
 export { MemoryTransactionStore, type Transaction, type TransactionStore } from './Transaction.js'
 export type { HttpOptions } from './http.js'
 export { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, None } from 'oauth4webapi'
+export { JourneyClient, type JourneyClientOptions, type JourneyResult, type JourneyStep, type JourneySuccess } from './journey/JourneyClient.js'
+export {
+  BaseCallback,
+  ChoiceCallback,
+  ConfirmationCallback,
+  GenericCallback,
+  HiddenValueCallback,
+  NameCallback,
+  PasswordCallback,
+  TextOutputCallback,
+  toJourneyCallback,
+  type JourneyCallback,
+  type RawCallback,
+} from './journey/JourneyCallback.js'

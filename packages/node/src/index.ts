@@ -13,3 +13,5 @@ export {
   type VerifyOptions,
 } from './verifyAccessToken.js'
 export { dpopNonces, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
+export { signInWithJourney, tokensForSession, type JourneySignInOptions } from './journey.js'
+export { JourneyClient, type JourneyCallback, type JourneyStep, type JourneyResult, type JourneySuccess } from '@realmauth/core'

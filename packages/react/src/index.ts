@@ -16,3 +16,5 @@ export {
   type SignInOptions,
   type TokenSet,
 } from '@realmauth/browser'
+export { useJourney, type JourneyState, type UseJourneyOptions } from './useJourney.js'
+export { Journey, type JourneyProps, type CallbackComponents, type CallbackProps } from './Journey.js'

@@ -50,7 +50,9 @@ app.storedKeys = () =>
 const render = () => {
   const s = app.client.getSnapshot()
   document.body.dataset.status = s.status
-  document.getElementById('user')!.textContent = s.user ? String(s.user.sub) : ''
+  // Pages served by serveTestPage have no #user slot.
+  const user = document.getElementById('user')
+  if (user) user.textContent = s.user ? String(s.user.sub) : ''
 }
 app.client.subscribe(render)
 
