@@ -467,11 +467,13 @@ describe.each(CLIENT_MODES)('refresh policy (%s)', (mode) => {
       const a = await signedIn(p, { tokenStore: shared })
       const b = makeClient(p, { tokenStore: shared })
       await b.client.load()
-      const results = await Promise.allSettled([a.client.refresh(), b.client.refresh()])
-      expect(results.some((r) => r.status === 'rejected' && (r.reason as AuthError).code === 'invalid_grant')).toBe(true)
-      // The provider revoked the whole grant: even a tab whose refresh got through is done.
+      // One refresh wins; the other is a reuse, so the provider revokes the whole grant. The
+      // losing tab may still adopt the winner's (now revoked) tokens from storage.
+      await Promise.allSettled([a.client.refresh(), b.client.refresh()])
+      // Either way the session is over: even a tab whose refresh got through is done.
       for (const tab of [a, b]) {
-        if (tab.client.getSnapshot().status === 'signed_in') expect((await authError(tab.client.refresh())).code).toBe('invalid_grant')
+        // invalid_grant from the provider, or login_required once the other tab has cleared storage.
+        if (tab.client.getSnapshot().status === 'signed_in') expect(['invalid_grant', 'login_required']).toContain((await authError(tab.client.refresh())).code)
         expect(tab.client.getSnapshot().status).toBe('session_ended')
       }
       expect(await shared.get()).toBeUndefined()
