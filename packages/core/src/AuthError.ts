@@ -9,7 +9,7 @@ export type AuthErrorCode =
   | 'discovery_failed'
   /** Discovery answered for another issuer than the one configured (mix-up defence). */
   | 'issuer_mismatch'
-  /** The request never got an HTTP answer (offline, DNS, reset). Retryable. */
+  /** The request never got a whole HTTP answer (offline, DNS, reset, or a body that stalled past the timeout or was cut off). Retryable. */
   | 'network_error'
   /** The provider answered 5xx or `temporarily_unavailable`. Retryable. */
   | 'server_error'
@@ -154,6 +154,9 @@ export function toAuthError(err: unknown, during: string): AuthError {
     })
   }
   if (err instanceof oauth.OperationProcessingError) {
+    // A body that stalled past the timeout or was cut off by a reset never arrived: the
+    // transport failed, not the provider's answer. Only a body that did arrive is judged.
+    if (err.code === oauth.PARSE_ERROR && isTransportFailure(err.cause)) return toAuthError(err.cause, during)
     const response = err.cause instanceof Response ? err.cause : undefined
     if (response && response.status >= 500) {
       return new AuthError('server_error', `${during}: the provider answered HTTP ${response.status}`, { status: response.status, cause: err })
@@ -189,4 +192,9 @@ export function toAuthError(err: unknown, during: string): AuthError {
     return new AuthError(code, `${during}: ${err.message}`, { cause: err })
   }
   return new AuthError('invalid_response', `${during}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}
+
+/** What reading a body throws when the bytes stopped coming: a timeout, an abort, or undici's `terminated` TypeError. */
+function isTransportFailure(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || err instanceof TypeError)
 }
