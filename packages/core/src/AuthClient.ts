@@ -140,6 +140,7 @@ export class AuthClient {
 
   /** Reads the token store once; every other method waits for it. */
   load(): Promise<void> {
+    // Stored claims were validated (signature included) when received; no JWT is decoded again here.
     this.#loading ??= this.#tokenStore.get().then((tokens) => this.#adopt(tokens))
     return this.#loading
   }

@@ -33,6 +33,8 @@ export type AuthErrorCode =
   | 'transaction_not_found'
   /** The userinfo `sub` differs from the ID token's. */
   | 'userinfo_subject_mismatch'
+  /** A userinfo answer sent as a JWT failed verification: unsigned (`alg: none`), bad signature or key, missing or wrong `iss` or `aud`. */
+  | 'userinfo_invalid'
   /** There are no usable tokens: sign in (again). */
   | 'login_required'
   /** The operation was cancelled through its AbortSignal. */
@@ -196,5 +198,6 @@ export function toAuthError(err: unknown, during: string): AuthError {
 
 /** What reading a body throws when the bytes stopped coming: a timeout, an abort, or undici's `terminated` TypeError. */
 function isTransportFailure(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || err instanceof TypeError)
+  // A TypeError with a code is oauth4webapi's own (bad base64url and the like), not the transport's.
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || (err instanceof TypeError && typeof (err as { code?: unknown }).code !== 'string'))
 }
