@@ -14,6 +14,7 @@ import {
 } from '@realmauth/node'
 import { DEMO, createProvider, demoConfig, generateSigningKey, type Provider, type SigningJwk } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from '../clients/providerHarness.js'
+import { cutBodies } from '../clients/cutBody.js'
 
 const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
 const basic = (id: string, secret: string) => 'Basic ' + btoa(`${enc(id)}:${enc(secret)}`)
@@ -367,6 +368,18 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
       await checking.verify(live)
       await checking.verify(live)
       expect(fetched('/introspect')).toBe(2)
+    })
+
+    it.each(['stall', 'reset'] as const)('an introspection answer whose body %ss mid-way is a retryable network_error, and the next call asks again', async (cut) => {
+      const cuts = await cutBodies(p)
+      try {
+        const verifier = make({ introspection, fetch: cuts.fetch, timeoutMs: 300 })
+        cuts.arm('introspect', cut)
+        await expect(verifier.verify(`opaque-cut-${cut}`)).rejects.toMatchObject({ code: 'network_error', retryable: true })
+        await refused(verifier.verify(`opaque-cut-${cut}`), 'invalid_token', /not active/)
+      } finally {
+        await cuts.close()
+      }
     })
 
     it('an introspection endpoint that never answers is a retryable network_error after timeoutMs', async () => {
