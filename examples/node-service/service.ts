@@ -8,9 +8,12 @@ import type { AddressInfo } from 'node:net'
 import { createAccessTokenVerifier, createDPoP, createNodeClient, AccessTokenError } from '@realmauth/node'
 import type { JWK } from 'jose'
 
-/** The protected API: `GET /orders` with `Authorization: Bearer …` (or `DPoP …` and a proof) and scope `read`. */
-export async function startOrdersApi(options: { issuer: string; port?: number; fetch?: typeof fetch }): Promise<{ url: string; server: Server }> {
-  const verifier = createAccessTokenVerifier({ issuer: options.issuer, ...(options.fetch && { fetch: options.fetch }) })
+/**
+ * The protected API: `GET /orders` with `Authorization: Bearer …` (or `DPoP …` and a proof) and scope `read`.
+ * `audience`: what the provider puts in `aud` of tokens meant for this API (AM and the demo provider: the calling client's id).
+ */
+export async function startOrdersApi(options: { issuer: string; audience: string | string[]; port?: number; fetch?: typeof fetch }): Promise<{ url: string; server: Server }> {
+  const verifier = createAccessTokenVerifier({ issuer: options.issuer, audience: options.audience, ...(options.fetch && { fetch: options.fetch }) })
   const server = createServer(async (req, res) => {
     try {
       const claims = await verifier.verify(req.headers.authorization ?? '', {

@@ -6,7 +6,8 @@ import type { Plugin } from 'vite'
 import { createAccessTokenVerifier } from '@realmauth/node'
 
 export function demoApi(issuer: string): Plugin {
-  const verifier = createAccessTokenVerifier({ issuer })
+  // The demo provider, like AM, puts the requesting client's id in `aud`: the SPA's.
+  const verifier = createAccessTokenVerifier({ issuer, audience: 'demo-spa' })
   return {
     name: 'realmauth-demo-api',
     configureServer(server) {

@@ -111,7 +111,7 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
   const issuer = provider.issuer('alpha', `http://127.0.0.1:${running.port}`)
   // Each page starts on the provider's clock; the test then moves both together.
   config = { issuer, clientId: 'spa', origin: appOrigin, ...page }
-  verifier = createAccessTokenVerifier({ issuer, fetch: (input, init) => provider.fetch(new Request(input, init)), clock: () => Date.now() + providerOffsetMs })
+  verifier = createAccessTokenVerifier({ issuer, audience: { any: true }, fetch: (input, init) => provider.fetch(new Request(input, init)), clock: () => Date.now() + providerOffsetMs })
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
   return {

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { discover, OidcClient, realmIssuer } from '@realmauth/core'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type Fault, type ProviderUnderTest } from './providerHarness.js'
-import { answer, authError, callbackFor, makeClient, replaceIdToken, signedIn, viaOrigin, withTestKeys } from './coreKit.js'
+import { answer, authError, b64, callbackFor, makeClient, replaceIdToken, signedIn, viaOrigin, withTestKeys } from './coreKit.js'
+import { foreignProvider } from './hostileCases.js'
 
 function config(): ProviderConfig {
   const base = demoConfig()
@@ -253,6 +254,57 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
       expect(err.retryable).toBe(false)
       expect(await tokenStore.get()).toBe(stored)
       expect(client.getSnapshot().status).toBe('signed_in')
+    })
+
+    describe('signed as a JWT, as AM sends it when userinfo signing is on', () => {
+      /** Discovery as AM publishes it: userinfo signing advertised, `none` and HS256 among the algorithms. */
+      const amDiscovery: Fault = async (request, provider) => {
+        const doc = (await (await provider.fetch(request)).json()) as Record<string, unknown>
+        return Response.json({ ...doc, userinfo_signing_alg_values_supported: ['RS256', 'ES256', 'HS256', 'none'] })
+      }
+      /** The real userinfo claims, edited, and made into a JWT by `sign`. */
+      const jwtUserinfo = (sign: (claims: Record<string, unknown>) => string | Promise<string>): Fault => async (request, provider) => {
+        const claims = (await (await provider.fetch(request)).json()) as Record<string, unknown>
+        return new Response(await sign({ ...claims, iss: p.issuer(), aud: DEMO.spa.client_id }), { headers: { 'content-type': 'application/jwt' } })
+      }
+      const signedClient = async () => {
+        p.fault('.well-known/openid-configuration', amDiscovery)
+        return signedIn(p)
+      }
+
+      it('control: a JWT signed by the issuer\'s key, with its iss and aud, is accepted', async () => {
+        const { client } = await signedClient()
+        p.fault('userinfo', jwtUserinfo((c) => p.provider.signJwt(c)))
+        expect(await client.userinfo()).toMatchObject({ sub: 'demo', email: 'demo@example.com', iss: p.issuer(), aud: DEMO.spa.client_id })
+      })
+
+      const bad: [string, (c: Record<string, unknown>) => string | Promise<string>, RegExp][] = [
+        ['a garbage signature', async (c) => `${(await p.provider.signJwt(c)).split('.').slice(0, 2).join('.')}.${b64('garbage')}`, /signature/i],
+        ['a signature over other claims', async (c) => { const [h, , s] = (await p.provider.signJwt({ ...c, email: 'x@example.com' })).split('.'); return `${h}.${b64(c)}.${s}` }, /signature/i],
+        ['a key the issuer never published', async (c) => (await foreignProvider()).signJwt(c), /key|JWK/i],
+        ['alg none', (c) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`, /alg/i],
+        ['HS256 keyed with a guessable secret', (c) => `${b64({ alg: 'HS256' })}.${b64(c)}.${b64('mac')}`, /alg|algorithm/i],
+        ['no iss', ({ iss: _i, ...c }) => p.provider.signJwt(c), /iss or aud/],
+        ['no aud', ({ aud: _a, ...c }) => p.provider.signJwt(c), /iss or aud/],
+        ['another issuer', (c) => p.provider.signJwt({ ...c, iss: 'https://evil.example.test' }), /iss/],
+        ['another audience', (c) => p.provider.signJwt({ ...c, aud: 'someone-else' }), /aud/],
+      ]
+      it.each(bad)('%s is userinfo_invalid, and the claims are not used', async (_name, sign, reason) => {
+        const { client, tokenStore } = await signedClient()
+        const stored = await tokenStore.get()
+        p.fault('userinfo', jwtUserinfo(sign))
+        const err = await authError(client.userinfo())
+        expect(err.code).toBe('userinfo_invalid')
+        expect(err.message).toMatch(reason)
+        expect(err.retryable).toBe(false)
+        expect(await tokenStore.get()).toBe(stored)
+      })
+
+      it('a well-signed JWT about another subject is userinfo_subject_mismatch', async () => {
+        const { client } = await signedClient()
+        p.fault('userinfo', jwtUserinfo((c) => p.provider.signJwt({ ...c, sub: 'someone-else' })))
+        expect((await authError(client.userinfo())).code).toBe('userinfo_subject_mismatch')
+      })
     })
 
     it('an answer without sub is invalid_response', async () => {

@@ -36,7 +36,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
 
   /** The provider's fetch, plus an API at {@link API} that takes DPoP-bound tokens only. */
   const withApi = (issuer = p.issuer()): typeof fetch => {
-    const verifier = createAccessTokenVerifier({ issuer, fetch: p.fetch, clock: () => p.clock.now, dpop: { required: true } })
+    const verifier = createAccessTokenVerifier({ issuer, audience: { any: true }, fetch: p.fetch, clock: () => p.clock.now, dpop: { required: true } })
     return async (input, init) => {
       const request = new Request(input, init)
       if (!request.url.startsWith(API)) return p.fetch(request)

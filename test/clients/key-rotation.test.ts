@@ -44,7 +44,7 @@ describe.each(CLIENT_MODES)('key rotation (%s)', (mode) => {
       fetch: p.fetch,
       clock: () => p.clock.now,
     })
-    const verifier = createAccessTokenVerifier({ issuer: p.issuer(), fetch: p.fetch, clock: () => p.clock.now })
+    const verifier = createAccessTokenVerifier({ issuer: p.issuer(), audience: DEMO.m2m.client_id, fetch: p.fetch, clock: () => p.clock.now })
     const before = (await service.clientCredentials({ scope: 'read' })).accessToken
     await expect(verifier.verify(before)).resolves.toMatchObject({ client_id: DEMO.m2m.client_id })
     const oldKid = decodeJwt(before).header.kid as string
@@ -61,7 +61,7 @@ describe.each(CLIENT_MODES)('key rotation (%s)', (mode) => {
 
     expect(await p.provider.retireSigningKey(oldKid)).toBe(true)
     await expect(service.introspect(before)).resolves.toMatchObject({ active: false })
-    const fresh = createAccessTokenVerifier({ issuer: p.issuer(), fetch: p.fetch, clock: () => p.clock.now })
+    const fresh = createAccessTokenVerifier({ issuer: p.issuer(), audience: DEMO.m2m.client_id, fetch: p.fetch, clock: () => p.clock.now })
     await expect(fresh.verify(before)).rejects.toMatchObject({ code: 'invalid_token' })
     await expect(fresh.verify(after)).resolves.toMatchObject({ client_id: DEMO.m2m.client_id })
   })

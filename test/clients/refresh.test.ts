@@ -4,10 +4,11 @@
  * new answer is validated, `session_ended` only on `invalid_grant`, timers and cross-tab
  * locks. Time is the shared test clock and injected timers; nothing sleeps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { MemoryTokenStore, type AuthError, type AuthEvent, type TokenSet } from '@realmauth/core'
 import { demoConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from './providerHarness.js'
+import { cutBodies } from './cutBody.js'
 import { answer, authError, decodeJwt, editTokenResponse, immediateTimers, makeClient, manualTimers, replaceIdToken, signedIn, withTestKeys } from './coreKit.js'
 
 function config(): ProviderConfig {
@@ -297,6 +298,60 @@ describe.each(CLIENT_MODES)('refresh policy (%s)', (mode) => {
       expect(impatient.client.getSnapshot()).toMatchObject({ status: 'signed_in', tokens: before })
       expect(await shared.get()).toBe(before)
       expect((await a.client.refresh()).refreshToken).not.toBe(before.refreshToken)
+    })
+
+    it.each(['stall', 'reset'] as const)('a token answer whose body %ss mid-way is a retryable network_error, retried within the refresh', async (cut) => {
+      const cuts = await cutBodies(p)
+      try {
+        const timers = immediateTimers()
+        // Headers come at once; only the body stops: 300 ms is the whole budget for it.
+        const { client, tokenStore, events } = await signedIn(p, { timers, fetch: cuts.fetch, timeoutMs: 300, refresh: { auto: false, attempts: 2, backoffMs: 10 } })
+        const old = (await tokenStore.get())!
+        cuts.arm('access_token', cut, 2)
+        const err = await authError(client.refresh())
+        expect(err).toMatchObject({ code: 'network_error', retryable: true })
+        expect(timers.delays).toHaveLength(1)
+        expect(await tokenStore.get()).toBe(old)
+        expect(events).toEqual(['signed_in', 'refresh_start', 'refresh_failure'])
+        await expect(client.refresh()).resolves.toHaveProperty('accessToken')
+      } finally {
+        await cuts.close()
+      }
+    })
+
+    it.each([
+      ['a 503', () => answer('{"error":"server_error"}', 503)],
+      ['HTML with 200', () => answer('<html><body>Maintenance</body></html>', 200, 'text/html')],
+      ['truncated JSON', () => answer('{"access_token":"abc","token_', 200)],
+      ['an invalid_client', () => answer('{"error":"invalid_client"}', 401)],
+    ])('while the access token is valid, %s on refresh hands out the held token and a retry is scheduled', async (_name, fault) => {
+      const timers = manualTimers()
+      const { client, tokenStore } = await signedIn(p, { timers: timers.timers, random: () => 0.5, refresh: { auto: true, attempts: 1, backoffMs: 1000 } })
+      const old = (await tokenStore.get())!
+      p.clock.advance(3600 - 30)
+      p.fault('access_token', fault())
+      expect(await client.getAccessToken()).toBe(old.accessToken)
+      expect(client.getSnapshot()).toMatchObject({ status: 'signed_in', tokens: old })
+      expect(client.getSnapshot().error?.needsUser).toBe(false)
+      // The retry timer, not the caller, tries again; then renewal succeeds.
+      expect([...timers.pending.values()].map((t) => t.ms)).toEqual([1500])
+      timers.runAll()
+      await vi.waitFor(() => expect(client.getSnapshot().tokens).not.toBe(old))
+      expect(client.getSnapshot().error).toBeUndefined()
+    })
+
+    it.each(['stall', 'reset'] as const)('while the access token is valid, a %s body on refresh hands out the held token', async (cut) => {
+      const cuts = await cutBodies(p)
+      try {
+        const { client, tokenStore } = await signedIn(p, { fetch: cuts.fetch, timeoutMs: 300, refresh: { auto: false, attempts: 1 } })
+        const old = (await tokenStore.get())!
+        p.clock.advance(3600 - 30)
+        cuts.arm('access_token', cut)
+        expect(await client.getAccessToken()).toBe(old.accessToken)
+        expect(client.getSnapshot().error?.code).toBe('network_error')
+      } finally {
+        await cuts.close()
+      }
     })
 
     it('network errors and 5xx never end the session, however many', async () => {

@@ -16,7 +16,7 @@ afterAll(() => p.close())
 
 describe('examples/node-service', () => {
   it('calls the protected API three times with one private_key_jwt token request, bound to the service\'s key with DPoP', async () => {
-    const api = await startOrdersApi({ issuer: p.issuer() })
+    const api = await startOrdersApi({ issuer: p.issuer(), audience: DEMO.jwt.client_id })
     try {
       const service = await createOrdersService({ issuer: p.issuer(), clientId: DEMO.jwt.client_id, privateKey: DEMO.jwt.privateJwk })
       const before = p.count('access_token')

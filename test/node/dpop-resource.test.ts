@@ -40,7 +40,7 @@ describe.each(CLIENT_MODES)('DPoP at a resource server (%s)', (mode) => {
   afterAll(() => p.close())
 
   const now = () => p.clock.now
-  const make = (extra: Partial<AccessTokenVerifierOptions> = {}) => createAccessTokenVerifier({ issuer: p.issuer(), fetch: p.fetch, clock: now, ...extra })
+  const make = (extra: Partial<AccessTokenVerifierOptions> = {}) => createAccessTokenVerifier({ issuer: p.issuer(), audience: { any: true }, fetch: p.fetch, clock: now, ...extra })
   async function boundToken(key: DPoP = dpop): Promise<string> {
     const t = Math.floor(now() / 1000)
     return p.provider.signJwt(

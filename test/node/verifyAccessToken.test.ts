@@ -14,6 +14,7 @@ import {
 } from '@realmauth/node'
 import { DEMO, createProvider, demoConfig, generateSigningKey, type Provider, type SigningJwk } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from '../clients/providerHarness.js'
+import { cutBodies } from '../clients/cutBody.js'
 
 const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
 const basic = (id: string, secret: string) => 'Basic ' + btoa(`${enc(id)}:${enc(secret)}`)
@@ -59,7 +60,7 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
   })
 
   const make = (extra: Partial<AccessTokenVerifierOptions> = {}) =>
-    createAccessTokenVerifier({ issuer: p.issuer(), fetch: countingFetch, clock: () => p.clock.now, ...extra })
+    createAccessTokenVerifier({ issuer: p.issuer(), audience: { any: true }, fetch: countingFetch, clock: () => p.clock.now, ...extra })
 
   async function clientCredentials(scope = 'read write'): Promise<string> {
     const res = await fetch(`${p.issuer()}/access_token`, {
@@ -108,7 +109,7 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
     })
 
     it('verifyAccessToken keeps one warm verifier per options object', async () => {
-      const options: AccessTokenVerifierOptions = { issuer: p.issuer(), fetch: countingFetch, clock: () => p.clock.now, requiredScopes: ['read'] }
+      const options: AccessTokenVerifierOptions = { issuer: p.issuer(), audience: DEMO.m2m.client_id, fetch: countingFetch, clock: () => p.clock.now, requiredScopes: ['read'] }
       const token = await clientCredentials()
       for (let i = 0; i < 3; i++) await expect(verifyAccessToken(`Bearer ${token}`, options)).resolves.toMatchObject({ sub: 'demo-m2m' })
       expect(fetched('/connect/jwk_uri')).toBe(1)
@@ -132,8 +133,17 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
 
     it('a token for another audience when an audience is configured', async () => {
       await refused(make({ audience: 'orders-api' }).verify(await at({ aud: 'demo-m2m' })), 'invalid_token', /audience/)
-      // Without a configured audience, aud is not checked.
-      await expect(make().verify(await at({ aud: 'someone-else' }))).resolves.toBeTruthy()
+      // Only the explicit opt-out skips the check.
+      await expect(make({ audience: { any: true } }).verify(await at({ aud: 'someone-else' }))).resolves.toBeTruthy()
+    })
+
+    it('a verifier without an audience is not created: configuration_error, before any token is seen', () => {
+      for (const audience of [undefined, '', [], [''], { any: false }, 'any']) {
+        const create = () => createAccessTokenVerifier({ issuer: p.issuer(), fetch: countingFetch, audience } as unknown as AccessTokenVerifierOptions)
+        if (audience === 'any') expect(create).not.toThrow() // a real audience named 'any', not the opt-out
+        else expect(create).toThrow(expect.objectContaining({ code: 'configuration_error', message: expect.stringMatching(/audience is required/) }))
+      }
+      expect(seen).toEqual([])
     })
 
     it('expiry follows the injected clock, with 5 s of tolerance by default', async () => {
@@ -319,6 +329,23 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
       expect(fetched('/introspect')).toBe(2)
     })
 
+    it('accepts an introspection answer without sub (RFC 7662: optional; machine tokens of node-oidc-provider have none)', async () => {
+      const now = Math.floor(p.clock.now / 1000)
+      p.fault('introspect', () => Response.json({ active: true, token_type: 'Bearer', scope: 'read', client_id: 'svc', aud: 'orders-api', iss: p.issuer(), iat: now, exp: now + 30 }))
+      const claims = await make({ introspection, audience: 'orders-api' }).verify('opaque-machine-token', { requiredScopes: ['read'] })
+      expect(claims).toMatchObject({ client_id: 'svc', scopes: ['read'] })
+      expect(claims.sub).toBeUndefined()
+      // A sub that is there must still be a string.
+      p.fault('introspect', () => Response.json({ active: true, token_type: 'Bearer', client_id: 'svc', sub: 42, iss: p.issuer(), iat: now, exp: now + 30 }))
+      await refused(make({ introspection }).verify('opaque-numeric-sub'), 'invalid_token', /'sub'/)
+    })
+
+    it('an introspected token for another audience is refused', async () => {
+      const now = Math.floor(p.clock.now / 1000)
+      p.fault('introspect', () => Response.json({ active: true, token_type: 'Bearer', client_id: 'svc', aud: 'billing-api', iss: p.issuer(), iat: now, exp: now + 30 }))
+      await refused(make({ introspection, audience: 'orders-api' }).verify('opaque-other-api'), 'invalid_token', /audience/)
+    })
+
     it('refuses an introspected refresh token as an access token', async () => {
       const now = Math.floor(p.clock.now / 1000)
       p.fault('introspect', () => Response.json({ active: true, token_type: 'refresh_token', client_id: 'svc', sub: 'svc', iat: now, exp: now + 30 }))
@@ -341,6 +368,18 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
       await checking.verify(live)
       await checking.verify(live)
       expect(fetched('/introspect')).toBe(2)
+    })
+
+    it.each(['stall', 'reset'] as const)('an introspection answer whose body %ss mid-way is a retryable network_error, and the next call asks again', async (cut) => {
+      const cuts = await cutBodies(p)
+      try {
+        const verifier = make({ introspection, fetch: cuts.fetch, timeoutMs: 300 })
+        cuts.arm('introspect', cut)
+        await expect(verifier.verify(`opaque-cut-${cut}`)).rejects.toMatchObject({ code: 'network_error', retryable: true })
+        await refused(verifier.verify(`opaque-cut-${cut}`), 'invalid_token', /not active/)
+      } finally {
+        await cuts.close()
+      }
     })
 
     it('an introspection endpoint that never answers is a retryable network_error after timeoutMs', async () => {

@@ -140,6 +140,7 @@ export class AuthClient {
 
   /** Reads the token store once; every other method waits for it. */
   load(): Promise<void> {
+    // Stored claims were validated (signature included) when received; no JWT is decoded again here.
     this.#loading ??= this.#tokenStore.get().then((tokens) => this.#adopt(tokens))
     return this.#loading
   }
@@ -190,8 +191,8 @@ export class AuthClient {
 
   /**
    * A valid access token, renewed first when it is within the refresh margin. When renewal
-   * fails for a reason that may pass (network, 5xx) and the current token is still valid,
-   * that token is returned and renewal is retried later.
+   * fails for any reason but a refused grant (network, 5xx, a malformed or cut-off answer)
+   * and the current token is still valid, that token is returned and renewal is retried later.
    */
   async getAccessToken(options: { forceRefresh?: boolean } = {}): Promise<string> {
     await this.load()
@@ -207,7 +208,9 @@ export class AuthClient {
     } catch (err) {
       const error = toAuthError(err, 'Refresh')
       const current = this.#snapshot.tokens
-      if (error.retryable && !options.forceRefresh && current && secondsLeft(current, this.#now()) > 0) return current.accessToken
+      // Whatever went wrong (outage, HTML, a cut-off body), a token that still works is better
+      // than an error; the timer keeps retrying. Only a refused grant ends the session.
+      if (!error.needsUser && !options.forceRefresh && current && secondsLeft(current, this.#now()) > 0) return current.accessToken
       throw error
     }
   }

@@ -9,7 +9,7 @@ export type AuthErrorCode =
   | 'discovery_failed'
   /** Discovery answered for another issuer than the one configured (mix-up defence). */
   | 'issuer_mismatch'
-  /** The request never got an HTTP answer (offline, DNS, reset). Retryable. */
+  /** The request never got a whole HTTP answer (offline, DNS, reset, or a body that stalled past the timeout or was cut off). Retryable. */
   | 'network_error'
   /** The provider answered 5xx or `temporarily_unavailable`. Retryable. */
   | 'server_error'
@@ -33,6 +33,8 @@ export type AuthErrorCode =
   | 'transaction_not_found'
   /** The userinfo `sub` differs from the ID token's. */
   | 'userinfo_subject_mismatch'
+  /** A userinfo answer sent as a JWT failed verification: unsigned (`alg: none`), bad signature or key, missing or wrong `iss` or `aud`. */
+  | 'userinfo_invalid'
   /** There are no usable tokens: sign in (again). */
   | 'login_required'
   /** The operation was cancelled through its AbortSignal. */
@@ -160,6 +162,9 @@ export function toAuthError(err: unknown, during: string): AuthError {
     })
   }
   if (err instanceof oauth.OperationProcessingError) {
+    // A body that stalled past the timeout or was cut off by a reset never arrived: the
+    // transport failed, not the provider's answer. Only a body that did arrive is judged.
+    if (err.code === oauth.PARSE_ERROR && isTransportFailure(err.cause)) return toAuthError(err.cause, during)
     const response = err.cause instanceof Response ? err.cause : undefined
     if (response && response.status >= 500) {
       return new AuthError('server_error', `${during}: the provider answered HTTP ${response.status}`, { status: response.status, cause: err })
@@ -195,4 +200,10 @@ export function toAuthError(err: unknown, during: string): AuthError {
     return new AuthError(code, `${during}: ${err.message}`, { cause: err })
   }
   return new AuthError('invalid_response', `${during}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}
+
+/** What reading a body throws when the bytes stopped coming: a timeout, an abort, or undici's `terminated` TypeError. */
+function isTransportFailure(err: unknown): boolean {
+  // A TypeError with a code is oauth4webapi's own (bad base64url and the like), not the transport's.
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || (err instanceof TypeError && typeof (err as { code?: unknown }).code !== 'string'))
 }

@@ -274,22 +274,46 @@ export class OidcClient {
     }
   }
 
-  /** OIDC userinfo; its `sub` must match the ID token's. A `dpop` token type sends a proof. */
+  /**
+   * OIDC userinfo; its `sub` must match the ID token's. A `dpop` token type sends a proof.
+   * An answer sent as a JWT (`application/jwt`, as AM sends when userinfo signing is on) is
+   * used only once its signature verifies against the issuer's JWKS and its `iss` and `aud`
+   * are present and right; otherwise it is `userinfo_invalid`.
+   */
   async userinfo(accessToken: string, expectedSubject: string, tokenType = 'bearer'): Promise<oauth.UserInfoResponse> {
     const as = await this.metadata()
     const endpoint = as.userinfo_endpoint ?? this.issuer
+    let signed = false
     try {
       const send = async (headers: Record<string, string>) => {
         const res = await oauth.userInfoRequest(as, this.oauthClient(), accessToken, { ...this.requestOptions(endpoint), headers })
         this.dpop?.observe(endpoint, res)
-        return oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
+        signed = res.status === 200 && /^application\/jwt\b/i.test(res.headers.get('content-type') ?? '')
+        if (!signed) return oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
+        // processUserInfoResponse reads a JWT's claims without checking its signature (and takes
+        // `alg: none` when discovery lists it, as AM's does): nothing is trusted before the
+        // signature verifies against the issuer's JWKS, which refuses none and HS* outright.
+        const claims = await oauth.processUserInfoResponse(as, this.#client, oauth.skipSubjectCheck, res)
+        await oauth.validateApplicationLevelSignature(as, res, { ...this.requestOptions(as.jwks_uri), [oauth.jwksCache]: this.#jwks })
+        // OIDC Core 5.3.2: a signed answer SHOULD carry iss and aud; we require them (present ones were compared).
+        if (claims.iss === undefined || claims.aud === undefined) {
+          throw new AuthError('userinfo_invalid', 'Userinfo: a signed answer without iss or aud could be a JWT minted for another purpose')
+        }
+        if (claims.sub !== expectedSubject) {
+          throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token')
+        }
+        return claims
       }
       return await (tokenType === 'dpop' ? this.#withProof('GET', endpoint, accessToken, send) : send({}))
     } catch (err) {
       if (err instanceof oauth.OperationProcessingError && err.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
         throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token', { cause: err })
       }
-      throw toAuthError(err, 'Userinfo')
+      const error = toAuthError(err, 'Userinfo')
+      if (signed && (error.code === 'id_token_invalid' || error.code === 'invalid_response')) {
+        throw new AuthError('userinfo_invalid', error.message, { cause: err })
+      }
+      throw error
     }
   }
 

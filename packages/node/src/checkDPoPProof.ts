@@ -59,7 +59,7 @@ export interface DPoPCheck {
  *
  * @example
  * ```ts
- * const verifier = createAccessTokenVerifier({ issuer, dpop: { nonces: dpopNonces() } })
+ * const verifier = createAccessTokenVerifier({ issuer, audience: 'orders-api', dpop: { nonces: dpopNonces() } })
  * ```
  */
 export interface DPoPNonces {
@@ -146,7 +146,7 @@ function sameTarget(htu: string, url: string | URL): boolean {
  *
  * @example
  * ```ts
- * const verifier = createAccessTokenVerifier({ issuer, dpop: { replay: memoryReplayCache(100_000, Date.now) } })
+ * const verifier = createAccessTokenVerifier({ issuer, audience: 'orders-api', dpop: { replay: memoryReplayCache(100_000, Date.now) } })
  * ```
  */
 export function memoryReplayCache(limit = 100_000, clock: () => number = Date.now): DPoPReplayCache {

@@ -10,13 +10,18 @@ import { DPOP_IAT_WINDOW_SECONDS, checkDPoPProof, memoryReplayCache, type DPoPNo
  * @example
  * ```ts
  * const claims: AccessTokenClaims = await verifier.verify(req.headers.authorization)
- * if (claims.scopes.includes('admin')) allowAdmin(claims.sub)
+ * if (claims.scopes.includes('admin')) allowAdmin(claims.sub ?? claims.client_id)
  * ```
  */
 export interface AccessTokenClaims {
   [claim: string]: unknown
   iss: string
-  sub: string
+  /**
+   * Who the token is about. Always present in a JWT access token (RFC 9068); an
+   * introspection answer may leave it out (RFC 7662), as node-oidc-provider does for
+   * client-credentials tokens: then `client_id` is the caller.
+   */
+  sub?: string
   client_id: string
   /** Space-separated, as in the token; empty when the token has none. */
   scope: string
@@ -59,12 +64,18 @@ export interface IntrospectionOptions {
  * @example
  * ```ts
  * const options: AccessTokenVerifierOptions = { issuer: realmIssuer('https://tenant.example.com/am', 'alpha'), audience: 'orders-api' }
+ * const anyAudience: AccessTokenVerifierOptions = { issuer, audience: { any: true } }
  * ```
  */
 export interface AccessTokenVerifierOptions {
   issuer: string
-  /** When set, the token's `aud` must contain one of these. */
-  audience?: string | string[]
+  /**
+   * The token's `aud` must contain one of these. Required: a verifier that accepted any
+   * audience would take a token the provider issued for another API. `{ any: true }` turns
+   * the check off, for a resource server that deliberately accepts every token of the issuer
+   * and decides by scope alone (AM puts the requesting client's id in `aud`).
+   */
+  audience: string | string[] | { any: true }
   /** Default: the `jwks_uri` of the issuer's discovery document, fetched once. */
   jwksUri?: string
   /** Milliseconds an introspection request may take; default 30000 (a retryable `network_error` after). */
@@ -224,6 +235,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS
   const refused = algorithms.filter((a) => !ASYMMETRIC.has(a))
   if (refused.length > 0) throw new AuthError('configuration_error', `algorithms may only name asymmetric JWS algorithms; refused: ${refused.join(', ')}`)
+  const audience = checkAudience(options.audience)
   const realm = options.realm ?? options.issuer
   const clock = options.clock ?? Date.now
   const clockTolerance = options.clockTolerance ?? 5
@@ -281,7 +293,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     try {
       result = await jwtVerify(token, remote ?? firstKey, {
         issuer: issuers,
-        ...(options.audience !== undefined && { audience: options.audience }),
+        ...(audience !== undefined && { audience }),
         algorithms,
         clockTolerance,
         currentDate: new Date(clock()),
@@ -293,7 +305,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const typ = result.protectedHeader.typ
     // RFC 9068 asks for at+jwt; plain JWT (or none) is what many providers still send.
     if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase())) throw invalid(`A token of type '${typ}' is not an access token`)
-    return toClaims(result.payload as Record<string, unknown>, invalid)
+    return toClaims(result.payload as Record<string, unknown>, invalid, JWT_CLAIM_TYPES)
   }
 
   const ttlMs = (introspection?.cacheTtl ?? 60) * 1000
@@ -355,8 +367,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (typeof body.exp === 'number' && body.exp <= nowSec - clockTolerance) throw invalid('The access token expired')
     if (typeof body.nbf === 'number' && body.nbf > nowSec + clockTolerance) throw invalid('The access token is not valid yet')
     if (body.iss !== undefined && !([] as string[]).concat(issuers).includes(body.iss as string)) throw invalid('The access token was issued by another issuer')
-    if (options.audience !== undefined) {
-      const wanted = ([] as string[]).concat(options.audience)
+    if (audience !== undefined) {
+      const wanted = audience
       const aud = ([] as unknown[]).concat(body.aud ?? [])
       if (!aud.some((a) => wanted.includes(a as string))) throw invalid('The access token is not meant for this audience')
     }
@@ -404,7 +416,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         throw invalid('The bearer token is malformed: it has characters a token cannot have')
       } else if (introspection) {
         const body = await introspect(token)
-        claims = toClaims({ ...body, iss: body.iss ?? (Array.isArray(issuers) ? issuers[1] : issuers) }, invalid)
+        claims = toClaims({ ...body, iss: body.iss ?? (Array.isArray(issuers) ? issuers[1] : issuers) }, invalid, INTROSPECTION_CLAIM_TYPES)
       } else {
         throw invalid('The access token is not a JWT, and no introspection is configured')
       }
@@ -429,7 +441,7 @@ const oneShot = new WeakMap<AccessTokenVerifierOptions, AccessTokenVerifier>()
  *
  * @example
  * ```ts
- * const API = { issuer: 'https://tenant.example.com/am/oauth2/realms/root/realms/alpha', requiredScopes: ['read'] }
+ * const API = { issuer: 'https://tenant.example.com/am/oauth2/realms/root/realms/alpha', audience: 'orders-api', requiredScopes: ['read'] }
  * const claims = await verifyAccessToken(req.headers.authorization, API)
  * ```
  */
@@ -458,13 +470,27 @@ function extractToken(input: string | null | undefined, realm: string, invalid: 
   return { token: input, dpop: false }
 }
 
-const CLAIM_TYPES = [['iss', 'string'], ['sub', 'string'], ['client_id', 'string'], ['exp', 'number'], ['iat', 'number']] as const
+type ClaimTypes = readonly (readonly [name: string, type: 'string' | 'number'])[]
+const JWT_CLAIM_TYPES: ClaimTypes = [['iss', 'string'], ['sub', 'string'], ['client_id', 'string'], ['exp', 'number'], ['iat', 'number']]
+// RFC 7662 2.2 makes `sub` optional: machine tokens of many providers have none.
+const INTROSPECTION_CLAIM_TYPES = JWT_CLAIM_TYPES.filter(([name]) => name !== 'sub')
+
+/** The audiences to require, or undefined for an explicit `{ any: true }`; anything else is a setup error. */
+function checkAudience(audience: AccessTokenVerifierOptions['audience'] | undefined): string[] | undefined {
+  if (typeof audience === 'object' && audience !== null && !Array.isArray(audience) && audience.any === true) return undefined
+  const list = typeof audience === 'string' ? [audience] : audience
+  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
+    throw new AuthError('configuration_error', "audience is required: the API's identifier(s) as the provider puts them in `aud`, or { any: true } to accept any audience")
+  }
+  return list
+}
 
 /** Completes `payload` in place: it is always a fresh object from JSON.parse, ours to change. */
-function toClaims(payload: Record<string, unknown>, invalid: Invalid): AccessTokenClaims {
-  for (const [name, type] of CLAIM_TYPES) {
+function toClaims(payload: Record<string, unknown>, invalid: Invalid, required: ClaimTypes): AccessTokenClaims {
+  for (const [name, type] of required) {
     if (typeof payload[name] !== type) throw invalid(`The access token has no valid '${name}' claim`)
   }
+  if (payload.sub !== undefined && typeof payload.sub !== 'string') throw invalid("The access token has no valid 'sub' claim")
   const raw = payload.scope
   // Some providers send scope as an array; callers get one string either way.
   const scope = typeof raw === 'string' ? raw : Array.isArray(raw) ? raw.join(' ') : ''
