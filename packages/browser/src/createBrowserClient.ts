@@ -188,7 +188,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       )
     },
     handleRedirectCallback(url = window.location.href) {
-      if (browser && url === window.location.href && handOverPopupCallback(url)) return new Promise(() => {})
+      if (browser && url === window.location.href && handOverPopupCallback(url, timers)) return new Promise(() => {})
       return finishCallback(url)
     },
     getAccessToken: () => auth.getAccessToken(),

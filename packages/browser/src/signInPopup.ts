@@ -94,7 +94,7 @@ function stateOf(url: string): string | null {
  *
  * @internal
  */
-export function handOverPopupCallback(url: string): boolean {
+export function handOverPopupCallback(url: string, timers: Timers): boolean {
   const opener = window.opener as Window | null
   if (!opener || opener === window) return false
   try {
@@ -105,6 +105,6 @@ export function handOverPopupCallback(url: string): boolean {
   }
   opener.postMessage({ type: MESSAGE, url }, window.location.origin)
   // The opener closes the popup; should it be gone, do not leave the callback page up.
-  setTimeout(() => window.close(), 2000)
+  timers.setTimeout(() => window.close(), 2000)
   return true
 }
