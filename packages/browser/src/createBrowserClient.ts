@@ -8,6 +8,7 @@ import {
   type AuthSnapshot,
   type IdTokenClaims,
   type SignInOptions,
+  type Timers,
   type TokenStore,
 } from '@realmauth/core'
 import { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
@@ -107,7 +108,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)
-  const timers = core.timers ?? { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as number) }
+  const timers: Timers = core.timers ?? globalThis
   const callbacks = new Map<string, Promise<{ appState?: unknown }>>()
   const cleanups: (() => void)[] = []
 
