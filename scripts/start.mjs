@@ -64,7 +64,11 @@ const { createProvider, demoConfig, DEMO } = await import(`${root}packages/serve
 const { listen } = await import(`${root}packages/server/dist/node.js`)
 const providerOrigin = `http://localhost:${args['provider-port']}`
 const appOrigin = `http://localhost:${args['app-port']}`
-const provider = createProvider({ ...demoConfig({ spaOrigins: [appOrigin] }), origin: providerOrigin })
+const config = demoConfig({ spaOrigins: [appOrigin] })
+// A one-minute access token for the example app, so its token panel shows a refresh about
+// every half minute; demoConfig itself keeps AM's default hour for everything else.
+config.realms[0].clients.find((c) => c.client_id === DEMO.spa.client_id).access_token_lifetime = 60
+const provider = createProvider({ ...config, origin: providerOrigin })
 const running = await listening(() => listen(provider, { port: Number(args['provider-port']), host: '127.0.0.1' }), args['provider-port'], 'provider-port')
 const issuer = provider.issuer(DEMO.realm, providerOrigin)
 

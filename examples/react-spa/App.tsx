@@ -1,35 +1,25 @@
-import { useEffect, useState } from 'react'
-import { useAuth } from '@realmauth/react'
+import { useState } from 'react'
+import { useAuth, type AuthError } from '@realmauth/react'
 import { EmbeddedSignIn } from './EmbeddedSignIn.js'
-
-/** Seconds until the access token expires, ticking once a second. */
-function useSecondsLeft(expiresAt: number | undefined): number | undefined {
-  const [now, setNow] = useState(() => Date.now())
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000)
-    return () => clearInterval(timer)
-  }, [])
-  return expiresAt === undefined ? undefined : Math.max(0, Math.round((expiresAt - now) / 1000))
-}
-
-/** Counts refreshes as they happen, from the core client's events. */
-function useRefreshCount(): number {
-  const { client } = useAuth()
-  const [count, setCount] = useState(0)
-  useEffect(() => client.auth.on((event) => event.type === 'refresh_success' && setCount((n) => n + 1)), [client])
-  return count
-}
+import { TokenPanel } from './TokenPanel.js'
+import { describeError } from './describeError.js'
 
 export function App() {
-  const { status, isAuthenticated, user, error, signIn, signOut, client } = useAuth()
-  const secondsLeft = useSecondsLeft(client.getSnapshot().tokens?.expiresAt)
-  const refreshes = useRefreshCount()
+  const { status, isAuthenticated, user, error, signIn, signInPopup, signOut, client } = useAuth()
   const [api, setApi] = useState<string>('(not called yet)')
   const [embedded, setEmbedded] = useState(false)
+  const [popupError, setPopupError] = useState<AuthError>()
+  const shown = popupError ?? error
 
   async function callApi() {
     const res = await client.authFetch('/api/hello')
     setApi(`${res.status} ${JSON.stringify(await res.json(), null, 2)}`)
+  }
+
+  // Straight from the click, before any await: a popup opened later is blocked.
+  const popup = () => {
+    setPopupError(undefined)
+    signInPopup().catch((err: AuthError) => setPopupError(err))
   }
 
   return (
@@ -37,39 +27,48 @@ export function App() {
       <h1>realmauth React SPA</h1>
       <p id="status" className="muted">
         {status}
-        {error ? ` (${error.code}: ${error.message})` : ''}
+        {isAuthenticated && (
+          <>
+            {' '}
+            as <strong id="user">{String(user?.sub)}</strong>
+          </>
+        )}
       </p>
+      {shown && (
+        <p id="error" className="error" role="alert">
+          {describeError(shown)} <code>{shown.code}</code>
+        </p>
+      )}
       {status === 'loading' ? null : isAuthenticated ? (
         <>
           <p>
-            Signed in as <strong id="user">{String(user?.sub)}</strong>. Access token expires in{' '}
-            <strong id="life">{secondsLeft ?? '?'}</strong> s · refreshes so far: <strong id="refreshes">{refreshes}</strong>
+            <button id="call-api" onClick={() => void callApi()}>
+              Call the protected API
+            </button>
+            <button id="refresh-now" onClick={() => void client.auth.refresh().catch(() => {})}>
+              Refresh now
+            </button>
+            <button id="sign-out" onClick={() => void signOut()}>
+              Sign out
+            </button>
           </p>
-          <button id="call-api" onClick={() => void callApi()}>
-            Call the protected API
-          </button>
-          <button id="refresh-now" onClick={() => void client.auth.refresh().catch(() => {})}>
-            Refresh now
-          </button>
-          <button id="sign-out" onClick={() => void signOut()}>
-            Sign out
-          </button>
-          <h2>API answer</h2>
           <pre id="api">{api}</pre>
-          <h2>ID token claims</h2>
-          <pre id="claims">{JSON.stringify(user, null, 2)}</pre>
+          <TokenPanel />
         </>
       ) : embedded ? (
         <EmbeddedSignIn onCancel={() => setEmbedded(false)} />
       ) : (
-        <>
+        <p>
           <button id="sign-in" onClick={() => void signIn()}>
             Sign in
+          </button>
+          <button id="sign-in-popup" onClick={popup}>
+            Sign in in a popup
           </button>
           <button id="sign-in-here" onClick={() => setEmbedded(true)}>
             Sign in on this page
           </button>
-        </>
+        </p>
       )}
     </main>
   )

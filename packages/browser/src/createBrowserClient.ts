@@ -8,9 +8,11 @@ import {
   type AuthSnapshot,
   type IdTokenClaims,
   type SignInOptions,
+  type Timers,
   type TokenStore,
 } from '@realmauth/core'
 import { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
+import { handOverPopupCallback, signInPopup, type PopupSignInOptions } from './signInPopup.js'
 
 /**
  * Options of {@link createBrowserClient}: core's client options, with `issuer` or `baseUrl`
@@ -44,9 +46,18 @@ export interface BrowserClient {
   /** Sends the browser to the provider's sign-in with PKCE, `state` and `nonce`. */
   signIn(options?: SignInOptions): Promise<void>
   /**
+   * Signs in in a popup, for apps that cannot leave the page: the same PKCE, `state`, `nonce`
+   * and validation as {@link signIn}, finished here when the popup's callback page hands its
+   * URL back. Call it from a click handler, before awaiting anything, or the browser blocks
+   * the popup (`popup_blocked`); a popup the user closes rejects with `popup_closed`.
+   */
+  signInPopup(options?: PopupSignInOptions): Promise<{ appState?: unknown }>
+  /**
    * Finishes the sign-in on the callback page and removes `code`, `state` and `iss` from
    * the address bar. Calling it twice for one callback returns the same result (React's
    * StrictMode runs effects twice); a reloaded callback fails with `transaction_not_found`.
+   * In a popup opened by {@link signInPopup} it hands the URL to the opener instead, which
+   * closes the popup, and never settles.
    */
   handleRedirectCallback(url?: string): Promise<{ appState?: unknown }>
   /** Whether `url` (default the current one) is a sign-in callback for this client. */
@@ -97,6 +108,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),
   }
   const auth = new AuthClient(config)
+  const timers: Timers = core.timers ?? globalThis
   const callbacks = new Map<string, Promise<{ appState?: unknown }>>()
   const cleanups: (() => void)[] = []
 
@@ -126,6 +138,34 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     void auth.load()
   }
 
+  /** Finishes a callback once per URL: the redirect's and the popup's one code path. */
+  function finishCallback(url: string): Promise<{ appState?: unknown }> {
+    let pending = callbacks.get(url)
+    if (!pending) {
+      // Whatever the outcome, the code leaves the address bar before the caller resumes,
+      // so a navigation the caller makes next cannot push it into history.
+      const clean = () => {
+        if (browser && window.location.href === url) {
+          const cleaned = new URL(url)
+          for (const p of ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri']) cleaned.searchParams.delete(p)
+          window.history.replaceState(window.history.state, '', cleaned.pathname + cleaned.search + cleaned.hash)
+        }
+      }
+      pending = auth.handleCallback(url).then(
+        ({ appState }) => {
+          clean()
+          return appState === undefined ? {} : { appState }
+        },
+        (error: unknown) => {
+          clean()
+          throw error
+        },
+      )
+      callbacks.set(url, pending)
+    }
+    return pending
+  }
+
   const client: BrowserClient = {
     auth,
     subscribe: auth.subscribe,
@@ -133,6 +173,9 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     async signIn(signIn = {}) {
       const url = await auth.signInUrl(signIn)
       window.location.assign(url.href)
+    },
+    signInPopup(popupOptions) {
+      return signInPopup(auth, timers, finishCallback, popupOptions)
     },
     isRedirectCallback(url = browser ? window.location.href : '') {
       if (!url) return false
@@ -146,30 +189,8 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
       )
     },
     handleRedirectCallback(url = window.location.href) {
-      let pending = callbacks.get(url)
-      if (!pending) {
-        // Whatever the outcome, the code leaves the address bar before the caller resumes,
-        // so a navigation the caller makes next cannot push it into history.
-        const clean = () => {
-          if (browser && window.location.href === url) {
-            const cleaned = new URL(url)
-            for (const p of ['code', 'state', 'iss', 'session_state', 'error', 'error_description', 'error_uri']) cleaned.searchParams.delete(p)
-            window.history.replaceState(window.history.state, '', cleaned.pathname + cleaned.search + cleaned.hash)
-          }
-        }
-        pending = auth.handleCallback(url).then(
-          ({ appState }) => {
-            clean()
-            return appState === undefined ? {} : { appState }
-          },
-          (error: unknown) => {
-            clean()
-            throw error
-          },
-        )
-        callbacks.set(url, pending)
-      }
-      return pending
+      if (browser && url === window.location.href && handOverPopupCallback(url, timers)) return new Promise(() => {})
+      return finishCallback(url)
     },
     getAccessToken: () => auth.getAccessToken(),
     getUser: () => auth.getSnapshot().user,

@@ -162,9 +162,22 @@ export class AuthClient {
 
   /** Starts a sign-in: keeps the transaction and returns the URL to send the user to. */
   async signInUrl(request: Partial<AuthorizationRequest> = {}): Promise<URL> {
+    return (await this.signInRequest(request)).url
+  }
+
+  /**
+   * {@link signInUrl} with the `state` its callback must carry, for a caller that waits for
+   * that one callback (a popup): with PAR the URL does not show it.
+   *
+   * @example
+   * ```ts
+   * const { url, state } = await client.signInRequest()
+   * ```
+   */
+  async signInRequest(request: Partial<AuthorizationRequest> = {}): Promise<{ url: URL; state: string }> {
     const { url, transaction } = await this.oidc.signInUrl(request)
     await this.#transactionStore.set(transaction.state, transaction)
-    return url
+    return { url, state: transaction.state }
   }
 
   /**

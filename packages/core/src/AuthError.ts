@@ -59,11 +59,15 @@ export type AuthErrorCode =
   | 'journey_expired'
   /** An AM journey refused the user because the account is locked (too many failures, or an administrator). */
   | 'account_locked'
+  /** The browser refused to open the sign-in popup (`window.open` returned null): open it from a click handler. */
+  | 'popup_blocked'
+  /** The user closed the sign-in popup before the sign-in finished. */
+  | 'popup_closed'
 
 /** Codes where trying again later, unchanged, can succeed. */
 const RETRYABLE = new Set<AuthErrorCode>(['network_error', 'server_error'])
 /** Codes that only a person signing in can resolve. */
-const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token', 'journey_failed', 'journey_expired'])
+const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token', 'journey_failed', 'journey_expired', 'popup_blocked', 'popup_closed'])
 
 export interface AuthErrorOptions {
   /** The OAuth `error` the provider sent, if any. */

@@ -13,6 +13,7 @@ export {
   type BrowserClient,
   type BrowserClientOptions,
   type IdTokenClaims,
+  type PopupSignInOptions,
   type SignInOptions,
   type TokenSet,
 } from '@realmauth/browser'

@@ -1,5 +1,5 @@
 import { useCallback, useContext, useMemo, useSyncExternalStore } from 'react'
-import type { AuthError, AuthSnapshot, AuthStatus, BrowserClient, IdTokenClaims, SignInOptions } from '@realmauth/browser'
+import type { AuthError, AuthSnapshot, AuthStatus, BrowserClient, IdTokenClaims, PopupSignInOptions, SignInOptions } from '@realmauth/browser'
 import { AuthContext } from './AuthContext.js'
 
 /**
@@ -23,6 +23,12 @@ export interface AuthState {
   error: AuthError | undefined
   /** Sends the browser to the provider's sign-in. */
   signIn(options?: SignInOptions): Promise<void>
+  /**
+   * Signs in in a popup and stays on the page; resolves with the `appState` once signed in.
+   * Call it straight from a click handler, or the browser blocks the popup (`popup_blocked`);
+   * a popup the user closes rejects with `popup_closed`.
+   */
+  signInPopup(options?: PopupSignInOptions): Promise<{ appState?: unknown }>
   /** Revokes, clears every tab, and goes to the provider's logout. */
   signOut(options?: { postLogoutRedirectUri?: string; redirect?: boolean }): Promise<void>
   /** A valid access token, renewed first when it is about to expire. */
@@ -75,6 +81,7 @@ export function useAuthSnapshot(): { client: BrowserClient; snapshot: AuthSnapsh
 export function useAuth(): AuthState {
   const { client, snapshot, status, redirectError } = useAuthSnapshot()
   const signIn = useCallback((options?: SignInOptions) => client.signIn(options), [client])
+  const signInPopup = useCallback((options?: PopupSignInOptions) => client.signInPopup(options), [client])
   const signOut = useCallback((options?: { postLogoutRedirectUri?: string; redirect?: boolean }) => client.signOut(options), [client])
   const getAccessToken = useCallback(() => client.getAccessToken(), [client])
   const error = snapshot.error ?? redirectError
@@ -86,10 +93,11 @@ export function useAuth(): AuthState {
       user: snapshot.user,
       error,
       signIn,
+      signInPopup,
       signOut,
       getAccessToken,
       client,
     }),
-    [status, snapshot.user, error, signIn, signOut, getAccessToken, client],
+    [status, snapshot.user, error, signIn, signInPopup, signOut, getAccessToken, client],
   )
 }
