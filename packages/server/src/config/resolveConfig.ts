@@ -19,6 +19,7 @@ import {
   type UserConfig,
 } from '../model/index.js'
 import { signingJwkAlg } from '../keys/index.js'
+import { Validator } from './Validator.js'
 
 const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
 
@@ -214,41 +215,4 @@ function resolveUser(v: Validator, at: string, u: UserConfig): User {
     throw new ConfigError(`${at}.address`, 'must be an object of address claims')
   }
   return { ...u, username, password, sub: u.sub ?? username }
-}
-
-/** Small typed checks that name the field they refuse. */
-export class Validator {
-  object(at: string, value: unknown): void {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(at, 'must be an object')
-  }
-  string(at: string, value: unknown): string {
-    if (typeof value !== 'string' || value === '') throw new ConfigError(at, 'must be a non-empty string')
-    return value
-  }
-  optString(at: string, value: unknown): string | undefined {
-    return value === undefined ? undefined : this.string(at, value)
-  }
-  optBool(at: string, value: unknown): boolean | undefined {
-    if (value !== undefined && typeof value !== 'boolean') throw new ConfigError(at, 'must be true or false')
-    return value
-  }
-  optNumber(at: string, value: unknown, min: number): number | undefined {
-    if (value === undefined) return undefined
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      throw new ConfigError(at, `must be an integer of at least ${min}`)
-    }
-    return value
-  }
-  oneOf<T extends string>(at: string, value: unknown, allowed: readonly T[]): T {
-    if (!allowed.includes(value as T)) throw new ConfigError(at, `must be one of ${allowed.join(', ')}`)
-    return value as T
-  }
-  optOneOf<T extends string>(at: string, value: unknown, allowed: readonly T[]): T | undefined {
-    return value === undefined ? undefined : this.oneOf(at, value, allowed)
-  }
-  optArray(at: string, value: unknown): unknown[] {
-    if (value === undefined) return []
-    if (!Array.isArray(value)) throw new ConfigError(at, 'must be an array')
-    return value
-  }
 }

@@ -1,5 +1,6 @@
 import type { ClientConfig } from '../model/index.js'
-import { Validator, resolveClient } from '../config/resolveConfig.js'
+import { resolveClient } from '../config/resolveConfig.js'
+import { Validator } from '../config/Validator.js'
 import type { Context } from '../services/context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'

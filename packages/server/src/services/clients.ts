@@ -1,5 +1,6 @@
 import type { Context } from './context.js'
-import { Validator, resolveClient } from '../config/resolveConfig.js'
+import { resolveClient } from '../config/resolveConfig.js'
+import { Validator } from '../config/Validator.js'
 import type { Client, ClientConfig } from '../model/index.js'
 import { registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 
