@@ -28,6 +28,8 @@ export interface Harness {
   issuer(realm?: string): string
   /** Moves the provider's clock forward; no test waits on the wall clock. */
   advance(seconds: number): Promise<void>
+  /** The provider's clock in milliseconds, for values tests compute from it (TOTP codes). */
+  now(): number
   /** The in-process provider (fetch and msw modes only). */
   provider?: Provider
   close(): Promise<void>
@@ -55,6 +57,7 @@ export async function startHarness(mode: Mode, config: ProviderConfig): Promise<
     advance: async (seconds: number) => {
       offset += seconds * 1000
     },
+    now: () => EPOCH_MS + offset,
   }
   if (mode === 'fetch') {
     return {
@@ -80,6 +83,8 @@ async function startCli(config: ProviderConfig): Promise<Harness> {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const origin = await listeningOrigin(child)
+  // The CLI's dev clock is the wall clock plus what tests advanced it by.
+  let offset = 0
   return {
     mode: 'http',
     origin,
@@ -88,7 +93,11 @@ async function startCli(config: ProviderConfig): Promise<Harness> {
       return `${origin}/oauth2${names.length ? '/realms/root' + names.map((n) => `/realms/${n}`).join('') : ''}`
     },
     fetch: (input, init) => fetch(new URL(input, origin), { ...init, redirect: 'manual' }),
-    advance: (seconds) => post(origin, seconds),
+    advance: async (seconds) => {
+      await post(origin, seconds)
+      offset += seconds * 1000
+    },
+    now: () => Date.now() + offset,
     close: async () => {
       child.kill('SIGTERM')
       await new Promise((resolve) => child.once('exit', resolve))

@@ -11,10 +11,10 @@ import type { Store } from './store/Store.js'
 import { guardStore, StoreUnavailableError } from './store/guardStore.js'
 import { corsHeaders, preflight } from './services/cors.js'
 import { ENDPOINTS } from './endpoints/table.js'
-import { login, authenticate } from './endpoints/login.js'
+import { login } from './endpoints/login.js'
+import { amErrorOf } from './endpoints/amError.js'
 
-const BY_PATH = new Map(ENDPOINTS.map((e) => [e.path, e]))
-const PATHS = ENDPOINTS.map((e) => e.path)
+const BY_ROUTE = new Map(ENDPOINTS.map((e) => [`${e.under ?? 'oauth2'} ${e.path}`, e]))
 
 /**
  * The reference provider: one function from `Request` to `Response`.
@@ -96,7 +96,7 @@ export function createProvider(config: ProviderConfig): Provider {
   async function handle(request: Request): Promise<Response> {
     await ready
     const url = new URL(request.url)
-    const r = route(url, resolved.basePath, PATHS)
+    const r = route(url, resolved.basePath, ENDPOINTS)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
     const realm = resolved.realms.get(r.realmPath)
     if (!realm) throw new OAuthError('not_found', `Realm '${r.realmPath}' does not exist`, 404)
@@ -109,16 +109,16 @@ export function createProvider(config: ProviderConfig): Provider {
       nowSec: Math.floor(now() / 1000),
     }
     if (r.kind === 'login') return login(ctx)
-    if (r.kind === 'authenticate') return authenticate(ctx)
-    const endpoint = BY_PATH.get(r.endpoint)!
+    const endpoint = BY_ROUTE.get(`${r.kind} ${r.endpoint}`)!
     const run = async () => {
       requireMethod(request, ...endpoint.methods)
       return endpoint.handler(ctx)
     }
-    if (!endpoint.cors) return run()
+    const answer = endpoint.under === 'json' ? () => run().catch(amErrorOf) : run
+    if (!endpoint.cors) return answer()
     const cors = corsHeaders(realm, request)
     if (request.method === 'OPTIONS') return preflight(cors)
-    return withHeaders(await run().catch(toResponse), cors)
+    return withHeaders(await answer().catch(toResponse), cors)
   }
 
   return {

@@ -1,5 +1,6 @@
 export { createProvider, type Provider } from './createProvider.js'
 export type { ProviderConfig, RealmConfig, ClientConfig, UserConfig, Lifetimes, SigningJwk } from './config/config.js'
+export type { JourneyConfig, JourneyNodeConfig, CollectorNodeConfig } from './model/index.js'
 export { ConfigError } from './base/errors.js'
 export { OAuthError, type OAuthErrorCode } from './base/errors.js'
 export { MemoryStore, type MemoryStoreOptions } from './store/MemoryStore.js'

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { ENDPOINTS } from './endpoints/table.js'
 import { route } from './router.js'
 
-const PATHS = ENDPOINTS.map((e) => e.path)
+const PATHS = ENDPOINTS.filter((e) => e.under === undefined).map((e) => e.path)
 
-const at = (path: string, basePath = '') => route(new URL(path, 'http://idp.test'), basePath, PATHS)
+const at = (path: string, basePath = '') => route(new URL(path, 'http://idp.test'), basePath, ENDPOINTS)
 
 describe('route', () => {
   it('maps every endpoint in the long realm form', () => {
@@ -55,17 +55,20 @@ describe('route', () => {
     expect(at('/am', '/am')).toEqual({ kind: 'not_found' })
   })
 
-  it('maps the sign-in page and AM REST authenticate', () => {
+  it('maps the sign-in page, AM REST authenticate and sessions', () => {
     expect(at('/login?realm=/alpha')).toEqual({ kind: 'login', realmPath: '/alpha' })
     expect(at('/login')).toEqual({ kind: 'login', realmPath: '/' })
     expect(at('/am/login?realm=alpha', '/am')).toEqual({ kind: 'login', realmPath: '/alpha' })
-    expect(at('/json/realms/root/realms/alpha/authenticate')).toEqual({ kind: 'authenticate', realmPath: '/alpha' })
-    expect(at('/json/realms/root/realms/alpha/realms/beta/authenticate')).toEqual({ kind: 'authenticate', realmPath: '/alpha/beta' })
-    expect(at('/json/authenticate')).toEqual({ kind: 'authenticate', realmPath: '/' })
-    expect(at('/json/authenticate?realm=/alpha')).toEqual({ kind: 'authenticate', realmPath: '/alpha' })
-    expect(at('/am/json/realms/root/realms/alpha/authenticate', '/am')).toEqual({ kind: 'authenticate', realmPath: '/alpha' })
+    expect(at('/json/realms/root/realms/alpha/authenticate')).toEqual({ kind: 'json', endpoint: 'authenticate', realmPath: '/alpha' })
+    expect(at('/json/realms/root/realms/alpha/realms/beta/authenticate')).toEqual({ kind: 'json', endpoint: 'authenticate', realmPath: '/alpha/beta' })
+    expect(at('/json/authenticate')).toEqual({ kind: 'json', endpoint: 'authenticate', realmPath: '/' })
+    expect(at('/json/authenticate?realm=/alpha')).toEqual({ kind: 'json', endpoint: 'authenticate', realmPath: '/alpha' })
+    expect(at('/am/json/realms/root/realms/alpha/authenticate', '/am')).toEqual({ kind: 'json', endpoint: 'authenticate', realmPath: '/alpha' })
     expect(at('/json/realms/alpha/authenticate')).toEqual({ kind: 'not_found' })
-    expect(at('/json/realms/root/realms/alpha/sessions')).toEqual({ kind: 'not_found' })
+    expect(at('/json/realms/root/realms/alpha/sessions')).toEqual({ kind: 'json', endpoint: 'sessions', realmPath: '/alpha' })
+    expect(at('/json/realms/root/realms/alpha/sessions/?_action=logout')).toEqual({ kind: 'json', endpoint: 'sessions', realmPath: '/alpha' })
+    expect(at('/json/realms/root/realms/alpha/users')).toEqual({ kind: 'not_found' })
+    expect(at('/oauth2/realms/root/realms/alpha/authenticate')).toEqual({ kind: 'not_found' })
   })
 
   it('finds no route for malformed or unknown paths', () => {

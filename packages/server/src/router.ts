@@ -1,31 +1,35 @@
+import type { Endpoint } from './endpoints/Endpoint.js'
+
 export type Route =
-  | { kind: 'oauth2'; endpoint: string; realmPath: string }
-  | { kind: 'authenticate'; realmPath: string }
+  | { kind: 'oauth2' | 'json'; endpoint: string; realmPath: string }
   | { kind: 'login'; realmPath: string }
   | { kind: 'not_found' }
 
 /**
  * Maps a path to an endpoint and a realm in the three forms AM answers:
  * `/oauth2/realms/root/realms/alpha/authorize`, `/oauth2/authorize?realm=/alpha` and
- * `/oauth2/alpha/authorize`. A `realm` query parameter wins over the path. `endpoints` are
- * the paths under an issuer (the endpoint table's).
+ * `/oauth2/alpha/authorize`; AM's REST endpoints in the long form only,
+ * `/json/realms/root/realms/alpha/authenticate`. A `realm` query parameter wins over the path.
+ * `endpoints` are the endpoint table's rows.
  */
-export function route(url: URL, basePath: string, endpoints: readonly string[]): Route {
+export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpoint, 'path' | 'under'>[]): Route {
   let path = url.pathname
   if (!path.startsWith(basePath + '/')) return { kind: 'not_found' }
   path = path.slice(basePath.length)
   const queryRealm = realmFromQuery(url)
   if (path === '/login') return { kind: 'login', realmPath: queryRealm ?? '/' }
   if (path.startsWith('/json/')) {
-    const m = /^\/json((?:\/realms\/[^/]+)*)\/authenticate$/.exec(path)
-    if (!m) return { kind: 'not_found' }
-    const fromPath = realmFromRealmsPath(m[1]!)
-    return fromPath === undefined ? { kind: 'not_found' } : { kind: 'authenticate', realmPath: queryRealm ?? fromPath }
+    // ForgeRock's SDK calls `sessions/` with a trailing slash.
+    const m = /^\/json((?:\/realms\/[^/]+)*)\/([^/]+)\/?$/.exec(path)
+    const fromPath = m ? realmFromRealmsPath(m[1]!) : undefined
+    if (!m || fromPath === undefined || !endpoints.some((e) => e.under === 'json' && e.path === m[2])) return { kind: 'not_found' }
+    return { kind: 'json', endpoint: m[2]!, realmPath: queryRealm ?? fromPath }
   }
   if (!path.startsWith('/oauth2/')) return { kind: 'not_found' }
   const rest = path.slice('/oauth2'.length)
+  const paths = endpoints.filter((e) => e.under === undefined).map((e) => e.path)
   // Longest first, so that suffix matching finds `token/revoke` before any `revoke`.
-  const endpoint = [...endpoints].sort((a, b) => b.length - a.length).find((e) => rest === `/${e}` || rest.endsWith(`/${e}`))
+  const endpoint = paths.sort((a, b) => b.length - a.length).find((e) => rest === `/${e}` || rest.endsWith(`/${e}`))
   if (!endpoint) return { kind: 'not_found' }
   const prefix = rest.slice(0, rest.length - endpoint.length - 1)
   const fromPath = prefix.startsWith('/realms/') ? realmFromRealmsPath(prefix) : shortForm(prefix)

@@ -24,6 +24,8 @@ export async function issueAuthorizationResponse(ctx: Context, request: AuthRequ
     grantType: 'implicit',
     username: session.username,
     authTime: session.authTime,
+    ...(session.acr !== undefined && { acr: session.acr }),
+    ...(session.amr !== undefined && { amr: session.amr }),
     redirectUri: request.redirectUri,
     ...(request.nonce !== undefined && { nonce: request.nonce }),
   }
@@ -36,6 +38,8 @@ export async function issueAuthorizationResponse(ctx: Context, request: AuthRequ
       realm: ctx.realm.path,
       username: session.username,
       authTime: session.authTime,
+      ...(session.acr !== undefined && { acr: session.acr }),
+      ...(session.amr !== undefined && { amr: session.amr }),
       scope: request.scope,
       redirectUri: request.redirectUri,
       redirectUriGiven: request.redirectUriGiven,

@@ -34,6 +34,8 @@ export interface AuthRequest extends Target {
   maxAge?: number
   loginHint?: string
   dpopJkt?: string
+  /** The journey AM's `service` or a mapped `acr_values` chose, and the `acr` it answers with. */
+  journey?: { service: string; acr: string }
 }
 
 /**
@@ -139,6 +141,7 @@ export function validateRequest(ctx: Context, params: Params, target: Target): A
     maxAge = Number(rawMaxAge)
   }
   const loginHint = params.get('login_hint')
+  const journey = chooseJourney(ctx, params)
   const dpopJkt = params.get('dpop_jkt')
   if (dpopJkt !== undefined && !JKT.test(dpopJkt)) {
     throw new OAuthError('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 9449 section 10)')
@@ -153,5 +156,21 @@ export function validateRequest(ctx: Context, params: Params, target: Target): A
     ...(maxAge !== undefined && { maxAge }),
     ...(loginHint !== undefined && { loginHint }),
     ...(dpopJkt !== undefined && { dpopJkt }),
+    ...(journey !== undefined && { journey }),
   }
+}
+
+/** AM's `service={tree}` names a journey; otherwise the first of `acr_values` that one maps. */
+function chooseJourney(ctx: Context, params: Params): { service: string; acr: string } | undefined {
+  const service = params.get('service')
+  const asked = (params.get('acr_values') ?? '').split(' ').filter(Boolean)
+  if (service !== undefined) {
+    const journey = ctx.realm.journeys.get(service)
+    if (!journey) throw new OAuthError('invalid_request', `No journey named '${service}' in this realm`)
+    return { service, acr: asked.find((a) => journey.acrValues.includes(a)) ?? journey.acrValues[0] ?? journey.name }
+  }
+  for (const acr of asked) {
+    for (const journey of ctx.realm.journeys.values()) if (journey.acrValues.includes(acr)) return { service: journey.name, acr }
+  }
+  return undefined
 }

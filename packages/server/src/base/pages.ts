@@ -2,9 +2,10 @@ import { escapeHtml as e, html } from './http.js'
 
 const STYLE = `body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem}.error{color:#b00020}.muted{color:#555;font-size:.9rem}ul{padding-left:1.2rem}`
+button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem}fieldset{border:0;padding:0;margin:.8rem 0}.error{color:#b00020}.muted{color:#555;font-size:.9rem}ul{padding-left:1.2rem}`
 
-function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
+/** A provider page with its style: every page the provider shows is built with it. */
+export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
   return html(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
       `<title>${e(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`,
@@ -13,23 +14,11 @@ function page(title: string, body: string, status = 200, headers: Record<string,
   )
 }
 
-function hidden(fields: Record<string, string>): string {
+/** Hidden form fields carrying `fields` to the next request. */
+export function hidden(fields: Record<string, string>): string {
   return Object.entries(fields)
     .map(([k, v]) => `<input type="hidden" name="${e(k)}" value="${e(v)}">`)
     .join('')
-}
-
-export function loginPage(options: { action: string; goto: string; username?: string; error?: string; realm: string }): Response {
-  return page(
-    'Sign in',
-    `<h1>Sign in</h1><p class="muted">Realm ${e(options.realm)}</p>` +
-      (options.error ? `<p class="error" role="alert">${e(options.error)}</p>` : '') +
-      `<form method="post" action="${e(options.action)}">${hidden({ goto: options.goto })}` +
-      `<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" value="${e(options.username ?? '')}" required>` +
-      `<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>` +
-      `<button type="submit" id="sign-in">Sign in</button></form>`,
-    options.error ? 401 : 200,
-  )
 }
 
 export function consentPage(options: {

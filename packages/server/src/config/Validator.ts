@@ -2,6 +2,10 @@ import { ConfigError } from '../base/errors.js'
 
 /** Small typed checks that name the field they refuse. */
 export class Validator {
+  /** Refuses the value at `at`, for checks the methods below do not cover. */
+  refuse(at: string, problem: string): never {
+    throw new ConfigError(at, problem)
+  }
   object(at: string, value: unknown): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(at, 'must be an object')
   }

@@ -19,6 +19,8 @@ import {
   type UserConfig,
 } from '../model/index.js'
 import { signingJwkAlg } from '../keys/index.js'
+import { base32Decode } from '../base/totp.js'
+import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
 
 const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
@@ -103,7 +105,13 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
     if (users.has(user.username)) throw new ConfigError(`${at}.users[${i}].username`, `'${user.username}' is defined twice`)
     users.set(user.username, user)
   })
-  return { path: '/' + segments.join('/'), segments, settings, clients, users }
+  const journeys = resolveJourneys(v, `${at}.journeys`, r.journeys)
+  const corsOrigins = v.optArray(`${at}.cors_origins`, r.cors_origins).map((o, i) => {
+    const origin = v.string(`${at}.cors_origins[${i}]`, o)
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) throw new ConfigError(`${at}.cors_origins[${i}]`, 'must be an origin such as https://app.example.com')
+    return origin
+  })
+  return { path: '/' + segments.join('/'), segments, settings, clients, users, journeys, corsOrigins }
 }
 
 /** Checks one client's metadata; also used by dynamic registration. */
@@ -211,6 +219,9 @@ function resolveUser(v: Validator, at: string, u: UserConfig): User {
   v.optBool(`${at}.email_verified`, u.email_verified)
   v.optBool(`${at}.phone_number_verified`, u.phone_number_verified)
   v.optNumber(`${at}.updated_at`, u.updated_at, 0)
+  if (v.optString(`${at}.totp_secret`, u.totp_secret) !== undefined && !base32Decode(u.totp_secret!)) {
+    throw new ConfigError(`${at}.totp_secret`, 'must be a base32 secret such as JBSWY3DPEHPK3PXP')
+  }
   if (u.address !== undefined && (typeof u.address !== 'object' || u.address === null)) {
     throw new ConfigError(`${at}.address`, 'must be an object of address claims')
   }

@@ -2,12 +2,17 @@ import type { Context } from '../services/context.js'
 import type { Realm } from '../model/index.js'
 
 /**
- * One endpoint under an issuer: everything the router, the method check, CORS and discovery
- * need to know about it, in one row of the endpoint table.
+ * One endpoint under an issuer or in AM's REST tree: everything the router, the method check,
+ * CORS and discovery need to know about it, in one row of the endpoint table.
  */
 export interface Endpoint {
-  /** The path after the issuer, such as `token/revoke`. */
+  /** The path after the issuer, such as `token/revoke`, or after the realm in AM's REST tree. */
   path: string
+  /**
+   * `json`: AM's REST tree, `{basePath}/json/realms/root/realms/{realm}/{path}`, whose errors
+   * are AM's `{ code, reason, message }`. Absent: under the issuer, `{basePath}/oauth2/…`.
+   */
+  under?: 'json'
   /** Other methods are refused with 405 before the handler runs. */
   methods: readonly ('GET' | 'POST')[]
   handler: (ctx: Context) => Promise<Response>

@@ -73,10 +73,12 @@ async function proceed(
   // max_age=0 asks for a sign-in every time, even one in the same second as the last (OIDC Core 3.1.2.1).
   const tooOld =
     session !== undefined && request.maxAge !== undefined && (request.maxAge === 0 || ctx.nowSec - session.authTime > request.maxAge)
-  if (!session || (!fresh && (request.prompt.has('login') || tooOld))) {
+  // A session from another journey does not satisfy one that asks for a particular journey.
+  const otherJourney = session !== undefined && request.journey !== undefined && session.acr !== request.journey.acr
+  if (!session || (!fresh && (request.prompt.has('login') || tooOld || otherJourney))) {
     if (request.prompt.has('none')) throw new OAuthError('login_required', 'The user must sign in')
     const id = interaction?.id ?? (await saveInteraction(ctx, params, request.pushed, session?.id))
-    return redirect(loginUrl(ctx, `${ctx.issuer}/authorize?interaction=${id}`, request.loginHint))
+    return redirect(loginUrl(ctx, `${ctx.issuer}/authorize?interaction=${id}`, request.loginHint, request.journey))
   }
   if (await needsConsent(ctx, request, session)) {
     if (request.prompt.has('none')) throw new OAuthError('consent_required', 'The user must consent')

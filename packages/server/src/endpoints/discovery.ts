@@ -29,6 +29,8 @@ export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): P
     code_challenge_methods_supported: ['S256'],
     dpop_signing_alg_values_supported: DPOP_ALGS,
     claims_supported: SUPPORTED_CLAIMS,
+    // The acr values the realm's journeys map: `acr_values` chooses the journey (AM's ACR-to-tree mapping).
+    acr_values_supported: [...new Set([...ctx.realm.journeys.values()].flatMap((j) => j.acrValues))],
     claim_types_supported: ['normal'],
     claims_parameter_supported: false,
     request_parameter_supported: false,

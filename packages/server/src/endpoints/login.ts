@@ -1,37 +1,84 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, readForm, redirect, requireMethod, type Params } from '../base/http.js'
-import { loginPage, messagePage } from '../base/pages.js'
+import { Params, readForm, redirect, requireMethod } from '../base/http.js'
+import { messagePage } from '../base/pages.js'
+import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
-import { verifyPassword } from '../services/users.js'
+import { answerOf, formFieldNames, type Callback } from '../journeys/callbacks.js'
+import { journeyPage } from '../journeys/journeyPage.js'
+import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
 
 /**
- * `GET|POST {basePath}/login?realm=…&goto=…`: the sign-in page. Only URLs under this
- * provider's own `oauth2` tree are followed after sign-in, so it is no open redirector.
+ * `GET|POST {basePath}/login?realm=…&goto=…&service=…`: the sign-in page, one journey step
+ * per form. Only URLs under this provider's own `oauth2` tree are followed after sign-in, so
+ * it is no open redirector.
  */
 export async function login(ctx: Context): Promise<Response> {
   requireMethod(ctx.request, 'GET', 'POST')
-  const action = `${ctx.url.pathname}?realm=${encodeURIComponent(ctx.realm.path)}`
-  if (ctx.request.method === 'GET') {
-    const goto = safeGoto(ctx, ctx.url.searchParams.get('goto'))
-    const hint = ctx.url.searchParams.get('login_hint') ?? undefined
-    return loginPage({ action, goto, realm: ctx.realm.path, ...(hint !== undefined && { username: hint }) })
-  }
   let form: Params
   try {
-    form = await readForm(ctx.request, ctx.rt.config.maxBodyBytes)
+    form = ctx.request.method === 'POST' ? await readForm(ctx.request, ctx.rt.config.maxBodyBytes) : new Params()
   } catch (error) {
     // A page, like authorize, device/user and endSession: a browser shows the reason, not JSON.
     if (!(error instanceof OAuthError)) throw error
     return messagePage('Sign-in request refused', error.message, error.status)
   }
-  const goto = safeGoto(ctx, form.get('goto') ?? null)
-  const username = form.get('username') ?? ''
-  const user = await verifyPassword(ctx, username, form.get('password') ?? '')
-  if (!user) return loginPage({ action, goto, realm: ctx.realm.path, username, error: 'Wrong username or password.' })
-  const { cookie } = await createSession(ctx, user.username)
-  if (goto === '') return messagePage('Signed in', `You are signed in as ${user.username}.`, 200, { 'set-cookie': cookie })
-  return redirect(goto, { 'set-cookie': cookie })
+  const param = (name: string) => (ctx.request.method === 'POST' ? form.get(name) : (ctx.url.searchParams.get(name) ?? undefined))
+  const journey = ctx.realm.journeys.get(param('service') ?? 'Login')
+  if (!journey) return messagePage('Sign-in request refused', `No journey named '${param('service')}' in this realm`, 400)
+  const acr = journey.acrValues.find((a) => a === param('acr'))
+  const page = { goto: safeGoto(ctx, param('goto') ?? null), journey, ...(acr !== undefined && { acr }) }
+  if (ctx.request.method === 'GET') return show(ctx, page, await startJourney(ctx, journey, { ...page, ...hint(param('login_hint')) }))
+  const authId = form.get('authId')
+  try {
+    const result = authId === undefined ? await startJourney(ctx, journey, { ...page, read: fromForm(form) }) : await continueJourney(ctx, authId, fromForm(form))
+    return await show(ctx, page, result)
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error
+    // A timed-out, spent or malformed step starts over, with the reason shown.
+    return show(ctx, page, await startJourney(ctx, journey, page), error.message, error.status)
+  }
+}
+
+interface PageState {
+  goto: string
+  journey: Journey
+  acr?: string
+}
+
+function hint(username: string | undefined): { username?: string } {
+  return username === undefined ? {} : { username }
+}
+
+function fromForm(form: Params): AnswerReader {
+  return (callbacks: Callback[]) => {
+    const names = formFieldNames(callbacks)
+    return callbacks.map((c, i) => answerOf(c, names[i] === undefined ? undefined : (form.get(names[i]) ?? (typeof c.initial === 'string' ? '' : c.initial))))
+  }
+}
+
+async function show(ctx: Context, state: PageState, result: StepResult, error?: string, status?: number): Promise<Response> {
+  if (result.kind === 'failure') {
+    const again = await startJourney(ctx, state.journey, { ...state, ...hint(result.username) })
+    return show(ctx, state, again, 'Wrong username or password.', 401)
+  }
+  if (result.kind === 'success') {
+    const { cookie } = await createSession(ctx, result.username, { acr: result.acr, amr: result.amr })
+    if (state.goto === '') return messagePage('Signed in', `You are signed in as ${result.username}.`, 200, { 'set-cookie': cookie })
+    return redirect(state.goto, { 'set-cookie': cookie })
+  }
+  const fields: Record<string, string> = { goto: state.goto, authId: result.authId, service: state.journey.name }
+  if (state.acr !== undefined) fields.acr = state.acr
+  return journeyPage({
+    action: `${ctx.url.pathname}?realm=${encodeURIComponent(ctx.realm.path)}`,
+    fields,
+    callbacks: result.callbacks,
+    realm: ctx.realm.path,
+    ...(result.header !== undefined && { header: result.header }),
+    ...(result.description !== undefined && { description: result.description }),
+    ...(error !== undefined && { error }),
+    ...(status !== undefined && { status }),
+  })
 }
 
 function safeGoto(ctx: Context, goto: string | null): string {
@@ -39,26 +86,4 @@ function safeGoto(ctx: Context, goto: string | null): string {
   const url = new URL(goto)
   const origins = [ctx.url.origin, ctx.rt.config.origin]
   return origins.includes(url.origin) && url.pathname.startsWith(`${ctx.rt.config.basePath}/oauth2/`) ? url.href : ''
-}
-
-/**
- * AM's zero-page REST sign-in: `POST {basePath}/json/realms/root/realms/alpha/authenticate`
- * with `X-OpenAM-Username` and `X-OpenAM-Password`. Answers `{ tokenId, successUrl, realm }`
- * and sets the session cookie.
- */
-export async function authenticate(ctx: Context): Promise<Response> {
-  requireMethod(ctx.request, 'POST')
-  const username = ctx.request.headers.get('x-openam-username')
-  const password = ctx.request.headers.get('x-openam-password')
-  if (username === null || password === null) {
-    throw new OAuthError('invalid_request', 'X-OpenAM-Username and X-OpenAM-Password are required', 401)
-  }
-  const user = await verifyPassword(ctx, username, password)
-  if (!user) return json({ code: 401, reason: 'Unauthorized', message: 'Login failure' }, 401)
-  const { cookie, token } = await createSession(ctx, user.username)
-  return json(
-    { tokenId: token, successUrl: `${ctx.rt.config.basePath}/console`, realm: ctx.realm.path },
-    200,
-    { 'set-cookie': cookie },
-  )
 }

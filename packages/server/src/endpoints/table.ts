@@ -1,4 +1,5 @@
 import type { Endpoint } from './Endpoint.js'
+import { authenticate } from './authenticate.js'
 import { authorize } from './authorize.js'
 import { deviceCode } from './deviceCode.js'
 import { deviceUser } from './deviceUser.js'
@@ -9,12 +10,13 @@ import { jwks } from './jwks.js'
 import { par } from './par.js'
 import { register } from './register.js'
 import { revoke } from './revoke.js'
+import { sessions } from './sessions.js'
 import { token } from './token.js'
 import { tokeninfo } from './tokeninfo.js'
 import { userinfo } from './userinfo.js'
 
 /**
- * Every endpoint under an issuer. The router, the method check, CORS and the discovery
+ * Every endpoint under an issuer, and AM's REST endpoints (`under: 'json'`). The router, the method check, CORS and the discovery
  * document are all derived from this table: a new endpoint is one row here.
  */
 export const ENDPOINTS: readonly Endpoint[] = [
@@ -22,7 +24,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { path: 'access_token', methods: ['POST'], handler: token, cors: true, discovery: 'token_endpoint' },
   { path: 'userinfo', methods: ['GET', 'POST'], handler: userinfo, cors: true, discovery: 'userinfo_endpoint' },
   { path: 'connect/jwk_uri', methods: ['GET'], handler: jwks, cors: true, discovery: 'jwks_uri' },
-  { path: 'connect/endSession', methods: ['GET', 'POST'], handler: endSession, cors: false, discovery: 'end_session_endpoint' },
+  // ForgeRock's SDK ends the session with fetch, credentials included.
+  { path: 'connect/endSession', methods: ['GET', 'POST'], handler: endSession, cors: true, discovery: 'end_session_endpoint' },
   { path: 'introspect', methods: ['POST'], handler: introspect, cors: true, discovery: 'introspection_endpoint' },
   { path: 'tokeninfo', methods: ['GET', 'POST'], handler: tokeninfo, cors: true, discovery: 'tokeninfo_endpoint' },
   { path: 'token/revoke', methods: ['POST'], handler: revoke, cors: true, discovery: 'revocation_endpoint' },
@@ -38,4 +41,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
     published: (realm) => realm.settings.allowDynamicRegistration,
   },
   { path: '.well-known/openid-configuration', methods: ['GET'], handler: (ctx) => discovery(ctx, ENDPOINTS), cors: true },
+  { path: 'authenticate', under: 'json', methods: ['POST'], handler: authenticate, cors: true },
+  { path: 'sessions', under: 'json', methods: ['POST'], handler: sessions, cors: true },
 ]

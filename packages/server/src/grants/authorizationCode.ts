@@ -49,6 +49,8 @@ export async function authorizationCodeGrant(ctx: Context, client: Client, param
     grantType: 'authorization_code',
     username: p.username,
     authTime: p.authTime,
+    ...(p.acr !== undefined && { acr: p.acr }),
+    ...(p.amr !== undefined && { amr: p.amr }),
     redirectUri: p.redirectUri,
     ...(p.nonce !== undefined && { nonce: p.nonce }),
     ...(proof && { dpopJkt: proof.jkt }),

@@ -1,4 +1,5 @@
 import type { Client, ClientConfig } from './client.js'
+import type { Journey, JourneyConfig } from './journey.js'
 import type { Lifetimes, RealmSettings } from './settings.js'
 import type { User, UserConfig } from './user.js'
 
@@ -64,6 +65,34 @@ export interface RealmConfig extends Lifetimes {
    * ```
    */
   dpop_nonce?: boolean
+  /**
+   * Journeys (AM authentication trees) by name, run at `json/…/authenticate` and by the sign-in
+   * page. A `Login` journey (username and password) is added unless one is given here.
+   *
+   * @example
+   * ```ts
+   * const realm: RealmConfig = {
+   *   name: 'alpha',
+   *   journeys: {
+   *     Welcome: {
+   *       entry: 'hello',
+   *       nodes: { hello: { type: 'Message', message: 'Welcome', outcomes: { true: 'login' } }, login: { type: 'Success' } },
+   *     },
+   *   },
+   * }
+   * ```
+   */
+  journeys?: Record<string, JourneyConfig>
+  /**
+   * Origins besides those of the realm's clients' redirect URIs that may call the provider
+   * with credentials (AM's CORS filter's accepted origins).
+   *
+   * @example
+   * ```ts
+   * const realm: RealmConfig = { name: 'alpha', cors_origins: ['https://app.example.com'] }
+   * ```
+   */
+  cors_origins?: string[]
   clients?: ClientConfig[]
   users?: UserConfig[]
 }
@@ -75,4 +104,7 @@ export interface Realm {
   settings: RealmSettings
   clients: Map<string, Client>
   users: Map<string, User>
+  journeys: Map<string, Journey>
+  /** Origins allowed credentialed CORS besides the clients' own (`cors_origins`). */
+  corsOrigins: string[]
 }

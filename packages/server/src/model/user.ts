@@ -23,6 +23,8 @@ export interface UserConfig {
   phone_number?: string
   phone_number_verified?: boolean
   address?: Record<string, string>
+  /** Base32 TOTP secret (RFC 6238) for journeys' `OneTimePassword` nodes. */
+  totp_secret?: string
 }
 
 export interface User extends Omit<UserConfig, 'password'> {

@@ -20,6 +20,8 @@ export type RecordKind =
   | 'Grant'
   | 'Client'
   | 'PushedAuthorizationRequest'
+  | 'Journey'
+  | 'Lockout'
 
 /**
  * A client made by `register` (RFC 7591), under {@link registeredClientId}: stored like every
@@ -58,6 +60,9 @@ export interface CodePayload {
   realm: string
   username: string
   authTime: number
+  /** The journey's `acr` and methods, for the ID token. */
+  acr?: string
+  amr?: string[]
   scope: string[]
   redirectUri: string
   /** Whether the authorization request named `redirect_uri` (then the token request must too). */
@@ -135,6 +140,9 @@ export interface SessionPayload {
   authTime: number
   /** Ties forms (consent, device approval) to this session: a cross-site post lacks it. */
   csrf: string
+  /** The journey's `acr` and the methods it used (`pwd`, `otp`), for the ID token. */
+  acr?: string
+  amr?: string[]
 }
 
 /** Seconds a browser session lasts. */
@@ -191,3 +199,31 @@ export interface GrantTombstonePayload {
 
 /** How long a revoked grant's tombstone is kept: longer than any code or token of it lives. */
 export const TOMBSTONE_LIFETIME_MS = 30 * 86_400_000
+
+/** A journey between steps, under the SHA-256 of its single-use `authId`, for {@link JOURNEY_STEP_LIFETIME_S}. */
+export interface JourneyPayload {
+  [key: string]: unknown
+  realm: string
+  journey: string
+  /** The node whose callbacks the client was sent. */
+  node: string
+  /** Steps answered so far. */
+  step: number
+  acr: string
+  amr: string[]
+  username?: string
+}
+
+/** How long an `authId` stays good for its one step (AM's default tree timeout is 5 minutes). */
+export const JOURNEY_STEP_LIFETIME_S = 300
+
+/**
+ * A user's failures counted by a journey's retry limit, under `realm\nusername`; kept until the
+ * lockout it set (or would set) ends.
+ */
+export interface LockoutPayload {
+  [key: string]: unknown
+  failures: number
+  /** Seconds since the epoch; 0 when not locked. */
+  lockedUntil: number
+}

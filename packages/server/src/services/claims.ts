@@ -13,7 +13,7 @@ export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   phone: ['phone_number', 'phone_number_verified'],
 }
 
-export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'c_hash', 'realm', ...Object.values(SCOPE_CLAIMS).flat()]
+export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'c_hash', 'acr', 'amr', 'realm', ...Object.values(SCOPE_CLAIMS).flat()]
 
 /** The `sub` this client sees: the user's, or a per-sector pairwise one (OIDC Core 8.1). */
 export async function subjectFor(ctx: Context, client: Client, user: User): Promise<string> {

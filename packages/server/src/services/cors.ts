@@ -3,15 +3,17 @@ import type { Realm } from '../model/index.js'
 
 
 /**
- * CORS for the endpoints a single-page app calls with fetch. An origin is allowed when one
- * of the realm's clients registered a redirect URI there (any port on loopback for clients
- * that allow wildcard ports), as AM's CORS filter would be set up for those apps.
+ * Credentialed CORS for the endpoints a single-page app calls with fetch, as AM's CORS filter
+ * is set up for SPAs: the exact origin, never `*`, with credentials. An origin is allowed when
+ * one of the realm's clients registered a redirect URI there (any port on loopback for clients
+ * that allow wildcard ports) or the realm lists it in `cors_origins`.
  */
 export function corsHeaders(realm: Realm, request: Request): Record<string, string> {
   const origin = request.headers.get('origin')
   if (!origin || !isAllowedOrigin(realm, origin)) return {}
   return {
     'access-control-allow-origin': origin,
+    'access-control-allow-credentials': 'true',
     'access-control-expose-headers': 'www-authenticate, dpop-nonce',
     vary: 'origin',
   }
@@ -24,7 +26,8 @@ export function preflight(cors: Record<string, string>): Response {
     headers: {
       ...cors,
       'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'authorization, content-type, dpop',
+      // ForgeRock's SDK sends the last three on every call to AM.
+      'access-control-allow-headers': 'authorization, content-type, dpop, accept-api-version, x-requested-with, x-requested-platform',
       'access-control-max-age': '600',
     },
   })
@@ -37,6 +40,7 @@ function isAllowedOrigin(realm: Realm, origin: string): boolean {
   } catch {
     return false
   }
+  if (realm.corsOrigins.includes(parsed.origin)) return true
   for (const client of realm.clients.values()) {
     for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
       const registered = new URL(uri)

@@ -21,9 +21,13 @@ export async function getSession(ctx: Context): Promise<Session | undefined> {
 }
 
 /** Starts a session and returns the `Set-Cookie` value for it. */
-export async function createSession(ctx: Context, username: string): Promise<{ cookie: string; token: string }> {
+export async function createSession(
+  ctx: Context,
+  username: string,
+  how: { acr?: string; amr?: string[] } = {},
+): Promise<{ cookie: string; token: string }> {
   const token = randomToken(32)
-  const payload: SessionPayload = { username, realm: ctx.realm.path, authTime: ctx.nowSec, csrf: randomToken(16) }
+  const payload: SessionPayload = { username, realm: ctx.realm.path, authTime: ctx.nowSec, csrf: randomToken(16), ...how }
   await ctx.rt.store.upsert('Session', await secretKey(token), payload, (ctx.nowSec + SESSION_LIFETIME_S) * 1000)
   return { cookie: sessionCookie(ctx, token, SESSION_LIFETIME_S), token }
 }
@@ -38,11 +42,16 @@ function sessionCookie(ctx: Context, value: string, maxAge: number): string {
   return `${ctx.rt.config.cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
 }
 
-/** The URL of the sign-in page that returns to `goto` afterwards. */
-export function loginUrl(ctx: Context, goto: string, loginHint?: string): string {
+/**
+ * The URL of the sign-in page that returns to `goto` afterwards, running `journey` (the
+ * realm's `Login` when absent) with the `acr` value that chose it.
+ */
+export function loginUrl(ctx: Context, goto: string, loginHint?: string, journey?: { service: string; acr?: string }): string {
   const url = new URL(`${new URL(ctx.issuer).origin}${ctx.rt.config.basePath}/login`)
   url.searchParams.set('realm', ctx.realm.path)
   url.searchParams.set('goto', goto)
   if (loginHint !== undefined) url.searchParams.set('login_hint', loginHint)
+  if (journey !== undefined) url.searchParams.set('service', journey.service)
+  if (journey?.acr !== undefined) url.searchParams.set('acr', journey.acr)
   return url.href
 }

@@ -21,6 +21,9 @@ export interface GrantInfo {
   username?: string
   /** Seconds since the epoch of the user's sign-in. */
   authTime?: number
+  /** How the user signed in: the journey's `acr` and its methods (`pwd`, `otp`). */
+  acr?: string
+  amr?: string[]
   nonce?: string
   redirectUri?: string
   /**
@@ -159,6 +162,8 @@ export async function issueIdToken(ctx: Context, info: GrantInfo, extras: IdToke
     tokenType: 'JWTToken',
   }
   if (extras.nonce !== undefined) claims.nonce = extras.nonce
+  if (info.acr !== undefined) claims.acr = info.acr
+  if (info.amr !== undefined && info.amr.length > 0) claims.amr = info.amr
   if (extras.accessToken !== undefined) claims.at_hash = await halfHash(extras.accessToken)
   if (extras.code !== undefined) claims.c_hash = await halfHash(extras.code)
   if (extras.state !== undefined) claims.s_hash = await halfHash(extras.state)

@@ -1,0 +1,21 @@
+import { OAuthError } from '../base/errors.js'
+import { json } from '../base/http.js'
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Request Entity Too Large',
+}
+
+/** An answer in the shape AM's REST endpoints (`json/…`) give errors: `{ code, reason, message }`. */
+export function amError(status: number, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Response {
+  return json({ code: status, reason: REASONS[status] ?? 'Error', message, ...extra }, status, headers)
+}
+
+/** A refused `json/…` request in AM's shape; anything but an {@link OAuthError} is rethrown. */
+export function amErrorOf(error: unknown): Response {
+  if (!(error instanceof OAuthError)) throw error
+  return amError(error.status, error.message, error.headers)
+}

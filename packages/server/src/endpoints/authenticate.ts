@@ -1,0 +1,64 @@
+import type { Context } from '../services/context.js'
+import { OAuthError } from '../base/errors.js'
+import { json, readBody } from '../base/http.js'
+import type { Journey } from '../model/index.js'
+import { createSession } from '../services/session.js'
+import { answersFromJson, toJson, type Answers, type Callback } from '../journeys/callbacks.js'
+import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
+import { amError } from './amError.js'
+
+/**
+ * `POST {basePath}/json/realms/root/realms/{realm}/authenticate`: AM's journey protocol. With no
+ * `authId` it starts the journey `authIndexValue` names (`Login` by default) and answers its first
+ * callbacks; posting an answer back with the callbacks filled in runs the next step. Success sets
+ * the session cookie and answers `{ tokenId, successUrl, realm }`; failure is AM's 401. The
+ * zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`) answers the first step from headers.
+ */
+export async function authenticate(ctx: Context): Promise<Response> {
+  const text = await readBody(ctx.request, ctx.rt.config.maxBodyBytes)
+  let body: { authId?: unknown; callbacks?: unknown } = {}
+  if (text.trim() !== '') {
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {
+      throw new OAuthError('invalid_request', 'The request body is not JSON', 400)
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError('invalid_request', 'The request body must be a JSON object', 400)
+  }
+  if (body.authId !== undefined) {
+    if (typeof body.authId !== 'string') throw new OAuthError('invalid_request', 'authId must be a string', 400)
+    return respond(ctx, await continueJourney(ctx, body.authId, (callbacks) => answersFromJson(callbacks, body.callbacks)))
+  }
+  return respond(ctx, await startJourney(ctx, chosenJourney(ctx), { read: zeroPage(ctx) }))
+}
+
+/** The journey `authIndexType=service&authIndexValue=…` names; `Login` when none. */
+function chosenJourney(ctx: Context): Journey {
+  const type = ctx.url.searchParams.get('authIndexType')
+  const value = ctx.url.searchParams.get('authIndexValue')
+  if (type !== null && type !== 'service') throw new OAuthError('invalid_request', `authIndexType '${type}' is not supported; use 'service'`, 400)
+  const name = type === null ? 'Login' : (value ?? '')
+  const journey = ctx.realm.journeys.get(name)
+  if (!journey) throw new OAuthError('invalid_request', `No journey named '${name}' in this realm`, 400)
+  return journey
+}
+
+/** AM's zero-page login: the credential headers answer the first step's name and password callbacks. */
+function zeroPage(ctx: Context): AnswerReader | undefined {
+  const username = ctx.request.headers.get('x-openam-username')
+  const password = ctx.request.headers.get('x-openam-password')
+  if (username === null && password === null) return undefined
+  if (username === null || password === null) throw new OAuthError('access_denied', 'X-OpenAM-Username and X-OpenAM-Password go together', 401)
+  return (callbacks: Callback[]): Answers =>
+    callbacks.map((c) => (c.type === 'NameCallback' ? username : c.type === 'PasswordCallback' ? password : c.initial))
+}
+
+async function respond(ctx: Context, result: StepResult): Promise<Response> {
+  if (result.kind === 'failure') return amError(401, 'Login failure', {}, { detail: { failureUrl: '' } })
+  if (result.kind === 'step') {
+    const { authId, callbacks, header, description, stage } = result
+    return json({ authId, callbacks: toJson(callbacks), ...(header !== undefined && { header }), ...(description !== undefined && { description }), ...(stage !== undefined && { stage }) })
+  }
+  const { cookie, token } = await createSession(ctx, result.username, { acr: result.acr, amr: result.amr })
+  return json({ tokenId: token, successUrl: `${ctx.rt.config.basePath}/console`, realm: ctx.realm.path }, 200, { 'set-cookie': cookie })
+}

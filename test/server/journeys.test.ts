@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConfigError, MemoryStore, createProvider, type ProviderConfig, type RealmConfig } from '@realmauth/server'
+import { MODES, Browser, basic, form, parseForm, startHarness, type Harness } from './harness.js'
+import { claims } from './flows.js'
+import { totp, wrongTotp } from './totp.js'
+
+const SECRET = 'JBSWY3DPEHPK3PXP'
+const ALICE = { username: 'alice', password: 'Wonder-land-1', totp_secret: SECRET }
+const WEB = { client_id: 'web', client_secret: 'web-secret', redirect_uri: 'https://web.example/cb' }
+
+const REALM: RealmConfig = {
+  name: 'alpha',
+  users: [ALICE, { username: 'bob', password: 'Bu1lder-bob' }],
+  clients: [{ ...WEB, redirect_uris: [WEB.redirect_uri], implied_consent: true, scope: 'openid profile' }],
+  journeys: {
+    Mfa: {
+      entry: 'credentials',
+      acr_values: ['mfa'],
+      nodes: {
+        credentials: { type: 'Page', header: 'Sign in', stage: 'one', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
+        check: { type: 'DataStoreDecision', outcomes: { true: 'otp', false: 'retry' } },
+        otp: { type: 'OneTimePassword', outcomes: { true: 'done', false: 'retry' } },
+        retry: { type: 'RetryLimit', limit: 3, lockout_seconds: 600, outcomes: { retry: 'credentials', reject: 'failed' } },
+        done: { type: 'Success' },
+        failed: { type: 'Failure' },
+      },
+    },
+    Pick: {
+      entry: 'how',
+      nodes: {
+        how: { type: 'ChoiceCollector', prompt: 'How?', choices: ['password', 'message'], outcomes: { password: 'credentials', message: 'hello' } },
+        hello: { type: 'Message', message: 'Hello there', positive: 'Go', negative: 'Stop', outcomes: { true: 'credentials', false: 'failed' } },
+        credentials: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
+        check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'failed' } },
+        done: { type: 'Success' },
+        failed: { type: 'Failure' },
+      },
+    },
+  },
+}
+const CONFIG: ProviderConfig = { realms: [REALM] }
+
+interface Step {
+  authId: string
+  callbacks: { type: string; output: { name: string; value: unknown }[]; input?: { name: string; value: unknown }[] }[]
+  header?: string
+  stage?: string
+}
+
+describe.each(MODES)('journeys (%s)', (mode) => {
+  let h: Harness
+  const base = '/json/realms/root/realms/alpha'
+  beforeAll(async () => {
+    h = await startHarness(mode, CONFIG)
+  })
+  afterAll(() => h.close())
+
+  const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    h.fetch(`${h.origin}${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-api-version': 'resource=2.1, protocol=1.0', ...headers },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    })
+  const start = async (tree: string): Promise<Step> => {
+    const res = await post(`/authenticate?authIndexType=service&authIndexValue=${tree}`)
+    expect(res.status).toBe(200)
+    return (await res.json()) as Step
+  }
+  /** Posts a step back with its inputs filled, plus the fields ForgeRock's SDK adds. */
+  const answer = (tree: string, step: Step, ...values: unknown[]) => {
+    let i = 0
+    const callbacks = step.callbacks.map((c) => (c.input ? { ...c, input: c.input.map((inp) => ({ ...inp, value: values[i++] })) } : c))
+    return post(`/authenticate?authIndexType=service&authIndexValue=${tree}`, { ...step, callbacks, status: 200, ok: true })
+  }
+  const sessionCookie = (res: Response) => res.headers.getSetCookie().find((c) => c.startsWith('iPlanetDirectoryPro='))!.split(';')[0]!
+
+  it('Login: name and password callbacks, then tokenId and the session cookie; sessions describe and end it', async () => {
+    const step = await start('Login')
+    expect(step.callbacks.map((c) => c.type)).toEqual(['NameCallback', 'PasswordCallback'])
+    expect(step.callbacks.map((c) => c.input![0]!.name)).toEqual(['IDToken1', 'IDToken2'])
+    const done = await answer('Login', step, ALICE.username, ALICE.password)
+    expect(done.status).toBe(200)
+    const body = (await done.json()) as { tokenId: string; realm: string; successUrl: string }
+    expect(body.realm).toBe('/alpha')
+    const cookie = sessionCookie(done)
+    expect(cookie).toBe(`iPlanetDirectoryPro=${body.tokenId}`)
+    const info = await post('/sessions?_action=getSessionInfo', undefined, { cookie })
+    expect(info.status).toBe(200)
+    expect(await info.json()).toMatchObject({ username: 'alice', realm: '/alpha' })
+    const out = await post('/sessions/?_action=logout', undefined, { cookie })
+    expect(await out.json()).toEqual({ result: 'Successfully logged out' })
+    expect((await post('/sessions?_action=getSessionInfo', undefined, { cookie })).status).toBe(401)
+    expect(await (await post('/sessions?_action=validate', undefined, { cookie })).json()).toEqual({ valid: false })
+  })
+
+  it('a wrong password is AM’s 401 Login failure', async () => {
+    const res = await answer('Login', await start('Login'), ALICE.username, 'nope')
+    expect(res.status).toBe(401)
+    expect(await res.json()).toEqual({ code: 401, reason: 'Unauthorized', message: 'Login failure', detail: { failureUrl: '' } })
+    expect(res.headers.getSetCookie()).toEqual([])
+  })
+
+  it('TOTP: a wrong code retries, the right one signs in; the ID token says acr mfa, amr pwd and otp', async () => {
+    const first = await start('Mfa')
+    expect(first).toMatchObject({ header: 'Sign in', stage: 'one' })
+    const otp = (await (await answer('Mfa', first, ALICE.username, ALICE.password)).json()) as Step
+    expect(otp.callbacks).toMatchObject([{ type: 'PasswordCallback', output: [{ name: 'prompt', value: 'One-time password' }] }])
+    const wrong = wrongTotp(SECRET, h.now())
+    const again = (await (await answer('Mfa', otp, wrong)).json()) as Step
+    expect(again.callbacks.map((c) => c.type)).toEqual(['NameCallback', 'PasswordCallback'])
+    const otp2 = (await (await answer('Mfa', again, ALICE.username, ALICE.password)).json()) as Step
+    const done = await answer('Mfa', otp2, totp(SECRET, h.now()))
+    expect(done.status).toBe(200)
+    const cookie = sessionCookie(done)
+    // The session signs authorize in; asking for acr mfa is satisfied by it.
+    const iss = h.issuer()
+    const q = new URLSearchParams({ client_id: WEB.client_id, redirect_uri: WEB.redirect_uri, response_type: 'code', scope: 'openid', acr_values: 'mfa' })
+    const authz = await h.fetch(`${iss}/authorize?${q}`, { headers: { cookie } })
+    const code = new URL(authz.headers.get('location')!).searchParams.get('code')!
+    const tokens = (await (await h.fetch(`${iss}/access_token`, withAuth(form({ grant_type: 'authorization_code', code, redirect_uri: WEB.redirect_uri })))).json()) as { id_token: string }
+    expect(claims(tokens.id_token)).toMatchObject({ sub: 'alice', acr: 'mfa', amr: ['pwd', 'otp'] })
+    const discovery = (await (await h.fetch(`${iss}/.well-known/openid-configuration`)).json()) as Record<string, string[]>
+    expect(discovery.acr_values_supported).toEqual(['mfa'])
+    expect(discovery.claims_supported).toEqual(expect.arrayContaining(['acr', 'amr']))
+  })
+
+  it('a choice and a message decide the path', async () => {
+    const how = await start('Pick')
+    expect(how.callbacks[0]).toMatchObject({ type: 'ChoiceCallback', output: [{ name: 'prompt', value: 'How?' }, { name: 'choices', value: ['password', 'message'] }, { name: 'defaultChoice', value: 0 }] })
+    const hello = (await (await answer('Pick', how, 1)).json()) as Step
+    expect(hello.callbacks.map((c) => c.type)).toEqual(['TextOutputCallback', 'ConfirmationCallback'])
+    expect(hello.callbacks[0]!.output).toContainEqual({ name: 'message', value: 'Hello there' })
+    expect((await answer('Pick', hello, 1)).status).toBe(401)
+    const hello2 = (await (await answer('Pick', await start('Pick'), 1)).json()) as Step
+    const creds = (await (await answer('Pick', hello2, 0)).json()) as Step
+    expect((await answer('Pick', creds, 'bob', 'Bu1lder-bob')).status).toBe(200)
+    // An index out of range is bad input: 400, and the step can still be answered.
+    const how2 = await start('Pick')
+    const bad = await answer('Pick', how2, 7)
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ code: 400, reason: 'Bad Request' })
+    expect((await answer('Pick', how2, 0)).status).toBe(200)
+  })
+
+  it('the retry limit locks the account for a while after three failures', async () => {
+    let step = await start('Mfa')
+    for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, 'bob', 'wrong')).json()) as Step
+    const locked = await answer('Mfa', step, 'bob', 'wrong')
+    expect(locked.status).toBe(401)
+    // The right password does not help while locked, nor does the Login journey.
+    expect((await answer('Mfa', await start('Mfa'), 'bob', 'Bu1lder-bob')).status).toBe(401)
+    expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(401)
+    await h.advance(601)
+    expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(200)
+  })
+
+  it('an authId is good for one step, until it expires, and only as issued', async () => {
+    const step = await start('Login')
+    await h.advance(301)
+    const expired = await answer('Login', step, ALICE.username, ALICE.password)
+    expect(expired.status).toBe(401)
+    expect(await expired.json()).toMatchObject({ code: 401, message: 'Session has timed out' })
+    const fresh = await start('Login')
+    const tampered = { ...fresh, authId: fresh.authId.slice(0, -2) + (fresh.authId.endsWith('AA') ? 'BB' : 'AA') }
+    expect((await answer('Login', tampered, ALICE.username, ALICE.password)).status).toBe(401)
+    expect((await answer('Login', fresh, ALICE.username, ALICE.password)).status).toBe(200)
+    expect((await answer('Login', fresh, ALICE.username, ALICE.password)).status).toBe(401)
+  })
+
+  it('the zero-page login still answers tokenId; a tree that is not there is 400', async () => {
+    const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    expect(res.status).toBe(200)
+    expect((await res.json()) as { tokenId: string }).toHaveProperty('tokenId')
+    const none = await post('/authenticate?authIndexType=service&authIndexValue=Nope')
+    expect(none.status).toBe(400)
+  })
+
+  it('the sign-in page runs the journey authorize?service= names, one form per step', async () => {
+    const b = new Browser(h)
+    const iss = h.issuer()
+    const q = new URLSearchParams({ client_id: WEB.client_id, redirect_uri: WEB.redirect_uri, response_type: 'code', scope: 'openid', service: 'Mfa' })
+    const first = await b.get(`${iss}/authorize?${q}`)
+    const login = new URL(first.headers.get('location')!)
+    expect(login.searchParams.get('service')).toBe('Mfa')
+    const page1 = parseForm(await (await b.get(login.href)).text())
+    const page2res = await b.post(new URL(page1.action, h.origin).href, { ...page1.fields, username: ALICE.username, password: ALICE.password })
+    const html2 = await page2res.text()
+    expect(html2).toContain('One-time password')
+    const page2 = parseForm(html2)
+    const signedIn = await b.post(new URL(page2.action, h.origin).href, { ...page2.fields, password: totp(SECRET, h.now()) })
+    expect(signedIn.status).toBe(302)
+    const back = await b.get(signedIn.headers.get('location')!)
+    const code = new URL(back.headers.get('location')!).searchParams.get('code')!
+    const tokens = (await (await h.fetch(`${iss}/access_token`, withAuth(form({ grant_type: 'authorization_code', code, redirect_uri: WEB.redirect_uri })))).json()) as { id_token: string }
+    expect(claims(tokens.id_token)).toMatchObject({ acr: 'mfa', amr: ['pwd', 'otp'] })
+  })
+
+  it('the sign-in page shows choices and message buttons, and a session from Login does not satisfy service=Mfa', async () => {
+    const b = new Browser(h)
+    const pick = await (await b.get(`${h.origin}/login?realm=/alpha&service=Pick`)).text()
+    expect(pick).toMatch(/type="radio" name="IDToken1" value="1"/)
+    const f = parseForm(pick)
+    const msg = await (await b.post(new URL(f.action, h.origin).href, { ...f.fields, IDToken1: '1' })).text()
+    expect(msg).toContain('Hello there')
+    expect(msg).toMatch(/<button type="submit" name="IDToken1" value="1">Stop<\/button>/)
+    const plain = new Browser(h)
+    const iss = h.issuer()
+    const q = (service?: string) => new URLSearchParams({ client_id: WEB.client_id, redirect_uri: WEB.redirect_uri, response_type: 'code', scope: 'openid', ...(service && { service }) })
+    const l = parseForm(await (await plain.get(new URL((await plain.get(`${iss}/authorize?${q()}`)).headers.get('location')!).href)).text())
+    const ok = await plain.post(new URL(l.action, h.origin).href, { ...l.fields, username: 'bob', password: 'Bu1lder-bob' })
+    expect(ok.status).toBe(302)
+    const again = await plain.get(`${iss}/authorize?${q('Mfa')}`)
+    expect(new URL(again.headers.get('location')!).pathname).toBe('/login')
+  })
+
+  it('CORS on /json answers a registered origin with credentials and the headers the SDK sends', async () => {
+    const origin = 'https://web.example'
+    const pre = await h.fetch(`${h.origin}${base}/authenticate`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'accept-api-version,x-requested-with,content-type' },
+    })
+    expect(pre.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(pre.headers.get('access-control-allow-credentials')).toBe('true')
+    expect(pre.headers.get('access-control-allow-headers')).toMatch(/accept-api-version.*x-requested-with/)
+    const res = await post('/authenticate', undefined, { origin })
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin)
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true')
+    expect((await post('/authenticate', undefined, { origin: 'https://evil.example' })).headers.get('access-control-allow-origin')).toBeNull()
+  })
+})
+
+function withAuth(init: RequestInit): RequestInit {
+  return { ...init, headers: { ...(init.headers as Record<string, string>), authorization: basic(WEB.client_id, WEB.client_secret) } }
+}
+
+describe('journey config is checked at start', () => {
+  const withJourney = (journey: unknown) => ({ realms: [{ name: 'alpha', journeys: { Bad: journey } }] }) as unknown as ProviderConfig
+  const field = (config: ProviderConfig) => {
+    try {
+      createProvider(config)
+    } catch (e) {
+      if (e instanceof ConfigError) return e.field
+      throw e
+    }
+    return undefined
+  }
+  const ok = { type: 'Success' }
+  it('refuses unknown node types, missing and unknown outcomes, dangling targets and unreachable nodes, naming the field', () => {
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'Teleport' } } }))).toBe('realms[0].journeys.Bad.nodes.a.type')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'DataStoreDecision', outcomes: { true: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.outcomes.false')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'ok', maybe: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.outcomes.maybe')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'nowhere' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.outcomes.outcome')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'ok' } }, ok, lost: { type: 'Failure' } } }))).toBe('realms[0].journeys.Bad.nodes.lost')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'Page', nodes: [{ type: 'Teleport' }], outcomes: {} }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.nodes[0].type')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'RetryLimit', outcomes: { retry: 'ok', reject: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.limit')
+    expect(field({ realms: [{ name: 'alpha', users: [{ username: 'u', password: 'p', totp_secret: 'not base32!' }] }] })).toBe('realms[0].users[0].totp_secret')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'ok' } }, ok } }))).toBeUndefined()
+  })
+})
+
+describe('journeys across provider instances', () => {
+  it('a step started on one instance is answered on another sharing the store, once', async () => {
+    const store = new MemoryStore()
+    const [a, b] = [createProvider({ ...CONFIG, store }), createProvider({ ...CONFIG, store })]
+    const url = 'http://idp.local/json/realms/root/realms/alpha/authenticate'
+    const step = (await (await a.fetch(new Request(url, { method: 'POST' }))).json()) as Step
+    const body = JSON.stringify({
+      ...step,
+      callbacks: step.callbacks.map((c, i) => ({ ...c, input: [{ ...c.input![0]!, value: i === 0 ? 'bob' : 'Bu1lder-bob' }] })),
+    })
+    const done = await b.fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
+    expect(done.status).toBe(200)
+    expect((await a.fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))).status).toBe(401)
+  })
+})
