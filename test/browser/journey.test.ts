@@ -1,6 +1,6 @@
 /**
  * Embedded sign-in in Debian's Chromium: the test SPA (app/journey.ts) runs AM journeys with
- * @realmauth/browser against the journey responder in front of the provider over HTTP on
+ * @realmauth/browser against the provider's journeys over HTTP on
  * another loopback port (cross-origin, same-site, credentialed CORS), then gets its tokens
  * with the code flow and prompt=none without showing a provider page.
  */
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { ProviderUnderTest } from '../clients/providerHarness.js'
-import { AUTH_ID_LIFETIME_S, JOURNEY_USER, RETRY_LIMIT, TOTP_SECRET, startJourneyProvider, totp } from '../clients/journeyResponder.js'
+import { AUTH_ID_LIFETIME_S, JOURNEY_USER, RETRY_LIMIT, TOTP_SECRET, startJourneyProvider, totp } from '../clients/journeyProvider.js'
 import { CHROMIUM, CHROMIUM_ARGS, serveTestPage, type TestPageServer } from './e2eHarness.js'
 import type { StepView } from './app/journey.js'
 
@@ -73,7 +73,7 @@ describe('embedded sign-in in Chromium', () => {
     expect(await credentials(page)).toMatchObject({ stage: 'OneTimePassword', prompts: ['One-time password'] })
     expect(await answer(page, { password: '000000' })).toMatchObject({ stage: 'UsernamePassword' })
     expect(await credentials(page)).toMatchObject({ stage: 'OneTimePassword' })
-    expect((await answer(page, { password: await totp(TOTP_SECRET, p.clock.now) })).type).toBe('success')
+    expect((await answer(page, { password: totp(TOTP_SECRET, p.clock.now) })).type).toBe('success')
     expect((await signedIn(page)).sub).toBe('demo')
   })
 

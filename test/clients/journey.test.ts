@@ -1,11 +1,11 @@
 /**
- * AM journeys through core's JourneyClient against the journey responder in front of the
- * provider: in process through msw and over HTTP on loopback.
+ * AM journeys through core's JourneyClient against the provider's journeys:
+ * in process through msw and over HTTP on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JourneyClient, toJourneyCallback } from '@realmauth/core'
 import { CLIENT_MODES, type ClientMode, type ProviderUnderTest } from './providerHarness.js'
-import { AUTH_ID_LIFETIME_S, LOCKOUT_S, RETRY_LIMIT, TOTP_SECRET, startJourneyProvider, totp } from './journeyResponder.js'
+import { AUTH_ID_LIFETIME_S, LOCKOUT_S, RETRY_LIMIT, TOTP_SECRET, startJourneyProvider, totp } from './journeyProvider.js'
 import { asStep, code, credentials, rejection } from './journeySteps.js'
 
 const APP = 'http://127.0.0.1:5173'
@@ -51,7 +51,7 @@ describe.each(CLIENT_MODES)('journeys (%s)', (mode) => {
     expect(again.stage).toBe('UsernamePassword')
     expect(again.callbacks[0]?.input()).toBe('demo')
     const otp2 = asStep(await ctx.journeys.next(credentials(again)))
-    const result = await ctx.journeys.next(code(otp2, await totp(TOTP_SECRET, ctx.p.clock.now)))
+    const result = await ctx.journeys.next(code(otp2, totp(TOTP_SECRET, ctx.p.clock.now)))
     expect(result.type).toBe('success')
   })
 

@@ -1,7 +1,7 @@
-/** Answers to the journey responder's steps, shared by the client, node and React tests. */
+/** Answers to the provider's journey steps, shared by the client, node and React tests. */
 import { expect } from 'vitest'
 import { AuthError, type JourneyResult, type JourneyStep } from '@realmauth/core'
-import { JOURNEY_USER } from './journeyResponder.js'
+import { JOURNEY_USER } from './journeyProvider.js'
 
 export function asStep(result: JourneyResult): JourneyStep {
   if (result.type !== 'step') throw new Error(`expected a step, got ${result.type}`)

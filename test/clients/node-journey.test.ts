@@ -1,11 +1,11 @@
 /**
  * Headless sign-in with @realmauth/node: a journey, then validated tokens from the code flow
- * with prompt=none, against the journey responder in front of the provider (msw and HTTP).
+ * with prompt=none, against the provider's journeys (msw and HTTP).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNodeClient, signInWithJourney, tokensForSession } from '@realmauth/node'
 import { CLIENT_MODES, type ProviderUnderTest } from './providerHarness.js'
-import { TOTP_SECRET, startJourneyProvider, totp } from './journeyResponder.js'
+import { TOTP_SECRET, startJourneyProvider, totp } from './journeyProvider.js'
 import { code, credentials, rejection } from './journeySteps.js'
 
 const APP = 'http://127.0.0.1:5173'
@@ -24,7 +24,7 @@ describe.each(CLIENT_MODES)('headless sign-in with @realmauth/node (%s)', (mode)
       journey: 'MFA',
       async answer(step) {
         asked.push(step.stage ?? '')
-        if (step.stage === 'OneTimePassword') code(step, await totp(TOTP_SECRET, p.clock.now))
+        if (step.stage === 'OneTimePassword') code(step, totp(TOTP_SECRET, p.clock.now))
         else credentials(step)
       },
     })

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { journeySignIn } from '../../examples/cli-journey/journeySignIn.js'
 import { testClock, type ProviderUnderTest } from '../clients/providerHarness.js'
-import { JOURNEY_USER, TOTP_SECRET, startJourneyProvider, totp } from '../clients/journeyResponder.js'
+import { JOURNEY_USER, TOTP_SECRET, startJourneyProvider, totp } from '../clients/journeyProvider.js'
 
 const APP = 'http://127.0.0.1:5173'
 let p: ProviderUnderTest

@@ -1,5 +1,5 @@
 /**
- * useJourney() and <Journey> against the journey responder in front of the provider, in
+ * useJourney() and <Journey> against the provider's journeys, in
  * process through msw: the default form through TOTP and a choice, errors as AM words them,
  * a fresh journey after a failure, callback components replaced one kind at a time.
  */
@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createBrowserClient, type BrowserClient } from '@realmauth/browser'
 import { AuthProvider, Journey, useJourney } from '@realmauth/react'
 import type { ProviderUnderTest } from '../clients/providerHarness.js'
-import { AUTH_ID_LIFETIME_S, JOURNEY_USER, TOTP_SECRET, startJourneyProvider, totp } from '../clients/journeyResponder.js'
+import { AUTH_ID_LIFETIME_S, JOURNEY_USER, TOTP_SECRET, startJourneyProvider, totp } from '../clients/journeyProvider.js'
 
 let p: ProviderUnderTest
 let authenticateRequests = 0
@@ -47,7 +47,7 @@ describe('<Journey>', () => {
     type(await screen.findByLabelText('User Name'), JOURNEY_USER.username)
     type('Password', JOURNEY_USER.password)
     await submit()
-    type(await screen.findByLabelText('One-time password'), await totp(TOTP_SECRET, p.clock.now))
+    type(await screen.findByLabelText('One-time password'), totp(TOTP_SECRET, p.clock.now))
     await submit()
     await waitFor(() => expect(onSuccess).toHaveBeenCalledTimes(1))
     expect(onSuccess.mock.calls[0]![0]).toMatchObject({ type: 'success', sessionToken: expect.any(String) })
