@@ -141,7 +141,11 @@ const MAX_JSON_DEPTH = 32
 export async function readJsonObject(request: Request, limit: number, invalid: OAuthErrorCode): Promise<Record<string, unknown>> {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
   if (type !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
-  const text = await readBody(request, limit)
+  return parseJsonObject(await readBody(request, limit), invalid)
+}
+
+/** Parses JSON text that must be an object no deeper than {@link MAX_JSON_DEPTH}; 400 with `invalid` otherwise. */
+export function parseJsonObject(text: string, invalid: OAuthErrorCode): Record<string, unknown> {
   if (jsonDepth(text) > MAX_JSON_DEPTH) throw new OAuthError(invalid, `The body is nested deeper than ${MAX_JSON_DEPTH} levels`)
   let value: unknown
   try {

@@ -1,6 +1,6 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, readBody } from '../base/http.js'
+import { json, parseJsonObject, readBody } from '../base/http.js'
 import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
 import { answersFromJson, toJson, type Answers, type Callback } from '../journeys/callbacks.js'
@@ -16,15 +16,8 @@ import { amError } from './amError.js'
  */
 export async function authenticate(ctx: Context): Promise<Response> {
   const text = await readBody(ctx.request, ctx.rt.config.maxBodyBytes)
-  let body: { authId?: unknown; callbacks?: unknown } = {}
-  if (text.trim() !== '') {
-    try {
-      body = JSON.parse(text) as typeof body
-    } catch {
-      throw new OAuthError('invalid_request', 'The request body is not JSON', 400)
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new OAuthError('invalid_request', 'The request body must be a JSON object', 400)
-  }
+  // No body starts a journey (AM's first call); a body is the step answered, nested no deeper than any step.
+  const body: { authId?: unknown; callbacks?: unknown } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
   if (body.authId !== undefined) {
     if (typeof body.authId !== 'string') throw new OAuthError('invalid_request', 'authId must be a string', 400)
     return respond(ctx, await continueJourney(ctx, body.authId, (callbacks) => answersFromJson(callbacks, body.callbacks)))
