@@ -16,7 +16,14 @@ import { DEMO } from '@realmauth/server'
 import { CLI, startCli, type Cli } from './cliProcess.js'
 import { pgUrl } from '../support/postgres.js'
 
-const PG_URL = pgUrl()
+/** A database of its own: other tests share theirs without a secret, and would rightly refuse a ring. */
+const PG_URL = (() => {
+  const url = new URL(pgUrl())
+  url.pathname = `${url.pathname}_signing_keys`
+  return url.href
+})()
+type PgClient = { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> }
+const pgClient = (url: string) => new (createRequire(import.meta.url)('pg') as { Client: new (url: string) => PgClient }).Client(url)
 const SECRET = 'postgres-keys-test-secret'
 const AUTH = 'Basic ' + btoa(`${DEMO.m2m.client_id}:${DEMO.m2m.client_secret}`)
 
@@ -53,13 +60,23 @@ async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<voi
   }
 }
 
+/** Creates the database when missing and empties its key ring, so each run starts without keys. */
+async function freshDatabase(): Promise<void> {
+  const admin = pgClient(pgUrl())
+  await admin.connect()
+  await admin.query(`CREATE DATABASE "${decodeURIComponent(new URL(PG_URL).pathname.slice(1))}"`).catch((error: { code?: string }) => {
+    if (error.code !== '42P04') throw error // already there
+  })
+  await admin.end()
+  const pg = pgClient(PG_URL)
+  await pg.connect()
+  await pg.query("DELETE FROM realmauth_entries WHERE kind = 'SigningKeys'").catch(() => {}) // no table yet
+  await pg.end()
+}
+
 describe('signing keys shared through PostgreSQL', () => {
   it('two instances publish one JWKS, follow a CLI rotation, and keep the old key across a restart', async () => {
-    const { Client } = createRequire(import.meta.url)('pg') as { Client: new (url: string) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> } }
-    const pg = new Client(PG_URL)
-    await pg.connect()
-    await pg.query("DELETE FROM realmauth_entries WHERE kind = 'SigningKeys'").catch(() => {})
-    await pg.end()
+    await freshDatabase()
     const dir = mkdtempSync(join(tmpdir(), 'realmauth-pgkeys-'))
     let [a, b] = await Promise.all([start(dir), start(dir)])
     let old: string
