@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { promisify } from 'node:util'
 import { CLI, startCli as start, type Cli } from './cliProcess.js'
 import { DEMO, MemoryStore, createProvider, demoConfig } from '@realmauth/server'
 
@@ -167,6 +168,42 @@ describe('signing keys rotated on a running CLI (default store)', () => {
     }
   })
 })
+
+describe('two CLI processes on one SQLite file', () => {
+  it('keep both processes\' rotations, and see a retirement by `realmauth-server keys retire` within the refresh period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keys-two-'))
+    const [a, b] = await Promise.all([startCli(['--port', '0'], dir), startCli(['--port', '0'], dir)])
+    try {
+      expect((await jwks(a)).keys.map((k) => k.kid).sort()).toEqual((await jwks(b)).keys.map((k) => k.kid).sort())
+      const ra = (await devKeys(a, { rotate: 'RS256' })).body.kid as string
+      const rb = (await devKeys(b, { rotate: 'RS256' })).body.kid as string
+      const both = async (cli: Cli) => {
+        const kids = (await jwks(cli)).keys.map((k) => k.kid)
+        return kids.includes(ra) && kids.includes(rb)
+      }
+      await eventually(async () => (await both(a)) && (await both(b)))
+      // b rotated last: its key signs on both.
+      await eventually(async () => kidOf(await accessToken(a)) === rb)
+      expect(kidOf(await accessToken(b))).toBe(rb)
+
+      const run = promisify(execFile)
+      await expect(run(process.execPath, [CLI, 'keys', 'retire', rb, '--store', join(dir, '.realmauth', 'provider.db')])).rejects.toThrow(/signing now/)
+      const { stdout } = await run(process.execPath, [CLI, 'keys', 'retire', ra, '--store', join(dir, '.realmauth', 'provider.db')])
+      expect(stdout).toBe(`${ra} retired\n`)
+      await eventually(async () => !(await jwks(a)).keys.some((k) => k.kid === ra) && !(await jwks(b)).keys.some((k) => k.kid === ra))
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+})
+
+/** Polls until `check` holds, every 200 ms, for at most 8 s: the instances re-read the store every 5 s. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 8000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error('not within the refresh period')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
 
 describe('a rotation the store cannot keep', () => {
   it('changes nothing: the old key goes on signing', async () => {

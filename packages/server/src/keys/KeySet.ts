@@ -33,6 +33,11 @@ interface RingKey {
 /**
  * What a key is at a moment: `next` (published, not yet signing), `current` (signs),
  * `previous` (published for the tokens it signed) or `retired` (gone).
+ *
+ * @example
+ * ```ts
+ * const signing = [...keyStatuses(ring.keys, Date.now(), 3_600_000)].filter(([, s]) => s === ('current' satisfies KeyStatus))
+ * ```
  */
 export type KeyStatus = 'next' | 'current' | 'previous' | 'retired'
 
@@ -40,6 +45,13 @@ export type KeyStatus = 'next' | 'current' | 'previous' | 'retired'
  * The status of each of `keys` at `now`: a key signs from its `signsFrom` until a later key
  * of its algorithm does, and stays published `retireAfterMs` longer. Every instance computes
  * the same answer from the same ring, so no write is needed when a key starts signing.
+ *
+ * @example
+ * ```ts
+ * // What `realmauth-server keys list` prints, from the stored ring.
+ * const ring = (await store.find<KeyRingPayload>('SigningKeys', 'ring'))!.payload
+ * for (const [kid, status] of keyStatuses(ring.keys, Date.now(), 3_600_000)) console.log(kid, status)
+ * ```
  */
 export function keyStatuses(keys: readonly StoredSigningKey[], now: number, retireAfterMs: number): Map<string, KeyStatus> {
   const statuses = new Map<string, KeyStatus>()
