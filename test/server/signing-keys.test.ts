@@ -147,7 +147,9 @@ describe('signing keys in the store', () => {
     const second = kidOf(await a.signJwt({ sub: 'x' }))
     expect(second).not.toBe(first)
     expect(kidOf(await b.signJwt({ sub: 'x' }))).toBe(second)
-    c.tick(3600 + 5) // the longest token lifetime (3600 s) and one refresh
+    c.tick(8 * 3600 - 60) // a session's length (longer than any token here), less a minute
+    expect(await kids(a)).toContain(first)
+    c.tick(60 + 5) // and one refresh
     expect(await kids(a)).not.toContain(first)
     expect(await kids(b)).not.toContain(first)
   })

@@ -191,8 +191,15 @@ async function generatedSecret(path: string): Promise<string> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
   await writeFile(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
   try {
-    await link(tmp, path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error
+    await link(tmp, path).catch(async (error: NodeJS.ErrnoException) => {
+      // A file system without hard links: an exclusive create is the next best thing.
+      if (error.code === 'EPERM' || error.code === 'ENOTSUP' || error.code === 'EOPNOTSUPP' || error.code === 'ENOSYS') {
+        await writeFile(path, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e
+        })
+      } else if (error.code !== 'EEXIST') {
+        throw error
+      }
     })
   } finally {
     await unlink(tmp).catch(() => {})

@@ -4,7 +4,7 @@ import { resolveConfig } from './config/resolveConfig.js'
 import { issuerFor, type Context, type Runtime } from './services/context.js'
 import { ConfigError, OAuthError } from './base/errors.js'
 import { randomToken } from './base/crypto.js'
-import { KEY_RING_ID } from './records/index.js'
+import { KEY_RING_ID, SESSION_LIFETIME_S } from './records/index.js'
 import { errorResponse, json, requireMethod } from './base/http.js'
 import { KeyRing, KeySet, signJwt } from './keys/index.js'
 import { route } from './router.js'
@@ -183,9 +183,13 @@ async function keyRing(config: ProviderConfig, resolved: ReturnType<typeof resol
   return new KeyRing(new MemoryStore({ now }), randomToken(32), now)
 }
 
-/** Milliseconds the longest-lived token the provider signs lives: how long a key stays published after it stopped signing. */
+/**
+ * How long a key stays published after it stopped signing: the longest access or ID token
+ * lifetime, and at least a session's, since an ID token is a logout `id_token_hint` for as
+ * long as the session it came with.
+ */
 function longestTokenLifetimeMs(realms: Map<string, Realm>): number {
-  let longest = 0
+  let longest = SESSION_LIFETIME_S
   for (const realm of realms.values()) {
     for (const l of [realm.settings.lifetimes, ...[...realm.clients.values()].map((c) => c.lifetimes)]) longest = Math.max(longest, l.accessToken, l.idToken)
   }
