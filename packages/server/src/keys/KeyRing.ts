@@ -26,12 +26,6 @@ export const MIN_SECRET_LENGTH = 16
  * The signing keys kept in a store, shared by every provider instance on it
  * (decisions/0031). Private JWKs are sealed with AES-256-GCM under a key derived (HKDF-SHA-256,
  * the ring's own salt) from `secret`; the store never sees them in clear.
- *
- * @example
- * ```ts
- * const ring = new KeyRing(store, process.env.REALMAUTH_KEY_SECRET!, Date.now)
- * const current = await ring.read()
- * ```
  */
 export class KeyRing {
   private sealing?: { salt: string; key: Promise<CryptoKey> }

@@ -36,7 +36,8 @@ interface RingKey {
  *
  * @example
  * ```ts
- * const signing = [...keyStatuses(ring.keys, Date.now(), 3_600_000)].filter(([, s]) => s === ('current' satisfies KeyStatus))
+ * const ring = (await provider.store.find<KeyRingPayload>('SigningKeys', 'ring'))?.payload
+ * const status: KeyStatus | undefined = keyStatuses(ring?.keys ?? [], Date.now(), 3_600_000).get('my-kid')
  * ```
  */
 export type KeyStatus = 'next' | 'current' | 'previous' | 'retired'
@@ -49,8 +50,8 @@ export type KeyStatus = 'next' | 'current' | 'previous' | 'retired'
  * @example
  * ```ts
  * // What `realmauth-server keys list` prints, from the stored ring.
- * const ring = (await store.find<KeyRingPayload>('SigningKeys', 'ring'))!.payload
- * for (const [kid, status] of keyStatuses(ring.keys, Date.now(), 3_600_000)) console.log(kid, status)
+ * const ring = (await provider.store.find<KeyRingPayload>('SigningKeys', 'ring'))?.payload
+ * for (const [kid, status] of keyStatuses(ring?.keys ?? [], Date.now(), 3_600_000)) console.log(kid, status)
  * ```
  */
 export function keyStatuses(keys: readonly StoredSigningKey[], now: number, retireAfterMs: number): Map<string, KeyStatus> {

@@ -103,7 +103,7 @@ const SQL = {
  * ```ts
  * import { PostgresStore } from '@realmauth/server/postgres'
  * const store = await PostgresStore.open('postgres://realmauth:secret@db:5432/realmauth')
- * const provider = createProvider({ ...config, key_encryption_secret, store })
+ * const provider = createProvider({ ...config, key_encryption_secret: process.env.REALMAUTH_KEY_SECRET, store })
  * ```
  */
 export class PostgresStore implements Store {
