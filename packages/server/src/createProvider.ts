@@ -106,19 +106,24 @@ export function createProvider(config: ProviderConfig): Provider {
   // Surfaces a bad key at start; fetch reports it again per request.
   ready.catch(() => {})
   let loaded = ready
-  /** The keys, loaded again after a store that was unavailable at start (a bad key or secret stays an error). */
-  const keys = async (): Promise<KeySet> => {
+  /**
+   * The keys, loaded again after a store that was unavailable at start (a bad key or secret
+   * stays an error). A request does not wait for the periodic re-read of the ring (it takes
+   * effect from the next one), so key refreshes never reorder requests; the test API does.
+   */
+  const keys = async (wait = true): Promise<KeySet> => {
     await loaded.catch((error: unknown) => {
       if (!(error instanceof StoreUnavailableError)) throw error
       loaded = loadKeys()
       return loaded
     })
-    await rt.keys.fresh()
+    const fresh = rt.keys.fresh()
+    if (wait) await fresh
     return rt.keys
   }
 
   async function handle(request: Request): Promise<Response> {
-    await keys()
+    await keys(false)
     const url = new URL(request.url)
     const r = route(url, resolved.basePath, PATHS)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
