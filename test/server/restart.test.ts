@@ -120,7 +120,7 @@ describe('a restarted CLI on the same --store file', () => {
 
     // First process: sign in, get tokens, leave a code unexchanged, use a jti, start a device flow.
     const first = await startCli(['--store', store, '--port', '0'], dir)
-    expect(first.stdout()).toContain(`Store: ${store}\n  signing keys: ${join(dir, 'data', 'provider.keys.json')}\n`)
+    expect(first.stdout()).toContain(`Store: ${store}\n  signing keys: in the store, sealed with ${join(dir, 'data', 'provider.key-secret')}\n`)
     const cookie = await signIn(first)
     const one = await authorize(first, cookie)
     const tokens = await exchange(first, one.code, one.verifier)
@@ -193,7 +193,7 @@ describe('a restarted CLI on the same --store file', () => {
     expect(await cli.stop()).toBe(0)
     expect(cli.stdout()).toContain(`Store: ${join(dir, '.realmauth', 'provider.db')}\n`)
     expect(existsSync(join(dir, '.realmauth', 'provider.db'))).toBe(true)
-    expect(statSync(join(dir, '.realmauth', 'provider.keys.json')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dir, '.realmauth', 'provider.key-secret')).mode & 0o777).toBe(0o600)
     expect(statSync(join(dir, '.realmauth')).mode & 0o777).toBe(0o700)
 
     const empty = mkdtempSync(join(tmpdir(), 'realmauth-memory-'))

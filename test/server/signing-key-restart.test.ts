@@ -1,7 +1,8 @@
 /**
  * Signing keys rotated or retired at runtime survive a restart: the provider writes the
- * change to its key file (temporary file, then rename; mode 0600) before the new key signs,
- * and a restarted CLI on the same store publishes the same keys and signs with the new one.
+ * change to the store's key ring (private parts sealed under the secret generated beside the
+ * SQLite file, mode 0600) before the new key signs, and a restarted CLI on the same store
+ * publishes the same keys and signs with the new one (decisions/0031).
  * The CLI tests run the built packages/server/dist/cli.js, like restart.test.ts.
  */
 import { generateKeyPairSync } from 'node:crypto'
@@ -10,10 +11,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { promisify } from 'node:util'
 import { CLI, startCli as start, type Cli } from './cliProcess.js'
-import { DEMO, createProvider, demoConfig, persistSigningKeys, type SigningJwk } from '@realmauth/server'
-import { signingKeyFile } from '@realmauth/server/sqlite'
+import { DEMO, MemoryStore, createProvider, demoConfig } from '@realmauth/server'
 
 /** The CLI with runtime key rotation (`--dev-keys`). */
 const startCli = (args: string[], cwd: string): Promise<Cli> => start(['--dev-keys', ...args], cwd)
@@ -49,8 +50,13 @@ async function verifies(cli: Cli, token: string): Promise<boolean> {
 }
 
 const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid
-const keyFile = (dir: string) => join(dir, '.realmauth', 'provider.keys.json')
-const fileKids = (dir: string) => (JSON.parse(readFileSync(keyFile(dir), 'utf8')) as { keys: SigningJwk[] }).keys.map((k) => `${String(k.alg)}:${String(k.kid)}`)
+const secretFile = (dir: string) => join(dir, '.realmauth', 'provider.key-secret')
+/** The store file as bytes on disk (WAL included): what a copy of it would give away. */
+const rawStore = (dir: string) =>
+  readdirSync(join(dir, '.realmauth'))
+    .filter((f) => f.startsWith('provider.db'))
+    .map((f) => readFileSync(join(dir, '.realmauth', f), 'latin1'))
+    .join('')
 
 describe('signing keys rotated on a running CLI (default store)', () => {
   it('survive a restart: both keys still verify, the new one signs, and a retirement sticks too', async () => {
@@ -68,12 +74,11 @@ describe('signing keys rotated on a running CLI (default store)', () => {
       expect(kidOf(newToken)).toBe(rsKid)
       expect(rsKid).not.toBe(oldKid)
 
-      // Written back at once: the new keys first (they sign after a restart), the old ones
-      // still there; private, and no temporary file left beside it.
-      expect(fileKids(dir).slice(0, 2)).toEqual([`RS256:${rsKid}`, `ES256:${esKid}`])
-      expect(fileKids(dir)).toContain(`RS256:${oldKid}`)
-      expect(fileKids(dir)).toHaveLength(4)
-      expect(statSync(keyFile(dir)).mode & 0o777).toBe(0o600)
+      // Written to the store at once, sealed: its kid is there, no private "d" in clear; the
+      // secret is private, and no temporary file is left beside it.
+      expect(rawStore(dir)).toContain(rsKid)
+      expect(rawStore(dir)).not.toMatch(/"d"\s*:/)
+      expect(statSync(secretFile(dir)).mode & 0o777).toBe(0o600)
       expect(readdirSync(join(dir, '.realmauth')).filter((f) => f.endsWith('.tmp'))).toEqual([])
       publishedBefore = (await jwks(first)).keys.map((k) => k.kid!).sort()
       expect(publishedBefore).toHaveLength(4)
@@ -94,7 +99,6 @@ describe('signing keys rotated on a running CLI (default store)', () => {
       // Retiring the old key is written back too.
       expect(await devKeys(second, { retire: oldKid })).toEqual({ status: 200, body: { retired: true } })
       expect(await devKeys(second, { retire: rsKid })).toEqual({ status: 200, body: { retired: false } }) // it signs
-      expect(fileKids(dir)).not.toContain(`RS256:${oldKid}`)
     } finally {
       expect(await second.stop()).toBe(0)
     }
@@ -110,7 +114,7 @@ describe('signing keys rotated on a running CLI (default store)', () => {
     }
   })
 
-  it('refuses to rotate a configured key (a restart would undo it) and persists the algorithm the file supplies', async () => {
+  it('refuses to rotate a configured key (a restart would undo it) and persists the algorithm the store supplies', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'realmauth-keys-config-'))
     const rsa = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), alg: 'RS256', kid: 'configured-rs256' }
     const config = demoConfig()
@@ -124,16 +128,12 @@ describe('signing keys rotated on a running CLI (default store)', () => {
       expect(refused.status).toBe(409)
       expect(refused.body.error_description).toMatch(/configur/)
       expect((await jwks(first)).keys.filter((k) => k.kty === 'RSA').map((k) => k.kid)).toEqual(['configured-rs256'])
-      // The file was created with a key per algorithm; its unused RS256 key is left as it is.
-      const fileRsa = fileKids(dir).filter((k) => k.startsWith('RS256:'))
-      expect(fileRsa).toHaveLength(1)
-      expect(fileRsa).not.toContain('RS256:configured-rs256')
+      // The configured key is never written to the store.
+      expect(rawStore(dir)).not.toContain('configured-rs256')
 
       esKid = (await devKeys(first, { rotate: 'ES256' })).body.kid as string
       expect(kidOf(await accessToken(first))).toBe(esKid)
-      expect(fileKids(dir)[0]).toBe(`ES256:${esKid}`)
-      expect(fileKids(dir).filter((k) => k.startsWith('RS256:'))).toEqual(fileRsa)
-      expect(fileKids(dir)).toHaveLength(3)
+      expect(rawStore(dir)).toContain(esKid)
       expect(await devKeys(first, { rotate: 'HS256' })).toMatchObject({ status: 400 })
     } finally {
       expect(await first.stop()).toBe(0)
@@ -169,34 +169,57 @@ describe('signing keys rotated on a running CLI (default store)', () => {
   })
 })
 
-describe('signingKeyFile in process (the library path)', () => {
-  it('writes every rotation back; concurrent rotations leave the file as the provider is', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keyfile-'))
-    const path = join(dir, 'provider.keys.json')
-    const provider = createProvider({ ...demoConfig(), keys: await signingKeyFile(path) })
-    await Promise.all([provider.rotateSigningKey('RS256'), provider.rotateSigningKey('ES256'), provider.rotateSigningKey('RS256'), provider.rotateSigningKey('RS256')])
-    const signing = kidOf(await provider.signJwt({ sub: 'x' }))
-    expect(statSync(path).mode & 0o777).toBe(0o600)
-    expect(readdirSync(dir)).toEqual(['provider.keys.json'])
+describe('two CLI processes on one SQLite file', () => {
+  it('keep both processes\' rotations, and see a retirement by `realmauth-server keys retire` within the refresh period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-keys-two-'))
+    // One after the other: starting together is covered in process (signing-keys.test.ts) and over PostgreSQL.
+    const a = await startCli(['--port', '0'], dir)
+    const b = await startCli(['--port', '0'], dir)
+    try {
+      expect((await jwks(a)).keys.map((k) => k.kid).sort()).toEqual((await jwks(b)).keys.map((k) => k.kid).sort())
+      const ra = (await devKeys(a, { rotate: 'RS256' })).body.kid as string
+      const rb = (await devKeys(b, { rotate: 'RS256' })).body.kid as string
+      const both = async (cli: Cli) => {
+        const kids = (await jwks(cli)).keys.map((k) => k.kid)
+        return kids.includes(ra) && kids.includes(rb)
+      }
+      await eventually(async () => (await both(a)) && (await both(b)))
+      // b rotated last: its key signs on both.
+      await eventually(async () => kidOf(await accessToken(a)) === rb)
+      expect(kidOf(await accessToken(b))).toBe(rb)
 
-    const reloaded = createProvider({ ...demoConfig(), keys: await signingKeyFile(path) })
-    expect((await reloaded.jwks()).keys.map((k) => k.kid).sort()).toEqual((await provider.jwks()).keys.map((k) => k.kid).sort())
-    expect((await reloaded.jwks()).keys).toHaveLength(6)
-    expect(kidOf(await reloaded.signJwt({ sub: 'x' }))).toBe(signing)
-    expect(kidOf(await reloaded.signJwt({ sub: 'x' }, { alg: 'ES256' }))).toBe(kidOf(await provider.signJwt({ sub: 'x' }, { alg: 'ES256' })))
+      const run = promisify(execFile)
+      await expect(run(process.execPath, [CLI, 'keys', 'retire', rb, '--store', join(dir, '.realmauth', 'provider.db')])).rejects.toThrow(/signing now/)
+      const { stdout } = await run(process.execPath, [CLI, 'keys', 'retire', ra, '--store', join(dir, '.realmauth', 'provider.db')])
+      expect(stdout).toBe(`${ra} retired\n`)
+      await eventually(async () => !(await jwks(a)).keys.some((k) => k.kid === ra) && !(await jwks(b)).keys.some((k) => k.kid === ra))
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
   })
+})
 
-  it('a rotation that cannot be kept changes nothing: the old key goes on signing', async () => {
-    const keys = await signingKeyFile(join(mkdtempSync(join(tmpdir(), 'realmauth-keyfile-')), 'k.json'))
-    const failing = persistSigningKeys([...keys], {
-      owns: () => true,
-      save: async () => {
-        throw new Error('disk full')
-      },
-    })
-    const provider = createProvider({ ...demoConfig(), keys: failing })
+/** Polls until `check` holds, every 200 ms, for at most 8 s: the instances re-read the store every 5 s. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 8000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error('not within the refresh period')
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+describe('a rotation the store cannot keep', () => {
+  it('changes nothing: the old key goes on signing', async () => {
+    let full = false
+    class FullStore extends MemoryStore {
+      override async commit(tx: Parameters<MemoryStore['commit']>[0]) {
+        if (full) throw new Error('disk full')
+        return super.commit(tx)
+      }
+    }
+    const provider = createProvider({ ...demoConfig(), store: new FullStore(), key_encryption_secret: 'a secret of sixteen characters' })
     const before = await provider.jwks()
     const kid = kidOf(await provider.signJwt({ sub: 'x' }))
+    full = true
     await expect(provider.rotateSigningKey('RS256')).rejects.toThrow('disk full')
     expect(await provider.jwks()).toEqual(before)
     expect(kidOf(await provider.signJwt({ sub: 'x' }))).toBe(kid)

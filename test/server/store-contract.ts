@@ -224,7 +224,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       // A record of every kind: adding one to RecordKind does not compile until it is listed here too.
       const every: Record<RecordKind, true> = {
         AuthorizationCode: true, AccessToken: true, RefreshToken: true, DeviceCode: true, Session: true, Interaction: true,
-        Consent: true, ReplayDetection: true, Grant: true, Client: true, PushedAuthorizationRequest: true, Journey: true, Lockout: true,
+        Consent: true, ReplayDetection: true, Grant: true, Client: true, PushedAuthorizationRequest: true, Journey: true, Lockout: true, SigningKeys: true,
       }
       const kinds = Object.keys(every) as RecordKind[]
       for (const kind of kinds) await store.upsert(kind, 'same-id', { kind }, clock.now + 1000)

@@ -1,6 +1,6 @@
 /**
  * Every Store implementation against the one contract (store-contract.ts), plus what only a
- * persistent store promises: data and signing keys outlive the process, and several
+ * persistent store promises: data outlives the process, and several
  * processes on one file still see exactly one winner.
  */
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
@@ -11,7 +11,7 @@ import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '@realmauth/server'
 // The sources, like every other test here (vitest.config.ts aliases only the package's node and msw entries).
-import { SqliteStore, keyFileFor, signingKeyFile } from '@realmauth/server/sqlite'
+import { SqliteStore } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { storeContract } from './store-contract.js'
 import { pgUrl } from '../support/postgres.js'
@@ -166,36 +166,5 @@ describe('SqliteStore', () => {
     expect(byWorker.flat().sort()).toEqual(ids.flatMap((id) => [`consume ${id}`, `insert ${id}`]).sort())
     // The winners are spread over the workers: they really raced rather than ran one after another.
     expect(byWorker.filter((won) => won.length > 0).length).toBeGreaterThan(1)
-  })
-})
-
-describe('signingKeyFile', () => {
-  it('creates one key per algorithm, private to its owner, and gives the same keys back every time', async () => {
-    const path = join(dir, 'keys-1.json')
-    const keys = await signingKeyFile(path)
-    expect(keys.map((k) => [k.kty, k.alg])).toEqual([['RSA', 'RS256'], ['EC', 'ES256']])
-    for (const k of keys) expect(k).toMatchObject({ d: expect.any(String), kid: expect.any(String) })
-    expect(statSync(path).mode & 0o777).toBe(0o600)
-    expect(await signingKeyFile(path)).toEqual(keys)
-  })
-
-  it('gives processes starting together on a new file the same keys', async () => {
-    const path = join(dir, 'keys-2.json')
-    const all = await Promise.all(Array.from({ length: 8 }, () => signingKeyFile(path)))
-    for (const keys of all) expect(keys).toEqual(all[0])
-  })
-
-  it('refuses a file that is not a key set, naming it', async () => {
-    const garbled = join(dir, 'garbled.keys.json')
-    writeFileSync(garbled, '{ "keys": ')
-    await expect(signingKeyFile(garbled)).rejects.toThrow(`${garbled} is not JSON`)
-    const empty = join(dir, 'empty.keys.json')
-    writeFileSync(empty, '{ "keys": [] }')
-    await expect(signingKeyFile(empty)).rejects.toThrow(`${empty} must be a JSON Web Key Set`)
-  })
-
-  it('sits beside the store file', () => {
-    expect(keyFileFor('/var/lib/realmauth/provider.db')).toBe('/var/lib/realmauth/provider.keys.json')
-    expect(keyFileFor('data/auth')).toBe(join('data', 'auth.keys.json'))
   })
 })

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync } from 'node:fs'
+import { link, readFile, unlink, writeFile } from 'node:fs/promises'
+import { basename, dirname, extname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createProvider, type Provider } from './createProvider.js'
 import { DEMO, demoConfig } from './demoConfig.js'
@@ -9,8 +10,7 @@ import { listen } from './node.js'
 import type { ProviderConfig } from './config/config.js'
 import { ConfigError } from './base/errors.js'
 import { resolveConfig } from './config/resolveConfig.js'
-import { keyFileFor, keyFilePersistence, signingKeyFile } from './keys/keyFile.js'
-import { persistSigningKeys, signingJwkAlg } from './keys/index.js'
+import { KeyRing, KeySet, keyStatuses, signingJwkAlg } from './keys/index.js'
 import { SqliteStore, SqliteUnavailableError } from './store/SqliteStore.js'
 import { PostgresStore } from './store/PostgresStore.js'
 
@@ -18,18 +18,28 @@ const DEFAULT_STORE = '.realmauth/provider.db'
 const SIGNING_ALGS = ['RS256', 'ES256'] as const
 
 const USAGE = `Usage: realmauth-server [--config file.json] [--store file.db|:memory:|postgres://…] [--port N] [--host H] [--dev-clock] [--dev-keys]
+       realmauth-server keys list|rotate [--alg RS256|ES256] [--ahead seconds]|retire <kid> [--store …] [--config file.json]
 
 Serves the realmauth reference OAuth 2.0 / OpenID Connect provider.
 With no --config it serves the demo realm 'alpha' with demo clients and a demo user.
 
   --store      where codes, tokens, grants, consents, sessions and device codes are kept:
                an SQLite file (default ${DEFAULT_STORE}, its directory created), so they
-               survive a restart; generated signing keys go beside it (provider.keys.json).
-               :memory: keeps everything in memory, gone when the process ends.
-               postgres://user:password@host:port/db (or postgresql://) keeps them in
-               PostgreSQL (table realmauth_entries, created if missing), so several
-               instances can serve one address; they must sign with the same keys,
-               so give each the same "keys" in its --config (none are generated).
+               survive a restart. :memory: keeps everything in memory, gone when the
+               process ends. postgres://user:password@host:port/db (or postgresql://)
+               keeps them in PostgreSQL (table realmauth_entries, created if missing), so
+               several instances can serve one address.
+               Signing keys (those "keys" in --config does not provide) are kept in the
+               store too, private parts sealed under REALMAUTH_KEY_SECRET (or
+               "key_encryption_secret" in --config; 16+ characters, the same for every
+               instance). PostgreSQL needs it; for an SQLite file without it, a secret is
+               generated beside the file (provider.key-secret, mode 0600).
+  keys         manages the signing keys in --store while instances run; they see the
+               change within "key_refresh_seconds" (default 5):
+                 list           every key: kid, algorithm, status, when it signs
+                 rotate         a new key, published now, signing after --ahead seconds
+                                (default "key_publish_ahead_seconds", 600); --alg RS256
+                 retire <kid>   stops publishing a key that does not sign
   --host       the address to listen on (default 127.0.0.1).
                Issuers are {origin}/oauth2/…: set "origin" in --config (for example
                https://auth.example.com) whenever clients reach the provider through a
@@ -39,11 +49,11 @@ With no --config it serves the demo realm 'alpha' with demo clients and a demo u
   --dev-clock  lets tests move the provider's clock forward:
                POST /__realmauth/clock {"advance": seconds}. Never use it in production.
   --dev-keys   lets tests rotate and retire signing keys: POST /__realmauth/keys
-               {"rotate": "RS256"|"ES256"} or {"retire": kid}. With a --store file the
-               change is written to the key file first, so it survives a restart.
-               Never use it in production.`
+               {"rotate": "RS256"|"ES256"} or {"retire": kid}; the new key signs at once.
+               Written to the store first, like the keys subcommand. Never use it in production.`
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'keys') return keysCommand(process.argv.slice(3))
   let args
   try {
     args = parseArgs({
@@ -127,19 +137,21 @@ async function main(): Promise<void> {
 }
 
 /**
- * Sets `config.store` and, for a file, adds the persisted signing keys for every algorithm
- * the config brings no key of. Returns the store to close on exit and a line describing it.
+ * Sets `config.store` and the secret that seals the signing keys kept in it. Returns the
+ * store to close on exit and a line describing it.
  */
 async function openStore(config: ProviderConfig, option: string | undefined): Promise<{ store?: OpenStore; line: string }> {
   if (option === ':memory:') return { line: 'Store: memory (nothing survives a restart)' }
+  const configured = new Set((config.keys ?? []).map((jwk, i) => signingJwkAlg(jwk, `keys[${i}]`)))
+  const keysLine = (where: string) => `  signing keys: ${configured.size === SIGNING_ALGS.length ? 'from the config' : where}`
+  config.key_encryption_secret ??= process.env.REALMAUTH_KEY_SECRET || undefined
   if (option !== undefined && /^postgres(ql)?:\/\//i.test(option)) {
+    if (config.key_encryption_secret === undefined && configured.size < SIGNING_ALGS.length) {
+      throw new Error('PostgreSQL keeps the signing keys every instance shares: set REALMAUTH_KEY_SECRET (or "key_encryption_secret" in --config) to the same secret of 16+ characters for every instance')
+    }
     const store = await PostgresStore.open(option, config.clock && { now: config.clock })
     config.store = store
-    // Keys are not kept in the database: instances share them only through their configs.
-    const keys = config.keys?.length
-      ? '  signing keys: from the config'
-      : '  signing keys: generated by this process (configure "keys" so that several instances share them)'
-    return { store, line: `Store: PostgreSQL ${redactPassword(option)}\n${keys}` }
+    return { store, line: `Store: PostgreSQL ${redactPassword(option)}\n${keysLine('in the database, sealed')}` }
   }
   const path = resolve(option ?? DEFAULT_STORE)
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
@@ -152,25 +164,99 @@ async function openStore(config: ProviderConfig, option: string | undefined): Pr
     console.error(`realmauth-server: ${(error as Error).message}\nrealmauth-server: keeping everything in memory; pass --store :memory: to say so`)
     return { line: 'Store: memory (better-sqlite3 is missing; nothing survives a restart)' }
   }
+  let sealedWith = 'REALMAUTH_KEY_SECRET'
+  if (config.key_encryption_secret === undefined) {
+    const secretFile = besideStore(path, '.key-secret')
+    config.key_encryption_secret = await generatedSecret(secretFile)
+    sealedWith = secretFile
+  }
+  const retired = besideStore(path, '.keys.json')
+  // The key file of earlier versions is no longer read (decisions/0031).
+  if (existsSync(retired)) console.error(`realmauth-server: ${retired} is no longer read: signing keys are kept in the store now; delete it once its tokens have expired`)
+  config.store = store
+  return { store, line: `Store: ${path}\n${keysLine(`in the store, sealed with ${sealedWith}`)}` }
+}
+
+/** `provider.db` → `provider{suffix}`, beside it. */
+function besideStore(storePath: string, suffix: string): string {
+  return join(dirname(storePath), `${basename(storePath, extname(storePath))}${suffix}`)
+}
+
+/**
+ * The secret of a store file without a configured one: read from `path`, or created there
+ * (mode 0600) by the first process; written whole under a unique name and linked into place,
+ * so of processes starting together exactly one creates it and all read the same.
+ */
+async function generatedSecret(path: string): Promise<string> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  await writeFile(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
   try {
-    const configured = new Set((config.keys ?? []).map((jwk, i) => signingJwkAlg(jwk, `keys[${i}]`)))
-    const keyFile = keyFileFor(path)
-    // Configured keys sign; the file supplies (and keeps) a key for each algorithm they lack.
-    const persisted =
-      configured.size < SIGNING_ALGS.length
-        ? (await signingKeyFile(keyFile)).filter((jwk, i) => !configured.has(signingJwkAlg(jwk, `${keyFile} keys[${i}]`)))
-        : []
-    // Rotations of the algorithms the file supplies are written back to it; the configured
-    // algorithms' keys belong to the config, and rotating them is refused.
-    config.keys = persistSigningKeys(
-      [...(config.keys ?? []), ...persisted],
-      keyFilePersistence(keyFile, SIGNING_ALGS.filter((alg) => !configured.has(alg))),
-    )
-    config.store = store
-    return { store, line: `Store: ${path}${persisted.length > 0 ? `\n  signing keys: ${keyFile}` : ''}` }
+    await link(tmp, path).catch(async (error: NodeJS.ErrnoException) => {
+      // A file system without hard links: an exclusive create is the next best thing.
+      if (error.code === 'EPERM' || error.code === 'ENOTSUP' || error.code === 'EOPNOTSUPP' || error.code === 'ENOSYS') {
+        await writeFile(path, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e
+        })
+      } else if (error.code !== 'EEXIST') {
+        throw error
+      }
+    })
+  } finally {
+    await unlink(tmp).catch(() => {})
+  }
+  return (await readFile(path, 'utf8')).trim()
+}
+
+/**
+ * `realmauth-server keys …`: lists, rotates or retires the signing keys in a store, next to
+ * the instances serving from it (they read the change within their refresh period).
+ */
+async function keysCommand(argv: string[]): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { store: { type: 'string', short: 's' }, config: { type: 'string', short: 'c' }, alg: { type: 'string', default: 'RS256' }, ahead: { type: 'string' } },
+    })
   } catch (error) {
-    store.close()
-    throw error
+    fail(`${(error as Error).message}\n\n${USAGE}`)
+  }
+  const { values: args, positionals } = parsed
+  const [action, kid] = positionals
+  const alg = SIGNING_ALGS.find((a) => a === args.alg)
+  if (!alg) fail(`--alg must be RS256 or ES256, got '${args.alg}'`)
+  if (!(action === 'list' || action === 'rotate' || (action === 'retire' && kid))) fail(`keys needs list, rotate or retire <kid>\n\n${USAGE}`)
+  if (args.store === ':memory:') fail('keys needs the --store the instances use, not :memory:')
+  let config: ProviderConfig = { realms: [{ name: 'root' }] }
+  if (args.config) config = JSON.parse(await readFile(args.config, 'utf8')) as ProviderConfig
+  const aheadMs = 1000 * (args.ahead !== undefined ? Number(args.ahead) : (config.key_publish_ahead_seconds ?? 600))
+  if (!(aheadMs >= 0)) fail(`--ahead must be a number of seconds, got '${args.ahead}'`)
+  let store: OpenStore | undefined
+  try {
+    config.keys = undefined // the command manages the store's keys, whatever the config brings
+    ;({ store } = await openStore(config, args.store))
+    const ring = new KeyRing(config.store!, config.key_encryption_secret!, Date.now)
+    if (action === 'list') {
+      const stored = await ring.read()
+      // Without the instances' token lifetimes a key that stopped signing shows as previous until an instance drops it.
+      const statuses = keyStatuses(stored?.keys ?? [], Date.now(), Infinity)
+      for (const k of stored?.keys ?? []) console.log(`${k.kid}  ${k.alg}  ${statuses.get(k.kid)}  signs from ${new Date(k.signsFrom).toISOString()}`)
+      return
+    }
+    const set = await KeySet.create({ ring, now: Date.now, refreshMs: Infinity, rotationMs: 0, publishAheadMs: aheadMs, retireAfterMs: Infinity })
+    if (action === 'rotate') {
+      const key = await set.rotate(alg, aheadMs)
+      console.log(`${key.kid}  ${alg}  published now, signs from ${new Date(Date.now() + aheadMs).toISOString()}`)
+    } else if (await set.retire(kid!)) {
+      console.log(`${kid} retired`)
+    } else {
+      fail(`${kid} is not a key that can be retired: unknown, or signing now (rotate first)`)
+    }
+  } catch (error) {
+    fail(error instanceof ConfigError ? error.message : `Cannot change the keys: ${(error as Error).message}`)
+  } finally {
+    await store?.close()
   }
 }
 
@@ -220,7 +306,7 @@ function withDevKeys(provider: Provider): Provider {
         if (rotate) return Response.json({ kid: await provider.rotateSigningKey(rotate) })
         return Response.json({ retired: await provider.retireSigningKey(body.retire as string) })
       } catch (error) {
-        // A configured key, or a key file that cannot be written: nothing changed.
+        // A configured key, or a store that cannot be written: nothing changed.
         return Response.json({ error: 'invalid_request', error_description: (error as Error).message }, { status: 409 })
       }
     },

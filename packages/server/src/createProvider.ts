@@ -2,9 +2,11 @@ import type { ProviderConfig } from './config/config.js'
 import type { Realm } from './model/index.js'
 import { resolveConfig } from './config/resolveConfig.js'
 import { issuerFor, type Context, type Runtime } from './services/context.js'
-import { OAuthError } from './base/errors.js'
+import { ConfigError, OAuthError } from './base/errors.js'
+import { randomToken } from './base/crypto.js'
+import { KEY_RING_ID, SESSION_LIFETIME_S } from './records/index.js'
 import { errorResponse, json, requireMethod } from './base/http.js'
-import { KeySet, signJwt } from './keys/index.js'
+import { KeyRing, KeySet, signJwt } from './keys/index.js'
 import { route } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import type { Store } from './store/Store.js'
@@ -30,7 +32,7 @@ export interface Provider {
   fetch(request: Request): Promise<Response>
   /** The issuer URL of a realm (`alpha`, `alpha/beta`, `/`) at an origin. */
   issuer(realm: string, origin?: string): string
-  /** Resolves when the signing keys are ready; `fetch` waits for it on its own. */
+  /** Resolves when the signing keys are ready (created or read from the store); `fetch` waits for it on its own. */
   readonly ready: Promise<void>
   /** The store in use, for tests that inspect or seed it. */
   readonly store: Store
@@ -53,8 +55,9 @@ export interface Provider {
   jwks(): Promise<{ keys: Record<string, unknown>[] }>
   /**
    * Key rotation: a new key signs from now on; the previous one stays published, so tokens
-   * it signed verify until they expire. Returns the new `kid`. Keys from `signingKeyFile()`
-   * (the CLI's default) are written back on every rotation; otherwise they live in memory.
+   * it signed verify until they expire. Returns the new `kid`. With `key_encryption_secret`
+   * it is written to the store first, and every instance on the store signs with it within
+   * `key_refresh_seconds`; otherwise it lives in this process's memory.
    *
    * @example
    * ```ts
@@ -87,14 +90,40 @@ export function createProvider(config: ProviderConfig): Provider {
   const now = config.clock ?? Date.now
   const store = config.store ?? new MemoryStore({ now })
   const rt = { config: resolved, store: guardStore(store, resolved.storeTimeoutMs), now, fetch: config.fetch ?? ((...a) => fetch(...a)) } as Omit<Runtime, 'keys'> as Runtime
-  const ready = KeySet.create(config.keys).then((keys) => {
-    rt.keys = keys
-  })
+  const loadKeys = async () => {
+    rt.keys = await KeySet.create({
+      ...(config.keys && { configured: config.keys }),
+      ring: await keyRing(config, resolved, rt.store, now),
+      now,
+      refreshMs: resolved.keyRefreshMs,
+      rotationMs: resolved.keyRotationMs,
+      publishAheadMs: resolved.keyPublishAheadMs,
+      retireAfterMs: longestTokenLifetimeMs(resolved.realms) + resolved.keyRefreshMs,
+      log: (message) => console.error('[realmauth-server]', message),
+    })
+  }
+  const ready = loadKeys()
   // Surfaces a bad key at start; fetch reports it again per request.
   ready.catch(() => {})
+  let loaded = ready
+  /**
+   * The keys, loaded again after a store that was unavailable at start (a bad key or secret
+   * stays an error). A request does not wait for the periodic re-read of the ring (it takes
+   * effect from the next one), so key refreshes never reorder requests; the test API does.
+   */
+  const keys = async (wait = true): Promise<KeySet> => {
+    await loaded.catch((error: unknown) => {
+      if (!(error instanceof StoreUnavailableError)) throw error
+      loaded = loadKeys()
+      return loaded
+    })
+    const fresh = rt.keys.fresh()
+    if (wait) await fresh
+    return rt.keys
+  }
 
   async function handle(request: Request): Promise<Response> {
-    await ready
+    await keys(false)
     const url = new URL(request.url)
     const r = route(url, resolved.basePath, ENDPOINTS)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
@@ -131,22 +160,45 @@ export function createProvider(config: ProviderConfig): Provider {
     store,
     maxBodyBytes: resolved.maxBodyBytes,
     async signJwt(payload, options = {}) {
-      await ready
-      return signJwt(rt.keys.signingKey(options.alg ?? 'RS256'), payload, options.typ, options.header)
+      return signJwt((await keys()).signingKey(options.alg ?? 'RS256'), payload, options.typ, options.header)
     },
     async jwks() {
-      await ready
-      return rt.keys.jwks()
+      return (await keys()).jwks()
     },
     async rotateSigningKey(alg = 'RS256') {
-      await ready
-      return (await rt.keys.rotate(alg)).kid
+      return (await (await keys()).rotate(alg)).kid
     },
     async retireSigningKey(kid) {
-      await ready
-      return rt.keys.retire(kid)
+      return (await keys()).retire(kid)
     },
   }
+}
+
+/**
+ * Where generated keys are kept: the store's ring, sealed under `key_encryption_secret`; without
+ * one, a ring of this process alone, in memory. A store that holds keys is then refused rather
+ * than silently ignored: instances on it would sign with keys nobody else publishes.
+ */
+async function keyRing(config: ProviderConfig, resolved: ReturnType<typeof resolveConfig>, store: Store, now: () => number): Promise<KeyRing> {
+  if (resolved.keyEncryptionSecret !== undefined) return new KeyRing(store, resolved.keyEncryptionSecret, now)
+  const configuredAlgs = new Set((config.keys ?? []).map((k) => (k.kty === 'EC' ? 'ES256' : 'RS256')))
+  if (configuredAlgs.size < 2 && (await store.find('SigningKeys', KEY_RING_ID))) {
+    throw new ConfigError('key_encryption_secret', 'is needed: the store holds signing keys, sealed with it (set it, or REALMAUTH_KEY_SECRET for the CLI, to the secret they were written with)')
+  }
+  return new KeyRing(new MemoryStore({ now }), randomToken(32), now)
+}
+
+/**
+ * How long a key stays published after it stopped signing: the longest access or ID token
+ * lifetime, and at least a session's, since an ID token is a logout `id_token_hint` for as
+ * long as the session it came with.
+ */
+function longestTokenLifetimeMs(realms: Map<string, Realm>): number {
+  let longest = SESSION_LIFETIME_S
+  for (const realm of realms.values()) {
+    for (const l of [realm.settings.lifetimes, ...[...realm.clients.values()].map((c) => c.lifetimes)]) longest = Math.max(longest, l.accessToken, l.idToken)
+  }
+  return longest * 1000
 }
 
 function findRealm(realms: Map<string, Realm>, name: string): Realm {

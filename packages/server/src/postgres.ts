@@ -1,7 +1,8 @@
 /**
  * Persistence for several provider processes behind one address: the PostgreSQL
  * {@link PostgresStore}. A separate entry, so that `@realmauth/server` never loads `pg` (an
- * optional dependency). Every instance must sign with the same keys: configure `keys`.
+ * optional dependency). Every instance signs with the keys kept in the store, sealed under the
+ * same `key_encryption_secret`.
  *
  * @example
  * ```ts
@@ -9,7 +10,7 @@
  * import { PostgresStore } from '@realmauth/server/postgres'
  * const provider = createProvider({
  *   ...config,
- *   keys, // the same private JWKs in every instance
+ *   key_encryption_secret: process.env.REALMAUTH_KEY_SECRET, // the same in every instance
  *   store: await PostgresStore.open(process.env.DATABASE_URL!),
  * })
  * ```

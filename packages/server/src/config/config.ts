@@ -1,5 +1,4 @@
-import type { PersistedSigningKeys } from '../keys/index.js'
-import type { RealmConfig } from '../model/index.js'
+import type { RealmConfig, SigningJwk } from '../model/index.js'
 import type { Store } from '../store/Store.js'
 
 export type { ClientConfig, Lifetimes, RealmConfig, SigningJwk, UserConfig } from '../model/index.js'
@@ -22,10 +21,27 @@ export interface ProviderConfig {
   origin?: string
   realms: RealmConfig[]
   /**
-   * Private JWKs to sign with; one RS256 and one ES256 key are generated when absent. Keys
-   * tied to a store with `persistSigningKeys` have rotations written back to it.
+   * Private JWKs to sign with, at most one per algorithm matters: they sign for their
+   * algorithm and are never written to the store. For an algorithm without one, keys are
+   * generated and kept in the store's key ring (with `key_encryption_secret`) or in memory.
    */
-  keys?: PersistedSigningKeys
+  keys?: SigningJwk[]
+  /**
+   * Seals the private signing keys kept in the store (AES-256-GCM, key derived with HKDF); at
+   * least 16 characters, the same for every instance on the store. Without it keys are
+   * generated per process and kept in memory, and a store that already holds keys is refused.
+   * The CLI reads it from `REALMAUTH_KEY_SECRET` too (decisions/0031).
+   */
+  key_encryption_secret?: string
+  /** Seconds between two reads of the store's key ring, to see other instances' rotations; default 5. */
+  key_refresh_seconds?: number
+  /** Rotates each generated signing key once it is this many seconds old; default 0, never. */
+  key_rotation_seconds?: number
+  /**
+   * Seconds a key rotated on schedule (or by `realmauth-server keys rotate`) is published
+   * before it signs, so every instance and cached JWKS knows it first; default 600.
+   */
+  key_publish_ahead_seconds?: number
   /** Session cookie name; AM's default `iPlanetDirectoryPro`. */
   cookie_name?: string
   /** Largest request body accepted, in bytes; default 65536. */

@@ -18,7 +18,7 @@ import {
   type User,
   type UserConfig,
 } from '../model/index.js'
-import { signingJwkAlg } from '../keys/index.js'
+import { MIN_SECRET_LENGTH, signingJwkAlg } from '../keys/index.js'
 import { base32Decode } from '../base/totp.js'
 import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
@@ -48,6 +48,10 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
   })
   if (config.keys !== undefined && !Array.isArray(config.keys)) throw new ConfigError('keys', 'must be an array of JWKs')
   config.keys?.forEach((jwk, i) => signingJwkAlg(jwk, `keys[${i}]`))
+  const keyEncryptionSecret = v.optString('key_encryption_secret', config.key_encryption_secret)
+  if (keyEncryptionSecret !== undefined && keyEncryptionSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError('key_encryption_secret', `must be at least ${MIN_SECRET_LENGTH} characters`)
+  }
   const maxBodyBytes = v.optNumber('max_body_bytes', config.max_body_bytes, 1024) ?? 65536
   return {
     basePath,
@@ -57,6 +61,10 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
     storeTimeoutMs: v.optNumber('store_timeout_ms', config.store_timeout_ms, 1) ?? 5000,
     maxClientAssertionLifetime: v.optNumber('max_client_assertion_lifetime', config.max_client_assertion_lifetime, 1) ?? 300,
     realms,
+    ...(keyEncryptionSecret !== undefined && { keyEncryptionSecret }),
+    keyRefreshMs: (v.optNumber('key_refresh_seconds', config.key_refresh_seconds, 1) ?? 5) * 1000,
+    keyRotationMs: (v.optNumber('key_rotation_seconds', config.key_rotation_seconds, 0) ?? 0) * 1000,
+    keyPublishAheadMs: (v.optNumber('key_publish_ahead_seconds', config.key_publish_ahead_seconds, 0) ?? 600) * 1000,
   }
 }
 

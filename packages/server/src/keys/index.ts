@@ -1,7 +1,7 @@
 /**
- * The provider's signing keys in one place: generation, import, rotation, retirement and
- * their persistence. Node-only persistence (the key file) is `./keyFile.js`, kept out of this
- * index so that browser bundles never reach `node:fs`.
+ * The provider's signing keys in one place: generation, import, rotation, retirement, and
+ * their ring in the store (decisions/0031). WebCrypto only, so browser bundles can use it.
  */
-export { KeySet, persistSigningKeys, type PersistedSigningKeys, type SigningKeyPersistence } from './KeySet.js'
+export { KeySet, keyStatuses, type KeySetOptions, type KeyStatus } from './KeySet.js'
+export { KeyRing, MIN_SECRET_LENGTH, type RingStore } from './KeyRing.js'
 export { generateSigningKey, signJwt, signingJwkAlg, thumbprint, verifyOwnJwt, type SigningKey } from './signingKey.js'

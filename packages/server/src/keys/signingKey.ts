@@ -97,14 +97,14 @@ export async function signJwt(key: SigningKey, payload: object, typ = 'JWT', ext
  * Expiry is left to the caller, which decides what an expired token still means.
  */
 export async function verifyOwnJwt(
-  keys: { get(kid: string): SigningKey | undefined },
+  keys: { find(kid: string): Promise<SigningKey | undefined> },
   token: string,
 ): Promise<{ header: Record<string, unknown>; payload: Record<string, unknown> } | undefined> {
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   try {
     const header = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[0]!))) as Record<string, unknown>
-    const key = typeof header.kid === 'string' ? keys.get(header.kid) : undefined
+    const key = typeof header.kid === 'string' ? await keys.find(header.kid) : undefined
     if (!key || header.alg !== key.alg) return undefined
     const ok = await crypto.subtle.verify(
       ALGORITHMS[key.alg].sign,
@@ -121,7 +121,7 @@ export async function verifyOwnJwt(
   }
 }
 
-/** A private JWK as kept on disk: without WebCrypto's export marks. */
+/** A private JWK as kept (sealed) in the store: without WebCrypto's export marks. */
 export function storableJwk(key: SigningKey): SigningJwk {
   const { key_ops: _ops, ext: _ext, ...jwk } = key.privateJwk
   return jwk as SigningJwk

@@ -11,4 +11,9 @@ export interface ResolvedConfig {
   /** Seconds ahead a client assertion's `exp` may lie. */
   maxClientAssertionLifetime: number
   realms: Map<string, Realm>
+  /** Signing keys: the ring's secret, and its refresh, rotation and publish-ahead periods in milliseconds. */
+  keyEncryptionSecret?: string
+  keyRefreshMs: number
+  keyRotationMs: number
+  keyPublishAheadMs: number
 }

@@ -22,6 +22,7 @@ export type RecordKind =
   | 'PushedAuthorizationRequest'
   | 'Journey'
   | 'Lockout'
+  | 'SigningKeys'
 
 /**
  * A client made by `register` (RFC 7591), under {@link registeredClientId}: stored like every
@@ -227,3 +228,38 @@ export interface LockoutPayload {
   /** Seconds since the epoch; 0 when not locked. */
   lockedUntil: number
 }
+/**
+ * One signing key as kept in the store: its public half in clear, its private JWK sealed
+ * (AES-256-GCM under a key derived from `key_encryption_secret`, the `kid` as associated data).
+ */
+export interface StoredSigningKey {
+  [key: string]: unknown
+  kid: string
+  alg: 'RS256' | 'ES256'
+  publicJwk: Record<string, unknown>
+  /** base64url of the 12-byte IV followed by the ciphertext of the private JWK. */
+  sealed: string
+  /** Milliseconds since the epoch: published from then on. */
+  createdAt: number
+  /** Milliseconds since the epoch: signs from then on, until a later key of its algorithm does. */
+  signsFrom: number
+}
+
+/**
+ * Every signing key of the provider, under {@link KEY_RING_ID}, kept forever. `version` grows by
+ * one with each change; a change is written only together with the marker `v{version}`
+ * (`Store.commit` with `unless`), so of writers racing from one version exactly one lands.
+ */
+export interface KeyRingPayload {
+  [key: string]: unknown
+  version: number
+  /** base64url HKDF salt of the sealing key, chosen when the ring is created. */
+  salt: string
+  keys: StoredSigningKey[]
+}
+
+/** The id of the key ring among the `SigningKeys` records; its version markers are `v{n}`. */
+export const KEY_RING_ID = 'ring'
+
+/** How long a version marker is kept: far longer than a read-modify-write of the ring takes. */
+export const KEY_RING_MARKER_LIFETIME_MS = 86_400_000

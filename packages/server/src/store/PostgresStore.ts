@@ -99,13 +99,13 @@ const SQL = {
  * `UPDATE` over a `SELECT … FOR UPDATE`: of concurrent calls on one id, in any number of
  * processes, exactly one wins. Expired rows are swept as the store is written to, no timer.
  *
- * Signing keys are not kept here: give every instance the same `keys` in its config.
+ * Signing keys are kept here too (sealed) when the provider has a `key_encryption_secret`.
  *
  * @example
  * ```ts
  * import { PostgresStore } from '@realmauth/server/postgres'
  * const store = await PostgresStore.open('postgres://realmauth:secret@db:5432/realmauth')
- * const provider = createProvider({ ...config, keys, store })
+ * const provider = createProvider({ ...config, key_encryption_secret: process.env.REALMAUTH_KEY_SECRET, store })
  * ```
  */
 export class PostgresStore implements Store {
