@@ -33,6 +33,12 @@ export interface ProviderConfig {
    * The CLI reads it from `REALMAUTH_KEY_SECRET` too (decisions/0031).
    */
   key_encryption_secret?: string
+  /**
+   * The secret salt of pairwise subjects (AM's "Subject Identifier Hash Salt"). Defaults to
+   * `key_encryption_secret`; with neither, pairwise subjects last only as long as the
+   * process's own signing key, so set one wherever pairwise clients matter.
+   */
+  pairwise_subject_salt?: string
   /** Seconds between two reads of the store's key ring, to see other instances' rotations; default 5. */
   key_refresh_seconds?: number
   /** Rotates each generated signing key once it is this many seconds old; default 0, never. */

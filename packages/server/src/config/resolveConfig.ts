@@ -62,6 +62,7 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
     maxClientAssertionLifetime: v.optNumber('max_client_assertion_lifetime', config.max_client_assertion_lifetime, 1) ?? 300,
     realms,
     ...(keyEncryptionSecret !== undefined && { keyEncryptionSecret }),
+    ...(config.pairwise_subject_salt !== undefined && { pairwiseSubjectSalt: v.string('pairwise_subject_salt', config.pairwise_subject_salt) }),
     keyRefreshMs: (v.optNumber('key_refresh_seconds', config.key_refresh_seconds, 1) ?? 5) * 1000,
     keyRotationMs: (v.optNumber('key_rotation_seconds', config.key_rotation_seconds, 0) ?? 0) * 1000,
     keyPublishAheadMs: (v.optNumber('key_publish_ahead_seconds', config.key_publish_ahead_seconds, 0) ?? 600) * 1000,

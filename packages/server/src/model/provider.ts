@@ -13,6 +13,8 @@ export interface ResolvedConfig {
   realms: Map<string, Realm>
   /** Signing keys: the ring's secret, and its refresh, rotation and publish-ahead periods in milliseconds. */
   keyEncryptionSecret?: string
+  /** Secret salt of pairwise subjects (AM's "Subject Identifier Hash Salt"). */
+  pairwiseSubjectSalt?: string
   keyRefreshMs: number
   keyRotationMs: number
   keyPublishAheadMs: number

@@ -19,8 +19,9 @@ export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time',
 export async function subjectFor(ctx: Context, client: Client, user: User): Promise<string> {
   if (client.subjectType === 'public') return user.sub
   const sector = client.redirectUris[0] ? new URL(client.redirectUris[0]).host : client.id
-  // Salted with private key material so nobody can recompute the mapping from a username.
-  const salt = String(ctx.rt.keys.signingKey('RS256').privateJwk.d)
+  // Salted with a secret so nobody can recompute the mapping from a username, and a stable
+  // one: a subject that changed with every key rotation would be a new user to the client.
+  const salt = ctx.rt.config.pairwiseSubjectSalt ?? ctx.rt.config.keyEncryptionSecret ?? String(ctx.rt.keys.signingKey('RS256').privateJwk.d)
   return base64url(await sha256(`${sector}\n${user.sub}\n${ctx.realm.path}\n${salt}`))
 }
 
