@@ -80,6 +80,7 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
     realms: [
       {
         name: 'alpha',
+        allow_implied_consent: true,
         ...realm,
         clients: [
           {

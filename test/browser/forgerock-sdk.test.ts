@@ -40,6 +40,7 @@ beforeAll(async () => {
     realms: [
       {
         name: 'alpha',
+        allow_implied_consent: true,
         clients: [
           {
             client_id: 'spa',

@@ -55,6 +55,7 @@ export const JOURNEYS = {
 export function journeyRealm(appOrigin: string) {
   return {
     name: 'alpha',
+    allow_implied_consent: true,
     clients: [
       {
         client_id: 'spa',

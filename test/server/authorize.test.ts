@@ -15,6 +15,9 @@ import {
   SINGLE,
   SPA,
   STRICT,
+  IMPLICIT,
+  NARROW,
+  PORTS,
   WEB,
   authorizeConfig,
   authorizeUrl,
@@ -245,12 +248,28 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect(verified.protectedHeader.alg).toBe('ES256')
     })
 
-    it('a response type the client may not use is unauthorized_client', async () => {
+    it('a client without the implicit grant gets no tokens from authorize: unauthorized_client for every response type but code', async () => {
       const b = await signedIn(h, iss, SINGLE.client_id, SINGLE.redirect_uri)
-      const res = await b.get(authorizeUrl(iss, { client_id: SINGLE.client_id, redirect_uri: SINGLE.redirect_uri, response_type: 'token', scope: 'openid', state: 'x' }))
-      const params = clientRedirect(res, SINGLE.redirect_uri, 'fragment')
-      expect(params.get('error')).toBe('unauthorized_client')
-      expect(params.get('state')).toBe('x')
+      for (const response_type of ['token', 'id_token', 'code token', 'id_token token', 'code id_token', 'code id_token token']) {
+        const res = await b.get(authorizeUrl(iss, { client_id: SINGLE.client_id, redirect_uri: SINGLE.redirect_uri, response_type, scope: 'openid', state: 'x', nonce: 'n' }))
+        const params = clientRedirect(res, SINGLE.redirect_uri, 'fragment')
+        expect(params.get('error'), response_type).toBe('unauthorized_client')
+        expect(params.get('state')).toBe('x')
+      }
+    })
+
+    it('all seven response types are available by default: a client with the implicit grant and no response_types gets tokens', async () => {
+      const b = await signedIn(h, iss, IMPLICIT.client_id, IMPLICIT.redirect_uri)
+      const res = await b.get(authorizeUrl(iss, { client_id: IMPLICIT.client_id, redirect_uri: IMPLICIT.redirect_uri, response_type: 'id_token token', scope: 'openid', state: 'i', nonce: 'n' }))
+      const params = clientRedirect(res, IMPLICIT.redirect_uri, 'fragment')
+      expect(params.get('access_token')).toBeTruthy()
+      expect((await verifyIdToken(h, iss, params.get('id_token')!, IMPLICIT.client_id)).payload.nonce).toBe('n')
+    })
+
+    it('a response type the client narrowed away is unauthorized_client, even with the implicit grant', async () => {
+      const b = await signedIn(h, iss, NARROW.client_id, NARROW.redirect_uri)
+      const res = await b.get(authorizeUrl(iss, { client_id: NARROW.client_id, redirect_uri: NARROW.redirect_uri, response_type: 'token', scope: 'openid', state: 'x' }))
+      expect(clientRedirect(res, NARROW.redirect_uri, 'fragment').get('error')).toBe('unauthorized_client')
     })
 
     it('iss is left out where the realm turns it off', async () => {
@@ -391,7 +410,7 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect((await drive(h, web({ prompt: 'consent' }), { browser: b })).pages).toEqual(['consent'])
     })
 
-    it('implied consent skips the page, unless the realm does not allow it', async () => {
+    it('implied consent skips the page only where the realm allows it too, which by default (as in AM) it does not', async () => {
       const out = await drive(h, authorizeUrl(iss, { client_id: HYBRID.client_id, redirect_uri: HYBRID.redirect_uri, response_type: 'code', scope: 'openid' }))
       expect(out.pages).toEqual(['login'])
       const gamma = h.issuer('gamma')
@@ -663,6 +682,19 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       ]) {
         await expectErrorPage(await b.get(q({ client_id: SPA.client_id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256' })))
       }
+    })
+
+    it("seed 004's wildcard-port patterns match the ports they describe, on their loopback host and scheme only", async () => {
+      const { challenge } = pkce()
+      const get = (redirect: string) => b.get(q({ client_id: PORTS.client_id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256' }))
+      for (const redirect of ['http://localhost:53123/', 'http://localhost/', 'https://[::1]:8443/', 'https://[::1]:10443/', 'https://[::1]/', 'http://127.0.0.1/', 'http://127.0.0.1:8081/']) {
+        expect(clientRedirect(await get(redirect), redirect).get('code'), redirect).toBeTruthy()
+      }
+      for (const redirect of ['https://localhost:53123/', 'http://localhost:53123/cb', 'https://[::1]:8444/', 'http://[::1]:8443/', 'http://127.0.0.1:9080/', 'http://127.0.0.1:7/', 'http://localhost.evil.example:80/']) {
+        await expectErrorPage(await get(redirect))
+      }
+      // A pattern is never a default: a plain OAuth request naming no redirect_uri cannot be answered.
+      await expectErrorPage(await b.get(q({ client_id: PORTS.client_id, scope: 'profile', code_challenge: challenge, code_challenge_method: 'S256' })), /redirect_uri is required/)
     })
 
     it('a loopback client without allow_wildcard_ports needs the exact port', async () => {

@@ -29,7 +29,13 @@ export const HYBRID = {
 export const ES = { client_id: 'es', client_secret: 'es-secret', redirect_uri: 'https://es.example/cb' }
 export const SPA = { client_id: 'spa', redirect_uri: 'http://localhost:8080/cb' }
 export const STRICT = { client_id: 'strict', redirect_uri: 'http://localhost:7000/cb' }
+/** Seed 004's wildcard-port syntax, verbatim. */
+export const PORTS = { client_id: 'ports', redirect_uris: ['http://localhost:*/', 'https://[::1]:*443/', 'http://127.0.0.1:80*/'] }
 export const AGED = { client_id: 'aged', client_secret: 'aged-secret', redirect_uri: 'https://aged.example/cb' }
+/** Seed 004's defaults: no response_types given, so all seven; the implicit grant, so tokens from authorize. */
+export const IMPLICIT = { client_id: 'implicit', redirect_uri: 'https://implicit.example/cb' }
+/** The implicit grant, but response_types narrowed to code. */
+export const NARROW = { client_id: 'narrow', redirect_uri: 'https://narrow.example/cb' }
 export const SINGLE = { client_id: 'single', client_secret: 'single-secret', redirect_uri: 'https://single.example/cb' }
 export const BETA = { client_id: 'beta-app', client_secret: 'beta-secret', redirect_uri: 'https://beta.example/cb' }
 export const ROOT = { client_id: 'root-app', client_secret: 'root-secret', redirect_uri: 'https://root.example/cb' }
@@ -65,6 +71,7 @@ export function authorizeConfig(basePath?: string): ProviderConfig {
     realms: [
       {
         name: 'alpha',
+        allow_implied_consent: true,
         users: [...users, CAROL, DAVE],
         clients: [
           {
@@ -110,6 +117,14 @@ export function authorizeConfig(basePath?: string): ProviderConfig {
             allow_wildcard_ports: true,
           },
           {
+            client_id: PORTS.client_id,
+            token_endpoint_auth_method: 'none',
+            redirect_uris: PORTS.redirect_uris,
+            scope: 'openid profile',
+            implied_consent: true,
+            allow_wildcard_ports: true,
+          },
+          {
             client_id: STRICT.client_id,
             token_endpoint_auth_method: 'none',
             redirect_uris: [STRICT.redirect_uri],
@@ -125,6 +140,23 @@ export function authorizeConfig(basePath?: string): ProviderConfig {
             default_max_age: 600,
           },
           {
+            client_id: IMPLICIT.client_id,
+            client_secret: 'implicit-secret',
+            redirect_uris: [IMPLICIT.redirect_uri],
+            grant_types: ['implicit'],
+            scope: 'openid profile',
+            implied_consent: true,
+          },
+          {
+            client_id: NARROW.client_id,
+            client_secret: 'narrow-secret',
+            redirect_uris: [NARROW.redirect_uri],
+            grant_types: ['authorization_code', 'implicit'],
+            response_types: ['code'],
+            scope: 'openid profile',
+            implied_consent: true,
+          },
+          {
             client_id: SINGLE.client_id,
             client_secret: SINGLE.client_secret,
             redirect_uris: [SINGLE.redirect_uri],
@@ -135,6 +167,7 @@ export function authorizeConfig(basePath?: string): ProviderConfig {
       },
       {
         name: 'alpha/beta',
+        allow_implied_consent: true,
         users: [{ ...BOB, name: 'Bob' }],
         clients: [
           {
@@ -148,6 +181,7 @@ export function authorizeConfig(basePath?: string): ProviderConfig {
       },
       {
         name: '/',
+        allow_implied_consent: true,
         users,
         clients: [
           {
@@ -162,7 +196,7 @@ export function authorizeConfig(basePath?: string): ProviderConfig {
       {
         name: 'gamma',
         authorization_response_iss: false,
-        allow_implied_consent: false,
+        // allow_implied_consent left at AM's default: off.
         users,
         clients: [
           {

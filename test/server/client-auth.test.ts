@@ -67,6 +67,7 @@ afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve()))
 
 const CLIENTS: ClientConfig[] = [
   { client_id: 'basic-svc', client_secret: 'plain-secret-1', grant_types: ['client_credentials'], scope: 'read' },
+  { client_id: 'only-basic', client_secret: 'basic-secret', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'odd', client_secret: ODD_SECRET, grant_types: ['client_credentials'], scope: 'read' },
   { client_id: ODD_ID, client_secret: 's3cret', grant_types: ['client_credentials'], scope: 'read' },
   { client_id: 'post-svc', client_secret: 'post-secret', token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'], scope: 'read' },
@@ -237,8 +238,15 @@ describe.each(MODES)('client authentication (%s)', (mode) => {
   })
 
   describe('one method per client', () => {
-    it('refuses a basic client authenticating with client_secret_post', async () => {
-      await expectError(await cc({}, { client_id: 'basic-svc', client_secret: 'plain-secret-1' }), 400, 'invalid_client')
+    it('takes a plain secret client’s secret in the body too when its method was not set, as AM does', async () => {
+      await expectTokens(await cc({}, { client_id: 'basic-svc', client_secret: 'plain-secret-1' }))
+      await expectTokens(await cc({ authorization: basic('basic-svc', 'plain-secret-1') }))
+      await expectError(await cc({}, { client_id: 'basic-svc', client_secret: 'plain-secret-2' }), 400, 'invalid_client')
+    })
+
+    it('refuses a client registered for client_secret_basic authenticating with client_secret_post', async () => {
+      await expectError(await cc({}, { client_id: 'only-basic', client_secret: 'basic-secret' }), 400, 'invalid_client')
+      await expectTokens(await cc({ authorization: basic('only-basic', 'basic-secret') }))
     })
 
     it('refuses a post client authenticating with client_secret_basic', async () => {

@@ -82,6 +82,14 @@ describe('config validation', () => {
     expectAccepted(withClient({ client_id: 'app', redirect_uris: ['com.example.app:/callback'] }))
   })
 
+  it('takes wildcard ports in redirect_uris only on loopback hosts of clients that allow them', () => {
+    const ports = { client_id: 'p', token_endpoint_auth_method: 'none' as const, allow_wildcard_ports: true }
+    expectAccepted(withClient({ ...ports, redirect_uris: ['http://localhost:*/', 'https://[::1]:*443/', 'http://127.0.0.1:80*/'] }))
+    expectRefused(withClient({ ...ports, redirect_uris: ['https://app.example:*/'] }), 'realms[0].clients[1].redirect_uris[0]')
+    expectRefused(withClient({ ...ports, allow_wildcard_ports: false, redirect_uris: ['http://localhost:*/'] }), 'realms[0].clients[1].redirect_uris[0]')
+    expectRefused(withClient({ ...ports, redirect_uris: ['http://localhost:*/'], post_logout_redirect_uris: ['http://localhost:*/'] }), 'realms[0].clients[1].post_logout_redirect_uris[0]')
+  })
+
   it('needs redirect URIs for the authorization_code and implicit grants', () => {
     expectRefused(withClient({ client_id: 'web', client_secret: 's' }), 'realms[0].clients[1].redirect_uris')
     expectRefused(withClient({ client_id: 'web', client_secret: 's', grant_types: ['implicit'], redirect_uris: [] }), 'realms[0].clients[1].redirect_uris')
@@ -215,6 +223,40 @@ describe('config validation', () => {
         },
       ],
     })
+  })
+
+  it('refuses a field it does not know at every level, so a typo is never silent', () => {
+    const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
+    expect(expectRefused({ ...demoConfig(), basepath: '/am' }, 'basepath').message).toContain('is not a known setting')
+    expectRefused(withRealm({ name: 'alpha', allow_implicit_consent: true }), 'realms[0].allow_implicit_consent')
+    expectRefused(withClient({ ...svc, redirect_uri: 'https://a.example/cb' }), 'realms[0].clients[1].redirect_uri')
+    expectRefused(withRealm({ name: 'alpha', users: [{ username: 'u', password: 'p', mail: 'u@example.com' }] }), 'realms[0].users[0].mail')
+    expectRefused(
+      withRealm({ name: 'alpha', journeys: { Login: { entry: 'ok', nodes: { ok: { type: 'Success' } }, acr: ['x'] } } }),
+      'realms[0].journeys.Login.acr',
+    )
+  })
+
+  it('refuses the AM client settings it does not honour yet, saying so, instead of ignoring them', () => {
+    const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
+    const notYet: Record<string, unknown> = {
+      tls_client_certificate_bound_access_tokens: true,
+      userinfo_signed_response_alg: 'RS256',
+      userinfo_encrypted_response_alg: 'RSA-OAEP-256',
+      userinfo_encrypted_response_enc: 'A128GCM',
+      introspection_signed_response_alg: 'RS256',
+      id_token_encrypted_response_alg: 'RSA1_5',
+      id_token_encrypted_response_enc: 'A128CBC-HS256',
+      default_acr_values: ['gold'],
+      request_uris: ['https://a.example/request.jwt'],
+      client_session_uri: 'https://a.example/session',
+      claims: ['name|en|Full name'],
+      registration_access_token: 'token',
+    }
+    for (const [field, value] of Object.entries(notYet)) {
+      const error = expectRefused(withClient({ ...svc, [field]: value }), `realms[0].clients[1].${field}`)
+      expect(error.message).toContain('is not supported yet')
+    }
   })
 
   it('refuses other top-level fields of the wrong shape', () => {

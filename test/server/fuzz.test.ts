@@ -147,10 +147,10 @@ function fuzzConfig(store: MemoryStore): ProviderConfig {
       throw new Error('network access is disabled in the fuzz test')
     },
     realms: [
-      { name: 'fuzz', issue_refresh_tokens_on_refresh: false, clients: CLIENTS, users: [ALICE] },
+      { name: 'fuzz', allow_implied_consent: true, issue_refresh_tokens_on_refresh: false, clients: CLIENTS, users: [ALICE] },
       // Nonces on: DPoP proofs sent here meet use_dpop_nonce as well.
-      { name: 'fuzz/sub', dpop_nonce: true, clients: [CLIENTS[0]!], users: [ALICE] },
-      { name: '/', clients: [CLIENTS[4]!] },
+      { name: 'fuzz/sub', allow_implied_consent: true, dpop_nonce: true, clients: [CLIENTS[0]!], users: [ALICE] },
+      { name: '/', allow_implied_consent: true, clients: [CLIENTS[4]!] },
       { name: 'reg', allow_dynamic_registration: true },
     ],
   }

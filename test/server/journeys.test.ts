@@ -10,8 +10,9 @@ const WEB = { client_id: 'web', client_secret: 'web-secret', redirect_uri: 'http
 
 const REALM: RealmConfig = {
   name: 'alpha',
+  allow_implied_consent: true,
   users: [ALICE, { username: 'bob', password: 'Bu1lder-bob' }],
-  clients: [{ ...WEB, redirect_uris: [WEB.redirect_uri], implied_consent: true, scope: 'openid profile' }],
+  clients: [{ client_id: WEB.client_id, client_secret: WEB.client_secret, redirect_uris: [WEB.redirect_uri], implied_consent: true, scope: 'openid profile' }],
   journeys: {
     Mfa: {
       entry: 'credentials',

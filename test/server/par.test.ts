@@ -44,6 +44,7 @@ function parConfig(): ProviderConfig {
   )
   config.realms.push({
     name: 'parred',
+    allow_implied_consent: true,
     require_pushed_authorization_requests: true,
     par_lifetime: 90,
     users: [ALICE],

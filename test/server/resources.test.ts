@@ -27,7 +27,7 @@ function resourcesConfig(): ProviderConfig {
     {
       client_id: PAIRWISE.id,
       client_secret: PAIRWISE.secret,
-      grant_types: ['password'],
+      grant_types: ['password', 'refresh_token'],
       subject_type: 'pairwise',
       redirect_uris: ['https://rp.example.org/cb'],
       scope: 'openid profile',
@@ -534,6 +534,19 @@ describe.each(MODES)('resources (%s)', (mode) => {
       expect(claims(publicClient.id_token!).sub).toBe(DEMO.user.username)
       expect((await body(await h.fetch(`${h.issuer()}/userinfo`, bearer(publicClient.access_token)))).sub).toBe(DEMO.user.username)
     })
+
+    it('gives a pairwise client its pairwise sub everywhere it can read one: JWT access token, introspect and tokeninfo', async () => {
+      const pairwise = await passwordTokens(h, { client: PAIRWISE, scope: 'openid profile' })
+      const sub = claims(pairwise.id_token!).sub
+      expect(claims(pairwise.access_token).sub).toBe(sub)
+      const self = { authorization: basic(PAIRWISE.id, PAIRWISE.secret) }
+      expect(await introspect(h, pairwise.access_token, self)).toMatchObject({ active: true, sub })
+      expect(await introspect(h, pairwise.refresh_token!, self)).toMatchObject({ active: true, sub })
+      expect(await body(await h.fetch(`${h.issuer()}/tokeninfo`, bearer(pairwise.access_token)))).toMatchObject({ sub })
+      // A public client's tokens keep the username.
+      const publicClient = await passwordTokens(h, { scope: 'openid' })
+      expect(claims(publicClient.access_token).sub).toBe(DEMO.user.username)
+    })
   })
 
   describe('CORS', () => {
@@ -636,6 +649,16 @@ describe.each(MODES)('resources (%s)', (mode) => {
       const meta = await register('beta', { grant_types: ['telepathy'] })
       expect(meta.status).toBe(400)
       expect((await body(meta)).error).toBe('invalid_client_metadata')
+    })
+
+    it('refuses metadata it does not know or does not honour yet with invalid_client_metadata, naming the field', async () => {
+      for (const [field, problem] of [['redirect_uri', 'is not a known setting'], ['userinfo_signed_response_alg', 'is not supported yet']] as const) {
+        const res = await register('beta', { grant_types: ['client_credentials'], [field]: 'RS256' })
+        expect(res.status, field).toBe(400)
+        const error = await body(res)
+        expect(error.error, field).toBe('invalid_client_metadata')
+        expect(error.error_description, field).toBe(`${field}: ${problem}`)
+      }
     })
 
     it('refuses a body that is not JSON with 400', async () => {

@@ -15,6 +15,8 @@ const SCOPE = 'openid profile email'
 const WEB = { client_id: 'web', client_secret: 'web-secret', redirect_uri: 'http://localhost:3000/cb' }
 const WEB2 = { client_id: 'web2', client_secret: 'web2-secret', redirect_uri: 'http://localhost:4000/cb' }
 const SPA = { client_id: 'spa', redirect_uri: 'http://localhost:5173/cb' }
+/** Seed 002's `myClient`: a secret, scopes and grant types (plus the redirect URI the code flow needs), nothing else. */
+const MY_CLIENT = { client_id: 'myClient', client_secret: 'forgerock', redirect_uri: 'https://my-client.example/cb' }
 const CODE_ONLY = { client_id: 'code-only', client_secret: 'code-only-secret', redirect_uri: 'http://localhost:3100/cb' }
 
 const auth = {
@@ -46,11 +48,18 @@ function clients(): ClientConfig[] {
     // Allowed openid and refresh_token, yet client_credentials must never yield either token.
     { client_id: 'cc-oidc', client_secret: 'cc-oidc-secret', grant_types: ['client_credentials', 'refresh_token'], scope: 'openid read' },
     { client_id: 'pw', client_secret: 'pw-secret', grant_types: ['password', 'refresh_token'], scope: SCOPE },
+    {
+      client_id: MY_CLIENT.client_id,
+      client_secret: MY_CLIENT.client_secret,
+      scope: 'write read',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [MY_CLIENT.redirect_uri],
+    },
   ]
 }
 
 function realm(name: string, settings: Partial<RealmConfig> = {}, extra: ClientConfig[] = []): RealmConfig {
-  return { name, ...settings, clients: [...clients(), ...extra], users: [USER] }
+  return { name, allow_implied_consent: true, ...settings, clients: [...clients(), ...extra], users: [USER] }
 }
 
 const CONFIG: ProviderConfig = {
@@ -296,6 +305,22 @@ describe.each(MODES)('token endpoint grants (%s)', (mode) => {
   })
 
   describe('refresh_token', () => {
+    it("refreshes seed 002's myClient exactly as its worked example does: credentials in the form body, scope narrowed to read", async () => {
+      const { code } = await authorize('alpha', MY_CLIENT, { extra: { scope: 'write read' } })
+      const body = { client_id: MY_CLIENT.client_id, client_secret: MY_CLIENT.client_secret }
+      const first = await expectTokens(await token('alpha', { grant_type: 'authorization_code', code, redirect_uri: MY_CLIENT.redirect_uri, ...body }))
+      expect(first.scope).toBe('write read')
+      const second = await expectTokens(
+        await token('alpha', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, ...body, scope: 'read' }),
+      )
+      expect(second.scope).toBe('read')
+      // The seed: a new refresh token was issued and the original is now inactive.
+      expect(second.refresh_token).toBeTruthy()
+      await expectError(await token('alpha', { grant_type: 'refresh_token', refresh_token: first.refresh_token!, ...body }), 400, 'invalid_grant')
+      // The same client may send Basic as well.
+      await expectTokens(await refresh('alpha', second.refresh_token!, { authorization: basic(MY_CLIENT.client_id, MY_CLIENT.client_secret) }))
+    })
+
     it('rotates: a new refresh token works, the old one is invalid_grant', async () => {
       const first = await passwordTokens('alpha')
       const second = await expectTokens(await refresh('alpha', first.refresh_token!, auth.pw))

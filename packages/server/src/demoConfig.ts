@@ -47,6 +47,8 @@ export function demoConfig(options: { spaOrigins?: string[] } = {}): ProviderCon
     realms: [
       {
         name: DEMO.realm,
+        // AM skips consent only when realm and client both allow it; the demo SPA signs in at one click.
+        allow_implied_consent: true,
         clients: [
           {
             client_id: DEMO.spa.client_id,

@@ -1,7 +1,8 @@
 import type { Context } from '../services/context.js'
 import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
-import { LOOPBACK_HOSTS, type Params } from '../base/http.js'
+import type { Params } from '../base/http.js'
+import { redirectMatches, splitPortPattern } from '../base/redirectUri.js'
 import { normalizeResponseType, type Client } from '../model/index.js'
 import { requestedScopes } from '../services/tokens.js'
 
@@ -61,7 +62,8 @@ export async function resolveTarget(ctx: Context, params: Params): Promise<Targe
     redirectUri = given
   } else {
     const openid = (params.get('scope') ?? '').split(' ').includes('openid')
-    if (client.redirectUris.length !== 1 || openid) throw new OAuthError('invalid_request', 'redirect_uri is required')
+    const only = client.redirectUris.length === 1 && splitPortPattern(client.redirectUris[0]!).port === undefined
+    if (!only || openid) throw new OAuthError('invalid_request', 'redirect_uri is required')
     redirectUri = client.redirectUris[0]!
   }
   const words = (params.get('response_type') ?? '').split(' ')
@@ -73,24 +75,6 @@ export async function resolveTarget(ctx: Context, params: Params): Promise<Targe
   return { client, redirectUri, redirectUriGiven: given !== undefined, responseMode, ...(state !== undefined && { state }) }
 }
 
-/** Exact match, or any port on a loopback `http` URI when the client allows it (RFC 8252 7.3). */
-function redirectMatches(registered: string, given: string, wildcardPorts: boolean): boolean {
-  if (registered === given) return true
-  if (!wildcardPorts || !URL.canParse(given) || given.includes('#')) return false
-  const r = new URL(registered)
-  const g = new URL(given)
-  return (
-    r.protocol === 'http:' &&
-    LOOPBACK_HOSTS.has(r.hostname) &&
-    g.protocol === r.protocol &&
-    g.hostname === r.hostname &&
-    g.username === '' &&
-    g.password === '' &&
-    g.pathname === r.pathname &&
-    g.search === r.search
-  )
-}
-
 /** Every check of an authorization request once its {@link Target} is known; throws {@link OAuthError}. */
 export function validateRequest(ctx: Context, params: Params, target: Target): AuthRequest {
   const { client } = target
@@ -100,6 +84,10 @@ export function validateRequest(ctx: Context, params: Params, target: Target): A
   if (!responseType) throw new OAuthError('unsupported_response_type', `response_type '${rawType}' is not supported`)
   if (!client.responseTypes.has(responseType)) {
     throw new OAuthError('unauthorized_client', `The client may not use response_type '${responseType}'`)
+  }
+  // AM: every response type is available, but tokens come from authorize only under the implicit grant.
+  if (responseType !== 'code' && !client.grantTypes.has('implicit')) {
+    throw new OAuthError('unauthorized_client', `response_type '${responseType}' returns tokens from authorize, which needs the implicit grant type`)
   }
   const mode = params.get('response_mode')
   if (mode !== undefined && mode !== target.responseMode) {

@@ -58,6 +58,7 @@ export function resolveJourneys(v: Validator, at: string, journeys: unknown): Ma
 
 function resolveJourney(v: Validator, at: string, name: string, config: unknown): Journey {
   v.object(at, config)
+  v.fields(at, config as object, { entry: true, nodes: true, acr_values: true } satisfies Record<keyof Required<JourneyConfig>, true>)
   const c = config as JourneyConfig
   v.object(`${at}.nodes`, c.nodes)
   const nodes = new Map(Object.entries(c.nodes))

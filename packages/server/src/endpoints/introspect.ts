@@ -1,5 +1,7 @@
 import { findAccessToken } from '../services/accessTokens.js'
 import { clientRequest } from '../services/clientAuth.js'
+import { subjectFor } from '../services/claims.js'
+import { findClient } from '../services/clients.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
@@ -60,11 +62,18 @@ async function refresh(ctx: Context, token: string): Promise<Record<string, unkn
     active: true,
     scope: p.grantScope.join(' '),
     client_id: p.clientId,
-    ...(p.username !== undefined && { username: p.username, sub: p.username }),
+    ...(p.username !== undefined && { username: p.username, sub: await refreshSubject(ctx, p) }),
     token_type: 'refresh_token',
     ...(entry.expiresAt < FOREVER_MS && { exp: Math.floor(entry.expiresAt / 1000) }),
     iss: ctx.issuer,
     jti: p.jti,
     realm: ctx.realm.path,
   }
+}
+
+/** The refresh token's `sub` as its client reads it: pairwise for a pairwise client. */
+async function refreshSubject(ctx: Context, p: RefreshTokenPayload): Promise<string> {
+  const client = await findClient(ctx, p.clientId)
+  const user = ctx.realm.users.get(p.username!)
+  return client && user && client.subjectType === 'pairwise' ? subjectFor(ctx, client, user) : p.username!
 }

@@ -27,9 +27,15 @@ export interface ClientConfig extends Lifetimes {
   post_logout_redirect_uris?: string[]
   /** Default `['authorization_code']`. */
   grant_types?: string[]
-  /** Default `['code']`. */
+  /**
+   * Default: all seven, as in AM. Those returning tokens from `authorize` (all but `code`)
+   * also need `implicit` in `grant_types`.
+   */
   response_types?: string[]
-  /** Default `client_secret_basic` when a secret is set, `private_key_jwt` when keys are, else `none`. */
+  /**
+   * Default `client_secret_basic` when a secret is set (then a secret in the form body is
+   * taken too, as AM does), `private_key_jwt` when keys are, else `none`.
+   */
   token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
   /** Space-separated scopes the client may ask for. Default `openid profile email address phone`. */
   scope?: string
@@ -44,7 +50,17 @@ export interface ClientConfig extends Lifetimes {
   public_key_pem?: string
   /** Signing algorithm of this client's ID tokens. Default `RS256`. */
   id_token_signed_response_alg?: 'RS256' | 'ES256'
-  /** Allow any port on loopback redirect URIs (RFC 8252 section 7.3). Default false. */
+  /**
+   * AM's "Allow wildcard ports in redirect URLs", for loopback hosts only: a redirect URI may
+   * write its port as a pattern (`http://localhost:*` then a path, `https://[::1]:*443`,
+   * `http://127.0.0.1:80*`), and a loopback URI with a plain port accepts any port (RFC 8252
+   * section 7.3). Default false.
+   *
+   * @example
+   * ```ts
+   * const cli: ClientConfig = { client_id: 'cli', token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1:*' + '/callback'], allow_wildcard_ports: true }
+   * ```
+   */
   allow_wildcard_ports?: boolean
   subject_type?: 'public' | 'pairwise'
   /** Seconds after which a session's sign-in is too old for this client (OIDC `max_age`). */
@@ -88,6 +104,11 @@ export interface Client {
   grantTypes: Set<string>
   responseTypes: Set<string>
   authMethod: AuthMethod
+  /**
+   * A secret client whose `token_endpoint_auth_method` was not set: AM takes its secret in a
+   * Basic header or in the form body alike (seed 002's worked example sends the body).
+   */
+  eitherSecretMethod: boolean
   isPublic: boolean
   allowedScopes: Set<string>
   defaultScopes: string[]

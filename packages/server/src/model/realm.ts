@@ -22,7 +22,7 @@ export interface RealmConfig extends Lifetimes {
   refresh_token_reuse_detection?: 'all' | 'public' | 'none'
   /** Default `RS256`. */
   access_token_signing_alg?: 'RS256' | 'ES256'
-  /** AM's "Allow Clients to Skip Consent". Default true. */
+  /** AM's "Allow Clients to Skip Consent": a client's `implied_consent` works only when this is on too. Default false, as in AM. */
   allow_implied_consent?: boolean
   /** Send `iss` in authorization responses (RFC 9207). Default true. */
   authorization_response_iss?: boolean

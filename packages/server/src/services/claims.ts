@@ -1,5 +1,6 @@
 import type { Context } from './context.js'
 import { base64url, sha256 } from '../base/crypto.js'
+import { splitPortPattern } from '../base/redirectUri.js'
 import type { Client, User } from '../model/index.js'
 
 /** OIDC Core 5.4: the claims each standard scope releases. */
@@ -18,7 +19,7 @@ export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time',
 /** The `sub` this client sees: the user's, or a per-sector pairwise one (OIDC Core 8.1). */
 export async function subjectFor(ctx: Context, client: Client, user: User): Promise<string> {
   if (client.subjectType === 'public') return user.sub
-  const sector = client.redirectUris[0] ? new URL(client.redirectUris[0]).host : client.id
+  const sector = client.redirectUris[0] ? new URL(splitPortPattern(client.redirectUris[0]).uri).host : client.id
   // Salted with a secret so nobody can recompute the mapping from a username, and a stable
   // one: a subject that changed with every key rotation would be a new user to the client.
   const salt = ctx.rt.config.pairwiseSubjectSalt ?? ctx.rt.config.keyEncryptionSecret ?? String(ctx.rt.keys.signingKey('RS256').privateJwk.d)

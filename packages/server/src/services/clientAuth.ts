@@ -120,7 +120,7 @@ async function checkSecret(
     ? constantTimeEqual(client.secretDigest, await secretKey(secret))
     : constantTimeEqual(client?.secret ?? '\0no such client', secret)
   if (!client || (client.secret === undefined && client.secretDigest === undefined) || !ok) throw fail('Client authentication failed')
-  if (client.authMethod !== method) throw fail(`This client must authenticate with ${client.authMethod}`)
+  if (client.authMethod !== method && !client.eitherSecretMethod) throw fail(`This client must authenticate with ${client.authMethod}`)
   return client
 }
 

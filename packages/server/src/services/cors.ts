@@ -1,4 +1,4 @@
-import { LOOPBACK_HOSTS } from '../base/http.js'
+import { loopbackPortMatches, splitPortPattern } from '../base/redirectUri.js'
 import type { Realm } from '../model/index.js'
 
 
@@ -43,16 +43,8 @@ function isAllowedOrigin(realm: Realm, origin: string): boolean {
   if (realm.corsOrigins.includes(parsed.origin)) return true
   for (const client of realm.clients.values()) {
     for (const uri of [...client.redirectUris, ...client.postLogoutRedirectUris]) {
-      const registered = new URL(uri)
-      if (registered.origin === parsed.origin) return true
-      if (
-        client.allowWildcardPorts &&
-        LOOPBACK_HOSTS.has(registered.hostname) &&
-        registered.protocol === parsed.protocol &&
-        registered.hostname === parsed.hostname
-      ) {
-        return true
-      }
+      if (client.allowWildcardPorts && loopbackPortMatches(uri, parsed)) return true
+      if (splitPortPattern(uri).port === undefined && new URL(uri).origin === parsed.origin) return true
     }
   }
   return false

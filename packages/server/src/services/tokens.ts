@@ -98,7 +98,9 @@ async function mintAccessToken(
   const iat = ctx.nowSec
   const exp = iat + lifetime
   const jti = randomToken(16)
-  const sub = info.username ?? info.client.id
+  const user = info.username === undefined ? undefined : ctx.realm.users.get(info.username)
+  // A pairwise client reads its pairwise sub in the access token too (and so at introspect and tokeninfo).
+  const sub = user && info.client.subjectType === 'pairwise' ? await subjectFor(ctx, info.client, user) : (info.username ?? info.client.id)
   const claims: Record<string, unknown> = {
     iss: ctx.issuer,
     sub,
