@@ -21,6 +21,7 @@ const ENTRIES: Record<string, string> = {
   '@realmauth/server/msw': 'packages/server/src/msw.ts',
   '@realmauth/server/sqlite': 'packages/server/src/sqlite.ts',
   '@realmauth/server/postgres': 'packages/server/src/postgres.ts',
+  '@realmauth/server/testing': 'packages/server/src/testing.ts',
 }
 
 /**

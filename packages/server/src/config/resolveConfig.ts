@@ -22,6 +22,7 @@ import { signingJwkAlg } from '../keys/index.js'
 import { base32Decode } from '../base/totp.js'
 import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
+import { SUPPORTED_CLAIMS } from '../services/claims.js'
 
 const DEFAULT_LIFETIMES: ResolvedLifetimes = { accessToken: 3600, refreshToken: 604800, code: 120, idToken: 3600 }
 
@@ -225,5 +226,17 @@ function resolveUser(v: Validator, at: string, u: UserConfig): User {
   if (u.address !== undefined && (typeof u.address !== 'object' || u.address === null)) {
     throw new ConfigError(`${at}.address`, 'must be an object of address claims')
   }
+  if (u.claims !== undefined) {
+    v.object(`${at}.claims`, u.claims)
+    for (const name of Object.keys(u.claims)) {
+      if (RESERVED_CLAIMS.has(name)) throw new ConfigError(`${at}.claims.${name}`, 'is a standard or token claim: set it as a user field, or pick another name')
+    }
+  }
   return { ...u, username, password, sub: u.sub ?? username }
 }
+
+/** Claims the provider sets itself: a user's custom claim may not shadow one. */
+const RESERVED_CLAIMS = new Set([
+  ...SUPPORTED_CLAIMS, 'jti', 'nbf', 'scope', 'client_id', 'cnf', 'token_type', 'tokenName', 'tokenType', 'grant_type', 'authGrantId',
+  'redirect_uri', 'refresh_token_id', 's_hash', 'sid', 'auditTrackingId', 'subname',
+])

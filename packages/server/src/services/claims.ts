@@ -24,9 +24,9 @@ export async function subjectFor(ctx: Context, client: Client, user: User): Prom
   return base64url(await sha256(`${sector}\n${user.sub}\n${ctx.realm.path}\n${salt}`))
 }
 
-/** The user's claims released by `scopes`, without `sub`. */
+/** The user's claims released by `scopes`, and their custom claims, without `sub`. */
 export function claimsFor(user: User, scopes: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+  const out: Record<string, unknown> = { ...user.claims }
   for (const scope of scopes) {
     for (const claim of SCOPE_CLAIMS[scope] ?? []) {
       const value = user[claim as keyof User]

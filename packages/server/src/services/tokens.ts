@@ -100,6 +100,8 @@ async function mintAccessToken(
   const jti = randomToken(16)
   const sub = info.username ?? info.client.id
   const claims: Record<string, unknown> = {
+    // For APIs that authorize by `groups` or `roles`; the config refuses names that would clash.
+    ...(info.username !== undefined && ctx.realm.users.get(info.username)?.claims),
     iss: ctx.issuer,
     sub,
     aud: info.client.id,
