@@ -22,6 +22,7 @@ const ENTRIES: Record<string, string> = {
   '@realmauth/server/sqlite': 'packages/server/src/sqlite.ts',
   '@realmauth/server/postgres': 'packages/server/src/postgres.ts',
   '@realmauth/server/testing': 'packages/server/src/testing.ts',
+  '@realmauth/react/testing': 'packages/react/src/testing.tsx',
 }
 
 /**
@@ -62,7 +63,11 @@ declare function writeKeys(jwks: SigningJwk[]): Promise<void>
 declare const redis: { set(key: string, value: string, options: object): Promise<string | null> }
 declare const root: HTMLElement
 declare function navigate(to: string, options?: { replace?: boolean }): void
-declare function render(snapshot: AuthSnapshot): void
+declare function render(what: AuthSnapshot | JSX.Element): void
+declare const screen: { getByText(text: string): HTMLElement }
+declare function act(change: () => void): void
+declare function expect(actual: unknown): { toBeTruthy(): void; toEqual(expected: unknown): void }
+declare function Profile(): JSX.Element
 declare function useQuery<T>(options: { queryKey: unknown[]; enabled?: boolean; queryFn: () => Promise<T> }): { data: T | undefined }
 declare function getOrders(token: string): Promise<string[]>
 declare function Spinner(): JSX.Element
