@@ -13,6 +13,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@realmauth\/server\/(node|msw|sqlite|postgres|testing)$/, replacement: `${packages}server/src/$1.ts` },
+      { find: /^@realmauth\/node\/(express|fastify|hono)$/, replacement: `${packages}node/src/$1.ts` },
       { find: /^@realmauth\/react\/testing$/, replacement: `${packages}react/src/testing.tsx` },
       { find: /^@realmauth\/core\/internal$/, replacement: `${packages}core/src/internal.ts` },
       { find: /^@realmauth\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` },

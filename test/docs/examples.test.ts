@@ -22,6 +22,9 @@ const ENTRIES: Record<string, string> = {
   '@realmauth/server/sqlite': 'packages/server/src/sqlite.ts',
   '@realmauth/server/postgres': 'packages/server/src/postgres.ts',
   '@realmauth/server/testing': 'packages/server/src/testing.ts',
+  '@realmauth/node/express': 'packages/node/src/express.ts',
+  '@realmauth/node/fastify': 'packages/node/src/fastify.ts',
+  '@realmauth/node/hono': 'packages/node/src/hono.ts',
   '@realmauth/react/testing': 'packages/react/src/testing.tsx',
 }
 
