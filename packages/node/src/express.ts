@@ -3,7 +3,6 @@ import type { AccessTokenClaims } from './verifyAccessToken.js'
 
 declare global {
   // Express's own way to type what middleware adds to a request.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** The verified access token's claims, set by `requireAccessToken`. */
