@@ -12,7 +12,9 @@ export default defineConfig({
   // Tests run against the sources; the CLI tests run the built dist/ (npm test builds it).
   resolve: {
     alias: [
-      { find: /^@realmauth\/server\/(node|msw|sqlite|postgres)$/, replacement: `${packages}server/src/$1.ts` },
+      { find: /^@realmauth\/server\/(node|msw|sqlite|postgres|testing)$/, replacement: `${packages}server/src/$1.ts` },
+      { find: /^@realmauth\/node\/(express|fastify|hono)$/, replacement: `${packages}node/src/$1.ts` },
+      { find: /^@realmauth\/react\/testing$/, replacement: `${packages}react/src/testing.tsx` },
       { find: /^@realmauth\/core\/internal$/, replacement: `${packages}core/src/internal.ts` },
       { find: /^@realmauth\/([a-z]+)$/, replacement: `${packages}$1/src/index.ts` },
     ],

@@ -3,9 +3,11 @@
  * authenticating with private_key_jwt, bound to its own key with DPoP (RFC 9449); the API
  * accepts only valid tokens with scope `read`, and a bound token only with a proof by its key.
  */
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAccessTokenVerifier, createDPoP, createNodeClient, AccessTokenError } from '@realmauth/node'
+import express from 'express'
+import { createAccessTokenVerifier, createDPoP, createNodeClient } from '@realmauth/node'
+import { requireAccessToken } from '@realmauth/node/express'
 import type { JWK } from 'jose'
 
 /**
@@ -14,22 +16,15 @@ import type { JWK } from 'jose'
  */
 export async function startOrdersApi(options: { issuer: string; audience: string | string[]; port?: number; fetch?: typeof fetch }): Promise<{ url: string; server: Server }> {
   const verifier = createAccessTokenVerifier({ issuer: options.issuer, audience: options.audience, ...(options.fetch && { fetch: options.fetch }) })
-  const server = createServer(async (req, res) => {
-    try {
-      const claims = await verifier.verify(req.headers.authorization ?? '', {
-        requiredScopes: ['read'],
-        // The URL the caller used: behind a proxy, your public origin instead of the Host header.
-        dpop: { proof: req.headers.dpop, method: req.method ?? 'GET', url: `http://${req.headers.host}${req.url}` },
-      })
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orders: [{ id: 1, item: 'tea' }], caller: claims.sub, bound: claims.cnf?.jkt !== undefined }))
-    } catch (err) {
-      const status = err instanceof AccessTokenError ? (err.status ?? 401) : 500
-      const headers: Record<string, string> = { 'content-type': 'application/json' }
-      if (err instanceof AccessTokenError) headers['www-authenticate'] = err.wwwAuthenticate
-      res.writeHead(status, headers).end(JSON.stringify({ error: (err as Error).message }))
-    }
+  const app = express()
+  // Refusals are answered for you: 401 / 403 with the WWW-Authenticate challenge, 503 while the provider is unreachable.
+  // Behind a proxy, pass `origin` (your public https origin) so DPoP proofs are checked against the URL the caller used.
+  app.get('/orders', requireAccessToken({ verifier, requiredScopes: ['read'] }), (req, res) => {
+    res.json({ orders: [{ id: 1, item: 'tea' }], caller: req.auth!.sub, bound: req.auth!.cnf?.jkt !== undefined })
   })
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s))
+  })
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`, server }
 }
 

@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
-import { createBrowserClient, AuthError } from '@realmauth/browser'
+import { createBrowserClient } from '@realmauth/browser'
+import { render as show } from './view.js'
 
 const issuer = import.meta.env.VITE_ISSUER ?? 'http://localhost:9000/oauth2/realms/root/realms/alpha'
 const auth = createBrowserClient({ issuer, clientId: 'demo-spa', scope: 'openid profile email' })
@@ -10,14 +11,8 @@ auth.auth.on((event) => {
   if (event.type === 'refresh_success') $('refreshes').textContent = String(++refreshes)
 })
 
-function render() {
-  const { status, user, tokens, error } = auth.getSnapshot()
-  $('status').textContent = error ? `${status} (${error.code}: ${error.message})` : status
-  $('signed-in').hidden = status !== 'signed_in'
-  $('signed-out').hidden = status === 'signed_in' || status === 'loading'
-  $('claims').textContent = user ? JSON.stringify(user, null, 2) : ''
-  $('life').textContent = tokens?.expiresAt ? String(Math.max(0, Math.round((tokens.expiresAt - Date.now()) / 1000))) : '?'
-}
+let callbackError: unknown
+const render = () => show(document, auth.getSnapshot(), callbackError)
 auth.subscribe(render)
 setInterval(render, 1000)
 
@@ -32,7 +27,7 @@ if (auth.isRedirectCallback()) {
   try {
     await auth.handleRedirectCallback()
   } catch (err) {
-    $('status').textContent = err instanceof AuthError ? `Sign-in failed: ${err.code}` : String(err)
+    callbackError = err
   }
   history.replaceState(null, '', '/')
 }

@@ -1,7 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // `testing`: the test double of the auth context; apps never load it.
+  entry: { index: 'src/index.ts', testing: 'src/testing.tsx' },
+  // Shared chunks in CJS too: one AuthContext behind both entries.
+  splitting: true,
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

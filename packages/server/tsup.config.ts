@@ -13,6 +13,8 @@ export default defineConfig([
       sqlite: 'src/sqlite.ts',
       // Node only: loads pg (an optional dependency) when a store is opened.
       postgres: 'src/postgres.ts',
+      // Node only: a provider per test and a headless sign-in.
+      testing: 'src/testing.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -21,6 +21,11 @@ const ENTRIES: Record<string, string> = {
   '@realmauth/server/msw': 'packages/server/src/msw.ts',
   '@realmauth/server/sqlite': 'packages/server/src/sqlite.ts',
   '@realmauth/server/postgres': 'packages/server/src/postgres.ts',
+  '@realmauth/server/testing': 'packages/server/src/testing.ts',
+  '@realmauth/node/express': 'packages/node/src/express.ts',
+  '@realmauth/node/fastify': 'packages/node/src/fastify.ts',
+  '@realmauth/node/hono': 'packages/node/src/hono.ts',
+  '@realmauth/react/testing': 'packages/react/src/testing.tsx',
 }
 
 /**
@@ -61,7 +66,11 @@ declare function writeKeys(jwks: SigningJwk[]): Promise<void>
 declare const redis: { set(key: string, value: string, options: object): Promise<string | null> }
 declare const root: HTMLElement
 declare function navigate(to: string, options?: { replace?: boolean }): void
-declare function render(snapshot: AuthSnapshot): void
+declare function render(what: AuthSnapshot | JSX.Element): void
+declare const screen: { getByText(text: string): HTMLElement }
+declare function act(change: () => void): void
+declare function expect(actual: unknown): { toBeTruthy(): void; toEqual(expected: unknown): void }
+declare function Profile(): JSX.Element
 declare function useQuery<T>(options: { queryKey: unknown[]; enabled?: boolean; queryFn: () => Promise<T> }): { data: T | undefined }
 declare function getOrders(token: string): Promise<string[]>
 declare function Spinner(): JSX.Element

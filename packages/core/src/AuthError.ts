@@ -131,6 +131,30 @@ const OAUTH_ERROR_CODES: Record<string, AuthErrorCode> = {
 const ID_TOKEN_FAILURES = new Set([oauth.JWT_CLAIM_COMPARISON, oauth.JWT_TIMESTAMP_CHECK, oauth.KEY_SELECTION])
 
 /**
+ * {@link toAuthError} for a token endpoint's answer. A refused client gets a `Basic`
+ * challenge (RFC 6749 5.2), which oauth4webapi reports without reading the body; the body's
+ * `error_description` is what tells the user which credential to fix, so it is read here.
+ */
+export async function tokenEndpointError(err: unknown, during: string): Promise<AuthError> {
+  const error = toAuthError(err, during)
+  if (!(err instanceof oauth.WWWAuthenticateChallengeError) || error.error_description !== undefined) return error
+  let body: { error?: unknown; error_description?: unknown }
+  try {
+    body = (await err.response.clone().json()) as typeof body
+  } catch {
+    return error
+  }
+  if (typeof body?.error !== 'string') return error
+  const description = typeof body.error_description === 'string' ? body.error_description : undefined
+  return new AuthError(OAUTH_ERROR_CODES[body.error] ?? error.code, `${during}: ${body.error}${description ? ` (${description})` : ''}`, {
+    error: body.error,
+    ...(description !== undefined && { error_description: description }),
+    status: err.status,
+    cause: err,
+  })
+}
+
+/**
  * Maps whatever a protocol step threw (oauth4webapi errors, fetch's TypeError, an abort)
  * to an {@link AuthError}, keeping the original as `cause`.
  */

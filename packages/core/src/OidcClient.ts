@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi'
-import { AuthError, toAuthError } from './AuthError.js'
+import { AuthError, toAuthError, tokenEndpointError } from './AuthError.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
 import { requestOptions } from './http.js'
@@ -400,7 +400,7 @@ export class OidcClient {
         })
       }
     } catch (err) {
-      throw toAuthError(err, during)
+      throw await tokenEndpointError(err, during)
     }
     const claims = body.id_token !== undefined ? oauth.getValidatedIdTokenClaims(body) : undefined
     if (claims) this.#checkExtraClaims(claims, receivedAt)

@@ -61,6 +61,13 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
   } catch (err) {
     const error = toAuthError(err, 'Discovery')
     if (error.code === 'network_error' || error.code === 'server_error') throw error
-    throw new AuthError('discovery_failed', error.message, { ...(error.status !== undefined && { status: error.status }), cause: err })
+    // oauth4webapi only says the answer is not metadata: the usual cause is an issuer missing its realm path.
+    const url = response.url || `${asked.href.replace(/\/$/, '')}/.well-known/openid-configuration`
+    throw new AuthError(
+      'discovery_failed',
+      `Discovery failed: ${url} answered HTTP ${response.status}, not OpenID Provider metadata. Check the issuer '${issuer}': ` +
+        `an AM realm's issuer is {base}/oauth2/realms/root/realms/{realm}; build it with realmIssuer(baseUrl, realm). (${error.message})`,
+      { status: response.status, cause: err },
+    )
   }
 }

@@ -30,6 +30,12 @@ export type ClientAuthOptions =
  * ```
  */
 export async function clientAuthentication(options: ClientAuthOptions): Promise<ClientAuthentication> {
+  if (typeof options !== 'object' || options === null) {
+    throw new AuthError(
+      'configuration_error',
+      "No client authentication: pass `auth`, such as { method: 'client_secret_basic', clientSecret }, { method: 'private_key_jwt', privateKey } or { method: 'none' } for a public client",
+    )
+  }
   switch (options.method) {
     case 'client_secret_basic':
       return oauth.ClientSecretBasic(options.clientSecret)

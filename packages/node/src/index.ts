@@ -7,3 +7,4 @@ export type { AccessTokenVerifier, AccessTokenVerifierOptions, AccessTokenClaims
 export { dpopNonces, memoryReplayCache, type DPoPNonces, type DPoPReplayCache, type DPoPRequest } from './checkDPoPProof.js'
 export { signInWithJourney, tokensForSession, type JourneySignInOptions } from './journey.js'
 export { JourneyClient, type JourneyCallback, type JourneyStep, type JourneyResult, type JourneySuccess } from '@realmauth/core'
+export { accessGuard, type AccessGuardOptions, type GuardRequest, type GuardVerdict } from './accessGuard.js'

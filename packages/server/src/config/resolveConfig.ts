@@ -17,6 +17,7 @@ import {
   type ResolvedLifetimes,
   type User,
   type UserConfig,
+  SUPPORTED_CLAIMS,
 } from '../model/index.js'
 import { MIN_SECRET_LENGTH, signingJwkAlg } from '../keys/index.js'
 import { base32Decode } from '../base/totp.js'
@@ -58,7 +59,7 @@ const CLIENT_NOT_YET = [
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
   nickname: true, preferred_username: true, profile: true, picture: true, website: true, gender: true,
-  birthdate: true, zoneinfo: true, locale: true, updated_at: true, email: true, email_verified: true,
+  birthdate: true, zoneinfo: true, locale: true, updated_at: true, email: true, email_verified: true, claims: true,
   phone_number: true, phone_number_verified: true, address: true, totp_secret: true,
 }
 
@@ -282,5 +283,17 @@ function resolveUser(v: Validator, at: string, u: UserConfig): User {
   if (u.address !== undefined && (typeof u.address !== 'object' || u.address === null)) {
     throw new ConfigError(`${at}.address`, 'must be an object of address claims')
   }
+  if (u.claims !== undefined) {
+    v.object(`${at}.claims`, u.claims)
+    for (const name of Object.keys(u.claims)) {
+      if (RESERVED_CLAIMS.has(name)) throw new ConfigError(`${at}.claims.${name}`, 'is a standard or token claim: set it as a user field, or pick another name')
+    }
+  }
   return { ...u, username, password, sub: u.sub ?? username }
 }
+
+/** Claims the provider sets itself: a user's custom claim may not shadow one. */
+const RESERVED_CLAIMS = new Set([
+  ...SUPPORTED_CLAIMS, 'jti', 'nbf', 'scope', 'client_id', 'cnf', 'token_type', 'tokenName', 'tokenType', 'grant_type', 'authGrantId',
+  'redirect_uri', 'refresh_token_id', 's_hash', 'sid', 'auditTrackingId', 'subname',
+])

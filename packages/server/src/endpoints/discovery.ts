@@ -1,4 +1,4 @@
-import { SUPPORTED_CLAIMS } from '../services/claims.js'
+import { SUPPORTED_CLAIMS } from '../model/index.js'
 import { ASSERTION_ALGS } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { DPOP_ALGS } from '../services/dpop.js'

@@ -42,3 +42,16 @@ export function normalizeResponseType(value: string): string | undefined {
 
 /** A private signing key as a JWK with `kid`, for RS256 or ES256. */
 export type SigningJwk = Record<string, unknown> & { kid?: string; alg?: string }
+
+/** OIDC Core 5.4: the claims each standard scope releases. */
+export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
+  profile: [
+    'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
+    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+  ],
+  email: ['email', 'email_verified'],
+  address: ['address'],
+  phone: ['phone_number', 'phone_number_verified'],
+}
+
+export const SUPPORTED_CLAIMS = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'c_hash', 'acr', 'amr', 'realm', ...Object.values(SCOPE_CLAIMS).flat()]

@@ -25,6 +25,12 @@ export interface UserConfig {
   address?: Record<string, string>
   /** Base32 TOTP secret (RFC 6238) for journeys' `OneTimePassword` nodes. */
   totp_secret?: string
+  /**
+   * Claims of your own (`groups`, `roles`, `department`...): JSON values put in this user's
+   * access tokens, ID tokens and userinfo answers whatever the scope, as an AM access-token
+   * modification script would. Names of standard or token claims are refused.
+   */
+  claims?: Record<string, unknown>
 }
 
 export interface User extends Omit<UserConfig, 'password'> {

@@ -102,6 +102,8 @@ async function mintAccessToken(
   // A pairwise client reads its pairwise sub in the access token too (and so at introspect and tokeninfo).
   const sub = user && info.client.subjectType === 'pairwise' ? await subjectFor(ctx, info.client, user) : (info.username ?? info.client.id)
   const claims: Record<string, unknown> = {
+    // For APIs that authorize by `groups` or `roles`; the config refuses names that would clash.
+    ...(info.username !== undefined && ctx.realm.users.get(info.username)?.claims),
     iss: ctx.issuer,
     sub,
     aud: info.client.id,
