@@ -36,6 +36,19 @@ const REALM: RealmConfig = {
         failed: { type: 'Failure' },
       },
     },
+    Device: {
+      entry: 'page',
+      nodes: {
+        page: {
+          type: 'Page',
+          nodes: [{ type: 'HiddenValue', id: 'clientScriptOutputData', value: 'nonce-1' }, { type: 'UsernameCollector' }, { type: 'PasswordCollector' }],
+          outcomes: { outcome: 'check' },
+        },
+        check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'failed' } },
+        done: { type: 'Success' },
+        failed: { type: 'Failure' },
+      },
+    },
   },
 }
 const CONFIG: ProviderConfig = { realms: [REALM] }
@@ -140,6 +153,34 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ code: 400, reason: 'Bad Request' })
     expect((await answer('Pick', how2, 0)).status).toBe(200)
+  })
+
+  it('a HiddenValue node sends AM’s HiddenValueCallback; its answer must be a string and is taken back', async () => {
+    const step = await start('Device')
+    expect(step.callbacks[0]).toEqual({
+      type: 'HiddenValueCallback',
+      output: [{ name: 'value', value: 'nonce-1' }, { name: 'id', value: 'clientScriptOutputData' }],
+      input: [{ name: 'IDToken1', value: 'clientScriptOutputData' }],
+      _id: 0,
+    })
+    expect(step.callbacks.map((c) => c.input![0]!.name)).toEqual(['IDToken1', 'IDToken2', 'IDToken3'])
+    const bad = await answer('Device', step, { os: 'linux' }, 'bob', 'Bu1lder-bob')
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ code: 400, reason: 'Bad Request' })
+    expect((await answer('Device', step, '{"os":"linux"}', 'bob', 'Bu1lder-bob')).status).toBe(200)
+    // The zero-page login answers it with what was sent.
+    const zero = await post('/authenticate?authIndexType=service&authIndexValue=Device', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' })
+    expect(zero.status).toBe(200)
+  })
+
+  it('the sign-in page renders a HiddenValueCallback as a hidden input under AM’s element id', async () => {
+    const b = new Browser(h)
+    const html = await (await b.get(`${h.origin}/login?realm=/alpha&service=Device`)).text()
+    expect(html).toContain('<input type="hidden" id="clientScriptOutputData" name="IDToken1" value="clientScriptOutputData">')
+    const f = parseForm(html)
+    const done = await b.post(new URL(f.action, h.origin).href, { ...f.fields, IDToken1: 'filled by a script', username: 'bob', password: 'Bu1lder-bob' })
+    expect(done.status).toBe(200)
+    expect(await done.text()).toContain('You are signed in as bob.')
   })
 
   it('the retry limit locks the account for a while after three failures', async () => {

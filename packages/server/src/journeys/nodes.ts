@@ -21,6 +21,9 @@ export function callbacksOf(node: CollectorNodeConfig | JourneyNodeConfig, state
       return [{ type: 'PasswordCallback', output: [{ name: 'prompt', value: 'Password' }], initial: '' }]
     case 'OneTimePassword':
       return [{ type: 'PasswordCallback', output: [{ name: 'prompt', value: 'One-time password' }], initial: '' }]
+    case 'HiddenValue':
+      // AM sends the id as the input's initial value too; a client that fills nothing returns it.
+      return [{ type: 'HiddenValueCallback', output: [{ name: 'value', value: node.value ?? '' }, { name: 'id', value: node.id }], initial: node.id }]
     case 'ChoiceCollector': {
       const defaultChoice = node.default_choice ?? 0
       return [
@@ -83,6 +86,9 @@ export async function answer(
       return 'outcome'
     case 'PasswordCollector':
       transient.password = String(answers[0])
+      return 'outcome'
+    case 'HiddenValue':
+      state.hidden = { ...state.hidden, [node.id]: String(answers[0]) }
       return 'outcome'
     case 'ChoiceCollector':
       return node.choices[answers[0] as number]!

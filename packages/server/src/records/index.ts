@@ -213,6 +213,8 @@ export interface JourneyPayload {
   acr: string
   amr: string[]
   username?: string
+  /** What HiddenValue nodes got back, by their `id`: AM's shared state for a later node. */
+  hidden?: Record<string, string>
 }
 
 /** How long an `authId` stays good for its one step (AM's default tree timeout is 5 minutes). */
