@@ -6,11 +6,12 @@ import { totp, wrongTotp } from './totp.js'
 
 const SECRET = 'JBSWY3DPEHPK3PXP'
 const ALICE = { username: 'alice', password: 'Wonder-land-1', totp_secret: SECRET }
+const CAROL = { username: 'carol', password: 'C4rol-pass' }
 const WEB = { client_id: 'web', client_secret: 'web-secret', redirect_uri: 'https://web.example/cb' }
 
 const REALM: RealmConfig = {
   name: 'alpha',
-  users: [ALICE, { username: 'bob', password: 'Bu1lder-bob' }],
+  users: [ALICE, { username: 'bob', password: 'Bu1lder-bob' }, CAROL],
   clients: [{ ...WEB, redirect_uris: [WEB.redirect_uri], implied_consent: true, scope: 'openid profile' }],
   journeys: {
     Mfa: {
@@ -195,6 +196,44 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(200)
   })
 
+  it('ten wrong passwords at once, with a limit of three, lock the account', async () => {
+    const steps = await Promise.all(Array.from({ length: 10 }, () => start('Mfa')))
+    const results = await Promise.all(steps.map((step) => answer('Mfa', step, CAROL.username, 'wrong')))
+    const statuses = results.map((r) => r.status)
+    // At most the first two failures may be told to retry; the rest see the limit reached.
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2)
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(8)
+    expect((await answer('Login', await start('Login'), CAROL.username, CAROL.password)).status).toBe(401)
+    await h.advance(601)
+    expect((await answer('Login', await start('Login'), CAROL.username, CAROL.password)).status).toBe(200)
+  })
+
+  it('a user name cannot reach into another user’s failures', async () => {
+    // `carol\n` and the like count apart from carol: however often they fail, carol is not locked.
+    for (const name of ['carol\n', 'carol\n\n', 'carol%0A']) {
+      let step = await start('Mfa')
+      for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, name, 'wrong')).json()) as Step
+    }
+    let step = await start('Mfa')
+    for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, CAROL.username, 'wrong')).json()) as Step
+    const otp = await answer('Mfa', step, CAROL.username, CAROL.password)
+    expect(otp.status).toBe(200)
+    expect(((await otp.json()) as Step).callbacks.map((c) => c.type)).toEqual(['PasswordCallback'])
+  })
+
+  it('a successful journey forgets the failures before it', async () => {
+    let step = await start('Mfa')
+    for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, 'bob', 'wrong')).json()) as Step
+    expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(200)
+    // Counted on from two, the first failure now would lock the account; it asks again instead.
+    step = await start('Mfa')
+    for (let i = 0; i < 2; i++) {
+      const res = await answer('Mfa', step, 'bob', 'wrong')
+      expect(res.status).toBe(200)
+      step = (await res.json()) as Step
+    }
+  })
+
   it('an authId is good for one step, until it expires, and only as issued', async () => {
     const step = await start('Login')
     await h.advance(301)
@@ -296,6 +335,46 @@ describe('journey config is checked at start', () => {
     expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'RetryLimit', outcomes: { retry: 'ok', reject: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.limit')
     expect(field({ realms: [{ name: 'alpha', users: [{ username: 'u', password: 'p', totp_secret: 'not base32!' }] }] })).toBe('realms[0].users[0].totp_secret')
     expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'ok' } }, ok } }))).toBeUndefined()
+  })
+})
+
+/** A MemoryStore whose reads of Lockout records wait until `width` of them are pending, `rounds` times: the worst interleaving. */
+class LockstepStore extends MemoryStore {
+  private waiting: (() => void)[] = []
+  constructor(
+    private readonly width: number,
+    private rounds: number,
+  ) {
+    super()
+  }
+  override async find<P extends Record<string, unknown>>(kind: Parameters<MemoryStore['find']>[0], id: string) {
+    if (kind === 'Lockout' && this.rounds > 0) {
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve)
+        if (this.waiting.length === this.width) {
+          this.rounds--
+          this.waiting.splice(0).forEach((r) => r())
+        }
+      })
+    }
+    return super.find<P>(kind, id)
+  }
+}
+
+describe('the retry limit under concurrent failures', () => {
+  it('counts every one of ten failures that read the count at the same moment', async () => {
+    // One round: the Retry Limit's read (a wrong password skips the Data Store Decision's lock check).
+    const provider = createProvider({ ...CONFIG, store: new LockstepStore(10, 1) })
+    const url = 'http://idp.local/json/realms/root/realms/alpha/authenticate'
+    const post = (query: string, body?: string) =>
+      provider.fetch(new Request(url + query, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body !== undefined && { body }) }))
+    const fill = (step: Step, ...values: string[]) =>
+      JSON.stringify({ ...step, callbacks: step.callbacks.map((c, i) => ({ ...c, input: [{ ...c.input![0]!, value: values[i] }] })) })
+    const steps = await Promise.all(Array.from({ length: 10 }, async () => (await (await post('?authIndexType=service&authIndexValue=Mfa')).json()) as Step))
+    const statuses = (await Promise.all(steps.map((step) => post('?authIndexType=service&authIndexValue=Mfa', fill(step, CAROL.username, 'wrong'))))).map((r) => r.status)
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(8)
+    const login = (await (await post('')).json()) as Step
+    expect((await post('', fill(login, CAROL.username, CAROL.password))).status).toBe(401)
   })
 })
 
