@@ -107,6 +107,21 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(await (await post('/sessions?_action=validate', undefined, { cookie })).json()).toEqual({ valid: false })
   })
 
+  it('sessions also take the SSO token in a header named like the cookie, as AM does', async () => {
+    const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    const { tokenId } = (await res.json()) as { tokenId: string }
+    const header = { iPlanetDirectoryPro: tokenId }
+    const info = await post('/sessions?_action=getSessionInfo', undefined, header)
+    expect(info.status).toBe(200)
+    expect(await info.json()).toMatchObject({ username: 'alice', realm: '/alpha' })
+    expect(await (await post('/sessions?_action=validate', undefined, header)).json()).toMatchObject({ valid: true, uid: 'alice' })
+    // The header decides over a cookie: an unknown token there is no session.
+    const other = sessionCookie(await post('/authenticate', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' }))
+    expect((await post('/sessions?_action=getSessionInfo', undefined, { iPlanetDirectoryPro: 'unknown', cookie: other })).status).toBe(401)
+    expect(await (await post('/sessions?_action=logout', undefined, header)).json()).toEqual({ result: 'Successfully logged out' })
+    expect((await post('/sessions?_action=getSessionInfo', undefined, header)).status).toBe(401)
+  })
+
   it('a wrong password is AM’s 401 Login failure', async () => {
     const res = await answer('Login', await start('Login'), ALICE.username, 'nope')
     expect(res.status).toBe(401)

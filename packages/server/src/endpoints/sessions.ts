@@ -7,12 +7,14 @@ import { amError } from './amError.js'
 
 /**
  * `POST {basePath}/json/realms/root/realms/{realm}/sessions?_action=…` for the session the
- * cookie names: `logout` ends it (`{ result: 'Successfully logged out' }`), `getSessionInfo`
+ * SSO token names: in a header named like the cookie (`iPlanetDirectoryPro: …`, as AM takes it
+ * from clients that keep no cookies), else in the cookie. `logout` ends it (`{ result: 'Successfully logged out' }`), `getSessionInfo`
  * describes it, `validate` says whether it is live. No live session is AM's 401.
  */
 export async function sessions(ctx: Context): Promise<Response> {
   const action = ctx.url.searchParams.get('_action')
-  const session = await getSession(ctx)
+  // A header that is there decides, even when the cookie names another session.
+  const session = await getSession(ctx, ctx.request.headers.get(ctx.rt.config.cookieName) ?? undefined)
   if (action === 'validate') {
     return json(session ? { valid: true, sessionUid: session.id, uid: session.username, realm: session.realm } : { valid: false })
   }
