@@ -107,7 +107,7 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(await (await post('/sessions?_action=validate', undefined, { cookie })).json()).toEqual({ valid: false })
   })
 
-  it('sessions also take the SSO token in a header named like the cookie, as AM does', async () => {
+  it('sessions also take the SSO token in a header named like the cookie, and getSessionInfo as tokenId, as AM does', async () => {
     const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
     const { tokenId } = (await res.json()) as { tokenId: string }
     const header = { iPlanetDirectoryPro: tokenId }
@@ -118,8 +118,12 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     // The header decides over a cookie: an unknown token there is no session.
     const other = sessionCookie(await post('/authenticate', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' }))
     expect((await post('/sessions?_action=getSessionInfo', undefined, { iPlanetDirectoryPro: 'unknown', cookie: other })).status).toBe(401)
+    // getSessionInfo also takes it as tokenId in the body; anything but a string there is 400.
+    expect(await (await post('/sessions?_action=getSessionInfo', { tokenId }, { cookie: other })).json()).toMatchObject({ username: 'alice' })
+    expect((await post('/sessions?_action=getSessionInfo', { tokenId: 7 })).status).toBe(400)
     expect(await (await post('/sessions?_action=logout', undefined, header)).json()).toEqual({ result: 'Successfully logged out' })
     expect((await post('/sessions?_action=getSessionInfo', undefined, header)).status).toBe(401)
+    expect((await post('/sessions?_action=getSessionInfo', { tokenId })).status).toBe(401)
   })
 
   it('a wrong password is AM’s 401 Login failure', async () => {
