@@ -36,6 +36,15 @@ describe.each(CLIENT_MODES)('journeys (%s)', (mode) => {
     expect(result.type === 'success' && result.sessionToken).toMatch(/.{20,}/)
   })
 
+  it('a HiddenValueCallback is read and answered through its class', async () => {
+    const step = asStep(await ctx.journeys.start('Device'))
+    const hidden = step.callbacks[0]
+    if (hidden?.kind !== 'hidden') throw new Error(`expected a hidden value, got ${hidden?.kind}`)
+    expect([hidden.id, hidden.value]).toEqual(['clientScriptOutputData', 'nonce-1'])
+    hidden.setValue('{"platform":"test"}')
+    expect(await ctx.journeys.next(credentials(step))).toMatchObject({ type: 'success' })
+  })
+
   it('a wrong password fails with journey_failed and AM\'s message', async () => {
     const err = await rejection(ctx.journeys.next(credentials(asStep(await ctx.journeys.start('Login')), 'wrong')))
     expect(err).toMatchObject({ code: 'journey_failed', status: 401, error_description: 'Login failure', needsUser: true, retryable: false })

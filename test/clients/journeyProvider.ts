@@ -7,6 +7,7 @@
  *   locks the account for {@link LOCKOUT_S} seconds.
  * - `Choose`: a Choice Collector ("Password" or "Password and code") into the first page or
  *   into both, a wrong code going back to the page (no retry limit).
+ * - `Device`: a HiddenValue node (id `clientScriptOutputData`) on the first page.
  */
 import { startProvider, testClock, type ClientMode, type ProviderUnderTest } from './providerHarness.js'
 export { totp } from '../server/totp.js'
@@ -45,6 +46,15 @@ export const JOURNEYS = {
       mfa: credentialsPage('mfaCheck'),
       mfaCheck: { type: 'DataStoreDecision', outcomes: { true: 'otp', false: 'failed' } },
       otp: { ...codePage, outcomes: { true: 'done', false: 'mfa' } },
+      done: { type: 'Success' },
+      failed: { type: 'Failure' },
+    },
+  },
+  Device: {
+    entry: 'page',
+    nodes: {
+      page: { ...credentialsPage('check'), nodes: [{ type: 'HiddenValue', id: 'clientScriptOutputData', value: 'nonce-1' }, ...credentialsPage('check').nodes] },
+      check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'failed' } },
       done: { type: 'Success' },
       failed: { type: 'Failure' },
     },

@@ -1194,7 +1194,7 @@ function writeAllowedOnRejection(w: Write, spec: Spec, status: number, error: st
   // A journey step is spent by its answer, and a failed sign-in page shows the first step anew.
   if (w.kind === 'Journey') return w.op === 'consume' || w.op === 'upsert'
   // A retry limit counts the failure.
-  if (w.kind === 'Lockout') return w.op === 'upsert' && status === 401
+  if (w.kind === 'Lockout') return (w.op === 'insert' || w.op === 'upsert') && status === 401
   return false
 }
 

@@ -6,12 +6,13 @@ import { totp, wrongTotp } from './totp.js'
 
 const SECRET = 'JBSWY3DPEHPK3PXP'
 const ALICE = { username: 'alice', password: 'Wonder-land-1', totp_secret: SECRET }
+const CAROL = { username: 'carol', password: 'C4rol-pass' }
 const WEB = { client_id: 'web', client_secret: 'web-secret', redirect_uri: 'https://web.example/cb' }
 
 const REALM: RealmConfig = {
   name: 'alpha',
   allow_implied_consent: true,
-  users: [ALICE, { username: 'bob', password: 'Bu1lder-bob' }],
+  users: [ALICE, { username: 'bob', password: 'Bu1lder-bob' }, CAROL],
   clients: [{ client_id: WEB.client_id, client_secret: WEB.client_secret, redirect_uris: [WEB.redirect_uri], implied_consent: true, scope: 'openid profile' }],
   journeys: {
     Mfa: {
@@ -32,6 +33,19 @@ const REALM: RealmConfig = {
         how: { type: 'ChoiceCollector', prompt: 'How?', choices: ['password', 'message'], outcomes: { password: 'credentials', message: 'hello' } },
         hello: { type: 'Message', message: 'Hello there', positive: 'Go', negative: 'Stop', outcomes: { true: 'credentials', false: 'failed' } },
         credentials: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
+        check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'failed' } },
+        done: { type: 'Success' },
+        failed: { type: 'Failure' },
+      },
+    },
+    Device: {
+      entry: 'page',
+      nodes: {
+        page: {
+          type: 'Page',
+          nodes: [{ type: 'HiddenValue', id: 'clientScriptOutputData', value: 'nonce-1' }, { type: 'UsernameCollector' }, { type: 'PasswordCollector' }],
+          outcomes: { outcome: 'check' },
+        },
         check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'failed' } },
         done: { type: 'Success' },
         failed: { type: 'Failure' },
@@ -94,6 +108,25 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(await (await post('/sessions?_action=validate', undefined, { cookie })).json()).toEqual({ valid: false })
   })
 
+  it('sessions also take the SSO token in a header named like the cookie, and getSessionInfo as tokenId, as AM does', async () => {
+    const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    const { tokenId } = (await res.json()) as { tokenId: string }
+    const header = { iPlanetDirectoryPro: tokenId }
+    const info = await post('/sessions?_action=getSessionInfo', undefined, header)
+    expect(info.status).toBe(200)
+    expect(await info.json()).toMatchObject({ username: 'alice', realm: '/alpha' })
+    expect(await (await post('/sessions?_action=validate', undefined, header)).json()).toMatchObject({ valid: true, uid: 'alice' })
+    // The header decides over a cookie: an unknown token there is no session.
+    const other = sessionCookie(await post('/authenticate', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' }))
+    expect((await post('/sessions?_action=getSessionInfo', undefined, { iPlanetDirectoryPro: 'unknown', cookie: other })).status).toBe(401)
+    // getSessionInfo also takes it as tokenId in the body; anything but a string there is 400.
+    expect(await (await post('/sessions?_action=getSessionInfo', { tokenId }, { cookie: other })).json()).toMatchObject({ username: 'alice' })
+    expect((await post('/sessions?_action=getSessionInfo', { tokenId: 7 })).status).toBe(400)
+    expect(await (await post('/sessions?_action=logout', undefined, header)).json()).toEqual({ result: 'Successfully logged out' })
+    expect((await post('/sessions?_action=getSessionInfo', undefined, header)).status).toBe(401)
+    expect((await post('/sessions?_action=getSessionInfo', { tokenId })).status).toBe(401)
+  })
+
   it('a wrong password is AM’s 401 Login failure', async () => {
     const res = await answer('Login', await start('Login'), ALICE.username, 'nope')
     expect(res.status).toBe(401)
@@ -143,6 +176,34 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await answer('Pick', how2, 0)).status).toBe(200)
   })
 
+  it('a HiddenValue node sends AM’s HiddenValueCallback; its answer must be a string and is taken back', async () => {
+    const step = await start('Device')
+    expect(step.callbacks[0]).toEqual({
+      type: 'HiddenValueCallback',
+      output: [{ name: 'value', value: 'nonce-1' }, { name: 'id', value: 'clientScriptOutputData' }],
+      input: [{ name: 'IDToken1', value: 'clientScriptOutputData' }],
+      _id: 0,
+    })
+    expect(step.callbacks.map((c) => c.input![0]!.name)).toEqual(['IDToken1', 'IDToken2', 'IDToken3'])
+    const bad = await answer('Device', step, { os: 'linux' }, 'bob', 'Bu1lder-bob')
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ code: 400, reason: 'Bad Request' })
+    expect((await answer('Device', step, '{"os":"linux"}', 'bob', 'Bu1lder-bob')).status).toBe(200)
+    // The zero-page login answers it with what was sent.
+    const zero = await post('/authenticate?authIndexType=service&authIndexValue=Device', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' })
+    expect(zero.status).toBe(200)
+  })
+
+  it('the sign-in page renders a HiddenValueCallback as a hidden input under AM’s element id', async () => {
+    const b = new Browser(h)
+    const html = await (await b.get(`${h.origin}/login?realm=/alpha&service=Device`)).text()
+    expect(html).toContain('<input type="hidden" id="clientScriptOutputData" name="IDToken1" value="clientScriptOutputData">')
+    const f = parseForm(html)
+    const done = await b.post(new URL(f.action, h.origin).href, { ...f.fields, IDToken1: 'filled by a script', username: 'bob', password: 'Bu1lder-bob' })
+    expect(done.status).toBe(200)
+    expect(await done.text()).toContain('You are signed in as bob.')
+  })
+
   it('the retry limit locks the account for a while after three failures', async () => {
     let step = await start('Mfa')
     for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, 'bob', 'wrong')).json()) as Step
@@ -153,6 +214,44 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(401)
     await h.advance(601)
     expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(200)
+  })
+
+  it('ten wrong passwords at once, with a limit of three, lock the account', async () => {
+    const steps = await Promise.all(Array.from({ length: 10 }, () => start('Mfa')))
+    const results = await Promise.all(steps.map((step) => answer('Mfa', step, CAROL.username, 'wrong')))
+    const statuses = results.map((r) => r.status)
+    // At most the first two failures may be told to retry; the rest see the limit reached.
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(2)
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(8)
+    expect((await answer('Login', await start('Login'), CAROL.username, CAROL.password)).status).toBe(401)
+    await h.advance(601)
+    expect((await answer('Login', await start('Login'), CAROL.username, CAROL.password)).status).toBe(200)
+  })
+
+  it('a user name cannot reach into another user’s failures', async () => {
+    // `carol\n` and the like count apart from carol: however often they fail, carol is not locked.
+    for (const name of ['carol\n', 'carol\n\n', 'carol%0A']) {
+      let step = await start('Mfa')
+      for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, name, 'wrong')).json()) as Step
+    }
+    let step = await start('Mfa')
+    for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, CAROL.username, 'wrong')).json()) as Step
+    const otp = await answer('Mfa', step, CAROL.username, CAROL.password)
+    expect(otp.status).toBe(200)
+    expect(((await otp.json()) as Step).callbacks.map((c) => c.type)).toEqual(['PasswordCallback'])
+  })
+
+  it('a successful journey forgets the failures before it', async () => {
+    let step = await start('Mfa')
+    for (let i = 0; i < 2; i++) step = (await (await answer('Mfa', step, 'bob', 'wrong')).json()) as Step
+    expect((await answer('Login', await start('Login'), 'bob', 'Bu1lder-bob')).status).toBe(200)
+    // Counted on from two, the first failure now would lock the account; it asks again instead.
+    step = await start('Mfa')
+    for (let i = 0; i < 2; i++) {
+      const res = await answer('Mfa', step, 'bob', 'wrong')
+      expect(res.status).toBe(200)
+      step = (await res.json()) as Step
+    }
   })
 
   it('an authId is good for one step, until it expires, and only as issued', async () => {
@@ -256,6 +355,46 @@ describe('journey config is checked at start', () => {
     expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'RetryLimit', outcomes: { retry: 'ok', reject: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.limit')
     expect(field({ realms: [{ name: 'alpha', users: [{ username: 'u', password: 'p', totp_secret: 'not base32!' }] }] })).toBe('realms[0].users[0].totp_secret')
     expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'ok' } }, ok } }))).toBeUndefined()
+  })
+})
+
+/** A MemoryStore whose reads of Lockout records wait until `width` of them are pending, `rounds` times: the worst interleaving. */
+class LockstepStore extends MemoryStore {
+  private waiting: (() => void)[] = []
+  constructor(
+    private readonly width: number,
+    private rounds: number,
+  ) {
+    super()
+  }
+  override async find<P extends Record<string, unknown>>(kind: Parameters<MemoryStore['find']>[0], id: string) {
+    if (kind === 'Lockout' && this.rounds > 0) {
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve)
+        if (this.waiting.length === this.width) {
+          this.rounds--
+          this.waiting.splice(0).forEach((r) => r())
+        }
+      })
+    }
+    return super.find<P>(kind, id)
+  }
+}
+
+describe('the retry limit under concurrent failures', () => {
+  it('counts every one of ten failures that read the count at the same moment', async () => {
+    // One round: the Retry Limit's read (a wrong password skips the Data Store Decision's lock check).
+    const provider = createProvider({ ...CONFIG, store: new LockstepStore(10, 1) })
+    const url = 'http://idp.local/json/realms/root/realms/alpha/authenticate'
+    const post = (query: string, body?: string) =>
+      provider.fetch(new Request(url + query, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body !== undefined && { body }) }))
+    const fill = (step: Step, ...values: string[]) =>
+      JSON.stringify({ ...step, callbacks: step.callbacks.map((c, i) => ({ ...c, input: [{ ...c.input![0]!, value: values[i] }] })) })
+    const steps = await Promise.all(Array.from({ length: 10 }, async () => (await (await post('?authIndexType=service&authIndexValue=Mfa')).json()) as Step))
+    const statuses = (await Promise.all(steps.map((step) => post('?authIndexType=service&authIndexValue=Mfa', fill(step, CAROL.username, 'wrong'))))).map((r) => r.status)
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(8)
+    const login = (await (await post('')).json()) as Step
+    expect((await post('', fill(login, CAROL.username, CAROL.password))).status).toBe(401)
   })
 })
 

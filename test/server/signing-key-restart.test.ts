@@ -190,6 +190,8 @@ describe('two CLI processes on one SQLite file', () => {
 
       const run = promisify(execFile)
       await expect(run(process.execPath, [CLI, 'keys', 'retire', rb, '--store', join(dir, '.realmauth', 'provider.db')])).rejects.toThrow(/signing now/)
+      // A base64url kid may start with '-': it is a kid, not an option.
+      await expect(run(process.execPath, [CLI, 'keys', 'retire', '-no-such-kid', '--store', join(dir, '.realmauth', 'provider.db')])).rejects.toThrow(/-no-such-kid is not a key that can be retired/)
       const { stdout } = await run(process.execPath, [CLI, 'keys', 'retire', ra, '--store', join(dir, '.realmauth', 'provider.db')])
       expect(stdout).toBe(`${ra} retired\n`)
       await eventually(async () => !(await jwks(a)).keys.some((k) => k.kid === ra) && !(await jwks(b)).keys.some((k) => k.kid === ra))

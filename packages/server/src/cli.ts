@@ -212,10 +212,14 @@ async function generatedSecret(path: string): Promise<string> {
  * the instances serving from it (they read the change within their refresh period).
  */
 async function keysCommand(argv: string[]): Promise<void> {
+  // The kid right after `retire` is taken as it is: a base64url kid may start with '-', which
+  // parseArgs would read as an option.
+  const retiring = argv[0] === 'retire' && argv[1] !== undefined ? argv[1] : undefined
+  const rest = retiring === undefined ? argv : [argv[0]!, ...argv.slice(2)]
   let parsed
   try {
     parsed = parseArgs({
-      args: argv,
+      args: rest,
       allowPositionals: true,
       options: { store: { type: 'string', short: 's' }, config: { type: 'string', short: 'c' }, alg: { type: 'string', default: 'RS256' }, ahead: { type: 'string' } },
     })
@@ -223,7 +227,8 @@ async function keysCommand(argv: string[]): Promise<void> {
     fail(`${(error as Error).message}\n\n${USAGE}`)
   }
   const { values: args, positionals } = parsed
-  const [action, kid] = positionals
+  const [action, positionalKid] = positionals
+  const kid = retiring ?? positionalKid
   const alg = SIGNING_ALGS.find((a) => a === args.alg)
   if (!alg) fail(`--alg must be RS256 or ES256, got '${args.alg}'`)
   if (!(action === 'list' || action === 'rotate' || (action === 'retire' && kid))) fail(`keys needs list, rotate or retire <kid>\n\n${USAGE}`)

@@ -122,6 +122,8 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     realms: [
       {
         name: options.realm ?? 'alpha',
+        // AM's realm default is off; a test provider signs in without a consent page.
+        allow_implied_consent: true,
         clients: [
           {
             client_id: TEST_CLIENT.client_id,

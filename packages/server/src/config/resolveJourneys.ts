@@ -12,7 +12,7 @@ export const DEFAULT_LOGIN: JourneyConfig = {
   },
 }
 
-const COLLECTORS = ['UsernameCollector', 'PasswordCollector', 'ChoiceCollector', 'Message', 'OneTimePassword'] as const
+const COLLECTORS = ['UsernameCollector', 'PasswordCollector', 'ChoiceCollector', 'Message', 'OneTimePassword', 'HiddenValue'] as const
 const NODE_TYPES = [...COLLECTORS, 'Page', 'DataStoreDecision', 'RetryLimit', 'Success', 'Failure'] as const
 
 /** The outcomes a node can have, in the order a tree editor lists them. */
@@ -20,6 +20,7 @@ export function outcomesOf(node: JourneyNodeConfig | CollectorNodeConfig): strin
   switch (node.type) {
     case 'UsernameCollector':
     case 'PasswordCollector':
+    case 'HiddenValue':
       return ['outcome']
     case 'ChoiceCollector':
       return [...node.choices]
@@ -131,5 +132,8 @@ function checkCollector(v: Validator, at: string, node: unknown): void {
     v.string(`${at}.message`, c.message)
     v.optString(`${at}.positive`, c.positive)
     v.optString(`${at}.negative`, c.negative)
+  } else if (c.type === 'HiddenValue') {
+    v.string(`${at}.id`, c.id)
+    v.optString(`${at}.value`, c.value)
   }
 }

@@ -1,18 +1,20 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, parseJsonObject, readBody } from '../base/http.js'
 import { SESSION_LIFETIME_S } from '../records/index.js'
 import { endSession, getSession } from '../services/session.js'
 import { amError } from './amError.js'
 
 /**
  * `POST {basePath}/json/realms/root/realms/{realm}/sessions?_action=…` for the session the
- * cookie names: `logout` ends it (`{ result: 'Successfully logged out' }`), `getSessionInfo`
+ * SSO token names: for `getSessionInfo`, `tokenId` in a JSON body; else a header named like the
+ * cookie (`iPlanetDirectoryPro: …`, as AM takes it from clients that keep no cookies); else the
+ * cookie. `logout` ends it (`{ result: 'Successfully logged out' }`), `getSessionInfo`
  * describes it, `validate` says whether it is live. No live session is AM's 401.
  */
 export async function sessions(ctx: Context): Promise<Response> {
   const action = ctx.url.searchParams.get('_action')
-  const session = await getSession(ctx)
+  const session = await getSession(ctx, await ssoToken(ctx, action))
   if (action === 'validate') {
     return json(session ? { valid: true, sessionUid: session.id, uid: session.username, realm: session.realm } : { valid: false })
   }
@@ -30,4 +32,15 @@ export async function sessions(ctx: Context): Promise<Response> {
     maxSessionExpirationTime: iso(session.authTime + SESSION_LIFETIME_S),
     properties: { acr: session.acr ?? '', amr: (session.amr ?? []).join(' ') },
   })
+}
+
+/** The token the request names explicitly; one that is there decides, even when the cookie names another session. */
+async function ssoToken(ctx: Context, action: string | null): Promise<string | undefined> {
+  if (action === 'getSessionInfo') {
+    const text = await readBody(ctx.request, ctx.rt.config.maxBodyBytes)
+    const { tokenId } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
+    if (tokenId !== undefined && typeof tokenId !== 'string') throw new OAuthError('invalid_request', 'tokenId must be a string', 400)
+    if (tokenId !== undefined) return tokenId
+  }
+  return ctx.request.headers.get(ctx.rt.config.cookieName) ?? undefined
 }

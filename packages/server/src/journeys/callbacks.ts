@@ -2,7 +2,7 @@ import { OAuthError } from '../base/errors.js'
 
 /** One callback of a step as the engine knows it: what it shows and what kind of answer it takes. */
 export interface Callback {
-  type: 'NameCallback' | 'PasswordCallback' | 'ChoiceCallback' | 'TextOutputCallback' | 'ConfirmationCallback'
+  type: 'NameCallback' | 'PasswordCallback' | 'ChoiceCallback' | 'TextOutputCallback' | 'ConfirmationCallback' | 'HiddenValueCallback'
   output: { name: string; value: unknown }[]
   /** The answer before the user gives one; absent for callbacks that take none. */
   initial?: string | number
@@ -41,7 +41,7 @@ function badInput(message: string): OAuthError {
   return new OAuthError('invalid_request', message, 400)
 }
 
-/** Checks one raw answer against its callback: text for Name and Password, an index for the others. */
+/** Checks one raw answer against its callback: text for Name, Password and HiddenValue, an index for the others. */
 export function answerOf(callback: Callback, raw: unknown): string | number | undefined {
   if (callback.initial === undefined) return undefined
   if (typeof callback.initial === 'string') {

@@ -27,6 +27,9 @@ function control(c: Callback, name: string | undefined): string {
         `</fieldset>`
       )
     }
+    case 'HiddenValueCallback':
+      // The element id is AM's, so a page script can find and fill it; the field name carries the answer.
+      return `<input type="hidden" id="${e(String(outputOf(c, 'id')))}" name="${e(id)}" value="${e(String(c.initial))}">`
     case 'TextOutputCallback':
       return `<p class="journey-message">${e(String(outputOf(c, 'message') ?? ''))}</p>`
     case 'ConfirmationCallback':

@@ -2,7 +2,8 @@ import type { Context } from '../services/context.js'
 import { verifyPassword } from '../services/users.js'
 import { base32Decode, verifyTotp } from '../base/totp.js'
 import type { CollectorNodeConfig, JourneyNodeConfig } from '../model/index.js'
-import type { JourneyPayload, LockoutPayload } from '../records/index.js'
+import { randomToken } from '../base/crypto.js'
+import type { JourneyPayload, LockoutFailurePayload, LockoutPayload } from '../records/index.js'
 import type { Answers, Callback } from './callbacks.js'
 
 /** Values a node collects for the next one that never reach the store: they end with the request. */
@@ -21,6 +22,9 @@ export function callbacksOf(node: CollectorNodeConfig | JourneyNodeConfig, state
       return [{ type: 'PasswordCallback', output: [{ name: 'prompt', value: 'Password' }], initial: '' }]
     case 'OneTimePassword':
       return [{ type: 'PasswordCallback', output: [{ name: 'prompt', value: 'One-time password' }], initial: '' }]
+    case 'HiddenValue':
+      // AM sends the id as the input's initial value too; a client that fills nothing returns it.
+      return [{ type: 'HiddenValueCallback', output: [{ name: 'value', value: node.value ?? '' }, { name: 'id', value: node.id }], initial: node.id }]
     case 'ChoiceCollector': {
       const defaultChoice = node.default_choice ?? 0
       return [
@@ -84,6 +88,9 @@ export async function answer(
     case 'PasswordCollector':
       transient.password = String(answers[0])
       return 'outcome'
+    case 'HiddenValue':
+      state.hidden = { ...state.hidden, [node.id]: String(answers[0]) }
+      return 'outcome'
     case 'ChoiceCollector':
       return node.choices[answers[0] as number]!
     case 'Message':
@@ -116,21 +123,41 @@ export async function decide(ctx: Context, node: JourneyNodeConfig, state: Journ
     case 'RetryLimit': {
       if (state.username === undefined) return 'reject'
       const key = lockoutKey(ctx, state.username)
-      const entry = await ctx.rt.store.find<LockoutPayload>('Lockout', key)
-      if (entry && entry.payload.lockedUntil > ctx.nowSec) return 'reject'
-      const failures = (entry?.payload.failures ?? 0) + 1
-      const until = ctx.nowSec + node.lockout_seconds
-      const lockedUntil = failures >= node.limit ? until : 0
-      await ctx.rt.store.upsert('Lockout', key, { failures: lockedUntil ? 0 : failures, lockedUntil }, until * 1000)
-      return lockedUntil ? 'reject' : 'retry'
+      const lock = (await ctx.rt.store.find<LockoutPayload>('Lockout', key))?.payload
+      if (lock && lock.lockedUntil > ctx.nowSec) return 'reject'
+      // One insert per failure and a count, not read-add-write: concurrent failures each count.
+      const failures = `${key}\n${lock?.epoch ?? ''}\n`
+      const failure: LockoutFailurePayload = { at: ctx.nowSec }
+      await ctx.rt.store.insert('Lockout', failures + randomToken(16), failure, (ctx.nowSec + node.lockout_seconds) * 1000)
+      if ((await ctx.rt.store.count('Lockout', failures)) < node.limit) return 'retry'
+      await newEpoch(ctx, key, ctx.nowSec + node.lockout_seconds)
+      return 'reject'
     }
     default:
       throw new Error(`A ${node.type} node does not decide`)
   }
 }
 
+/** Encoded, so that no user name reaches into another's failures (`bob\n…` is not under `bob`). */
 function lockoutKey(ctx: Context, username: string): string {
-  return `${ctx.realm.path}\n${username}`
+  return `${ctx.realm.path}\n${encodeURIComponent(username)}`
+}
+
+/**
+ * Writes the user's lock with a new epoch, so the failures so far stop counting. It is kept as
+ * long as the realm's longest lockout: every failure of an older epoch has expired by then.
+ */
+async function newEpoch(ctx: Context, key: string, lockedUntil: number): Promise<void> {
+  const lock: LockoutPayload = { lockedUntil, epoch: randomToken(8) }
+  await ctx.rt.store.upsert('Lockout', key, lock, (ctx.nowSec + longestLockout(ctx)) * 1000)
+}
+
+function longestLockout(ctx: Context): number {
+  let longest = 0
+  for (const journey of ctx.realm.journeys.values()) {
+    for (const node of journey.nodes.values()) if (node.type === 'RetryLimit') longest = Math.max(longest, node.lockout_seconds)
+  }
+  return longest
 }
 
 async function isLocked(ctx: Context, username: string | undefined): Promise<boolean> {
@@ -139,7 +166,9 @@ async function isLocked(ctx: Context, username: string | undefined): Promise<boo
   return entry !== undefined && entry.payload.lockedUntil > ctx.nowSec
 }
 
-/** A completed journey forgets the user's failures. */
+/** A completed journey forgets the user's failures (and writes nothing when there were none). */
 export async function clearFailures(ctx: Context, username: string): Promise<void> {
-  await ctx.rt.store.destroy('Lockout', lockoutKey(ctx, username))
+  const key = lockoutKey(ctx, username)
+  const lock = (await ctx.rt.store.find<LockoutPayload>('Lockout', key))?.payload
+  if (lock?.lockedUntil || (await ctx.rt.store.count('Lockout', `${key}\n${lock?.epoch ?? ''}\n`)) > 0) await newEpoch(ctx, key, 0)
 }

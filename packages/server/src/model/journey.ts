@@ -5,6 +5,7 @@
  * @example
  * ```ts
  * const pick: CollectorNodeConfig = { type: 'ChoiceCollector', prompt: 'Send the code by', choices: ['email', 'sms'] }
+ * const device: CollectorNodeConfig = { type: 'HiddenValue', id: 'clientScriptOutputData' }
  * ```
  */
 export type CollectorNodeConfig =
@@ -16,6 +17,12 @@ export type CollectorNodeConfig =
   | { type: 'Message'; message: string; positive?: string; negative?: string }
   /** A TOTP code (RFC 6238) checked against the user's `totp_secret`; outcomes `true`, `false`. */
   | { type: 'OneTimePassword' }
+  /**
+   * AM's HiddenValueCallback: sends `value` under the element id `id` for the client (a page
+   * script, an SDK) to fill unseen; the string returned lands in the journey's shared state
+   * under `id`. Outcome `outcome`.
+   */
+  | { type: 'HiddenValue'; id: string; value?: string }
 
 /**
  * One node of a journey (an AM authentication tree), as AM's tree editor names them.

@@ -213,20 +213,31 @@ export interface JourneyPayload {
   acr: string
   amr: string[]
   username?: string
+  /** What HiddenValue nodes got back, by their `id`: AM's shared state for a later node. */
+  hidden?: Record<string, string>
 }
 
 /** How long an `authId` stays good for its one step (AM's default tree timeout is 5 minutes). */
 export const JOURNEY_STEP_LIFETIME_S = 300
 
 /**
- * A user's failures counted by a journey's retry limit, under `realm\nusername`; kept until the
- * lockout it set (or would set) ends.
+ * A user's lock under `realm\n<encoded username>`, and the `epoch` their failures count under: each failure
+ * is a {@link LockoutFailurePayload} inserted at `realm\nusername\n<epoch>\n<random>`, so
+ * concurrent failures each count (decisions/0044). Locking or a successful journey starts a
+ * new epoch, which forgets the failures before it.
  */
 export interface LockoutPayload {
   [key: string]: unknown
-  failures: number
   /** Seconds since the epoch; 0 when not locked. */
   lockedUntil: number
+  epoch: string
+}
+
+/** One failure a retry limit counted; it lives for the node's `lockout_seconds`. */
+export interface LockoutFailurePayload {
+  [key: string]: unknown
+  /** Seconds since the epoch. */
+  at: number
 }
 /**
  * One signing key as kept in the store: its public half in clear, its private JWK sealed

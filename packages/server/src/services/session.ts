@@ -10,11 +10,10 @@ export interface Session extends SessionPayload {
 }
 
 
-/** The session of this request in this realm, if any. */
-export async function getSession(ctx: Context): Promise<Session | undefined> {
-  const cookie = readCookie(ctx.request, ctx.rt.config.cookieName)
-  if (!cookie) return undefined
-  const id = await secretKey(cookie)
+/** The session `token` names in this realm (by default the request's cookie), if any. */
+export async function getSession(ctx: Context, token = readCookie(ctx.request, ctx.rt.config.cookieName)): Promise<Session | undefined> {
+  if (!token) return undefined
+  const id = await secretKey(token)
   const entry = await ctx.rt.store.find<SessionPayload>('Session', id)
   if (!entry || entry.payload.realm !== ctx.realm.path) return undefined
   return { ...entry.payload, id }
