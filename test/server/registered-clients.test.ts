@@ -15,6 +15,7 @@ import { listen, type RunningProvider } from '@realmauth/server/node'
 import { SqliteStore } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { basic } from './harness.js'
+import { pgUrl } from '../support/postgres.js'
 
 const CONFIG: ProviderConfig = {
   realms: [{ name: 'alpha', allow_dynamic_registration: true, registration_limit: 3, clients: [] }],
@@ -87,9 +88,9 @@ describe('registered clients over SQLite, across two processes sharing the file 
   })
 })
 
-describe.skipIf(!process.env.REALMAUTH_PG_URL)('registered clients over PostgreSQL, across two instances', () => {
+describe('registered clients over PostgreSQL, across two instances', () => {
   it('a client registered on one instance works on the other', async () => {
-    const stores = [await PostgresStore.open(process.env.REALMAUTH_PG_URL!), await PostgresStore.open(process.env.REALMAUTH_PG_URL!)]
+    const stores = [await PostgresStore.open(pgUrl()), await PostgresStore.open(pgUrl())]
     const config: ProviderConfig = { realms: [{ name: 'alpha', allow_dynamic_registration: true, clients: [] }] }
     const [a, b] = [await listen(createProvider({ ...config, store: stores[0] })), await listen(createProvider({ ...config, store: stores[1] }))]
     try {

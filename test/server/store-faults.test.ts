@@ -17,8 +17,9 @@ import { SqliteStore } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { basic } from './harness.js'
 import { startCli } from './cliProcess.js'
+import { pgUrl } from '../support/postgres.js'
 
-const PG_URL = process.env.REALMAUTH_PG_URL
+const PG_URL = pgUrl()
 const USER = { username: 'alice', password: 'Alice-pw-1' }
 const AUTH = basic('pw', 'pw-secret')
 const CONFIG: ProviderConfig = {
@@ -128,14 +129,14 @@ class FaultyProxy {
   }
 }
 
-describe.skipIf(!PG_URL)('PostgreSQL faults over HTTP (set REALMAUTH_PG_URL to run)', () => {
+describe('PostgreSQL faults over HTTP', () => {
   let proxy: FaultyProxy
   let store: PostgresStore
   let server: RunningProvider
   const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
 
   beforeAll(async () => {
-    const url = new URL(PG_URL!)
+    const url = new URL(PG_URL)
     proxy = new FaultyProxy({ host: url.hostname, port: Number(url.port || 5432) })
     url.host = `127.0.0.1:${await proxy.start()}`
     // Short enough that the test does not wait long, long enough for a loaded CI machine.
