@@ -1,3 +1,10 @@
+/**
+ * Sign-in for single-page apps: redirect or popup, tokens and DPoP keys kept in IndexedDB,
+ * `authFetch` for API calls. See the SPA guide.
+ *
+ * @packageDocumentation
+ * @module @realmauth/browser
+ */
 export { createBrowserClient, type BrowserClient, type BrowserClientOptions } from './createBrowserClient.js'
 export type { PopupSignInOptions } from './signInPopup.js'
 export { IndexedDbDPoPKeyStore, IndexedDbTokenStore, IndexedDbTransactionStore, indexedDbDPoP } from './idbStores.js'

@@ -1,3 +1,11 @@
+/**
+ * The runtime-agnostic OAuth 2.0 / OpenID Connect client under the browser and Node packages:
+ * fetch and WebCrypto only, no DOM, no Node APIs. Apps usually import `@realmauth/browser`,
+ * `@realmauth/react` or `@realmauth/node` instead, which re-export what they need from here.
+ *
+ * @packageDocumentation
+ * @module @realmauth/core
+ */
 export { AuthError, type AuthErrorCode, type AuthErrorOptions } from './AuthError.js'
 export { AuthClient, type AuthClientOptions, type AuthSnapshot, type AuthStatus, type AuthEvent, type RefreshPolicy, type Timers } from './AuthClient.js'
 export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type ClientAuthentication, type SignInOptions } from './OidcClient.js'

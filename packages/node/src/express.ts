@@ -1,3 +1,9 @@
+/**
+ * Express middleware that verifies the request's access token and sets `req.auth`.
+ *
+ * @packageDocumentation
+ * @module @realmauth/node/express
+ */
 import { accessGuard, type AccessGuardOptions } from './accessGuard.js'
 import type { AccessTokenClaims } from './AccessTokenVerifier.js'
 

@@ -1,3 +1,9 @@
+/**
+ * A Fastify hook that verifies the request's access token and sets `request.auth`.
+ *
+ * @packageDocumentation
+ * @module @realmauth/node/fastify
+ */
 // Brings Fastify's types into the program, so the augmentation below has a module to extend.
 import type {} from 'fastify'
 import { accessGuard, type AccessGuardOptions } from './accessGuard.js'

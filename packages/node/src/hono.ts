@@ -1,3 +1,9 @@
+/**
+ * Hono middleware that verifies the request's access token and sets `c.get('auth')`.
+ *
+ * @packageDocumentation
+ * @module @realmauth/node/hono
+ */
 import type { MiddlewareHandler } from 'hono'
 import { accessGuard, type AccessGuardOptions } from './accessGuard.js'
 import type { AccessTokenClaims } from './AccessTokenVerifier.js'

@@ -1,3 +1,11 @@
+/**
+ * Confidential clients and resource servers on Node: `createNodeClient`, and
+ * `createAccessTokenVerifier` to check the access tokens your API receives.
+ * See the Node service guide.
+ *
+ * @packageDocumentation
+ * @module @realmauth/node
+ */
 export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo, type PresentedToken } from './NodeClient.js'
 export { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
 export { AuthError, createDPoP, realmIssuer, type AuthErrorCode, type DPoP, type TokenSet, type Transaction } from '@realmauth/core'

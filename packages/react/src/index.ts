@@ -1,3 +1,10 @@
+/**
+ * React hooks and components over the browser client: `AuthProvider`, `useAuth`,
+ * `RequireAuth`. See the React guide.
+ *
+ * @packageDocumentation
+ * @module @realmauth/react
+ */
 export { AuthProvider, type AuthProviderProps } from './AuthProvider.js'
 export { useAuth, type AuthState } from './useAuth.js'
 export { useAccessToken, type AccessTokenState } from './useAccessToken.js'

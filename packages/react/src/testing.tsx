@@ -1,3 +1,10 @@
+/**
+ * Render components under a fake sign-in state, with no provider and no network.
+ * See the testing guide.
+ *
+ * @packageDocumentation
+ * @module @realmauth/react/testing
+ */
 import { useState, type ReactElement, type ReactNode } from 'react'
 import { AuthError, type AuthErrorCode, type AuthSnapshot, type AuthStatus, type IdTokenClaims, type SignInOptions, type TokenSet } from '@realmauth/core'
 import type { BrowserClient } from '@realmauth/browser'

@@ -1,3 +1,10 @@
+/**
+ * A reference OAuth 2.0 / OpenID Connect provider that behaves like ForgeRock AM, to develop
+ * and test against: `createProvider(config).fetch(request)`.
+ *
+ * @packageDocumentation
+ * @module @realmauth/server
+ */
 export { createProvider, type Provider } from './createProvider.js'
 export type { ProviderConfig, RealmConfig, ClientConfig, UserConfig, Lifetimes, SigningJwk } from './config/config.js'
 export type { JourneyConfig, JourneyNodeConfig, CollectorNodeConfig } from './model/index.js'

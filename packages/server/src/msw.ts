@@ -1,3 +1,9 @@
+/**
+ * msw handlers that answer a provider's requests in process, for tests and demos.
+ *
+ * @packageDocumentation
+ * @module @realmauth/server/msw
+ */
 import { http, type HttpHandler } from 'msw'
 import type { Provider } from './createProvider.js'
 

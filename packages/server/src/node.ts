@@ -1,3 +1,9 @@
+/**
+ * Serve a provider over real HTTP with `node:http`.
+ *
+ * @packageDocumentation
+ * @module @realmauth/server/node
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Provider } from './createProvider.js'

@@ -14,5 +14,8 @@
  *   store: await PostgresStore.open(process.env.DATABASE_URL!),
  * })
  * ```
+ *
+ * @packageDocumentation
+ * @module @realmauth/server/postgres
  */
 export { PostgresStore, PostgresUnavailableError, type PostgresStoreOptions } from './store/PostgresStore.js'

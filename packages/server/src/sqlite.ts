@@ -13,5 +13,8 @@
  *   key_encryption_secret: process.env.REALMAUTH_KEY_SECRET,
  * })
  * ```
+ *
+ * @packageDocumentation
+ * @module @realmauth/server/sqlite
  */
 export { SqliteStore, SqliteUnavailableError, type SqliteStoreOptions } from './store/SqliteStore.js'

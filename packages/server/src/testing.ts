@@ -1,3 +1,10 @@
+/**
+ * A provider on a loopback port for your app's tests, with users and clients made up for you.
+ * See the testing guide.
+ *
+ * @packageDocumentation
+ * @module @realmauth/server/testing
+ */
 import { createHash, randomBytes } from 'node:crypto'
 import type { ClientConfig, ProviderConfig, UserConfig } from './config/config.js'
 import { createProvider, type Provider } from './createProvider.js'
