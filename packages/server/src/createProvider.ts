@@ -13,6 +13,7 @@ import type { Store } from './store/Store.js'
 import { guardStore, StoreUnavailableError } from './store/guardStore.js'
 import { corsHeaders, preflight } from './services/cors.js'
 import { ENDPOINTS } from './endpoints/table.js'
+import { landing } from './endpoints/landing.js'
 import { login } from './endpoints/login.js'
 import { amErrorOf } from './endpoints/amError.js'
 
@@ -127,6 +128,10 @@ export function createProvider(config: ProviderConfig): Provider {
     const url = new URL(request.url)
     const r = route(url, resolved.basePath, ENDPOINTS)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
+    if (r.kind === 'landing') {
+      requireMethod(request, 'GET')
+      return landing(rt, url.origin)
+    }
     const realm = resolved.realms.get(r.realmPath)
     if (!realm) throw new OAuthError('not_found', `Realm '${r.realmPath}' does not exist`, 404)
     const ctx: Context = {

@@ -55,6 +55,12 @@ describe('route', () => {
     expect(at('/am', '/am')).toEqual({ kind: 'not_found' })
   })
 
+  it('maps the landing page at the base path', () => {
+    expect(at('/')).toEqual({ kind: 'landing' })
+    expect(at('/am/', '/am')).toEqual({ kind: 'landing' })
+    expect(at('/am', '/am')).toEqual({ kind: 'not_found' })
+  })
+
   it('maps the sign-in page, AM REST authenticate and sessions', () => {
     expect(at('/login?realm=/alpha')).toEqual({ kind: 'login', realmPath: '/alpha' })
     expect(at('/login')).toEqual({ kind: 'login', realmPath: '/' })
@@ -73,7 +79,6 @@ describe('route', () => {
 
   it('finds no route for malformed or unknown paths', () => {
     for (const path of [
-      '/',
       '/oauth2',
       '/oauth2/',
       '/oauth2/nope',

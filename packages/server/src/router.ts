@@ -3,6 +3,7 @@ import type { Endpoint } from './endpoints/Endpoint.js'
 export type Route =
   | { kind: 'oauth2' | 'json'; endpoint: string; realmPath: string }
   | { kind: 'login'; realmPath: string }
+  | { kind: 'landing' }
   | { kind: 'not_found' }
 
 /**
@@ -10,13 +11,14 @@ export type Route =
  * `/oauth2/realms/root/realms/alpha/authorize`, `/oauth2/authorize?realm=/alpha` and
  * `/oauth2/alpha/authorize`; AM's REST endpoints in the long form only,
  * `/json/realms/root/realms/alpha/authenticate`. A `realm` query parameter wins over the path.
- * `endpoints` are the endpoint table's rows.
+ * `{basePath}/` is the landing page. `endpoints` are the endpoint table's rows.
  */
 export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpoint, 'path' | 'under'>[]): Route {
   let path = url.pathname
   if (!path.startsWith(basePath + '/')) return { kind: 'not_found' }
   path = path.slice(basePath.length)
   const queryRealm = realmFromQuery(url)
+  if (path === '/') return { kind: 'landing' }
   if (path === '/login') return { kind: 'login', realmPath: queryRealm ?? '/' }
   if (path.startsWith('/json/')) {
     // ForgeRock's SDK calls `sessions/` with a trailing slash.

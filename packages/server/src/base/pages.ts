@@ -1,17 +1,37 @@
 import { escapeHtml as e, html } from './http.js'
 
-const STYLE = `body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem}fieldset{border:0;padding:0;margin:.8rem 0}.error{color:#b00020}.muted{color:#555;font-size:.9rem}ul{padding-left:1.2rem}`
+// One small sheet, inline: pages load nothing else, so the CSP stays `default-src 'none'`.
+const STYLE = `*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:2rem 1rem;background:#f3f4f6;color:#1f2937}
+main{max-width:26rem;margin:0 auto;background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002;padding:1.5rem 1.75rem}main.wide{max-width:52rem}
+h1{font-size:1.35rem;margin:0 0 .75rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}label{display:block;margin:.8rem 0 .25rem;font-weight:500}
+input[type=text],input[type=password],textarea{width:100%;padding:.6rem;border:1px solid #cbd5e1;border-radius:8px;font:inherit}
+fieldset label,label:has(input[type=checkbox]){font-weight:400}button{font:inherit;margin:1rem .5rem 0 0;padding:.6rem 1.3rem;border-radius:8px;border:1px solid #cbd5e1;background:#fff;cursor:pointer}
+button[type=submit]:first-of-type{background:#2563eb;border-color:#2563eb;color:#fff}button:focus-visible,a:focus-visible{outline:3px solid #93c5fd}
+fieldset{border:0;padding:0;margin:.8rem 0}.error{color:#b00020}.muted{color:#6b7280;font-size:.9rem}ul{padding-left:1.2rem}
+code,pre{font:.85rem ui-monospace,monospace;word-break:break-all;white-space:pre-wrap}table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem .4rem;border-top:1px solid #e5e7eb;vertical-align:top}`
 
 /** A provider page with its style: every page the provider shows is built with it. */
-export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
+export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}, wide = false): Response {
   return html(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-      `<title>${e(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`,
+      `<title>${e(title)}</title><style>${STYLE}</style></head><body><main${wide ? ' class="wide"' : ''}>${body}</main></body></html>`,
     status,
     headers,
   )
+}
+
+const SCOPE_WORDS: Record<string, string> = {
+  openid: 'Sign you in',
+  profile: 'Your name and profile',
+  email: 'Your email address',
+  address: 'Your postal address',
+  phone: 'Your phone number',
+  offline_access: 'Stay signed in when you are away',
+}
+
+/** The scopes as a list a user reads: known ones in words, others as they are. */
+function scopeList(scopes: string[]): string {
+  return '<ul class="scopes">' + scopes.map((s) => `<li>${e(SCOPE_WORDS[s] ?? s)}</li>`).join('') + '</ul>'
 }
 
 /** Hidden form fields carrying `fields` to the next request. */
@@ -34,14 +54,13 @@ export function consentPage(options: {
     'Allow access',
     `<h1>${e(options.clientName)} wants to access your account</h1>` +
       (options.description ? `<p>${e(options.description)}</p>` : '') +
-      `<p>Signed in as <strong>${e(options.username)}</strong>. It asks for:</p><ul>` +
-      options.scopes.map((s) => `<li>${e(s)}</li>`).join('') +
-      `</ul>` +
+      `<p>Signed in as <strong>${e(options.username)}</strong>. It asks to:</p>` +
+      scopeList(options.scopes) +
       (options.policyUri ? `<p><a href="${e(options.policyUri)}" rel="noopener">Privacy policy</a></p>` : '') +
       `<form method="post" action="${e(options.action)}">${hidden(options.fields)}` +
       `<label><input type="checkbox" name="save_consent" value="on"> Remember my decision</label>` +
       `<button type="submit" name="decision" value="allow" id="allow">Allow</button>` +
-      `<button type="submit" name="decision" value="deny" id="deny">Deny</button></form>`,
+      `<button type="submit" name="decision" value="deny" id="deny">Cancel</button></form>`,
   )
 }
 
@@ -60,11 +79,11 @@ export function deviceCodeEntryPage(options: { action: string; error?: string; u
 export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; scopes: string[] }): Response {
   return page(
     'Connect a device',
-    `<h1>Allow ${e(options.clientName)} on your device?</h1><p>It asks for:</p><ul>` +
-      options.scopes.map((s) => `<li>${e(s)}</li>`).join('') +
-      `</ul><form method="post" action="${e(options.action)}">${hidden(options.fields)}` +
+    `<h1>Allow ${e(options.clientName)} on your device?</h1><p>It asks to:</p>` +
+      scopeList(options.scopes) +
+      `<form method="post" action="${e(options.action)}">${hidden(options.fields)}` +
       `<button type="submit" name="decision" value="allow" id="allow">Allow</button>` +
-      `<button type="submit" name="decision" value="deny" id="deny">Deny</button></form>`,
+      `<button type="submit" name="decision" value="deny" id="deny">Cancel</button></form>`,
   )
 }
 

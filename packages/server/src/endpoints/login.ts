@@ -3,7 +3,9 @@ import { OAuthError } from '../base/errors.js'
 import { Params, readForm, redirect, requireMethod } from '../base/http.js'
 import { messagePage } from '../base/pages.js'
 import type { Journey } from '../model/index.js'
+import { findClient } from '../services/clients.js'
 import { createSession } from '../services/session.js'
+import type { InteractionPayload } from '../records/index.js'
 import { answerOf, formFieldNames, type Callback } from '../journeys/callbacks.js'
 import { journeyPage } from '../journeys/journeyPage.js'
 import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
@@ -67,6 +69,7 @@ async function show(ctx: Context, state: PageState, result: StepResult, error?: 
     if (state.goto === '') return messagePage('Signed in', `You are signed in as ${result.username}.`, 200, { 'set-cookie': cookie })
     return redirect(state.goto, { 'set-cookie': cookie })
   }
+  const app = await appName(ctx, state.goto)
   const fields: Record<string, string> = { goto: state.goto, authId: result.authId, service: state.journey.name }
   if (state.acr !== undefined) fields.acr = state.acr
   return journeyPage({
@@ -74,11 +77,23 @@ async function show(ctx: Context, state: PageState, result: StepResult, error?: 
     fields,
     callbacks: result.callbacks,
     realm: ctx.realm.path,
+    ...(app !== undefined && { app }),
     ...(result.header !== undefined && { header: result.header }),
     ...(result.description !== undefined && { description: result.description }),
     ...(error !== undefined && { error }),
     ...(status !== undefined && { status }),
   })
+}
+
+/** The name of the client whose authorization request sent the user here, if one did. */
+async function appName(ctx: Context, goto: string): Promise<string | undefined> {
+  if (goto === '') return undefined
+  const url = new URL(goto)
+  const interaction = url.searchParams.get('interaction')
+  const found = interaction === null ? undefined : await ctx.rt.store.find<InteractionPayload>('Interaction', interaction)
+  const entry = found?.payload.realm === ctx.realm.path ? found : undefined
+  const clientId = entry?.payload.params.find(([k]) => k === 'client_id')?.[1] ?? url.searchParams.get('client_id')
+  return clientId ? (await findClient(ctx, clientId))?.name : undefined
 }
 
 function safeGoto(ctx: Context, goto: string | null): string {

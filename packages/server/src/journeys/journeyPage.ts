@@ -48,6 +48,8 @@ export function journeyPage(options: {
   fields: Record<string, string>
   callbacks: Callback[]
   realm: string
+  /** The application the user signs in to, when the sign-in came from one. */
+  app?: string
   header?: string
   description?: string
   error?: string
@@ -57,7 +59,9 @@ export function journeyPage(options: {
   const confirms = options.callbacks.some((c) => c.type === 'ConfirmationCallback')
   return page(
     'Sign in',
-    `<h1>${e(options.header ?? 'Sign in')}</h1><p class="muted">Realm ${e(options.realm)}</p>` +
+    `<h1>${e(options.header ?? 'Sign in')}</h1>` +
+      (options.app === undefined ? '' : `<p>to continue to <strong class="app">${e(options.app)}</strong></p>`) +
+      `<p class="muted">Realm ${e(options.realm)}</p>` +
       (options.description ? `<p>${e(options.description)}</p>` : '') +
       (options.error ? `<p class="error" role="alert">${e(options.error)}</p>` : '') +
       `<form method="post" action="${e(options.action)}">${hidden(options.fields)}` +
