@@ -3,6 +3,7 @@
  * sources, and internals carry none (typedoc does not show them, so nobody would notice one
  * going stale). One TypeScript program checks them all at once.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
@@ -36,6 +37,8 @@ const SCENE = `
 import type { JSX } from 'react'
 declare const issuer: string
 declare const redirectUri: string
+declare const callbackUrl: string
+declare const pem: string
 declare const body: BodyInit
 declare let pair: CryptoKeyPair | undefined
 declare const tokens: TokenSet
@@ -87,6 +90,26 @@ interface Example {
   where: string
   code: string
   tsx: boolean
+  /** A page's code block is a module a reader copies whole; a TSDoc example is a function body. */
+  module?: boolean
+}
+
+/** The pages whose TypeScript blocks readers copy: READMEs and guides. */
+const PAGES = ['README.md', 'examples/README.md', 'test/README.md', ...readdirSync(join(root, 'packages')).map((p) => `packages/${p}/README.md`), ...readdirSync(join(root, 'docs/guides')).map((g) => `docs/guides/${g}`)]
+
+/** Every ```ts / ```tsx block of the pages, unless the line before it says `<!-- not compiled: why -->`. */
+function pageExamples(): Example[] {
+  const out: Example[] = []
+  for (const page of PAGES) {
+    if (!existsSync(join(root, page))) continue
+    const text = readFileSync(join(root, page), 'utf8')
+    for (const m of text.matchAll(/(<!-- not compiled[^>]*-->\n)?```(tsx?)\n([\s\S]*?)```/g)) {
+      if (m[1]) continue
+      const line = text.slice(0, m.index).split('\n').length
+      out.push({ where: `${page}:${line}`, code: m[3]!, tsx: m[2] === 'tsx', module: true })
+    }
+  }
+  return out
 }
 
 const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!
@@ -157,12 +180,22 @@ function publicNames(): [string, string[]][] {
 }
 
 /** The public names an example does not import itself, imported for it. */
-function prelude(names: [string, string[]][], imports: string[]): string {
-  const own = new Set(imports.flatMap((l) => (/\{([^}]*)\}/.exec(l)?.[1] ?? '').split(',').map((n) => n.replace(/^\s*type\s+/, '').split(/\s+as\s+/).at(-1)!.trim())))
+function prelude(names: [string, string[]][], imports: string[], declared = new Set<string>()): string {
+  const own = new Set([...declared, ...imports.flatMap((l) => (/\{([^}]*)\}/.exec(l)?.[1] ?? '').split(',').map((n) => n.replace(/^\s*type\s+/, '').split(/\s+as\s+/).at(-1)!.trim()))])
   return names
     .map(([specifier, list]) => list.filter((n) => !own.has(n)))
     .map((list, i) => (list.length ? `import { ${list.join(', ')} } from '${names[i]![0]}'` : ''))
     .join('\n')
+}
+
+/** Names a block declares or imports at its top level. */
+function declaredBy(code: string): Set<string> {
+  const names = [...code.matchAll(/^(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:const|let|var|function|class|type|interface)\s+(\w+)/gm)].map((m) => m[1]!)
+  for (const m of code.matchAll(/^import\s+(?:type\s+)?(?:(\w+)\s*,?\s*)?(?:\{([^}]*)\})?/gm)) {
+    if (m[1]) names.push(m[1])
+    for (const n of (m[2] ?? '').split(',').filter((n) => n.trim())) names.push(n.replace(/^\s*type\s+/, '').split(/\s+as\s+/).at(-1)!.trim())
+  }
+  return new Set(names)
 }
 
 function compile(examples: Example[]): string[] {
@@ -171,9 +204,13 @@ function compile(examples: Example[]): string[] {
   examples.forEach((example, i) => {
     const imports = example.code.split('\n').filter((l) => /^import\s/.test(l))
     const body = example.code.split('\n').filter((l) => !/^import\s/.test(l)).join('\n')
-    const top = `${prelude(names, imports)}\n${imports.join('\n')}\n${SCENE}\nexport async function example(): Promise<unknown> {\n`
+    // A page's block declares at top level what it needs; the scene gives only the rest.
+    const scene = example.module ? SCENE.split('\n').filter((l) => !declaredBy(example.code).has(/^declare (?:const|let|function) (\w+)|^type (\w+)/.exec(l)?.slice(1).find(Boolean) ?? '')).join('\n') : SCENE
+    const top = example.module
+      ? `${prelude(names, imports, declaredBy(example.code))}\n${imports.join('\n')}\n${scene}\nexport {}\n`
+      : `${prelude(names, imports)}\n${imports.join('\n')}\n${SCENE}\nexport async function example(): Promise<unknown> {\n`
     files.set(join(root, `test/docs/.example${i}.${example.tsx ? 'tsx' : 'ts'}`), {
-      text: `${top}${body}\nreturn undefined\n}\n`,
+      text: example.module ? `${top}${body}\n` : `${top}${body}\nreturn undefined\n}\n`,
       example,
       offset: top.split('\n').length - 1,
     })
@@ -207,4 +244,10 @@ it('documents no internals with @example', () => {
 it(`compiles every @example of the public API (${examples.length})`, () => {
   expect(examples.length).toBeGreaterThan(40)
   expect(compile(examples)).toEqual([])
+}, 60_000)
+
+it('compiles every TypeScript block of the READMEs and guides', () => {
+  const blocks = pageExamples()
+  expect(blocks.length).toBeGreaterThan(20)
+  expect(compile(blocks)).toEqual([])
 }, 60_000)

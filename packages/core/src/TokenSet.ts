@@ -1,7 +1,48 @@
 import type * as oauth from 'oauth4webapi'
 
-/** Claims of a validated ID token. */
-export type IdTokenClaims = oauth.IDToken
+/**
+ * Claims of a validated ID token, with OpenID Connect Core 5.1's standard profile claims
+ * typed so an app can render `user.name` without a cast; anything else the provider adds is
+ * still there as JSON.
+ *
+ * @example
+ * ```ts
+ * function greeting(user: IdTokenClaims): string {
+ *   return `Hello, ${user.given_name ?? user.name ?? user.sub}`
+ * }
+ * ```
+ */
+export type IdTokenClaims = oauth.IDToken & StandardClaims
+
+/**
+ * OpenID Connect Core 5.1's standard claims, as a provider sends them in the ID token or at userinfo.
+ *
+ * @example
+ * ```ts
+ * const profile: StandardClaims = { name: 'Demo User', email: 'demo@example.com', email_verified: true }
+ * ```
+ */
+export interface StandardClaims {
+  name?: string
+  given_name?: string
+  family_name?: string
+  middle_name?: string
+  nickname?: string
+  preferred_username?: string
+  profile?: string
+  picture?: string
+  website?: string
+  email?: string
+  email_verified?: boolean
+  gender?: string
+  birthdate?: string
+  zoneinfo?: string
+  locale?: string
+  phone_number?: string
+  phone_number_verified?: boolean
+  address?: { formatted?: string; street_address?: string; locality?: string; region?: string; postal_code?: string; country?: string }
+  updated_at?: number
+}
 
 /**
  * What a sign-in or refresh leaves behind: plain data, safe to structured-clone into

@@ -13,7 +13,7 @@ export { discover, type ServerMetadata, type DiscoveryOptions } from './discover
 export { createDPoP, type DPoP, type DPoPKeyStore, type DPoPOptions } from './DPoP.js'
 export { realmIssuer } from './realmIssuer.js'
 export type { RetryPolicy } from './retry.js'
-export { MemoryTokenStore, type TokenSet, type TokenStore, type IdTokenClaims } from './TokenSet.js'
+export { MemoryTokenStore, type TokenSet, type TokenStore, type IdTokenClaims, type StandardClaims } from './TokenSet.js'
 export { MemoryTransactionStore, type Transaction, type TransactionStore } from './Transaction.js'
 export type { HttpOptions } from './http.js'
 export { ClientSecretBasic, ClientSecretPost, PrivateKeyJwt, None } from 'oauth4webapi'
