@@ -291,7 +291,11 @@ function withDevClock(provider: Provider, advance: (seconds: number) => number):
       if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
         return Response.json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, { status: 400 })
       }
-      return Response.json({ offset_ms: advance(body.advance) })
+      const offset = advance(body.advance)
+      // What the provider does at the new time (a key ring re-read that fell due) is done
+      // before the answer, so a test's next request sees it.
+      await provider.jwks()
+      return Response.json({ offset_ms: offset })
     },
   }
 }
