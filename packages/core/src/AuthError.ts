@@ -31,7 +31,7 @@ export type AuthErrorCode =
   | 'authorization_error'
   /** No pending sign-in matches this callback: replayed, another tab's, or expired. */
   | 'transaction_not_found'
-  /** The userinfo `sub` differs from the ID token's. */
+  /** The userinfo `sub` (or a `profile` loader's) differs from the ID token's; a sign-in loading the profile then stores nothing. */
   | 'userinfo_subject_mismatch'
   /** A userinfo answer sent as a JWT failed verification: unsigned (`alg: none`), bad signature or key, missing or wrong `iss` or `aud`. */
   | 'userinfo_invalid'
