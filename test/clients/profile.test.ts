@@ -91,4 +91,11 @@ describe.each(CLIENT_MODES)('the user profile from userinfo when the ID token ha
     expect(err.code).toBe('userinfo_subject_mismatch')
     expect(await tokenStore.get()).toBeUndefined()
   })
+
+  it('a custom loader that throws fails the sign-in with a typed error and stores nothing', async () => {
+    const { client, tokenStore } = makeClient(p, { profile: async () => { throw new Error('profile API down') } })
+    const err = await authError(client.handleCallback(await callbackFor(p, client)))
+    expect(err.message).toContain('Profile')
+    expect(await tokenStore.get()).toBeUndefined()
+  })
 })

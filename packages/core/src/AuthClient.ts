@@ -219,9 +219,14 @@ export class AuthClient {
     let tokens = await this.oidc.handleCallback(url, transaction)
     const loadProfile = this.#options.profile
     if (loadProfile) {
-      const profile = await loadProfile(this.oidc, tokens)
+      let profile: Record<string, unknown>
+      try {
+        profile = await loadProfile(this.oidc, tokens)
+      } catch (err) {
+        throw toAuthError(err, 'Profile')
+      }
       // A profile for someone else must never be shown as this user's, whoever loaded it.
-      if (profile.sub !== undefined && profile.sub !== tokens.claims?.sub) {
+      if (profile?.sub !== undefined && profile.sub !== tokens.claims?.sub) {
         throw new AuthError('userinfo_subject_mismatch', 'The profile loaded is for another subject than the ID token')
       }
       tokens = { ...tokens, profile }
