@@ -196,7 +196,8 @@ function jwsAlgorithm(a: KeyAlgorithm & { namedCurve?: string; hash?: { name: st
   return undefined
 }
 
-const encoder = new TextEncoder()
+// Pure: an app without DPoP must not keep this one line either.
+const encoder = /* @__PURE__ */ new TextEncoder()
 const utf8 = (s: string) => encoder.encode(s)
 
 function b64u(bytes: Uint8Array): string {
