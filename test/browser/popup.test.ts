@@ -15,7 +15,7 @@ async function startPopup(page: Page, options: Record<string, unknown> = {}): Pr
   const popupOpened = page.waitForEvent('popup')
   const outcome = page.evaluate(
     (o) =>
-      window.app.client.signInPopup({ closedPollMs: 50, ...o }).then(
+      window.app.signInPopup({ closedPollMs: 50, ...o }).then(
         (ok): Outcome => ({ ok }),
         (err: { code: string; error?: string }): Outcome => ({ code: err.code, ...(err.error && { error: err.error }) }),
       ),
@@ -66,7 +66,7 @@ describe('signInPopup in Chromium against the provider over HTTP', () => {
     const outcome = await page.evaluate(() => {
       // What window.open gives when the browser's popup blocker steps in.
       window.open = () => null
-      return window.app.client.signInPopup().then(
+      return window.app.signInPopup().then(
         () => 'signed in',
         (err: { code: string }) => err.code,
       )

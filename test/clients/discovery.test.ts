@@ -7,7 +7,7 @@
  * (OIDC Core 5.3.2) is refused with userinfo_subject_mismatch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { discover, OidcClient, realmIssuer } from '@realmauth/core'
+import { discover, getUserInfo, OidcClient, realmIssuer } from '@realmauth/core'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type Fault, type ProviderUnderTest } from './providerHarness.js'
 import { answer, authError, b64, callbackFor, makeClient, replaceIdToken, signedIn, viaOrigin, withTestKeys } from './coreKit.js'
@@ -227,7 +227,7 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
   describe('userinfo', () => {
     it('returns the claims of the scopes granted', async () => {
       const { client } = await signedIn(p)
-      const claims = await client.userinfo()
+      const claims = await getUserInfo(client)
       expect(claims).toMatchObject({ sub: 'demo', name: 'Demo User', email: 'demo@example.com', email_verified: true })
       expect(claims).not.toHaveProperty('phone_number') // phone was not asked for
     })
@@ -237,7 +237,7 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
       const old = (await tokenStore.get())!
       p.clock.advance(3600 - 10)
       const before = p.count('access_token')
-      expect((await client.userinfo()).sub).toBe('demo')
+      expect((await getUserInfo(client)).sub).toBe('demo')
       expect(p.count('access_token')).toBe(before + 1)
       expect((await tokenStore.get())!.accessToken).not.toBe(old.accessToken)
     })
@@ -249,7 +249,7 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
         const body = (await (await provider.fetch(request)).json()) as Record<string, unknown>
         return Response.json({ ...body, sub: 'someone-else', email: 'mallory@example.com' })
       })
-      const err = await authError(client.userinfo())
+      const err = await authError(getUserInfo(client))
       expect(err.code).toBe('userinfo_subject_mismatch')
       expect(err.retryable).toBe(false)
       expect(await tokenStore.get()).toBe(stored)
@@ -275,7 +275,7 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
       it('control: a JWT signed by the issuer\'s key, with its iss and aud, is accepted', async () => {
         const { client } = await signedClient()
         p.fault('userinfo', jwtUserinfo((c) => p.provider.signJwt(c)))
-        expect(await client.userinfo()).toMatchObject({ sub: 'demo', email: 'demo@example.com', iss: p.issuer(), aud: DEMO.spa.client_id })
+        expect(await getUserInfo(client)).toMatchObject({ sub: 'demo', email: 'demo@example.com', iss: p.issuer(), aud: DEMO.spa.client_id })
       })
 
       const bad: [string, (c: Record<string, unknown>) => string | Promise<string>, RegExp][] = [
@@ -293,7 +293,7 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
         const { client, tokenStore } = await signedClient()
         const stored = await tokenStore.get()
         p.fault('userinfo', jwtUserinfo(sign))
-        const err = await authError(client.userinfo())
+        const err = await authError(getUserInfo(client))
         expect(err.code).toBe('userinfo_invalid')
         expect(err.message).toMatch(reason)
         expect(err.retryable).toBe(false)
@@ -303,21 +303,21 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
       it('a well-signed JWT about another subject is userinfo_subject_mismatch', async () => {
         const { client } = await signedClient()
         p.fault('userinfo', jwtUserinfo((c) => p.provider.signJwt({ ...c, sub: 'someone-else' })))
-        expect((await authError(client.userinfo())).code).toBe('userinfo_subject_mismatch')
+        expect((await authError(getUserInfo(client))).code).toBe('userinfo_subject_mismatch')
       })
     })
 
     it('an answer without sub is invalid_response', async () => {
       const { client } = await signedIn(p)
       p.fault('userinfo', () => Response.json({ name: 'Nobody' }))
-      const err = await authError(client.userinfo())
+      const err = await authError(getUserInfo(client))
       expect(err.code).toBe('invalid_response')
     })
 
     it('a revoked access token is invalid_token from the bearer challenge', async () => {
       const { client, tokenStore } = await signedIn(p)
       await client.oidc.revoke((await tokenStore.get())!.accessToken, 'access_token')
-      const err = await authError(client.userinfo())
+      const err = await authError(getUserInfo(client))
       expect(err.code).toBe('invalid_token')
       expect(err.status).toBe(401)
     })
@@ -325,14 +325,14 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
     it('a 5xx is server_error, retryable', async () => {
       const { client } = await signedIn(p)
       p.fault('userinfo', answer('', 502, 'text/plain'))
-      const err = await authError(client.userinfo())
+      const err = await authError(getUserInfo(client))
       expect(err.code).toBe('server_error')
       expect(err.retryable).toBe(true)
     })
 
     it('not signed in: login_required', async () => {
       const { client } = makeClient(p)
-      expect((await authError(client.userinfo())).code).toBe('login_required')
+      expect((await authError(getUserInfo(client))).code).toBe('login_required')
     })
   })
 })

@@ -4,7 +4,7 @@
  * through @realmauth/node's verifier.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AuthClient, OidcClient, createDPoP, type DPoP } from '@realmauth/core'
+import { AuthClient, OidcClient, createDPoP, fetchUserInfo, getUserInfo, type DPoP } from '@realmauth/core'
 import { AccessTokenError, createAccessTokenVerifier, createNodeClient } from '@realmauth/node'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, signInAtProvider, startProvider, type ProviderUnderTest } from './providerHarness.js'
@@ -71,7 +71,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
       const tokens = client.getSnapshot().tokens!
       expect(tokens.tokenType).toBe('dpop')
       expect(decodeJwt(tokens.accessToken).payload.cnf).toEqual({ jkt: await dpop.thumbprint() })
-      expect(await client.userinfo()).toMatchObject({ sub: 'demo' })
+      expect(await getUserInfo(client)).toMatchObject({ sub: 'demo' })
       const refreshed = await client.refresh()
       expect(refreshed.tokenType).toBe('dpop')
       expect(decodeJwt(refreshed.accessToken).payload.cnf).toEqual({ jkt: await dpop.thumbprint() })
@@ -84,10 +84,10 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
       const { client } = await signedInWith(createDPoP())
       const { accessToken, refreshToken } = client.getSnapshot().tokens!
       const sub = 'demo'
-      const bearer = await authError(client.oidc.userinfo(accessToken, sub, 'bearer'))
+      const bearer = await authError(fetchUserInfo(client.oidc, accessToken, sub, 'bearer'))
       expect(bearer.code).toBe('invalid_token')
       const thief = new OidcClient({ issuer: p.issuer(), clientId: DEMO.spa.client_id, fetch: withApi(), clock: () => p.clock.now, dpop: createDPoP() })
-      expect((await authError(thief.userinfo(accessToken, sub, 'dpop'))).code).toMatch(/invalid_token|invalid_dpop_proof/)
+      expect((await authError(fetchUserInfo(thief, accessToken, sub, 'dpop'))).code).toMatch(/invalid_token|invalid_dpop_proof/)
       const api = await thief.fetchWithToken({ accessToken, tokenType: 'dpop' }, `${API}/orders`)
       expect(api.status).toBe(401)
       expect(api.headers.get('www-authenticate')).toMatch(/^DPoP .*error="invalid_dpop_proof"/)
@@ -119,7 +119,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
       const refreshes = p.count('access_token')
       await client.refresh()
       expect(p.count('access_token') - refreshes).toBe(1)
-      expect(await client.userinfo()).toMatchObject({ sub: 'demo' })
+      expect(await getUserInfo(client)).toMatchObject({ sub: 'demo' })
     })
 
     it('a second nonce challenge in a row is use_dpop_nonce, and the tokens stay', async () => {

@@ -56,7 +56,7 @@ export function fakeClient(tokens?: TokenSet): FakeClient {
     subscribe: auth.subscribe,
     getSnapshot: auth.getSnapshot,
     signIn: vi.fn(async () => {}),
-    signInPopup: vi.fn(async () => ({})),
+    timers: globalThis,
     handleRedirectCallback(url = window.location.href) {
       let pending = callbacks.get(url)
       if (!pending) {
@@ -113,7 +113,7 @@ export function manualClient(initial: AuthSnapshot = { status: 'loading', refres
     ping: notify,
     auth: { load: async () => {} } as unknown as AuthClient,
     signIn: vi.fn(async () => {}),
-    signInPopup: vi.fn(async () => ({})),
+    timers: globalThis,
     handleRedirectCallback: notUsed,
     isRedirectCallback: () => false,
     getAccessToken: async () => snapshot.tokens?.accessToken ?? notUsed(),

@@ -35,15 +35,26 @@ const ORIGIN = 'https://idp.example.test'
 const APP = window.location.origin
 const created = vi.mocked(browser.createBrowserClient)
 const requests: string[] = []
+/** When set, the provider answers as AM does by default: protocol claims only in ID tokens. */
+let protocolOnlyIdTokens = false
+const PROFILE_CLAIMS = new Set(['name', 'given_name', 'family_name', 'preferred_username', 'email', 'email_verified'])
 
 const provider = createProvider(demoConfig({ spaOrigins: [APP] }))
 const server = setupServer(
   ...providerHandlers(
     {
       ...provider,
-      fetch(request: Request) {
+      async fetch(request: Request) {
         requests.push(new URL(request.url).pathname)
-        return provider.fetch(request)
+        const response = await provider.fetch(request)
+        if (!protocolOnlyIdTokens || !new URL(request.url).pathname.endsWith('/access_token') || !response.ok) return response
+        // The test double for the realm's always_return_claims_in_id_tokens off (issue 16).
+        const body = (await response.json()) as { id_token?: string }
+        if (body.id_token) {
+          const claims = JSON.parse(Buffer.from(body.id_token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
+          body.id_token = await provider.signJwt(Object.fromEntries(Object.entries(claims).filter(([name]) => !PROFILE_CLAIMS.has(name))))
+        }
+        return Response.json(body, { headers: response.headers })
       },
     },
     ORIGIN,
@@ -145,5 +156,31 @@ describe('AuthProvider with the reference provider (msw)', () => {
     await act(() => Promise.resolve())
     expect(client.dispose).toHaveBeenCalledTimes(1)
     expect(created).toHaveBeenCalledTimes(1)
+  })
+
+  it('gives the full profile by default when the ID token carries protocol claims only, as AM sends it', async () => {
+    protocolOnlyIdTokens = true
+    try {
+      const issuer = provider.issuer(DEMO.realm, ORIGIN)
+      const transactionStore = new MemoryTransactionStore()
+      const starter = new AuthClient({ issuer, clientId: DEMO.spa.client_id, redirectUri: `${APP}/callback`, transactionStore })
+      const callbackUrl = new URL(await signInAtProvider({ origin: ORIGIN }, await starter.signInUrl({ scope: 'openid profile email' })))
+      window.history.replaceState(null, '', callbackUrl.pathname + callbackUrl.search)
+      const userinfoBefore = count('/userinfo')
+      render(
+        <AuthProvider issuer={issuer} clientId={DEMO.spa.client_id} scope="openid profile email" storage="memory" transactionStore={transactionStore} crossTab={false} refresh={{ auto: false }}>
+          <App />
+        </AuthProvider>,
+      )
+      expect(await screen.findByText('signed_in')).toBeTruthy()
+      const client = created.mock.results.at(-1)!.value as browser.BrowserClient
+      // The ID token really had no profile: it came from userinfo, once.
+      expect(client.getSnapshot().tokens!.claims!.email).toBeUndefined()
+      expect(count('/userinfo') - userinfoBefore).toBe(1)
+      expect(latest!.user).toMatchObject({ sub: 'demo', email: 'demo@example.com', email_verified: true })
+      expect(typeof latest!.user?.name).toBe('string')
+    } finally {
+      protocolOnlyIdTokens = false
+    }
   })
 })

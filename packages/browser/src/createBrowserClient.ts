@@ -12,7 +12,7 @@ import {
   type TokenStore,
 } from '@realmauth/core'
 import { IndexedDbTokenStore, IndexedDbTransactionStore } from './idbStores.js'
-import { handOverPopupCallback, signInPopup, type PopupSignInOptions } from './signInPopup.js'
+import { handOverPopupCallback } from './signInPopup.js'
 
 /**
  * Options of {@link createBrowserClient}: core's client options, with `issuer` or `baseUrl`
@@ -46,17 +46,10 @@ export interface BrowserClient {
   /** Sends the browser to the provider's sign-in with PKCE, `state` and `nonce`. */
   signIn(options?: SignInOptions): Promise<void>
   /**
-   * Signs in in a popup, for apps that cannot leave the page: the same PKCE, `state`, `nonce`
-   * and validation as {@link signIn}, finished here when the popup's callback page hands its
-   * URL back. Call it from a click handler, before awaiting anything, or the browser blocks
-   * the popup (`popup_blocked`); a popup the user closes rejects with `popup_closed`.
-   */
-  signInPopup(options?: PopupSignInOptions): Promise<{ appState?: unknown }>
-  /**
    * Finishes the sign-in on the callback page and removes `code`, `state` and `iss` from
    * the address bar. Calling it twice for one callback returns the same result (React's
    * StrictMode runs effects twice); a reloaded callback fails with `transaction_not_found`.
-   * In a popup opened by {@link signInPopup} it hands the URL to the opener instead, which
+   * In a popup opened by `signInPopup` it hands the URL to the opener instead, which
    * closes the popup, and never settles.
    */
   handleRedirectCallback(url?: string): Promise<{ appState?: unknown }>
@@ -70,6 +63,8 @@ export interface BrowserClient {
   authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
   /** Stops timers, listeners and the tab channel. */
   dispose(): void
+  /** The timers the client was given (default the global ones); `signInPopup` polls with them. */
+  readonly timers: Timers
 }
 
 const inBrowser = () => typeof window !== 'undefined' && typeof indexedDB !== 'undefined'
@@ -138,7 +133,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     void auth.load()
   }
 
-  /** Finishes a callback once per URL: the redirect's and the popup's one code path. */
+  /** Finishes a callback once per URL. */
   function finishCallback(url: string): Promise<{ appState?: unknown }> {
     let pending = callbacks.get(url)
     if (!pending) {
@@ -168,14 +163,12 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
 
   const client: BrowserClient = {
     auth,
+    timers,
     subscribe: auth.subscribe,
     getSnapshot: auth.getSnapshot,
     async signIn(signIn = {}) {
       const url = await auth.signInUrl(signIn)
       window.location.assign(url.href)
-    },
-    signInPopup(popupOptions) {
-      return signInPopup(auth, timers, finishCallback, popupOptions)
     },
     isRedirectCallback(url = browser ? window.location.href : '') {
       if (!url) return false

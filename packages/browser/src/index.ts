@@ -6,8 +6,9 @@
  * @module @realmauth/browser
  */
 export { createBrowserClient, type BrowserClient, type BrowserClientOptions } from './createBrowserClient.js'
-export type { PopupSignInOptions } from './signInPopup.js'
+export { signInPopup, type PopupSignInOptions } from './signInPopup.js'
 export { IndexedDbDPoPKeyStore, IndexedDbTokenStore, IndexedDbTransactionStore, indexedDbDPoP } from './idbStores.js'
+export { userinfoProfile, getUserInfo, type UserInfo, type ProfileLoader } from '@realmauth/core'
 export { AuthError, realmIssuer, type AuthErrorCode, createDPoP, type DPoP, type AuthSnapshot, type AuthStatus, type TokenSet, type IdTokenClaims, type SignInOptions } from '@realmauth/core'
 export { createJourneyClient, signInWithSession } from './signInWithSession.js'
 export type { JourneyCallback, JourneyClient, JourneyResult, JourneyStep, JourneySuccess } from '@realmauth/core'

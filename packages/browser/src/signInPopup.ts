@@ -1,4 +1,5 @@
-import { AuthError, type AuthClient, type SignInOptions, type Timers } from '@realmauth/core'
+import { AuthError, type SignInOptions, type Timers } from '@realmauth/core'
+import type { BrowserClient } from './createBrowserClient.js'
 
 /**
  * Options of `signInPopup`: a sign-in's options, and how the popup is opened and watched.
@@ -24,19 +25,20 @@ export interface PopupSignInOptions extends SignInOptions {
 const MESSAGE = 'realmauth:popup-callback'
 
 /**
- * Opens the popup, sends it to the provider, waits for the callback it hands back, and
- * finishes that callback with `finish` (the redirect callback's own code path). See
- * decisions/0038. Opens the window before anything is awaited, so the click that called
- * this still counts as the user's gesture.
+ * Signs in in a popup, for apps that cannot leave the page: the same PKCE, `state`, `nonce`
+ * and validation as `signIn`, finished here when the popup's callback page (which calls
+ * `handleRedirectCallback` as the redirect's does) hands its URL back; see decisions/0038.
+ * Call it from a click handler, before awaiting anything, or the browser blocks the popup
+ * (`popup_blocked`); a popup the user closes rejects with `popup_closed`. A function, not a
+ * client method, so that apps without popups do not ship it.
  *
- * @internal
+ * @example
+ * ```ts
+ * document.querySelector('button')!.onclick = () => signInPopup(auth, { appState: { returnTo: '/orders' } })
+ * ```
  */
-export function signInPopup(
-  auth: AuthClient,
-  timers: Timers,
-  finish: (callbackUrl: string) => Promise<{ appState?: unknown }>,
-  options: PopupSignInOptions = {},
-): Promise<{ appState?: unknown }> {
+export function signInPopup(client: BrowserClient, options: PopupSignInOptions = {}): Promise<{ appState?: unknown }> {
+  const { timers } = client
   const { popup: given, popupFeatures, closedPollMs = 500, ...signIn } = options
   const features = popupFeatures ?? `popup,width=480,height=640,left=${Math.round(window.screenX + (window.outerWidth - 480) / 2)},top=${Math.round(window.screenY + (window.outerHeight - 640) / 2)}`
   const popup = given ?? window.open('about:blank', 'realmauth-sign-in', features)
@@ -44,7 +46,7 @@ export function signInPopup(
   return (async () => {
     let state: string
     try {
-      const request = await auth.signInRequest(signIn)
+      const request = await client.auth.signInRequest(signIn)
       state = request.state
       popup.location.href = request.url.href
     } catch (err) {
@@ -76,7 +78,8 @@ export function signInPopup(
       timer = timers.setTimeout(poll, closedPollMs)
     })
     popup.close()
-    return finish(callbackUrl)
+    // Not the page's own URL: the client finishes it as a redirect callback, without a hand-over.
+    return client.handleRedirectCallback(callbackUrl)
   })()
 }
 

@@ -14,7 +14,10 @@ export type AuthStatus = 'loading' | 'signed_out' | 'signed_in' | 'session_ended
 export interface AuthSnapshot {
   status: AuthStatus
   tokens?: TokenSet
-  /** Claims of the validated ID token. */
+  /**
+   * Claims of the validated ID token, with the profile the `profile` option loaded at
+   * sign-in merged over them (same `sub`).
+   */
   user?: IdTokenClaims
   /** A refresh is in flight. */
   refreshing: boolean
@@ -63,7 +66,26 @@ export interface AuthClientOptions extends OidcClientOptions {
    * already rotated is not sent again. Default: no cross-context lock.
    */
   lock?: <T>(name: string, fn: () => Promise<T>) => Promise<T>
+  /**
+   * Loads the user's profile once a sign-in's tokens are validated, before anything is
+   * stored: `userinfoProfile` reads userinfo (its `sub` checked against the ID token's), for
+   * providers that, like AM by default, put only protocol claims in the ID token. It is
+   * kept with the tokens as {@link TokenSet.profile}; a failure fails the sign-in and
+   * stores nothing. Default (or `false`): none, the ID token's claims are the user.
+   */
+  profile?: ProfileLoader | false
 }
+
+/**
+ * What the `profile` option takes: given the client and a sign-in's validated tokens, the
+ * profile claims to merge over the ID token's. Its `sub`, if any, must be the ID token's.
+ *
+ * @example
+ * ```ts
+ * const fromApi: ProfileLoader = async (oidc, tokens) => (await oidc.fetchWithToken(tokens, 'https://api.example.com/me')).json()
+ * ```
+ */
+export type ProfileLoader = (oidc: OidcClient, tokens: TokenSet) => Promise<Record<string, unknown>>
 
 /** Tokens living less than this are not renewed on a timer. */
 const MIN_SCHEDULED_LIFE_MS = 2000
@@ -194,7 +216,21 @@ export class AuthClient {
     if (!transaction || this.#now() - transaction.createdAt > TRANSACTION_LIFETIME_MS) {
       throw new AuthError('transaction_not_found', 'No sign-in in progress matches this callback (replayed, expired or not started here)')
     }
-    const tokens = await this.oidc.handleCallback(url, transaction)
+    let tokens = await this.oidc.handleCallback(url, transaction)
+    const loadProfile = this.#options.profile
+    if (loadProfile) {
+      let profile: Record<string, unknown>
+      try {
+        profile = await loadProfile(this.oidc, tokens)
+      } catch (err) {
+        throw toAuthError(err, 'Profile')
+      }
+      // A profile for someone else must never be shown as this user's, whoever loaded it.
+      if (profile?.sub !== undefined && profile.sub !== tokens.claims?.sub) {
+        throw new AuthError('userinfo_subject_mismatch', 'The profile loaded is for another subject than the ID token')
+      }
+      tokens = { ...tokens, profile }
+    }
     await this.#tokenStore.set(tokens)
     this.#failures = 0
     this.#adopt(tokens)
@@ -242,15 +278,6 @@ export class AuthClient {
     const tokens = this.#snapshot.tokens
     if (tokens?.refreshToken && this.#dueForRefresh(tokens)) await this.refresh().catch(() => {})
     else this.#schedule()
-  }
-
-  /** The userinfo claims; their `sub` must be the ID token's. */
-  async userinfo(): Promise<Record<string, unknown>> {
-    const token = await this.getAccessToken()
-    const current = this.#snapshot.tokens
-    const sub = current?.claims?.sub
-    if (!sub) throw new AuthError('login_required', 'No ID token: sign in with the openid scope')
-    return this.oidc.userinfo(token, sub, current.accessToken === token ? current.tokenType : 'bearer')
   }
 
   /**
@@ -365,6 +392,7 @@ export class AuthClient {
           refreshToken: next.refreshToken ?? started.refreshToken!,
           ...(next.idToken === undefined && started.idToken !== undefined && { idToken: started.idToken }),
           ...(next.claims === undefined && started.claims !== undefined && { claims: started.claims }),
+          ...(started.profile !== undefined && { profile: started.profile }),
         }
         await this.#tokenStore.set(tokens)
         return { tokens, source: 'provider' as const }
@@ -383,7 +411,8 @@ export class AuthClient {
     if (tokens) {
       const same = this.#snapshot.tokens === tokens && this.#snapshot.status === 'signed_in' && !this.#snapshot.refreshing
       if (!same) {
-        this.#snapshot = { status: 'signed_in', tokens, refreshing: false, ...(tokens.claims && { user: tokens.claims }) }
+        const { claims, profile } = tokens
+        this.#snapshot = { status: 'signed_in', tokens, refreshing: false, ...(claims && { user: profile ? { ...claims, ...profile, sub: claims.sub } : claims }) }
         this.#notify()
       }
       this.#schedule()

@@ -31,7 +31,7 @@ export type AuthErrorCode =
   | 'authorization_error'
   /** No pending sign-in matches this callback: replayed, another tab's, or expired. */
   | 'transaction_not_found'
-  /** The userinfo `sub` differs from the ID token's. */
+  /** The userinfo `sub` (or a `profile` loader's) differs from the ID token's; a sign-in loading the profile then stores nothing. */
   | 'userinfo_subject_mismatch'
   /** A userinfo answer sent as a JWT failed verification: unsigned (`alg: none`), bad signature or key, missing or wrong `iss` or `aud`. */
   | 'userinfo_invalid'
@@ -145,12 +145,16 @@ export async function tokenEndpointError(err: unknown, during: string): Promise<
     return error
   }
   if (typeof body?.error !== 'string') return error
-  const description = typeof body.error_description === 'string' ? body.error_description : undefined
-  return new AuthError(OAUTH_ERROR_CODES[body.error] ?? error.code, `${during}: ${body.error}${description ? ` (${description})` : ''}`, {
-    error: body.error,
+  return oauthError(OAUTH_ERROR_CODES[body.error] ?? error.code, during, body.error, typeof body.error_description === 'string' ? body.error_description : undefined, err.status, err)
+}
+
+/** An AuthError for an OAuth `error` the provider sent, its description in the message too. */
+function oauthError(code: AuthErrorCode, during: string, error: string, description: string | undefined, status: number | undefined, cause: unknown): AuthError {
+  return new AuthError(code, `${during}: ${error}${description ? ` (${description})` : ''}`, {
+    error,
     ...(description !== undefined && { error_description: description }),
-    status: err.status,
-    cause: err,
+    ...(status !== undefined && { status }),
+    cause,
   })
 }
 
@@ -161,13 +165,7 @@ export async function tokenEndpointError(err: unknown, during: string): Promise<
 export function toAuthError(err: unknown, during: string): AuthError {
   if (err instanceof AuthError) return err
   if (err instanceof oauth.ResponseBodyError) {
-    const code = OAUTH_ERROR_CODES[err.error] ?? (err.status >= 500 ? 'server_error' : 'oauth_error')
-    return new AuthError(code, `${during}: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`, {
-      error: err.error,
-      ...(err.error_description !== undefined && { error_description: err.error_description }),
-      status: err.status,
-      cause: err,
-    })
+    return oauthError(OAUTH_ERROR_CODES[err.error] ?? (err.status >= 500 ? 'server_error' : 'oauth_error'), during, err.error, err.error_description, err.status, err)
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const challenge = err.cause[0]
@@ -183,11 +181,7 @@ export function toAuthError(err: unknown, during: string): AuthError {
     })
   }
   if (err instanceof oauth.AuthorizationResponseError) {
-    return new AuthError('authorization_error', `${during}: ${err.error}${err.error_description ? ` (${err.error_description})` : ''}`, {
-      error: err.error,
-      ...(err.error_description !== undefined && { error_description: err.error_description }),
-      cause: err,
-    })
+    return oauthError('authorization_error', during, err.error, err.error_description, undefined, err)
   }
   if (err instanceof oauth.OperationProcessingError) {
     // A body that stalled past the timeout or was cut off by a reset never arrived: the

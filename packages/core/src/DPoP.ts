@@ -1,3 +1,4 @@
+import * as oauth from 'oauth4webapi'
 import { AuthError } from './AuthError.js'
 
 /**
@@ -55,6 +56,18 @@ export interface DPoP {
   reset(): Promise<void>
   /** Drops the in-memory copy only: the next proof reads the key store again (another tab may have replaced the key). */
   forget(): void
+  /**
+   * Runs an oauth4webapi request (`send`) with a proof in its `dpop` header. The first
+   * `use_dpop_nonce` answer carries the nonce to use: one retry with it; a second one is thrown.
+   * Here rather than in the client so that apps without DPoP do not ship it.
+   */
+  request<T>(method: string, url: string, now: () => number, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T>
+  /**
+   * `fetch` to a resource server with a DPoP-bound token: `Authorization: DPoP` and a proof.
+   * A `use_dpop_nonce` challenge is answered once; a second is an `AuthError` with code
+   * `use_dpop_nonce`. Other answers are returned as they are.
+   */
+  fetch(request: Request, accessToken: string, now: () => number, fetchImpl: typeof fetch): Promise<Response>
 }
 
 interface Signer {
@@ -91,7 +104,7 @@ export function createDPoP(options: DPoPOptions = {}): DPoP {
       throw err instanceof AuthError ? err : new AuthError('configuration_error', `DPoP key unusable: ${(err as Error)?.message ?? err}`, { cause: err })
     }))
 
-  return {
+  const dpop: DPoP = {
     thumbprint: async () => (await load()).jkt,
     async proof(method, url, now, accessToken) {
       const s = await load()
@@ -125,7 +138,34 @@ export function createDPoP(options: DPoPOptions = {}): DPoP {
     forget() {
       if (options.keyStore) signer = undefined
     },
+    async request(method, url, now, accessToken, send) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await send({ dpop: await dpop.proof(method, url, now(), accessToken) })
+        } catch (err) {
+          // Any answer may carry the server's current nonce; only a nonce challenge is retried.
+          const response = (err as { response?: unknown }).response
+          const fresh = response instanceof Response && dpop.observe(url, response)
+          if (attempt > 0 || !fresh || !oauth.isDPoPNonceError(err)) throw err
+        }
+      }
+    },
+    async fetch(request, accessToken, now, fetchImpl) {
+      for (let attempt = 0; ; attempt++) {
+        const attemptRequest = request.clone()
+        attemptRequest.headers.set('authorization', `DPoP ${accessToken}`)
+        attemptRequest.headers.set('dpop', await dpop.proof(request.method, request.url, now(), accessToken))
+        const response = await fetchImpl(attemptRequest)
+        const fresh = dpop.observe(request.url, response)
+        if (response.status !== 401 || !/\berror="?use_dpop_nonce"?/.test(response.headers.get('www-authenticate') ?? '')) return response
+        void response.body?.cancel().catch(() => {})
+        if (attempt > 0 || !fresh) {
+          throw new AuthError('use_dpop_nonce', `${request.url} asked for a new DPoP nonce again`, { error: 'use_dpop_nonce', status: 401 })
+        }
+      }
+    },
   }
+  return dpop
 }
 
 async function toSigner(pair: CryptoKeyPair): Promise<Signer> {
@@ -156,7 +196,8 @@ function jwsAlgorithm(a: KeyAlgorithm & { namedCurve?: string; hash?: { name: st
   return undefined
 }
 
-const encoder = new TextEncoder()
+// Pure: an app without DPoP must not keep this one line either.
+const encoder = /* @__PURE__ */ new TextEncoder()
 const utf8 = (s: string) => encoder.encode(s)
 
 function b64u(bytes: Uint8Array): string {

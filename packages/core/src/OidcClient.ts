@@ -93,8 +93,8 @@ export class OidcClient {
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
-  /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. */
-  readonly #jwks: oauth.JWKSCacheInput = {}
+  /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. @internal */
+  readonly jwks: oauth.JWKSCacheInput = {}
 
   constructor(options: OidcClientOptions) {
     if (!options.issuer || !options.clientId) {
@@ -219,7 +219,7 @@ export class OidcClient {
     } catch (err) {
       throw toAuthError(err, 'Sign-in callback')
     }
-    return this.#tokenRequest('Code exchange', async (opts) => {
+    return this.tokenRequest('Code exchange', async (_as, opts) => {
       const res = await oauth.authorizationCodeGrantRequest(
         as, this.#client, this.#clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
       )
@@ -237,7 +237,7 @@ export class OidcClient {
    */
   async refresh(refreshToken: string, options: { previousClaims?: IdTokenClaims; scope?: string } = {}): Promise<TokenSet> {
     const as = await this.metadata()
-    const tokens = await this.#tokenRequest('Refresh', async (opts) => {
+    const tokens = await this.tokenRequest('Refresh', async (_as, opts) => {
       const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
         ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
@@ -249,15 +249,6 @@ export class OidcClient {
       throw new AuthError('id_token_invalid', 'The refreshed ID token is for another subject')
     }
     return tokens
-  }
-
-  /** Runs any token-endpoint grant through the same validation (node uses it for its grants). */
-  async grant(grantType: string, parameters: Record<string, string>): Promise<TokenSet> {
-    const as = await this.metadata()
-    return this.#tokenRequest(grantType, async (opts) => {
-      const res = await oauth.genericTokenEndpointRequest(as, this.#client, this.#clientAuth, grantType, parameters, opts)
-      return [res, await oauth.processGenericTokenEndpointResponse(as, this.#client, res)]
-    })
   }
 
   /** RFC 7009. Unknown tokens are fine; errors are typed. */
@@ -275,73 +266,16 @@ export class OidcClient {
   }
 
   /**
-   * OIDC userinfo; its `sub` must match the ID token's. A `dpop` token type sends a proof.
-   * An answer sent as a JWT (`application/jwt`, as AM sends when userinfo signing is on) is
-   * used only once its signature verifies against the issuer's JWKS and its `iss` and `aud`
-   * are present and right; otherwise it is `userinfo_invalid`.
-   */
-  async userinfo(accessToken: string, expectedSubject: string, tokenType = 'bearer'): Promise<oauth.UserInfoResponse> {
-    const as = await this.metadata()
-    const endpoint = as.userinfo_endpoint ?? this.issuer
-    let signed = false
-    try {
-      const send = async (headers: Record<string, string>) => {
-        const res = await oauth.userInfoRequest(as, this.oauthClient(), accessToken, { ...this.requestOptions(endpoint), headers })
-        this.dpop?.observe(endpoint, res)
-        signed = res.status === 200 && /^application\/jwt\b/i.test(res.headers.get('content-type') ?? '')
-        if (!signed) return oauth.processUserInfoResponse(as, this.#client, expectedSubject, res)
-        // processUserInfoResponse reads a JWT's claims without checking its signature (and takes
-        // `alg: none` when discovery lists it, as AM's does): nothing is trusted before the
-        // signature verifies against the issuer's JWKS, which refuses none and HS* outright.
-        const claims = await oauth.processUserInfoResponse(as, this.#client, oauth.skipSubjectCheck, res)
-        await oauth.validateApplicationLevelSignature(as, res, { ...this.requestOptions(as.jwks_uri), [oauth.jwksCache]: this.#jwks })
-        // OIDC Core 5.3.2: a signed answer SHOULD carry iss and aud; we require them (present ones were compared).
-        if (claims.iss === undefined || claims.aud === undefined) {
-          throw new AuthError('userinfo_invalid', 'Userinfo: a signed answer without iss or aud could be a JWT minted for another purpose')
-        }
-        if (claims.sub !== expectedSubject) {
-          throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token')
-        }
-        return claims
-      }
-      return await (tokenType === 'dpop' ? this.#withProof('GET', endpoint, accessToken, send) : send({}))
-    } catch (err) {
-      if (err instanceof oauth.OperationProcessingError && err.code === oauth.JSON_ATTRIBUTE_COMPARISON) {
-        throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token', { cause: err })
-      }
-      const error = toAuthError(err, 'Userinfo')
-      if (signed && (error.code === 'id_token_invalid' || error.code === 'invalid_response')) {
-        throw new AuthError('userinfo_invalid', error.message, { cause: err })
-      }
-      throw error
-    }
-  }
-
-  /**
    * `fetch` to a resource server with an access token: `Authorization: DPoP` and a proof for
    * DPoP tokens, `Bearer` otherwise. A `use_dpop_nonce` challenge is answered once; a
    * second is an `AuthError` with code `use_dpop_nonce`. Other answers are returned as they are.
    */
   async fetchWithToken(tokens: Pick<TokenSet, 'accessToken' | 'tokenType'>, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
-    const dpop = tokens.tokenType === 'dpop' ? this.dpop : undefined
     const fetchImpl = this.#fetchImpl ?? fetch
-    for (let attempt = 0; ; attempt++) {
-      const attemptRequest = request.clone()
-      if (dpop) {
-        attemptRequest.headers.set('authorization', `DPoP ${tokens.accessToken}`)
-        attemptRequest.headers.set('dpop', await dpop.proof(request.method, request.url, this.#now(), tokens.accessToken))
-      } else {
-        attemptRequest.headers.set('authorization', `Bearer ${tokens.accessToken}`)
-      }
-      const response = await fetchImpl(attemptRequest)
-      const fresh = dpop?.observe(request.url, response) ?? false
-      if (!dpop || response.status !== 401 || !/\berror="?use_dpop_nonce"?/.test(response.headers.get('www-authenticate') ?? '')) return response
-      void response.body?.cancel().catch(() => {})
-      if (attempt > 0 || !fresh) {
-        throw new AuthError('use_dpop_nonce', `${request.url} asked for a new DPoP nonce again`, { error: 'use_dpop_nonce', status: 401 })
-      }
-    }
+    if (tokens.tokenType === 'dpop' && this.dpop) return this.dpop.fetch(request, tokens.accessToken, this.#now, fetchImpl)
+    request.headers.set('authorization', `Bearer ${tokens.accessToken}`)
+    return fetchImpl(request)
   }
 
   /** RP-initiated logout URL (`connect/endSession` on AM). */
@@ -380,9 +314,15 @@ export class OidcClient {
     return this.#clientAuth
   }
 
-  async #tokenRequest(
+  /**
+   * Runs one token-endpoint request and validates its answer (ID-token signature and claims
+   * included) into a {@link TokenSet}; `tokenGrant` and the flows here share it.
+   *
+   * @internal
+   */
+  async tokenRequest(
     during: string,
-    run: (opts: RequestOptions) => Promise<[Response, oauth.TokenEndpointResponse]>,
+    run: (as: ServerMetadata, opts: RequestOptions) => Promise<[Response, oauth.TokenEndpointResponse]>,
   ): Promise<TokenSet> {
     const as = await this.metadata()
     this.oauthClient()
@@ -391,12 +331,12 @@ export class OidcClient {
     let body: oauth.TokenEndpointResponse
     const endpoint = as.token_endpoint ?? this.issuer
     try {
-      ;[response, body] = await this.#withProof('POST', endpoint, undefined, (headers) => run({ ...this.requestOptions(endpoint), headers }))
+      ;[response, body] = await this.withProof('POST', endpoint, undefined, (headers) => run(as, { ...this.requestOptions(endpoint), headers }))
       this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
         await oauth.validateApplicationLevelSignature(as, response, {
           ...this.requestOptions(as.jwks_uri),
-          [oauth.jwksCache]: this.#jwks,
+          [oauth.jwksCache]: this.jwks,
         })
       }
     } catch (err) {
@@ -416,23 +356,9 @@ export class OidcClient {
     }
   }
 
-  /**
-   * Runs `send` with a DPoP proof header (none without DPoP). The first `use_dpop_nonce`
-   * answer carries the nonce to use: one retry with it. A second one is the caller's error.
-   */
-  async #withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
-    const dpop = this.dpop
-    if (!dpop) return send({})
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send({ dpop: await dpop.proof(method, url, this.#now(), accessToken) })
-      } catch (err) {
-        // Any answer may carry the server's current nonce; only a nonce challenge is retried.
-        const response = (err as { response?: unknown }).response
-        const fresh = response instanceof Response && dpop.observe(url, response)
-        if (attempt > 0 || !fresh || !oauth.isDPoPNonceError(err)) throw err
-      }
-    }
+  /** Runs `send` with a DPoP proof header when tokens are sender-constrained (see {@link DPoP.request}). @internal */
+  withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+    return this.dpop ? this.dpop.request(method, url, this.#now, accessToken, send) : send({})
   }
 
   /** What oauth4webapi leaves to the caller: `azp` on single-audience tokens, `iat` from the future. */

@@ -65,6 +65,8 @@ export interface TokenSet {
   claims?: IdTokenClaims
   /** Granted scope, when the provider said. */
   scope?: string
+  /** The profile the client's `profile` option loaded at sign-in (userinfo claims), kept across refreshes. */
+  profile?: Record<string, unknown>
 }
 
 /** Seconds the access token has left at `now` (ms), or Infinity when it has no expiry. */

@@ -36,28 +36,20 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
   } catch (err) {
     throw toAuthError(err, 'Discovery')
   }
-  let published: unknown
+  let published: { issuer?: unknown } | undefined
   try {
-    published = (await response.clone().json()) as { issuer?: unknown }
+    published = (await response.clone().json()) as typeof published
   } catch {
     published = undefined
   }
-  const stated = typeof published === 'object' && published !== null ? (published as { issuer?: unknown }).issuer : undefined
-  let spelled: string | undefined
-  if (typeof stated === 'string' && stated !== asked.href) {
-    // new URL() drops a default port, so `https://t:443/x` and `https://t/x` compare equal here.
-    if (!URL.canParse(stated) || new URL(stated).href !== asked.href) {
-      throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer ${String(stated)}`)
-    }
-    spelled = stated
-    response = new Response(JSON.stringify({ ...(published as object), issuer: asked.href }), {
-      status: response.status,
-      headers: response.headers,
-    })
+  const stated = published?.issuer
+  // new URL() drops a default port, so `https://t:443/x` and `https://t/x` compare equal, as
+  // oauth4webapi compares them too; it returns the document's spelling, which is what `iss` carries.
+  if (typeof stated === 'string' && (!URL.canParse(stated) || new URL(stated).href !== asked.href)) {
+    throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer ${stated}`)
   }
   try {
-    const metadata = await oauth.processDiscoveryResponse(asked, response)
-    return spelled === undefined ? metadata : { ...metadata, issuer: spelled }
+    return await oauth.processDiscoveryResponse(asked, response)
   } catch (err) {
     const error = toAuthError(err, 'Discovery')
     if (error.code === 'network_error' || error.code === 'server_error') throw error

@@ -7,8 +7,11 @@
  * @module @realmauth/core
  */
 export { AuthError, type AuthErrorCode, type AuthErrorOptions } from './AuthError.js'
-export { AuthClient, type AuthClientOptions, type AuthSnapshot, type AuthStatus, type AuthEvent, type RefreshPolicy, type Timers } from './AuthClient.js'
+export { AuthClient, type AuthClientOptions, type ProfileLoader, type AuthSnapshot, type AuthStatus, type AuthEvent, type RefreshPolicy, type Timers } from './AuthClient.js'
 export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type ClientAuthentication, type SignInOptions } from './OidcClient.js'
+export { fetchUserInfo, type UserInfo } from './fetchUserInfo.js'
+export { userinfoProfile, getUserInfo } from './userinfoProfile.js'
+export { tokenGrant } from './tokenGrant.js'
 export { discover, type ServerMetadata, type DiscoveryOptions } from './discovery.js'
 export { createDPoP, type DPoP, type DPoPKeyStore, type DPoPOptions } from './DPoP.js'
 export { realmIssuer } from './realmIssuer.js'

@@ -1,6 +1,8 @@
 import {
   AuthError,
   OidcClient,
+  fetchUserInfo,
+  tokenGrant,
   type AuthClientOptions,
   type AuthorizationRequest,
   type IdTokenClaims,
@@ -179,7 +181,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
     handleCallback: (url, transaction) => oidc.handleCallback(new URL(url), transaction),
     refresh: (refreshToken, refreshOptions = {}) => oidc.refresh(refreshToken, refreshOptions),
     clientCredentials: (ccOptions = {}) =>
-      oidc.grant('client_credentials', {
+      tokenGrant(oidc, 'client_credentials', {
         ...(ccOptions.scope !== undefined && { scope: ccOptions.scope }),
         ...(ccOptions.resource !== undefined && { resource: ccOptions.resource }),
       }),
@@ -213,7 +215,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       }),
     userinfo: (accessToken, expectedSubject) => {
       const { accessToken: token, tokenType } = presented(accessToken)
-      return oidc.userinfo(token, expectedSubject, tokenType)
+      return fetchUserInfo(oidc, token, expectedSubject, tokenType)
     },
     deviceAuthorization: (deviceOptions = {}) =>
       call('Device authorization', async (as) => {
@@ -245,7 +247,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
         })
         pollOptions.onPoll?.(attempt)
         try {
-          return await oidc.grant(DEVICE_GRANT, { device_code: authorization.deviceCode })
+          return await tokenGrant(oidc, DEVICE_GRANT, { device_code: authorization.deviceCode })
         } catch (err) {
           const error = toAuthError(err, 'Device sign-in')
           if (error.error === 'authorization_pending') continue

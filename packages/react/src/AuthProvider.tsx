@@ -36,6 +36,8 @@ const returnToAppState = (appState: unknown): void => {
  * finishes the sign-in when the page is the redirect callback. Give it a client you
  * created, or the client's options: it then creates the client itself, once, on first use,
  * and disposes it when it unmounts. The client or options are read on the first render only.
+ * A client it creates loads the user's profile from userinfo at sign-in (`profile:
+ * userinfoProfile`), as AM releases it there: `profile={false}` keeps the ID token's claims only.
  *
  * @example
  * ```tsx

@@ -1,4 +1,4 @@
-import { createBrowserClient, type BrowserClient, type BrowserClientOptions } from '@realmauth/browser'
+import { createBrowserClient, userinfoProfile, type BrowserClient, type BrowserClientOptions } from '@realmauth/browser'
 
 /**
  * Where {@link AuthProvider} keeps its client. Creating a holder is pure, because React may
@@ -26,7 +26,8 @@ export function ownedClient(options: BrowserClientOptions): ClientHolder {
   let users = 0
   let disposed = false
   return {
-    get: () => (client ??= createBrowserClient(options)),
+    // The profile from userinfo unless the app says otherwise: AM puts it there, not in the ID token.
+    get: () => (client ??= createBrowserClient({ ...options, profile: options.profile ?? userinfoProfile })),
     retain() {
       users++
       const stale = disposed

@@ -7,7 +7,7 @@
  */
 import { useState, type ReactElement, type ReactNode } from 'react'
 import { AuthError, type AuthErrorCode, type AuthSnapshot, type AuthStatus, type IdTokenClaims, type SignInOptions, type TokenSet } from '@realmauth/core'
-import type { BrowserClient } from '@realmauth/browser'
+import type { BrowserClient, PopupSignInOptions } from '@realmauth/browser'
 import { AuthContext, type AuthContextValue } from './AuthContext.js'
 import { givenClient } from './clientHolder.js'
 
@@ -49,6 +49,8 @@ export interface TestAuthClient extends BrowserClient {
   readonly signInCalls: (SignInOptions | undefined)[]
   /** How many times `signOut()` was called. */
   readonly signOutCalls: number
+  /** Stands in for `signInPopup(client)` (useAuth calls it): records the call, opens nothing. */
+  signInPopup(options?: PopupSignInOptions): Promise<{ appState?: unknown }>
 }
 
 /**
@@ -104,6 +106,7 @@ export function createTestAuthClient(state: TestAuthState = {}): TestAuthClient 
   let signOutCalls = 0
   const client: TestAuthClient = {
     auth: coreStandIn(() => client),
+    timers: globalThis,
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

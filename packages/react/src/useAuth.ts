@@ -1,5 +1,5 @@
 import { useCallback, useContext, useMemo, useSyncExternalStore } from 'react'
-import type { AuthError, AuthSnapshot, AuthStatus, BrowserClient, IdTokenClaims, PopupSignInOptions, SignInOptions } from '@realmauth/browser'
+import { signInPopup as popupSignIn, type AuthError, type AuthSnapshot, type AuthStatus, type BrowserClient, type IdTokenClaims, type PopupSignInOptions, type SignInOptions } from '@realmauth/browser'
 import { AuthContext } from './AuthContext.js'
 
 /**
@@ -81,7 +81,11 @@ export function useAuthSnapshot(): { client: BrowserClient; snapshot: AuthSnapsh
 export function useAuth(): AuthState {
   const { client, snapshot, status, redirectError } = useAuthSnapshot()
   const signIn = useCallback((options?: SignInOptions) => client.signIn(options), [client])
-  const signInPopup = useCallback((options?: PopupSignInOptions) => client.signInPopup(options), [client])
+  // A hand-made client (the test kit's) may answer popups itself.
+  const signInPopup = useCallback(
+    (options?: PopupSignInOptions) => (client as { signInPopup?: AuthState['signInPopup'] }).signInPopup?.(options) ?? popupSignIn(client, options),
+    [client],
+  )
   const signOut = useCallback((options?: { postLogoutRedirectUri?: string; redirect?: boolean }) => client.signOut(options), [client])
   const getAccessToken = useCallback(() => client.getAccessToken(), [client])
   const error = snapshot.error ?? redirectError

@@ -1,6 +1,6 @@
 // The SPA the browser tests drive: @realmauth/browser as an app would use it, with hooks
 // on `window.app` for the test to read state and move the page's clock.
-import { createBrowserClient, indexedDbDPoP, AuthError } from '@realmauth/browser'
+import { createBrowserClient, indexedDbDPoP, signInPopup, AuthError, type PopupSignInOptions } from '@realmauth/browser'
 
 declare global {
   interface Window {
@@ -10,6 +10,7 @@ declare global {
 
 interface TestApp {
   client: ReturnType<typeof createBrowserClient>
+  signInPopup(options?: PopupSignInOptions): Promise<{ appState?: unknown }>
   ready: Promise<void>
   offsetMs: number
   lastError?: { code: string; error?: string; message: string }
@@ -24,6 +25,7 @@ const app = {
   refreshEvents: [] as string[],
 } as TestApp
 window.app = app
+app.signInPopup = (options) => signInPopup(app.client, options)
 app.client = createBrowserClient({
   issuer: config.issuer,
   clientId: config.clientId,
