@@ -166,7 +166,7 @@ describe.each(MODES)('request objects and acr (%s)', (mode: Mode) => {
   it('a request by value signs the user in with the object\'s parameters, which supersede the query\'s', async () => {
     const request = await requestObject(JAR)
     // The query's state and redirect_uri lose to the object's.
-    const url = authorizeUrl(iss, { client_id: JAR.client_id, request, state: 'from-query', redirect_uri: 'https://jar.example/other' })
+    const url = authorizeUrl(iss, { client_id: JAR.client_id, response_type: 'code', request, state: 'from-query', redirect_uri: 'https://jar.example/other' })
     const out = await drive(h, url)
     expect(out.location!.origin + out.location!.pathname).toBe(JAR.redirect_uri)
     expect(out.params.get('state')).toBe('from-object')
@@ -211,6 +211,7 @@ describe.each(MODES)('request objects and acr (%s)', (mode: Mode) => {
       ['not yet valid', async () => ({ client_id: JAR.client_id, request: await requestObject(JAR, { nbf: now() + 600 }) }), /invalid_request_object/],
       ['naming another client_id', async () => ({ client_id: JAR.client_id, request: await requestObject(JAR, { client_id: JAR_ES.client_id }) }), /invalid_request_object/],
       ['sent for another client', async () => ({ client_id: JAR_ES.client_id, request: await requestObject(JAR, {}, { alg: 'ES256' }) }), /invalid_request_object/],
+      ['whose response_type differs from the query\'s', async () => ({ client_id: JAR.client_id, response_type: 'code id_token', request: await requestObject(JAR) }), /response_type[\s\S]*invalid_request_object/],
       ['nesting a request_uri', async () => ({ client_id: JAR.client_id, request: await requestObject(JAR, { request_uri: `${base}/ok.jwt` }) }), /invalid_request_object/],
       ['encrypted', async () => ({ client_id: JAR.client_id, request: 'a.b.c.d.e' }), /invalid_request_object/],
       ['not a JWT', async () => ({ client_id: JAR.client_id, request: 'garbage' }), /invalid_request_object/],

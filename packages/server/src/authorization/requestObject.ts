@@ -35,12 +35,17 @@ export async function requestObjectParams(ctx: Context, query: Params, authentic
     jwt = await fetchRequestObject(ctx, uri!)
   }
   const claims = await verifyRequestObject(ctx, client, jwt)
+  // OIDC Core 6.1: response_type repeated in the query must say what the object says.
+  const queryType = query.get('response_type')
+  if (queryType !== undefined && 'response_type' in claims && claims.response_type !== queryType) {
+    throw new OAuthError('invalid_request_object', 'response_type in the request object differs from the query\'s')
+  }
   const params = new Params()
   for (const [name, v] of query.entries()) {
     if (name !== 'request' && name !== 'request_uri' && !(name in claims)) params.add(name, v)
   }
   for (const [name, v] of Object.entries(claims)) {
-    if (JWT_CLAIMS.has(name)) continue
+    if (JWT_CLAIMS.has(name) || v === null) continue
     if (Array.isArray(v)) for (const item of v) params.add(name, String(item))
     else params.add(name, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))
   }
