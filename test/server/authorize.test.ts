@@ -745,13 +745,10 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect(clientRedirect(await b.get(hybrid({ response_mode: 'jwt' })), HYBRID.redirect_uri).get('error')).toBe('invalid_request')
     })
 
-    it('request is not supported; a request_uri not from par is refused on a page (its redirect_uri cannot be trusted)', async () => {
-      const params = clientRedirect(await b.get(hybrid({ request: 'eyJhbGciOiJub25lIn0.e30.' })), HYBRID.redirect_uri)
-      expect(params.get('error')).toBe('request_not_supported')
-      expect(params.get('state')).toBe('q')
-      expect(params.get('iss')).toBe(iss)
+    it('an unsigned request object, an unknown par request_uri and an unregistered one are refused on a page (the redirect_uri cannot be trusted)', async () => {
+      await expectErrorPage(await b.get(hybrid({ request: 'eyJhbGciOiJub25lIn0.e30.' })), /invalid_request_object/)
       await expectErrorPage(await b.get(hybrid({ request_uri: 'urn:ietf:params:oauth:request_uri:abc' })), /invalid_request_uri/)
-      await expectErrorPage(await b.get(hybrid({ request_uri: 'https://rp.example/request.jwt' })), /request_uri_not_supported/)
+      await expectErrorPage(await b.get(hybrid({ request_uri: 'https://rp.example/request.jwt' })), /invalid_request_uri/)
     })
 
     it('a scope the client may not have is invalid_scope', async () => {

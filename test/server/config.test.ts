@@ -247,8 +247,6 @@ describe('config validation', () => {
       introspection_signed_response_alg: 'RS256',
       id_token_encrypted_response_alg: 'RSA1_5',
       id_token_encrypted_response_enc: 'A128CBC-HS256',
-      default_acr_values: ['gold'],
-      request_uris: ['https://a.example/request.jwt'],
       client_session_uri: 'https://a.example/session',
       claims: ['name|en|Full name'],
       registration_access_token: 'token',

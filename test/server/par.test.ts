@@ -186,7 +186,7 @@ describe.each(MODES)('pushed authorization requests (%s)', (mode) => {
       ['no response_type', hybridRequest({ response_type: '' }), hybridAuth, 400, 'invalid_request'],
       ['plain PKCE', hybridRequest({ code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' }), hybridAuth, 400, 'invalid_request'],
       ['a request_uri inside', hybridRequest({ request_uri: 'urn:ietf:params:oauth:request_uri:abc' }), hybridAuth, 400, 'invalid_request'],
-      ['a request object', hybridRequest({ request: 'eyJhbGciOiJub25lIn0.e30.' }), hybridAuth, 400, 'request_not_supported'],
+      ['a request object', hybridRequest({ request: 'eyJhbGciOiJub25lIn0.e30.' }), hybridAuth, 400, 'invalid_request_object'],
       ['a malformed dpop_jkt', hybridRequest({ dpop_jkt: 'short' }), hybridAuth, 400, 'invalid_request'],
       ['a public client without PKCE', { client_id: SPA.client_id, response_type: 'code', redirect_uri: SPA.redirect_uri, scope: 'openid' }, {}, 400, 'invalid_request'],
       ['a public client the SPA may not use', { client_id: SPA.client_id, response_type: 'token', redirect_uri: SPA.redirect_uri, scope: 'openid' }, {}, 400, 'unauthorized_client'],

@@ -47,6 +47,12 @@ export interface OidcClientOptions {
    * `pushed_authorization_request_endpoint`; `true` fails without one; `false` never pushes.
    */
   par?: boolean
+  /**
+   * Signs a sign-in's parameters into a request object (RFC 9101): the authorization URL,
+   * or the pushed request, then carries only `client_id` and `request`. `@realmauth/node`
+   * sets it from its `requestObject` option; core itself holds no keys.
+   */
+  signRequestObject?: (params: URLSearchParams, as: ServerMetadata) => Promise<string>
 }
 
 /** Parameters of an authorization request. */
@@ -89,6 +95,7 @@ export class OidcClient {
   /** The DPoP prover, when tokens are sender-constrained. */
   readonly dpop: DPoP | undefined
   readonly #par: boolean | undefined
+  readonly #signRequestObject: OidcClientOptions['signRequestObject']
   readonly #defaults: Pick<OidcClientOptions, 'redirectUri' | 'scope'>
   readonly #now: () => number
   readonly #client: oauth.Client
@@ -107,6 +114,7 @@ export class OidcClient {
     this.#timeoutMs = options.timeoutMs
     this.dpop = typeof options.dpop === 'function' ? options.dpop({ issuer: options.issuer, clientId: options.clientId }) : options.dpop
     this.#par = options.par
+    this.#signRequestObject = options.signRequestObject
     this.#defaults = options
     this.#now = options.clock ?? Date.now
     this.#client = {
@@ -145,7 +153,7 @@ export class OidcClient {
     const codeVerifier = oauth.generateRandomCodeVerifier()
     const state = oauth.generateRandomState()
     const nonce = oauth.generateRandomNonce()
-    const params = new URLSearchParams()
+    let params = new URLSearchParams()
     for (const [k, v] of Object.entries(request.extraParams ?? {})) {
       if (RESERVED.has(k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
       params.set(k, v)
@@ -163,6 +171,7 @@ export class OidcClient {
     if (request.maxAge !== undefined) params.set('max_age', String(request.maxAge))
     // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
     if (this.dpop) params.set('dpop_jkt', await this.dpop.thumbprint())
+    if (this.#signRequestObject) params = await this.#requestObject(as, params)
     const url = new URL(as.authorization_endpoint)
     if (push) {
       const { request_uri } = await this.#pushed(as, params)
@@ -182,6 +191,17 @@ export class OidcClient {
       ...(request.appState !== undefined && { appState: request.appState }),
     }
     return { url, transaction }
+  }
+
+  /** RFC 9101 section 5: the signed object stands for every parameter; `client_id` stays beside it. */
+  async #requestObject(as: ServerMetadata, params: URLSearchParams): Promise<URLSearchParams> {
+    let request: string
+    try {
+      request = await this.#signRequestObject!(params, as)
+    } catch (cause) {
+      throw new AuthError('configuration_error', `The request object could not be signed: ${(cause as Error).message}`, { cause })
+    }
+    return new URLSearchParams({ client_id: this.clientId, request })
   }
 
   async #pushed(as: ServerMetadata, params: URLSearchParams): Promise<oauth.PushedAuthorizationResponse> {

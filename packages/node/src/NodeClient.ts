@@ -15,6 +15,7 @@ import { dueForRenewal, retry, retryPolicy, toAuthError } from '@realmauth/core/
 import * as oauth from 'oauth4webapi'
 import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
 import { introspect } from './introspect.js'
+import { requestObjectSigner } from './requestObject.js'
 
 /**
  * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
@@ -37,6 +38,16 @@ export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth'>
    * attempts, from 250 ms doubling up to 2 s.
    */
   retry?: RetryPolicy
+  /**
+   * Send each sign-in's parameters as a signed request object (RFC 9101), by value, or
+   * pushed when PAR is used; signed with the `private_key_jwt` key of `auth`. Default false.
+   *
+   * @example
+   * ```ts
+   * const web = await createNodeClient({ issuer, clientId: 'web', redirectUri, auth: { method: 'private_key_jwt', privateKey: process.env.CLIENT_KEY_PEM! }, requestObject: true })
+   * ```
+   */
+  requestObject?: boolean
 }
 
 /**
@@ -130,8 +141,9 @@ export interface NodeClient {
  */
 export async function createNodeClient(options: NodeClientOptions): Promise<NodeClient> {
   const clientAuth = await clientAuthentication(options.auth)
-  const oidc = new OidcClient({ ...options, clientAuth })
   const now = options.clock ?? Date.now
+  const signRequestObject = options.requestObject ? await requestObjectSigner(options.auth, options.clientId, now) : undefined
+  const oidc = new OidcClient({ ...options, clientAuth, ...(signRequestObject && { signRequestObject }) })
   const sleep = options.sleep ?? defaultSleep
   const renewRetry = retryPolicy({ ...RENEW_RETRY, ...options.retry })
   const margin = (options.marginSeconds ?? 60) * 1000

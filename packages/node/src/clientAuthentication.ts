@@ -62,7 +62,7 @@ export async function clientAuthentication(options: ClientAuthOptions): Promise<
 }
 
 /** Imports any of the key forms users hold into a non-extractable signing CryptoKey with a `kid`. */
-async function importPrivateKey(
+export async function importPrivateKey(
   input: string | JWK | KeyObject | CryptoKey,
   alg: string | undefined,
   kid: string | undefined,

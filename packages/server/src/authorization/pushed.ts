@@ -19,9 +19,6 @@ export async function pushedRequest(ctx: Context, query: Params): Promise<{ para
   const requestUri = query.get('request_uri')!
   const clientId = query.get('client_id')
   if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required with request_uri')
-  if (!requestUri.startsWith(PAR_URN)) {
-    throw new OAuthError('request_uri_not_supported', "Only request_uri values from this provider's par endpoint are supported")
-  }
   const id = await secretKey(requestUri)
   const entry = await ctx.rt.store.find<PushedRequestPayload>('PushedAuthorizationRequest', id)
   const usable = entry !== undefined && !entry.consumed && entry.payload.expiresAt > ctx.nowSec

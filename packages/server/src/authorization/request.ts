@@ -96,8 +96,6 @@ export function validateRequest(ctx: Context, params: Params, target: Target): A
   if (mode === 'query' && responseType !== 'code') {
     throw new OAuthError('invalid_request', 'Tokens are never returned in the query (response_mode=query)')
   }
-  if (params.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
-  if (params.has('request_uri')) throw new OAuthError('request_uri_not_supported', 'request_uri is only supported with client_id, for requests pushed to par')
   const scope = requestedScopes(client, params.get('scope'))
   const types = responseType.split(' ')
   const nonce = params.get('nonce')
@@ -129,7 +127,7 @@ export function validateRequest(ctx: Context, params: Params, target: Target): A
     maxAge = Number(rawMaxAge)
   }
   const loginHint = params.get('login_hint')
-  const journey = chooseJourney(ctx, params)
+  const journey = chooseJourney(ctx, params, client)
   const dpopJkt = params.get('dpop_jkt')
   if (dpopJkt !== undefined && !JKT.test(dpopJkt)) {
     throw new OAuthError('invalid_request', 'dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 9449 section 10)')
@@ -148,10 +146,14 @@ export function validateRequest(ctx: Context, params: Params, target: Target): A
   }
 }
 
-/** AM's `service={tree}` names a journey; otherwise the first of `acr_values` that one maps. */
-function chooseJourney(ctx: Context, params: Params): { service: string; acr: string } | undefined {
+/**
+ * AM's `service={tree}` names a journey; otherwise the first of `acr_values` (else of the
+ * client's `default_acr_values`) that one maps. Values no journey maps are passed over, as AM does.
+ */
+function chooseJourney(ctx: Context, params: Params, client: Client): { service: string; acr: string } | undefined {
   const service = params.get('service')
-  const asked = (params.get('acr_values') ?? '').split(' ').filter(Boolean)
+  const given = params.get('acr_values')
+  const asked = given !== undefined ? given.split(' ').filter(Boolean) : client.defaultAcrValues
   if (service !== undefined) {
     const journey = ctx.realm.journeys.get(service)
     if (!journey) throw new OAuthError('invalid_request', `No journey named '${service}' in this realm`)

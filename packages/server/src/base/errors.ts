@@ -1,4 +1,4 @@
-/** OAuth error codes the provider answers with (RFC 6749, 6750, 7009, 7591, 8628, 9126, 9449, OIDC Core). */
+/** OAuth error codes the provider answers with (RFC 6749, 6750, 7009, 7591, 8628, 9101, 9126, 9449, OIDC Core). */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -19,9 +19,8 @@ export type OAuthErrorCode =
   | 'login_required'
   | 'consent_required'
   | 'interaction_required'
-  | 'request_not_supported'
-  | 'request_uri_not_supported'
   | 'invalid_request_uri'
+  | 'invalid_request_object'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'invalid_redirect_uri'

@@ -54,7 +54,7 @@ export interface ProviderConfig {
   max_body_bytes?: number
   /** Milliseconds since the epoch; tests pass a clock they move. */
   clock?: () => number
-  /** Used to fetch clients' `jwks_uri`. */
+  /** Used to fetch clients' `jwks_uri` and `request_uri`. */
   fetch?: typeof fetch
   /** Where codes, tokens, sessions and grants live; in memory by default. */
   store?: Store
@@ -68,4 +68,9 @@ export interface ProviderConfig {
    * Further is `invalid_client`: the assertion's `jti` is remembered until it expires.
    */
   max_client_assertion_lifetime?: number
+  /**
+   * Milliseconds the provider waits for a client's `request_uri` (RFC 9101) to answer,
+   * body included, before `invalid_request_uri`; default 5000.
+   */
+  request_uri_timeout_ms?: number
 }

@@ -2,6 +2,7 @@ import type { ProviderConfig } from './config.js'
 import { ConfigError } from '../base/errors.js'
 import {
   AUTH_METHODS,
+  CLIENT_JWT_ALGS,
   GRANT_TYPES,
   RESPONSE_TYPES,
   SIGNING_ALGS,
@@ -24,6 +25,7 @@ import { base32Decode } from '../base/totp.js'
 import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
 import { splitPortPattern } from '../base/redirectUri.js'
+import { LOOPBACK_HOSTS } from '../base/http.js'
 
 type Fields<T> = Record<keyof Required<T>, true>
 
@@ -34,6 +36,7 @@ const PROVIDER_FIELDS: Fields<ProviderConfig> = {
   base_path: true, origin: true, realms: true, keys: true, cookie_name: true, max_body_bytes: true, clock: true,
   fetch: true, store: true, store_timeout_ms: true, max_client_assertion_lifetime: true, key_encryption_secret: true,
   pairwise_subject_salt: true, key_refresh_seconds: true, key_rotation_seconds: true, key_publish_ahead_seconds: true,
+  request_uri_timeout_ms: true,
 }
 const REALM_FIELDS: Fields<RealmConfig> = {
   ...LIFETIME_FIELDS, name: true, device_code_lifetime: true, device_poll_interval: true, issue_refresh_tokens: true,
@@ -48,12 +51,13 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
   token_endpoint_auth_method: true, scope: true, default_scopes: true, implied_consent: true, jwks: true, jwks_uri: true,
   public_key_pem: true, id_token_signed_response_alg: true, allow_wildcard_ports: true, subject_type: true,
   default_max_age: true, require_pkce: true, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true,
+  request_uris: true, request_object_signing_alg: true, default_acr_values: true,
 }
 /** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
 const CLIENT_NOT_YET = [
   'tls_client_certificate_bound_access_tokens', 'userinfo_signed_response_alg', 'userinfo_encrypted_response_alg',
   'userinfo_encrypted_response_enc', 'introspection_signed_response_alg', 'id_token_encrypted_response_alg',
-  'id_token_encrypted_response_enc', 'default_acr_values', 'request_uris', 'client_session_uri', 'claims',
+  'id_token_encrypted_response_enc', 'client_session_uri', 'claims',
   'registration_access_token',
 ]
 const USER_FIELDS: Fields<UserConfig> = {
@@ -101,6 +105,7 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
     maxBodyBytes,
     storeTimeoutMs: v.optNumber('store_timeout_ms', config.store_timeout_ms, 1) ?? 5000,
     maxClientAssertionLifetime: v.optNumber('max_client_assertion_lifetime', config.max_client_assertion_lifetime, 1) ?? 300,
+    requestUriTimeoutMs: v.optNumber('request_uri_timeout_ms', config.request_uri_timeout_ms, 1) ?? 5000,
     realms,
     ...(keyEncryptionSecret !== undefined && { keyEncryptionSecret }),
     ...(config.pairwise_subject_salt !== undefined && { pairwiseSubjectSalt: v.string('pairwise_subject_salt', config.pairwise_subject_salt) }),
@@ -213,6 +218,17 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   if (authMethod === 'none' && secret !== undefined) {
     throw new ConfigError(`${at}.client_secret`, "a public client (token_endpoint_auth_method 'none') has no secret")
   }
+  const requestUris = uris('request_uris', c.request_uris)
+  requestUris.forEach((u, i) => {
+    const { protocol, hostname } = new URL(u)
+    if (protocol !== 'https:' && !(protocol === 'http:' && LOOPBACK_HOSTS.has(hostname))) {
+      throw new ConfigError(`${at}.request_uris[${i}]`, 'must be https, or http on a loopback host')
+    }
+  })
+  const requestObjectAlg = v.optOneOf(`${at}.request_object_signing_alg`, c.request_object_signing_alg, CLIENT_JWT_ALGS)
+  if ((requestUris.length > 0 || requestObjectAlg !== undefined) && !hasKeys) {
+    throw new ConfigError(`${at}.jwks`, 'request objects are verified with the client\'s keys: set jwks, jwks_uri or public_key_pem')
+  }
   const isPublic = authMethod === 'none'
   if (isPublic && grantTypes.includes('client_credentials')) {
     throw new ConfigError(`${at}.grant_types`, 'client_credentials needs a confidential client')
@@ -246,6 +262,8 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     requirePkce: isPublic || (v.optBool(`${at}.require_pkce`, c.require_pkce) ?? false),
     dpopBound: v.optBool(`${at}.dpop_bound_access_tokens`, c.dpop_bound_access_tokens) ?? false,
     requirePar: v.optBool(`${at}.require_pushed_authorization_requests`, c.require_pushed_authorization_requests) ?? false,
+    requestUris,
+    defaultAcrValues: v.optArray(`${at}.default_acr_values`, c.default_acr_values).map((a, i) => v.string(`${at}.default_acr_values[${i}]`, a)),
     lifetimes: resolveLifetimes(v, at, c, realmLifetimes),
   }
   const description = v.optString(`${at}.description`, c.description)
@@ -260,6 +278,7 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   if (jwksUri !== undefined) client.jwksUri = jwksUri
   if (publicKeyPem !== undefined) client.publicKeyPem = publicKeyPem
   if (defaultMaxAge !== undefined) client.defaultMaxAge = defaultMaxAge
+  if (requestObjectAlg !== undefined) client.requestObjectAlg = requestObjectAlg
   return client
 }
 

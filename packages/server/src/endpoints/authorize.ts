@@ -1,6 +1,7 @@
 import { needsConsent, rememberConsent } from '../authorization/consent.js'
 import { issueAuthorizationResponse } from '../authorization/issue.js'
-import { pushedRequest } from '../authorization/pushed.js'
+import { PAR_URN, pushedRequest } from '../authorization/pushed.js'
+import { requestObjectParams } from '../authorization/requestObject.js'
 import { resolveTarget, validateRequest, type AuthRequest, type Target } from '../authorization/request.js'
 import { errorPage, respondError } from '../authorization/responseMode.js'
 import type { Context } from '../services/context.js'
@@ -15,7 +16,8 @@ type InteractionState = { id: string; createdAt: number; staleSession?: string; 
 
 /**
  * `authorize` (RFC 6749 section 3.1, OIDC Core 3): sign-in, consent and the seven response
- * types, the parameters given directly or by a `request_uri` from `par` (RFC 9126 section 4).
+ * types, the parameters given directly, by a `request_uri` from `par` (RFC 9126 section 4),
+ * or in a signed request object by value or by a registered `request_uri` (RFC 9101).
  * Until client and redirect URI are known good, errors are an error page; after, they go back
  * to the client with `state` and `iss`.
  */
@@ -37,8 +39,10 @@ export async function authorize(ctx: Context): Promise<Response> {
       const { createdAt, staleSession } = entry.payload
       pushed = entry.payload.pushed
       interaction = { id: interactionId, createdAt, ...(staleSession !== undefined && { staleSession }), ...(pushed !== undefined && { pushed }) }
-    } else if (params.has('request_uri')) {
+    } else if (params.get('request_uri')?.startsWith(PAR_URN)) {
       ;({ params, pushed } = await pushedRequest(ctx, params))
+    } else if (params.has('request') || params.has('request_uri')) {
+      params = await requestObjectParams(ctx, params)
     }
     target = await resolveTarget(ctx, params)
     if (pushed !== undefined) target.pushed = pushed

@@ -4,7 +4,7 @@ import type { Context } from '../services/context.js'
 import { DPOP_ALGS } from '../services/dpop.js'
 import { json } from '../base/http.js'
 import type { Endpoint } from './Endpoint.js'
-import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
+import { AUTH_METHODS, CLIENT_JWT_ALGS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
 
 /** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
 export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): Promise<Response> {
@@ -33,9 +33,11 @@ export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): P
     acr_values_supported: [...new Set([...ctx.realm.journeys.values()].flatMap((j) => j.acrValues))],
     claim_types_supported: ['normal'],
     claims_parameter_supported: false,
-    request_parameter_supported: false,
-    request_uri_parameter_supported: false,
-    require_request_uri_registration: false,
+    // RFC 9101 request objects, signed with the client's key; request_uri only as registered.
+    request_parameter_supported: true,
+    request_uri_parameter_supported: true,
+    require_request_uri_registration: true,
+    request_object_signing_alg_values_supported: CLIENT_JWT_ALGS,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     authorization_response_iss_parameter_supported: ctx.realm.settings.responseIss,
     backchannel_logout_supported: false,

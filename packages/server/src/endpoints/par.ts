@@ -6,6 +6,7 @@ import { OAuthError } from '../base/errors.js'
 import { Params, json } from '../base/http.js'
 import { PAR_URN } from '../authorization/pushed.js'
 import { validateAuthorizationRequest } from '../authorization/request.js'
+import { requestObjectParams } from '../authorization/requestObject.js'
 import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records/index.js'
 
 /** Client credentials: checked here, never kept with the pushed request. */
@@ -13,18 +14,20 @@ const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assert
 
 /**
  * `par` (RFC 9126): the client authenticates as at `access_token` and pushes an authorization
- * request, checked as `authorize` checks one, in exchange for a single-use `request_uri`. A
+ * request (plain, or as a signed request object in `request`), checked as `authorize` checks
+ * one, in exchange for a single-use `request_uri`. A
  * DPoP proof (RFC 9449 section 10.1) binds the code that comes of it to the proof's key.
  */
 export async function par(ctx: Context): Promise<Response> {
   const { params: form, client } = await clientRequest(ctx, { allowPublic: true })
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri cannot be pushed (RFC 9126 section 2.1)')
-  if (form.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')
   // client_id is the authenticated one (a different one in the body was refused already):
   // with client_secret_basic it may come from the header alone, and authorize needs it.
-  const params = new Params()
+  let params = new Params()
   params.add('client_id', client.id)
   for (const [name, value] of form.entries()) if (name !== 'client_id' && !CREDENTIALS.has(name)) params.add(name, value)
+  // RFC 9126 section 3: a request object may be pushed; what is kept is its checked parameters.
+  if (params.has('request')) params = await requestObjectParams(ctx, params, client)
   await validateAuthorizationRequest(ctx, params)
 
   const proofHeader = dpopProofHeader(ctx.request, 'token')

@@ -88,6 +88,32 @@ export interface ClientConfig extends Lifetimes {
    * ```
    */
   require_pushed_authorization_requests?: boolean
+  /**
+   * OpenID Dynamic Client Registration: the `request_uri` values (RFC 9101) this client may
+   * send; the provider fetches only these, each `https:` or on a loopback host. Requires the
+   * client's keys (`jwks`, `jwks_uri` or `public_key_pem`), which sign the request objects.
+   *
+   * @example
+   * ```ts
+   * const web: ClientConfig = { client_id: 'web', jwks_uri: 'https://web.example/jwks', redirect_uris: ['https://web.example/cb'], request_uris: ['https://web.example/request.jwt'] }
+   * ```
+   */
+  request_uris?: string[]
+  /**
+   * The only algorithm this client's request objects may be signed with. Default: any of
+   * the asymmetric ones discovery lists; never `none`.
+   */
+  request_object_signing_alg?: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519'
+  /**
+   * `acr` values asked for when a request has no `acr_values` (AM's "Default ACR values"),
+   * in order of preference: the first one a journey maps chooses that journey.
+   *
+   * @example
+   * ```ts
+   * const bank: ClientConfig = { client_id: 'bank', client_secret: 's3cret', redirect_uris: ['https://bank.example/cb'], default_acr_values: ['mfa'] }
+   * ```
+   */
+  default_acr_values?: string[]
 }
 
 export interface Client {
@@ -125,5 +151,11 @@ export interface Client {
   dpopBound: boolean
   /** RFC 9126 `require_pushed_authorization_requests` of the client. */
   requirePar: boolean
+  /** Pre-registered `request_uris`: the only ones the provider fetches for this client. */
+  requestUris: string[]
+  /** `request_object_signing_alg`, when the client registered one. */
+  requestObjectAlg?: string
+  /** `default_acr_values`: the `acr_values` of a request that names none. */
+  defaultAcrValues: string[]
   lifetimes: ResolvedLifetimes
 }

@@ -24,6 +24,11 @@ export const RESPONSE_TYPES = [
 ] as const
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const
+/**
+ * What a client may sign its JWTs with (client assertions, request objects). `Ed25519` is the
+ * fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. Never `none`.
+ */
+export const CLIENT_JWT_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
 export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone']
 
 export type AuthMethod = (typeof AUTH_METHODS)[number]

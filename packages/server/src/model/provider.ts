@@ -10,6 +10,7 @@ export interface ResolvedConfig {
   storeTimeoutMs: number
   /** Seconds ahead a client assertion's `exp` may lie. */
   maxClientAssertionLifetime: number
+  requestUriTimeoutMs: number
   realms: Map<string, Realm>
   /** Signing keys: the ring's secret, and its refresh, rotation and publish-ahead periods in milliseconds. */
   keyEncryptionSecret?: string

@@ -12,11 +12,10 @@ import { findClient } from './clients.js'
 import { base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { formDecode, readForm, type Params } from '../base/http.js'
-import type { Client } from '../model/index.js'
+import { CLIENT_JWT_ALGS, type Client } from '../model/index.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-/** `Ed25519` is the fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. */
-export const ASSERTION_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
+export const ASSERTION_ALGS: string[] = [...CLIENT_JWT_ALGS]
 const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
 
 export interface ClientAuthOptions {
@@ -174,7 +173,11 @@ function unverifiedSubject(jwt: string): string | undefined {
   }
 }
 
-function keyResolver(ctx: Context, client: Client): JWTVerifyGetKey {
+/**
+ * The client's public keys (`jwks`, `jwks_uri` or `public_key_pem`), one resolver per client:
+ * client assertions and request objects are checked against the same keys.
+ */
+export function keyResolver(ctx: Context, client: Client): JWTVerifyGetKey {
   let resolver = keyResolvers.get(client)
   if (resolver) return resolver
   if (client.jwks) {
