@@ -3,6 +3,7 @@ import { ConfigError } from '../base/errors.js'
 import {
   AUTH_METHODS,
   GRANT_TYPES,
+  JWT_BEARER_GRANT,
   RESPONSE_TYPES,
   SIGNING_ALGS,
   STANDARD_SCOPES,
@@ -212,6 +213,9 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   }
   if (authMethod === 'none' && secret !== undefined) {
     throw new ConfigError(`${at}.client_secret`, "a public client (token_endpoint_auth_method 'none') has no secret")
+  }
+  if (grantTypes.includes(JWT_BEARER_GRANT) && !hasKeys) {
+    throw new ConfigError(`${at}.grant_types`, `${JWT_BEARER_GRANT} needs jwks, jwks_uri or public_key_pem to verify the assertions with`)
   }
   const isPublic = authMethod === 'none'
   if (isPublic && grantTypes.includes('client_credentials')) {

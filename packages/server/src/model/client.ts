@@ -43,10 +43,13 @@ export interface ClientConfig extends Lifetimes {
   default_scopes?: string[]
   /** Skips the consent page (needs the realm's `allow_implied_consent`). Default false. */
   implied_consent?: boolean
-  /** Public keys for `private_key_jwt`. */
+  /** Public keys for `private_key_jwt` and the JWT bearer grant. */
   jwks?: { keys: Record<string, unknown>[] }
   jwks_uri?: string
-  /** An X.509 certificate or SPKI public key (PEM) for `private_key_jwt`. */
+  /**
+   * AM's "Client JWT Bearer Public Key": an X.509 certificate or SPKI public key (PEM) that
+   * verifies the client's `private_key_jwt` assertions and its JWT bearer grants (RFC 7523).
+   */
   public_key_pem?: string
   /** Signing algorithm of this client's ID tokens. Default `RS256`. */
   id_token_signed_response_alg?: 'RS256' | 'ES256'
