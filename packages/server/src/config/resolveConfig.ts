@@ -49,13 +49,13 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
   token_endpoint_auth_method: true, scope: true, default_scopes: true, implied_consent: true, jwks: true, jwks_uri: true,
   public_key_pem: true, id_token_signed_response_alg: true, allow_wildcard_ports: true, subject_type: true,
   default_max_age: true, require_pkce: true, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true,
+  registration_access_token: true,
 }
 /** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
 const CLIENT_NOT_YET = [
   'tls_client_certificate_bound_access_tokens', 'userinfo_signed_response_alg', 'userinfo_encrypted_response_alg',
   'userinfo_encrypted_response_enc', 'introspection_signed_response_alg', 'id_token_encrypted_response_alg',
   'id_token_encrypted_response_enc', 'default_acr_values', 'request_uris', 'client_session_uri', 'claims',
-  'registration_access_token',
 ]
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
@@ -256,7 +256,12 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   const policyUri = v.optString(`${at}.policy_uri`, c.policy_uri)
   const logoUri = v.optString(`${at}.logo_uri`, c.logo_uri)
   const defaultMaxAge = v.optNumber(`${at}.default_max_age`, c.default_max_age, 0)
+  const registrationToken = v.optString(`${at}.registration_access_token`, c.registration_access_token)
+  if (registrationToken !== undefined && !/^[A-Za-z0-9\-._~+/]{16,}=*$/.test(registrationToken)) {
+    throw new ConfigError(`${at}.registration_access_token`, 'must be at least 16 characters a Bearer header can carry (letters, digits, -._~+/)')
+  }
   if (secret !== undefined) client.secret = secret
+  if (registrationToken !== undefined) client.registrationAccessToken = registrationToken
   if (description !== undefined) client.description = description
   if (policyUri !== undefined) client.policyUri = policyUri
   if (logoUri !== undefined) client.logoUri = logoUri

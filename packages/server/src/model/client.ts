@@ -91,6 +91,19 @@ export interface ClientConfig extends Lifetimes {
    * ```
    */
   require_pushed_authorization_requests?: boolean
+  /**
+   * AM's Client Management "Access Token": the `registration_access_token` with which this
+   * client reads its registration (RFC 7592: `GET register?client_id=…` with
+   * `Authorization: Bearer`). A configured client is changed in the config, so `PUT` and
+   * `DELETE` on it are refused with 403; a client made by `register` gets a token of its own
+   * and may read, update and delete itself.
+   *
+   * @example
+   * ```ts
+   * const web: ClientConfig = { client_id: 'web', client_secret: 's3cret', redirect_uris: ['https://app.example/cb'], registration_access_token: process.env.WEB_REGISTRATION_TOKEN! }
+   * ```
+   */
+  registration_access_token?: string
 }
 
 export interface Client {
@@ -98,6 +111,12 @@ export interface Client {
   secret?: string
   /** A registered client's secret as its base64url SHA-256: the store never holds the secret. */
   secretDigest?: string
+  /** A configured client's `registration_access_token` (RFC 7592). */
+  registrationAccessToken?: string
+  /** A registered client's `registration_access_token` as its base64url SHA-256. */
+  registrationTokenDigest?: string
+  /** Seconds since the epoch when `register` issued a registered client's id. */
+  issuedAt?: number
   name: string
   description?: string
   policyUri?: string
