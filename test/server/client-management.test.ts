@@ -94,6 +94,14 @@ describe.each(MODES)('client management (%s)', (mode) => {
     expect(read.client_secret).toBeUndefined()
   })
 
+  it('a registration_access_token asked for at registration is ignored: the provider picks it', async () => {
+    const chosen = 'chosen-by-the-client-0123456789'
+    const client = await registerAt(h, h.issuer(), { ...ROBOT, registration_access_token: chosen })
+    expect(client.registration_access_token).not.toBe(chosen)
+    await expectRefusal(await call(h, client.registration_client_uri as string, 'GET', chosen), 401, 'invalid_token')
+    expect((await call(h, client.registration_client_uri as string, 'GET', client.registration_access_token as string)).status).toBe(200)
+  })
+
   it('PUT replaces the registration whole: what it leaves out is gone, the secret and token stay', async () => {
     const client = await registerAt(h, h.issuer(), { ...ROBOT, policy_uri: 'https://robot.example/policy' })
     const uri = client.registration_client_uri as string
