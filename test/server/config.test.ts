@@ -249,7 +249,6 @@ describe('config validation', () => {
       id_token_encrypted_response_enc: 'A128CBC-HS256',
       client_session_uri: 'https://a.example/session',
       claims: ['name|en|Full name'],
-      registration_access_token: 'token',
     }
     for (const [field, value] of Object.entries(notYet)) {
       const error = expectRefused(withClient({ ...svc, [field]: value }), `realms[0].clients[1].${field}`)

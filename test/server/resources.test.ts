@@ -139,7 +139,7 @@ describe.each(MODES)('resources (%s)', (mode) => {
       )
       expect((m.response_types_supported as string[]).map(sortWords).sort()).toEqual(ALL_RESPONSE_TYPES.map(sortWords).sort())
       expect([...(m.grant_types_supported as string[])].sort()).toEqual(
-        ['authorization_code', 'implicit', 'password', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'].sort(),
+        ['authorization_code', 'implicit', 'password', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer'].sort(),
       )
       expect([...(m.token_endpoint_auth_methods_supported as string[])].sort()).toEqual(
         ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'].sort(),
@@ -561,7 +561,7 @@ describe.each(MODES)('resources (%s)', (mode) => {
         const res = await preflight('http://localhost:5173', endpoint)
         expect(res.status, endpoint).toBe(204)
         expect(res.headers.get('access-control-allow-origin'), endpoint).toBe('http://localhost:5173')
-        expect(res.headers.get('access-control-allow-methods'), endpoint).toMatch(/POST/)
+        expect(res.headers.get('access-control-allow-methods'), endpoint).toMatch(/GET|POST/)
         expect(res.headers.get('access-control-allow-headers'), endpoint).toMatch(/authorization/)
       }
       // The SPA allows any loopback port.

@@ -16,6 +16,7 @@ import * as oauth from 'oauth4webapi'
 import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
 import { introspect } from './introspect.js'
 import { requestObjectSigner } from './requestObject.js'
+import { jwtBearerAssertion, type JwtBearerOptions } from './jwtBearerAssertion.js'
 
 /**
  * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
@@ -24,6 +25,7 @@ import { requestObjectSigner } from './requestObject.js'
 const RENEW_RETRY: RetryPolicy = { attempts: 3, backoffMs: 250, maxBackoffMs: 2000 }
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 /** Options of {@link createNodeClient}. */
 export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth'>, Pick<AuthClientOptions, 'random'> {
@@ -99,6 +101,18 @@ export interface NodeClient {
    * early, one request however many callers ask at once, none while a cached token is good.
    */
   getToken(options?: { scope?: string; resource?: string }): Promise<string>
+  /**
+   * The JWT bearer grant (RFC 7523 section 2.1): a token for the user `subject`, in exchange
+   * for an assertion this client signs with its private key (the `private_key_jwt` key unless
+   * `privateKey` is given), or for an `assertion` made elsewhere. No refresh token: sign a new
+   * assertion for a new token.
+   *
+   * @example
+   * ```ts
+   * const tokens = await client.jwtBearer({ subject: 'demo', scope: 'profile' })
+   * ```
+   */
+  jwtBearer(options: JwtBearerOptions): Promise<TokenSet>
   introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<oauth.IntrospectionResponse>
   revoke(token: string, hint?: 'access_token' | 'refresh_token'): Promise<void>
   /** AM's `tokeninfo`. Pass the token set (or its `tokenType`) for DPoP tokens. */
@@ -198,6 +212,11 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
         ...(ccOptions.resource !== undefined && { resource: ccOptions.resource }),
       }),
     getToken: async (ccOptions = {}) => (await cachedTokens(ccOptions)).accessToken,
+    async jwtBearer(bearerOptions) {
+      const as = await oidc.metadata()
+      const assertion = await jwtBearerAssertion(bearerOptions, as, options.clientId, options.auth, now())
+      return tokenGrant(oidc, JWT_BEARER_GRANT, { assertion, ...(bearerOptions.scope !== undefined && { scope: bearerOptions.scope }) })
+    },
     async fetch(input, init, fetchOptions = {}) {
       const { tokens, ...cc } = fetchOptions
       if (tokens !== undefined) return oidc.fetchWithToken(presented(tokens), input, init)

@@ -11,7 +11,7 @@ export type ClientAuthOptions =
   | {
       method: 'private_key_jwt'
       /** PEM (PKCS#8, PKCS#1 or SEC1), a private JWK, a `KeyObject` or a `CryptoKey`. */
-      privateKey: string | JWK | KeyObject | CryptoKey
+      privateKey: PrivateKeyInput
       /** Default: from the JWK, else its RFC 7638 thumbprint. */
       kid?: string
       /** Default: from the key (RS256, ES256, ES384, ES512, EdDSA). */
@@ -61,18 +61,28 @@ export async function clientAuthentication(options: ClientAuthOptions): Promise<
   }
 }
 
-/** Imports any of the key forms users hold into a non-extractable signing CryptoKey with a `kid`. */
+/**
+ * A private key in any of the forms users hold: PEM (PKCS#8, PKCS#1 or SEC1), a private JWK, a `KeyObject` or a `CryptoKey`.
+ *
+ * @example
+ * ```ts
+ * const key: PrivateKeyInput = readFileSync('client-key.pem', 'utf8')
+ * ```
+ */
+export type PrivateKeyInput = string | JWK | KeyObject | CryptoKey
+
+/** Imports any of the key forms users hold into a non-extractable signing CryptoKey with a `kid` and its JWS `alg`. */
 export async function importPrivateKey(
-  input: string | JWK | KeyObject | CryptoKey,
+  input: PrivateKeyInput,
   alg: string | undefined,
   kid: string | undefined,
-): Promise<{ key: CryptoKey; kid: string }> {
+): Promise<{ key: CryptoKey; kid: string; alg: string }> {
   let jwk: JWK
   try {
     if (typeof input === 'object' && 'type' in input && 'algorithm' in input && 'usages' in input) {
       // A CryptoKey: its algorithm is fixed already; the kid must come from the caller or its public part.
       if (kid === undefined) throw new Error('a CryptoKey needs an explicit kid')
-      return { key: input, kid }
+      return { key: input, kid, alg: alg ?? cryptoKeyAlg(input) }
     }
     const keyObject = input instanceof KeyObject ? input : typeof input === 'string' ? createPrivateKey(input) : createPrivateKey({ key: input, format: 'jwk' })
     if (keyObject.type !== 'private') throw new Error('a private key is required')
@@ -85,7 +95,17 @@ export async function importPrivateKey(
   const key = await crypto.subtle.importKey('jwk', jwk as JsonWebKey, spec, false, ['sign'])
   const declared = typeof input === 'object' && 'kid' in input && typeof input.kid === 'string' ? input.kid : undefined
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk
-  return { key, kid: kid ?? declared ?? (await calculateJwkThumbprint(publicJwk)) }
+  return { key, kid: kid ?? declared ?? (await calculateJwkThumbprint(publicJwk)), alg: algorithm }
+}
+
+/** The JWS `alg` a CryptoKey signs with, for a caller that did not name one. */
+function cryptoKeyAlg(key: CryptoKey): string {
+  const algorithm = key.algorithm as { name: string; hash?: { name: string }; namedCurve?: string }
+  const bits = algorithm.hash?.name.slice(4) ?? '256'
+  if (algorithm.name === 'RSASSA-PKCS1-v1_5') return `RS${bits}`
+  if (algorithm.name === 'RSA-PSS') return `PS${bits}`
+  if (algorithm.name === 'ECDSA') return { 'P-384': 'ES384', 'P-521': 'ES512' }[algorithm.namedCurve ?? ''] ?? 'ES256'
+  return 'EdDSA'
 }
 
 function defaultAlg(jwk: JWK): string {

@@ -151,7 +151,7 @@ export function createProvider(config: ProviderConfig): Provider {
     const answer = endpoint.under === 'json' ? () => run().catch(amErrorOf) : run
     if (!endpoint.cors) return answer()
     const cors = corsHeaders(realm, request)
-    if (request.method === 'OPTIONS') return preflight(cors)
+    if (request.method === 'OPTIONS') return preflight(cors, endpoint.methods)
     return withHeaders(await answer().catch(toResponse), cors)
   }
 

@@ -4,6 +4,7 @@ import {
   AUTH_METHODS,
   CLIENT_JWT_ALGS,
   GRANT_TYPES,
+  JWT_BEARER_GRANT,
   RESPONSE_TYPES,
   SIGNING_ALGS,
   STANDARD_SCOPES,
@@ -52,13 +53,13 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
   public_key_pem: true, id_token_signed_response_alg: true, allow_wildcard_ports: true, subject_type: true,
   default_max_age: true, require_pkce: true, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true,
   request_uris: true, request_object_signing_alg: true, default_acr_values: true,
+  registration_access_token: true,
 }
 /** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
 const CLIENT_NOT_YET = [
   'tls_client_certificate_bound_access_tokens', 'userinfo_signed_response_alg', 'userinfo_encrypted_response_alg',
   'userinfo_encrypted_response_enc', 'introspection_signed_response_alg', 'id_token_encrypted_response_alg',
   'id_token_encrypted_response_enc', 'client_session_uri', 'claims',
-  'registration_access_token',
 ]
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
@@ -229,6 +230,9 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   if ((requestUris.length > 0 || requestObjectAlg !== undefined) && !hasKeys) {
     throw new ConfigError(`${at}.jwks`, 'request objects are verified with the client\'s keys: set jwks, jwks_uri or public_key_pem')
   }
+  if (grantTypes.includes(JWT_BEARER_GRANT) && !hasKeys) {
+    throw new ConfigError(`${at}.grant_types`, `${JWT_BEARER_GRANT} needs jwks, jwks_uri or public_key_pem to verify the assertions with`)
+  }
   const isPublic = authMethod === 'none'
   if (isPublic && grantTypes.includes('client_credentials')) {
     throw new ConfigError(`${at}.grant_types`, 'client_credentials needs a confidential client')
@@ -270,7 +274,12 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   const policyUri = v.optString(`${at}.policy_uri`, c.policy_uri)
   const logoUri = v.optString(`${at}.logo_uri`, c.logo_uri)
   const defaultMaxAge = v.optNumber(`${at}.default_max_age`, c.default_max_age, 0)
+  const registrationToken = v.optString(`${at}.registration_access_token`, c.registration_access_token)
+  if (registrationToken !== undefined && !/^[A-Za-z0-9\-._~+/]{16,}=*$/.test(registrationToken)) {
+    throw new ConfigError(`${at}.registration_access_token`, 'must be at least 16 characters a Bearer header can carry (letters, digits, -._~+/)')
+  }
   if (secret !== undefined) client.secret = secret
+  if (registrationToken !== undefined) client.registrationAccessToken = registrationToken
   if (description !== undefined) client.description = description
   if (policyUri !== undefined) client.policyUri = policyUri
   if (logoUri !== undefined) client.logoUri = logoUri

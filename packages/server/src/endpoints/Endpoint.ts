@@ -14,7 +14,7 @@ export interface Endpoint {
    */
   under?: 'json'
   /** Other methods are refused with 405 before the handler runs. */
-  methods: readonly ('GET' | 'POST')[]
+  methods: readonly ('GET' | 'POST' | 'PUT' | 'DELETE')[]
   handler: (ctx: Context) => Promise<Response>
   /** Called with fetch from browser pages: preflights are answered, responses carry CORS headers. */
   cors: boolean

@@ -58,6 +58,7 @@ async function refresh(ctx: Context, token: string): Promise<Record<string, unkn
   const entry = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
   if (!entry || entry.consumed || entry.payload.realm !== ctx.realm.path) return undefined
   const p = entry.payload
+  if (!(await findClient(ctx, p.clientId))) return undefined
   return {
     active: true,
     scope: p.grantScope.join(' '),

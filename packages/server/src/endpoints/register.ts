@@ -1,53 +1,46 @@
 import type { ClientConfig } from '../model/index.js'
-import { resolveClient } from '../config/resolveConfig.js'
-import { Validator } from '../config/Validator.js'
 import type { Context } from '../services/context.js'
+import { clientInformation, resolveRegistration, takesSecret } from '../services/clients.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'
-import { OAuthError, ConfigError } from '../base/errors.js'
+import { OAuthError } from '../base/errors.js'
 import { json, readJsonObject } from '../base/http.js'
+import { clientConfiguration } from './clientConfiguration.js'
 
 /**
- * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot
- * be self-granted (AM refuses it too); the provider picks the id and the secret.
+ * `register`: `POST` registers a client (RFC 7591) when the realm allows open registration;
+ * `GET`, `PUT` and `DELETE` with `?client_id=` and the `registration_access_token` read,
+ * replace and delete it (RFC 7592, at the URI AM gives: {@link clientConfiguration}).
  */
-export async function register(ctx: Context): Promise<Response> {
+export function register(ctx: Context): Promise<Response> {
+  return ctx.request.method === 'POST' ? create(ctx) : clientConfiguration(ctx)
+}
+
+/**
+ * Implied consent cannot be self-granted (AM refuses it too); the provider picks the id, the
+ * secret and the registration access token.
+ */
+async function create(ctx: Context): Promise<Response> {
   const settings = ctx.realm.settings
   if (!settings.allowDynamicRegistration) {
     throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)
   }
   const requested = (await readJsonObject(ctx.request, ctx.rt.config.maxBodyBytes, 'invalid_client_metadata')) as unknown as ClientConfig
-  const isPublic = requested.token_endpoint_auth_method === 'none'
-  const withKeys = requested.jwks !== undefined || requested.jwks_uri !== undefined
-  const config: ClientConfig = {
+  const { client_secret: _asked, registration_access_token: _token, ...config } = {
     ...requested,
     client_id: randomToken(16),
     implied_consent: false,
-    ...(isPublic || withKeys ? {} : { client_secret: randomToken(32) }),
-  }
-  if (isPublic || withKeys) delete config.client_secret
-  let client
-  try {
-    client = resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes)
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    const code = error.field.includes('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata'
-    throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
-  }
-  // Echo what was asked for, minus what was not granted: a self-chosen secret, implied consent.
+  } satisfies ClientConfig
+  const secret = takesSecret(requested) ? randomToken(32) : undefined
+  const client = resolveRegistration(ctx, { ...config, ...(secret !== undefined && { client_secret: secret }) })
+  const registrationToken = randomToken(32)
+  const issuedAt = ctx.nowSec
   // The answer is built before the client is kept: nothing is registered that was not answered.
-  const { client_secret: _secret, implied_consent: _consent, ...echo } = requested
   const answer = json(
     {
-      ...echo,
-      client_id: client.id,
-      ...(client.secret !== undefined && { client_secret: client.secret, client_secret_expires_at: 0 }),
-      client_id_issued_at: ctx.nowSec,
-      token_endpoint_auth_method: client.authMethod,
-      grant_types: [...client.grantTypes],
-      response_types: [...client.responseTypes],
-      redirect_uris: client.redirectUris,
-      scope: [...client.allowedScopes].join(' '),
+      ...clientInformation(ctx, { ...client, issuedAt }, requested as unknown as Record<string, unknown>),
+      ...(secret !== undefined && { client_secret: secret, client_secret_expires_at: 0 }),
+      registration_access_token: registrationToken,
     },
     201,
   )
@@ -56,11 +49,12 @@ export async function register(ctx: Context): Promise<Response> {
   if ((await ctx.rt.store.count('Client', prefix)) >= settings.registrationLimit) {
     throw new OAuthError('access_denied', `This realm has reached its limit of ${settings.registrationLimit} registered clients`, 403)
   }
-  const { client_secret: secret, ...kept } = config
   const payload: RegisteredClientPayload = {
     realm: ctx.realm.path,
-    config: kept as Record<string, unknown>,
+    config: config as Record<string, unknown>,
     version: 1,
+    issuedAt,
+    registrationTokenDigest: await secretKey(registrationToken),
     ...(secret !== undefined && { secretDigest: await secretKey(secret) }),
   }
   // Kept in the store like every other record: every instance knows the client, a restart keeps it.

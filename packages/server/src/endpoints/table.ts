@@ -34,7 +34,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { path: 'par', methods: ['POST'], handler: par, cors: true, discovery: 'pushed_authorization_request_endpoint' },
   {
     path: 'register',
-    methods: ['POST'],
+    // GET, PUT and DELETE are RFC 7592's client management, at the URI AM gives: `register?client_id=…`.
+    methods: ['POST', 'GET', 'PUT', 'DELETE'],
     handler: register,
     cors: true,
     discovery: 'registration_endpoint',

@@ -3,12 +3,13 @@ import type { Context } from '../services/context.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
 import type { Params } from '../base/http.js'
-import { DEVICE_GRANT, GRANT_TYPES } from '../model/index.js'
+import { DEVICE_GRANT, GRANT_TYPES, JWT_BEARER_GRANT } from '../model/index.js'
 import { authorizationCodeGrant } from '../grants/authorizationCode.js'
 import { refreshTokenGrant } from '../grants/refreshToken.js'
 import { clientCredentialsGrant } from '../grants/clientCredentials.js'
 import { passwordGrant } from '../grants/password.js'
 import { deviceCodeGrant } from '../grants/deviceCode.js'
+import { jwtBearerGrant } from '../grants/jwtBearer.js'
 import type { Grant } from '../grants/Grant.js'
 
 const GRANTS: Record<string, Grant> = {
@@ -17,6 +18,7 @@ const GRANTS: Record<string, Grant> = {
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
   [DEVICE_GRANT]: deviceCodeGrant,
+  [JWT_BEARER_GRANT]: jwtBearerGrant,
 }
 
 /**

@@ -43,10 +43,13 @@ export interface ClientConfig extends Lifetimes {
   default_scopes?: string[]
   /** Skips the consent page (needs the realm's `allow_implied_consent`). Default false. */
   implied_consent?: boolean
-  /** Public keys for `private_key_jwt`. */
+  /** Public keys for `private_key_jwt` and the JWT bearer grant. */
   jwks?: { keys: Record<string, unknown>[] }
   jwks_uri?: string
-  /** An X.509 certificate or SPKI public key (PEM) for `private_key_jwt`. */
+  /**
+   * AM's "Client JWT Bearer Public Key": an X.509 certificate or SPKI public key (PEM) that
+   * verifies the client's `private_key_jwt` assertions and its JWT bearer grants (RFC 7523).
+   */
   public_key_pem?: string
   /** Signing algorithm of this client's ID tokens. Default `RS256`. */
   id_token_signed_response_alg?: 'RS256' | 'ES256'
@@ -114,6 +117,19 @@ export interface ClientConfig extends Lifetimes {
    * ```
    */
   default_acr_values?: string[]
+  /**
+   * AM's Client Management "Access Token": the `registration_access_token` with which this
+   * client reads its registration (RFC 7592: `GET register?client_id=…` with
+   * `Authorization: Bearer`). A configured client is changed in the config, so `PUT` and
+   * `DELETE` on it are refused with 403; a client made by `register` gets a token of its own
+   * and may read, update and delete itself.
+   *
+   * @example
+   * ```ts
+   * const web: ClientConfig = { client_id: 'web', client_secret: 's3cret', redirect_uris: ['https://app.example/cb'], registration_access_token: process.env.WEB_REGISTRATION_TOKEN! }
+   * ```
+   */
+  registration_access_token?: string
 }
 
 export interface Client {
@@ -121,6 +137,12 @@ export interface Client {
   secret?: string
   /** A registered client's secret as its base64url SHA-256: the store never holds the secret. */
   secretDigest?: string
+  /** A configured client's `registration_access_token` (RFC 7592). */
+  registrationAccessToken?: string
+  /** A registered client's `registration_access_token` as its base64url SHA-256. */
+  registrationTokenDigest?: string
+  /** Seconds since the epoch when `register` issued a registered client's id. */
+  issuedAt?: number
   name: string
   description?: string
   policyUri?: string

@@ -11,8 +11,11 @@ export const GRANT_TYPES = [
   'client_credentials',
   'refresh_token',
   'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
 ] as const
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+/** RFC 7523 section 2.1: a JWT the client signed, naming the user in `sub`. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 export const RESPONSE_TYPES = [
   'code',
   'token',

@@ -36,6 +36,10 @@ export interface RegisteredClientPayload {
   config: Record<string, unknown>
   /** base64url SHA-256 of the client secret, for confidential clients. */
   secretDigest?: string
+  /** base64url SHA-256 of its `registration_access_token` (RFC 7592); absent in records older than it. */
+  registrationTokenDigest?: string
+  /** Seconds since the epoch when the id was issued (`client_id_issued_at`). */
+  issuedAt?: number
   /** Bumped by every change of the record: what a cached resolution is checked against. */
   version: number
 }

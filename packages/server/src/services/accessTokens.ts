@@ -1,4 +1,5 @@
 import type { Context } from './context.js'
+import { findClient } from './clients.js'
 import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
 import { OAuthError } from '../base/errors.js'
 import { verifyOwnJwt } from '../keys/index.js'
@@ -11,7 +12,7 @@ export interface ValidAccessToken {
 
 /**
  * An access token is valid when this provider signed it for this realm, it has not
- * expired, and its record is still in the store (revocation removes it).
+ * expired, its record is still in the store (revocation removes it), and so is its client.
  */
 export async function findAccessToken(ctx: Context, token: string): Promise<ValidAccessToken | undefined> {
   const verified = await verifyOwnJwt(ctx.rt.keys, token)
@@ -20,7 +21,9 @@ export async function findAccessToken(ctx: Context, token: string): Promise<Vali
   if (claims.realm !== ctx.realm.path || typeof claims.jti !== 'string' || typeof claims.exp !== 'number') return undefined
   if (claims.exp <= ctx.nowSec) return undefined
   const entry = await ctx.rt.store.find<AccessTokenPayload>('AccessToken', claims.jti)
-  return entry ? { claims, record: entry.payload } : undefined
+  // A deleted client's tokens die with it (RFC 7592 section 2.3).
+  if (!entry || !(await findClient(ctx, entry.payload.clientId))) return undefined
+  return { claims, record: entry.payload }
 }
 
 /**

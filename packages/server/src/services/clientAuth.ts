@@ -17,6 +17,7 @@ import { CLIENT_JWT_ALGS, type Client } from '../model/index.js'
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 export const ASSERTION_ALGS: string[] = [...CLIENT_JWT_ALGS]
 const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
+const CLOCK_TOLERANCE_S = 5
 
 export interface ClientAuthOptions {
   /** Whether a public client (`none`) may call this endpoint; token endpoint yes, introspection no. */
@@ -133,35 +134,50 @@ async function verifyAssertion(ctx: Context, params: Params, fail: (d: string) =
   if (client.authMethod !== 'private_key_jwt') throw fail(`This client must authenticate with ${client.authMethod}`)
   const bodyId = params.get('client_id')
   if (bodyId !== undefined && bodyId !== client.id) throw new OAuthError('invalid_request', 'client_id does not match the assertion')
+  try {
+    await verifyClientJwt(ctx, client, assertion, client.id)
+  } catch (cause) {
+    throw fail(`client_assertion ${(cause as Error).message}`)
+  }
+  return client
+}
+
+/**
+ * Verifies a JWT the client signed with its registered key (`jwks`, `jwks_uri` or
+ * `public_key_pem`): a `client_assertion` (RFC 7523 section 3, `sub` the client) or a JWT
+ * bearer grant's `assertion` (section 2.1, `sub` a user). `iss` is the client, `aud` this
+ * issuer or the endpoint, `exp` and `jti` are required, and the `jti` is spent, in the store,
+ * so that no instance takes the JWT twice. Throws an Error whose message completes
+ * "the assertion ...".
+ */
+export async function verifyClientJwt(ctx: Context, client: Client, jwt: string, subject?: string): Promise<Record<string, unknown>> {
   const requested = `${ctx.url.origin}${ctx.url.pathname}`
   const audiences = [ctx.issuer, `${ctx.issuer}/access_token`, requested, ctx.url.href]
   let payload: Record<string, unknown>
   try {
-    ;({ payload } = await jwtVerify(assertion, keyResolver(ctx, client), {
+    ;({ payload } = await jwtVerify(jwt, keyResolver(ctx, client), {
       issuer: client.id,
-      subject: client.id,
+      ...(subject !== undefined && { subject }),
       audience: audiences,
       algorithms: ASSERTION_ALGS,
       currentDate: new Date(ctx.rt.now()),
-      clockTolerance: 5,
-      requiredClaims: ['exp', 'jti'],
+      clockTolerance: CLOCK_TOLERANCE_S,
+      requiredClaims: ['exp', 'jti', 'sub'],
     }))
   } catch (cause) {
-    throw fail(`client_assertion is not valid: ${(cause as Error).message}`)
+    throw new Error(`is not valid: ${(cause as Error).message}`)
   }
   const exp = payload.exp as number
   // The jti is remembered until exp: an assertion good for a year would be a year-long
   // credential, and a year of replay entries in the store.
   const limit = ctx.rt.config.maxClientAssertionLifetime
-  if (exp - ctx.nowSec > limit) throw fail(`client_assertion expires too far ahead: exp may be at most ${limit} s from now`)
-  const fresh = await ctx.rt.store.insert(
-    'ReplayDetection',
-    await secretKey(`${client.id}\n${String(payload.jti)}`),
-    {},
-    (exp + 5) * 1000,
-  )
-  if (!fresh) throw fail('client_assertion was already used (jti replay)')
-  return client
+  if (exp - ctx.nowSec > limit) throw new Error(`expires too far ahead: exp may be at most ${limit} s from now`)
+  if (typeof payload.iat === 'number' && payload.iat > ctx.nowSec + CLOCK_TOLERANCE_S) throw new Error('is issued in the future (iat)')
+  if (typeof payload.jti !== 'string' || payload.jti === '') throw new Error('has no jti string')
+  // One namespace per client for both uses: a jti spent as client authentication is spent as a grant too.
+  const fresh = await ctx.rt.store.insert('ReplayDetection', await secretKey(`${client.id}\n${payload.jti}`), {}, (exp + CLOCK_TOLERANCE_S) * 1000)
+  if (!fresh) throw new Error('was already used (jti replay)')
+  return payload
 }
 
 function unverifiedSubject(jwt: string): string | undefined {

@@ -1,8 +1,10 @@
 import type { Context } from './context.js'
 import { resolveClient } from '../config/resolveConfig.js'
 import { Validator } from '../config/Validator.js'
+import { ConfigError, OAuthError } from '../base/errors.js'
 import type { Client, ClientConfig } from '../model/index.js'
 import { registeredClientId, type RegisteredClientPayload } from '../records/index.js'
+import type { StoreEntry } from '../store/Store.js'
 
 /** Resolved registered clients kept per process: bounded, so registrations cannot grow memory. */
 const CACHE_SIZE = 500
@@ -15,28 +17,77 @@ const cache = new Map<string, { version: number; client: Client }>()
 export async function findClient(ctx: Context, id: string): Promise<Client | undefined> {
   const configured = ctx.realm.clients.get(id)
   if (configured) return configured
+  return (await findRegistered(ctx, id))?.client
+}
+
+/** A client `register` made, with its stored record (what client management rewrites). */
+export async function findRegistered(ctx: Context, id: string): Promise<{ client: Client; entry: StoreEntry<RegisteredClientPayload> } | undefined> {
   const key = registeredClientId(ctx.realm.path, id)
   const entry = await ctx.rt.store.find<RegisteredClientPayload>('Client', key)
   if (!entry || entry.payload.realm !== ctx.realm.path) return undefined
-  // Checked against the record's version: one changed by another instance is resolved afresh.
+  // Checked against the record's version: one changed (or deleted and made again) by another instance is resolved afresh.
   const version = entry.payload.version
   const hit = cache.get(key)
   if (hit && hit.version === version) {
     cache.delete(key)
     cache.set(key, hit)
-    return hit.client
+    return { client: hit.client, entry }
   }
   const client = toClient(ctx, entry.payload)
   cache.set(key, { version, client })
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!)
-  return client
+  return { client, entry }
 }
 
 /** A registered client from its stored record; the secret is compared by digest. */
 function toClient(ctx: Context, payload: RegisteredClientPayload): Client {
   const config = payload.config as unknown as ClientConfig
-  if (payload.secretDigest === undefined) return resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes)
+  const kept = {
+    ...(payload.registrationTokenDigest !== undefined && { registrationTokenDigest: payload.registrationTokenDigest }),
+    ...(payload.issuedAt !== undefined && { issuedAt: payload.issuedAt }),
+  }
+  if (payload.secretDigest === undefined) return { ...resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes), ...kept }
   // The config was checked with its secret at registration; this stand-in only satisfies that check again.
   const { secret: _none, ...client } = resolveClient(new Validator(), 'client', { ...config, client_secret: 'digest-only' }, ctx.realm.settings.lifetimes)
-  return { ...client, secretDigest: payload.secretDigest }
+  return { ...client, secretDigest: payload.secretDigest, ...kept }
+}
+
+/**
+ * Whether registering `requested` issues a secret: not to a public client, nor to one that
+ * authenticates with its keys (AM generates the secret and ignores one that was asked for).
+ */
+export function takesSecret(requested: ClientConfig): boolean {
+  return requested.token_endpoint_auth_method !== 'none' && requested.jwks === undefined && requested.jwks_uri === undefined
+}
+
+/** Checks metadata sent to `register` as the config checks a client, answering RFC 7591's errors. */
+export function resolveRegistration(ctx: Context, config: ClientConfig): Client {
+  try {
+    return resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    const code = error.field.includes('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata'
+    throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
+  }
+}
+
+/**
+ * A client's information response (RFC 7591 section 3.2.1, RFC 7592 section 3): the metadata
+ * as asked for (`echo`, never a self-chosen secret or token), then what the provider made of
+ * it, and the URI that reads, updates and deletes it.
+ */
+export function clientInformation(ctx: Context, client: Client, echo: Record<string, unknown>): Record<string, unknown> {
+  const { client_secret: _secret, implied_consent: _consent, registration_access_token: _token, ...asked } = echo
+  return {
+    ...asked,
+    client_id: client.id,
+    client_name: client.name,
+    ...(client.issuedAt !== undefined && { client_id_issued_at: client.issuedAt }),
+    token_endpoint_auth_method: client.authMethod,
+    grant_types: [...client.grantTypes],
+    response_types: [...client.responseTypes],
+    redirect_uris: client.redirectUris,
+    scope: [...client.allowedScopes].join(' '),
+    registration_client_uri: `${ctx.issuer}/register?client_id=${encodeURIComponent(client.id)}`,
+  }
 }

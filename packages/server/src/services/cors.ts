@@ -19,13 +19,13 @@ export function corsHeaders(realm: Realm, request: Request): Record<string, stri
   }
 }
 
-export function preflight(cors: Record<string, string>): Response {
+export function preflight(cors: Record<string, string>, methods: readonly string[]): Response {
   if (!cors['access-control-allow-origin']) return new Response(null, { status: 204 })
   return new Response(null, {
     status: 204,
     headers: {
       ...cors,
-      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-methods': methods.join(', '),
       // ForgeRock's SDK sends the last three on every call to AM.
       'access-control-allow-headers': 'authorization, content-type, dpop, accept-api-version, x-requested-with, x-requested-platform',
       'access-control-max-age': '600',
