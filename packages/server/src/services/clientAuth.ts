@@ -6,6 +6,7 @@ import {
   importX509,
   jwtVerify,
   type JWTVerifyGetKey,
+  type RemoteJWKSet,
 } from 'jose'
 import type { Context } from './context.js'
 import { findClient } from './clients.js'
@@ -18,6 +19,7 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 /** `Ed25519` is the fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. */
 export const ASSERTION_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
 const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
+const remoteSets = new WeakMap<Client, RemoteJWKSet>()
 
 export interface ClientAuthOptions {
   /** Whether a public client (`none`) may call this endpoint; token endpoint yes, introspection no. */
@@ -174,17 +176,30 @@ function unverifiedSubject(jwt: string): string | undefined {
   }
 }
 
+/**
+ * The client's `jwks_uri`, fetched and cached once for both of its uses: verifying its
+ * assertions, and encrypting what is sent to it.
+ */
+export function remoteJwks(ctx: Context, client: Client): RemoteJWKSet {
+  let set = remoteSets.get(client)
+  if (!set) {
+    set = createRemoteJWKSet(new URL(client.jwksUri!), {
+      [customFetch]: (url: string, init: RequestInit) => ctx.rt.fetch(url, init),
+      cooldownDuration: 60_000,
+      timeoutDuration: 5_000,
+    })
+    remoteSets.set(client, set)
+  }
+  return set
+}
+
 function keyResolver(ctx: Context, client: Client): JWTVerifyGetKey {
   let resolver = keyResolvers.get(client)
   if (resolver) return resolver
   if (client.jwks) {
     resolver = createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0])
   } else if (client.jwksUri) {
-    resolver = createRemoteJWKSet(new URL(client.jwksUri), {
-      [customFetch]: (url: string, init: RequestInit) => ctx.rt.fetch(url, init),
-      cooldownDuration: 60_000,
-      timeoutDuration: 5_000,
-    })
+    resolver = remoteJwks(ctx, client)
   } else {
     const pem = client.publicKeyPem!
     const keys = new Map<string, Promise<CryptoKey>>()
