@@ -9,6 +9,7 @@
 export { AuthError, type AuthErrorCode, type AuthErrorOptions } from './AuthError.js'
 export { AuthClient, type AuthClientOptions, type AuthSnapshot, type AuthStatus, type AuthEvent, type RefreshPolicy, type Timers } from './AuthClient.js'
 export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type ClientAuthentication, type SignInOptions } from './OidcClient.js'
+export { decryptJwt, type JweDecrypt } from './decryptJwt.js'
 export { discover, type ServerMetadata, type DiscoveryOptions } from './discovery.js'
 export { createDPoP, type DPoP, type DPoPKeyStore, type DPoPOptions } from './DPoP.js'
 export { realmIssuer } from './realmIssuer.js'
