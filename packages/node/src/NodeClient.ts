@@ -13,6 +13,7 @@ import { dueForRenewal, retry, retryPolicy, toAuthError } from '@realmauth/core/
 import * as oauth from 'oauth4webapi'
 import { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
 import { introspect } from './introspect.js'
+import { nodeDecrypter, type DecryptionKey } from './decryptionKey.js'
 
 /**
  * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
@@ -23,9 +24,25 @@ const RENEW_RETRY: RetryPolicy = { attempts: 3, backoffMs: 250, maxBackoffMs: 20
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
 /** Options of {@link createNodeClient}. */
-export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth'>, Pick<AuthClientOptions, 'random'> {
+export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth' | 'decrypt'>, Pick<AuthClientOptions, 'random'> {
   /** How the client authenticates; `{ method: 'none' }` for public clients such as CLIs. */
   auth: ClientAuthOptions
+  /**
+   * The private key (or keys, RSA and EC) the provider encrypts this client's ID tokens,
+   * userinfo and introspection answers to (`*_encrypted_response_alg`): they are decrypted,
+   * then verified as signed ones are.
+   *
+   * @example
+   * ```ts
+   * const client = await createNodeClient({ issuer, clientId: 'rp', auth: { method: 'client_secret_basic', clientSecret: 's3cret' }, decryptionKey: process.env.ENC_KEY_PEM! })
+   * ```
+   */
+  decryptionKey?: DecryptionKey | readonly DecryptionKey[]
+  /**
+   * Ask for introspection answers as signed JWTs (RFC 9701), verified against the provider's
+   * keys. Default false; a JWT answer is verified either way.
+   */
+  introspectionJwt?: boolean
   /** Waits `ms` or rejects when `signal` aborts; inject one that moves a test clock. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** Renew cached client-credentials tokens this many seconds early, at most half their life. Default 60. */
@@ -128,7 +145,7 @@ export interface NodeClient {
  */
 export async function createNodeClient(options: NodeClientOptions): Promise<NodeClient> {
   const clientAuth = await clientAuthentication(options.auth)
-  const oidc = new OidcClient({ ...options, clientAuth })
+  const oidc = new OidcClient({ ...options, clientAuth, ...(options.decryptionKey !== undefined && { decrypt: nodeDecrypter(options.decryptionKey) }) })
   const now = options.clock ?? Date.now
   const sleep = options.sleep ?? defaultSleep
   const renewRetry = retryPolicy({ ...RENEW_RETRY, ...options.retry })
@@ -193,7 +210,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       void response.body?.cancel().catch(() => {})
       return oidc.fetchWithToken(await cachedTokens(cc, true), request.clone())
     },
-    introspect: (token, hint) => introspect(oidc, token, hint),
+    introspect: (token, hint) => introspect(oidc, token, hint, options.introspectionJwt),
     revoke: (token, hint) => oidc.revoke(token, hint),
     tokeninfo: (accessToken) =>
       call('Tokeninfo', async () => {
