@@ -15,10 +15,16 @@ describe('encrypted ID tokens and userinfo in Chromium', () => {
   let running: RunningProvider | undefined
   let issuer: string
   let port: number
+  let clientId = 'spa'
+  /** A key the page does not hold: what the provider encrypts to for `spa-other`. */
+  let strangerJwk: object
   beforeAll(async () => {
     port = await freePort()
     issuer = `http://127.0.0.1:${port}/oauth2/realms/root/realms/alpha`
-    app = await serveTestPage('test/browser/app/decryption.ts', { config: () => ({ issuer, clientId: 'spa', origin: app.origin }) })
+    app = await serveTestPage('test/browser/app/decryption.ts', { config: () => ({ issuer, clientId, origin: app.origin }) })
+    const stranger = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', stranger.publicKey)
+    strangerJwk = { kty, crv, x, y, use: 'enc' }
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
   })
   afterAll(async () => {
@@ -27,16 +33,20 @@ describe('encrypted ID tokens and userinfo in Chromium', () => {
     await app?.close()
   })
 
+  const spa = (id: string): ClientConfig => ({
+    client_id: id, token_endpoint_auth_method: 'none', redirect_uris: [`${app.origin}/callback`],
+    grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile email', implied_consent: true,
+  })
+
   async function startProvider(jwk: object, sealed: Partial<ClientConfig>) {
     const provider = createProvider({
       realms: [{
         name: 'alpha',
         allow_implied_consent: true,
-        clients: [{
-          client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [`${app.origin}/callback`],
-          grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile email', implied_consent: true,
-          jwks: { keys: [jwk as Record<string, unknown>] }, ...sealed,
-        }],
+        clients: [
+          { ...spa('spa'), jwks: { keys: [jwk as Record<string, unknown>] }, ...sealed },
+          { ...spa('spa-other'), jwks: { keys: [strangerJwk as Record<string, unknown>] }, ...sealed },
+        ],
         users: [{ username: 'demo', password: 'Ch4ng3-it!', name: 'Demo User', email: 'demo@example.com' }],
       }],
     })
@@ -74,5 +84,15 @@ describe('encrypted ID tokens and userinfo in Chromium', () => {
     expect(state.snapshot.tokens!.idToken!.split('.')).toHaveLength(3)
     const info = await page.evaluate(() => window.sealed.client.auth.userinfo())
     expect(info).toMatchObject({ sub: 'demo', email: 'demo@example.com', aud: 'spa' })
+  })
+  it('refuses an ID token encrypted to a key it does not hold, with a typed error and no session', async () => {
+    clientId = 'spa-other'
+    const page: Page = await (await browser.newContext()).newPage()
+    await page.goto(app.origin + '/')
+    await page.waitForFunction(() => document.body.dataset.ready === 'true')
+    await signInThroughPages(page)
+    const state = await page.evaluate(() => ({ error: window.sealed.lastError, status: window.sealed.client.getSnapshot().status }))
+    expect(state.error?.code).toBe('id_token_invalid')
+    expect(state.status).not.toBe('signed_in')
   })
 })
