@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CompactEncrypt, importJWK, type JWK } from 'jose'
+import { CompactEncrypt, compactDecrypt, decodeJwt, importJWK, type JWK } from 'jose'
 import { createNodeClient, type DecryptionKey } from '@realmauth/node'
 import { demoConfig, type ClientConfig, type ProviderConfig } from '@realmauth/server'
 import { CLIENT_MODES, signInAtProvider, startProvider, type ProviderUnderTest } from './providerHarness.js'
@@ -104,6 +104,24 @@ describe.each(CLIENT_MODES)('@realmauth/node and JWT-secured answers (%s)', (mod
 
   it('refuses an encrypted ID token it has no key for', async () => {
     await expect(signIn([KEYS.PEM![1]!])).rejects.toMatchObject({ code: 'id_token_invalid' })
+  })
+
+  it('refuses hostile encrypted ID tokens: unsigned, badly signed, for another audience, with an unexpected alg', async () => {
+    type Provider = Parameters<Parameters<ProviderUnderTest['fault']>[1]>[1]
+    const cases: Record<string, (signed: string, provider: Provider) => Promise<string>> = {
+      unsigned: async (signed) => encryptTo(rsa.publicKey, unsigned(decodeJwt(signed)), 'RSA-OAEP-256', 'A256GCM'),
+      'badly signed': async (signed) => encryptTo(rsa.publicKey, signed.slice(0, -4) + (signed.endsWith('AAAA') ? 'BBBB' : 'AAAA'), 'RSA-OAEP-256', 'A256GCM'),
+      'another audience': async (signed, provider) => encryptTo(rsa.publicKey, await provider.signJwt({ ...decodeJwt(signed), aud: 'someone-else' }), 'RSA-OAEP-256', 'A256GCM'),
+      'unexpected alg': async (signed) => encryptTo(rsa.publicKey, signed, 'RSA-OAEP', 'A256GCM'),
+    }
+    for (const [name, make] of Object.entries(cases)) {
+      p.fault('access_token', async (request, provider) => {
+        const body = (await (await provider.fetch(request)).json()) as { id_token: string }
+        const { plaintext } = await compactDecrypt(body.id_token, rsa.privateKey)
+        return Response.json({ ...body, id_token: await make(new TextDecoder().decode(plaintext), provider) })
+      })
+      await expect(signIn(KEYS.KeyObject!), name).rejects.toMatchObject({ code: 'id_token_invalid' })
+    }
   })
 
   it('refuses hostile userinfo: unsigned inside the JWE, encrypted only, to another key, with an unexpected enc, for another audience', async () => {
