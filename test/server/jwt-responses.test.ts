@@ -8,6 +8,7 @@ import { compactDecrypt, createLocalJWKSet, decodeProtectedHeader, exportJWK, ge
 import { ConfigError, createProvider, type ClientConfig, type ProviderConfig } from '@realmauth/server'
 import { MODES, basic, startHarness, type Harness } from './harness.js'
 import { post } from './tokenKit.js'
+import { authorizeAsUser } from './flows.js'
 
 const USER = { username: 'alice', password: 'Alice-pw-1', name: 'Alice Liddell', email: 'alice@example.com', email_verified: true }
 const SCOPE = 'openid profile email'
@@ -31,8 +32,12 @@ const CLIENTS: ClientConfig[] = [
   pw('signed', { userinfo_signed_response_alg: 'RS256' }),
   pw('encrypted-only', { userinfo_encrypted_response_alg: 'RSA-OAEP-256' }),
   pw('default-enc', { id_token_encrypted_response_alg: 'ECDH-ES+A256KW' }),
+  {
+    ...pw('hybrid', { id_token_encrypted_response_alg: 'ECDH-ES', id_token_encrypted_response_enc: 'A128GCM' }),
+    grant_types: ['authorization_code', 'implicit'], redirect_uris: ['http://localhost:3200/cb'], implied_consent: true,
+  },
 ]
-const config = (): ProviderConfig => ({ realms: [{ name: 'alpha', clients: CLIENTS, users: [USER] }] })
+const config = (): ProviderConfig => ({ realms: [{ name: 'alpha', allow_implied_consent: true, clients: CLIENTS, users: [USER] }] })
 
 async function decrypt(jwe: string): Promise<{ plaintext: string; header: Record<string, unknown> }> {
   const header = decodeProtectedHeader(jwe) as Record<string, unknown>
@@ -86,6 +91,15 @@ for (const mode of MODES) {
       const { plaintext, header } = await decrypt(id_token)
       expect(header).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A128CBC-HS256', kid: 'enc-ec' })
       expect((await verify(plaintext)).payload.aud).toBe('default-enc')
+    })
+
+    it('encrypts the ID token authorize sends in the front channel too', async () => {
+      const { params } = await authorizeAsUser(h, {
+        client_id: 'hybrid', redirect_uri: 'http://localhost:3200/cb', response_type: 'code id_token', scope: SCOPE, state: 's', nonce: 'n-hybrid',
+      }, { username: USER.username, password: USER.password })
+      const { plaintext, header } = await decrypt(params.get('id_token')!)
+      expect(header).toMatchObject({ alg: 'ECDH-ES', enc: 'A128GCM', cty: 'JWT' })
+      expect((await verify(plaintext)).payload).toMatchObject({ aud: 'hybrid', nonce: 'n-hybrid', c_hash: expect.any(String) })
     })
 
     it('leaves the ID token and userinfo of a client without these settings as they were', async () => {
