@@ -241,12 +241,6 @@ describe('config validation', () => {
     const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
     const notYet: Record<string, unknown> = {
       tls_client_certificate_bound_access_tokens: true,
-      userinfo_signed_response_alg: 'RS256',
-      userinfo_encrypted_response_alg: 'RSA-OAEP-256',
-      userinfo_encrypted_response_enc: 'A128GCM',
-      introspection_signed_response_alg: 'RS256',
-      id_token_encrypted_response_alg: 'RSA1_5',
-      id_token_encrypted_response_enc: 'A128CBC-HS256',
       client_session_uri: 'https://a.example/session',
       claims: ['name|en|Full name'],
     }

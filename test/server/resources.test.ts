@@ -652,8 +652,8 @@ describe.each(MODES)('resources (%s)', (mode) => {
     })
 
     it('refuses metadata it does not know or does not honour yet with invalid_client_metadata, naming the field', async () => {
-      for (const [field, problem] of [['redirect_uri', 'is not a known setting'], ['userinfo_signed_response_alg', 'is not supported yet']] as const) {
-        const res = await register('beta', { grant_types: ['client_credentials'], [field]: 'RS256' })
+      for (const [field, value, problem] of [['redirect_uri', 'RS256', 'is not a known setting'], ['userinfo_signed_response_alg', 'none', 'must be one of RS256, ES256']] as const) {
+        const res = await register('beta', { grant_types: ['client_credentials'], [field]: value })
         expect(res.status, field).toBe(400)
         const error = await body(res)
         expect(error.error, field).toBe('invalid_client_metadata')

@@ -4,7 +4,7 @@ import { createDPoP, type DPoP, type DPoPKeyStore, type TokenSet, type TokenStor
 let shared: UseStore | undefined
 
 /** One IndexedDB database for realmauth, opened on first use (never at import: SSR-safe). */
-function database(): UseStore {
+export function database(): UseStore {
   shared ??= createStore('realmauth', 'keyval')
   return shared
 }

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi'
-import { AuthError, toAuthError, tokenEndpointError } from './AuthError.js'
+import { AuthError, toAuthError, tokenEndpointError, type AuthErrorCode } from './AuthError.js'
+import type { JweDecrypt } from './decryptJwt.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
 import { requestOptions } from './http.js'
@@ -53,6 +54,12 @@ export interface OidcClientOptions {
    * sets it from its `requestObject` option; core itself holds no keys.
    */
   signRequestObject?: (params: URLSearchParams, as: ServerMetadata) => Promise<string>
+  /**
+   * Decrypts ID tokens and userinfo answers the provider encrypts to this client
+   * (`id_token_encrypted_response_alg`, `userinfo_encrypted_response_alg`): `decryptJwt(key)`,
+   * imported only by apps that need it. What is inside must still be a JWT signed by the issuer.
+   */
+  decrypt?: JweDecrypt
 }
 
 /** Parameters of an authorization request. */
@@ -102,6 +109,7 @@ export class OidcClient {
   #metadataPromise: Promise<ServerMetadata> | undefined
   /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. @internal */
   readonly jwks: oauth.JWKSCacheInput = {}
+  readonly #decrypt: JweDecrypt | undefined
 
   constructor(options: OidcClientOptions) {
     if (!options.issuer || !options.clientId) {
@@ -117,6 +125,7 @@ export class OidcClient {
     this.#signRequestObject = options.signRequestObject
     this.#defaults = options
     this.#now = options.clock ?? Date.now
+    this.#decrypt = options.decrypt
     this.#client = {
       client_id: options.clientId,
       [oauth.clockTolerance]: options.clockTolerance ?? 30,
@@ -239,11 +248,12 @@ export class OidcClient {
     } catch (err) {
       throw toAuthError(err, 'Sign-in callback')
     }
-    return this.tokenRequest('Code exchange', async (_as, opts) => {
+    return this.tokenRequest('Code exchange', async (_as, opts, jwe) => {
       const res = await oauth.authorizationCodeGrantRequest(
         as, this.#client, this.#clientAuth, checked, transaction.redirectUri, transaction.codeVerifier, opts,
       )
       return [res, await oauth.processAuthorizationCodeResponse(as, this.#client, res, {
+        ...jwe,
         expectedNonce: transaction.nonce,
         requireIdToken: true,
         ...(transaction.maxAge !== undefined && { maxAge: transaction.maxAge }),
@@ -257,12 +267,12 @@ export class OidcClient {
    */
   async refresh(refreshToken: string, options: { previousClaims?: IdTokenClaims; scope?: string } = {}): Promise<TokenSet> {
     const as = await this.metadata()
-    const tokens = await this.tokenRequest('Refresh', async (_as, opts) => {
+    const tokens = await this.tokenRequest('Refresh', async (_as, opts, jwe) => {
       const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
         ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
       })
-      return [res, await oauth.processRefreshTokenResponse(as, this.#client, res)]
+      return [res, await oauth.processRefreshTokenResponse(as, this.#client, res, jwe)]
     })
     const previous = options.previousClaims
     if (tokens.claims && previous && tokens.claims.sub !== previous.sub) {
@@ -310,6 +320,36 @@ export class OidcClient {
     return url
   }
 
+  /**
+   * Verifies the signature of the JWT oauth4webapi took from `response` (ID token, userinfo,
+   * introspection) against the issuer's JWKS, cached and refetched on an unknown `kid`;
+   * `none` and HS* are refused.
+   */
+  async verifySignature(response: Response): Promise<void> {
+    const as = await this.metadata()
+    await oauth.validateApplicationLevelSignature(as, response, { ...this.requestOptions(as.jwks_uri), [oauth.jwksCache]: this.jwks })
+  }
+
+  /**
+   * oauth4webapi's option decrypting a JWE with the `decrypt` option (none without it); a
+   * failure is `code`. `seen` collects each JWE's plaintext, for the ID token kept as a hint.
+   */
+  jweOptions(code: AuthErrorCode, during: string, seen?: Map<string, string>): { [oauth.jweDecrypt]?: oauth.JweDecryptFunction } {
+    const decrypt = this.#decrypt
+    if (!decrypt) return {}
+    return {
+      [oauth.jweDecrypt]: async (jwe) => {
+        try {
+          const jwt = await decrypt(jwe)
+          seen?.set(jwe, jwt)
+          return jwt
+        } catch (err) {
+          throw new AuthError(code, `${during}: ${(err as Error).message}`, { cause: err })
+        }
+      },
+    }
+  }
+
   /** Request options for oauth4webapi calls to `url` (fetch, loopback http). */
   requestOptions(url: string | undefined): ReturnType<typeof requestOptions> {
     return requestOptions(url ?? this.issuer, this.http())
@@ -342,7 +382,7 @@ export class OidcClient {
    */
   async tokenRequest(
     during: string,
-    run: (as: ServerMetadata, opts: RequestOptions) => Promise<[Response, oauth.TokenEndpointResponse]>,
+    run: (as: ServerMetadata, opts: RequestOptions, jwe: ReturnType<OidcClient['jweOptions']>) => Promise<[Response, oauth.TokenEndpointResponse]>,
   ): Promise<TokenSet> {
     const as = await this.metadata()
     this.oauthClient()
@@ -350,27 +390,28 @@ export class OidcClient {
     let response: Response
     let body: oauth.TokenEndpointResponse
     const endpoint = as.token_endpoint ?? this.issuer
+    const decrypted = new Map<string, string>()
+    const jwe = this.jweOptions('id_token_invalid', during, decrypted)
     try {
-      ;[response, body] = await this.withProof('POST', endpoint, undefined, (headers) => run(as, { ...this.requestOptions(endpoint), headers }))
+      ;[response, body] = await this.withProof('POST', endpoint, undefined, (headers) => run(as, { ...this.requestOptions(endpoint), headers }, jwe))
       this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
-        await oauth.validateApplicationLevelSignature(as, response, {
-          ...this.requestOptions(as.jwks_uri),
-          [oauth.jwksCache]: this.jwks,
-        })
+        await this.verifySignature(response)
       }
     } catch (err) {
       throw await tokenEndpointError(err, during)
     }
     const claims = body.id_token !== undefined ? oauth.getValidatedIdTokenClaims(body) : undefined
     if (claims) this.#checkExtraClaims(claims, receivedAt)
+    // Kept signed, not encrypted: the provider cannot read a JWE to the client as an `id_token_hint`.
+    const idToken = body.id_token !== undefined ? (decrypted.get(body.id_token) ?? body.id_token) : undefined
     return {
       accessToken: body.access_token,
       tokenType: body.token_type,
       receivedAt,
       ...(body.expires_in !== undefined && { expiresAt: receivedAt + body.expires_in * 1000 }),
       ...(body.refresh_token !== undefined && { refreshToken: body.refresh_token }),
-      ...(body.id_token !== undefined && { idToken: body.id_token }),
+      ...(idToken !== undefined && { idToken }),
       ...(claims !== undefined && { claims }),
       ...(body.scope !== undefined && { scope: body.scope }),
     }

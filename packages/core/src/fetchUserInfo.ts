@@ -33,8 +33,8 @@ export async function fetchUserInfo(oidc: OidcClient, accessToken: string, expec
     // processUserInfoResponse reads a JWT's claims without checking its signature (and takes
     // `alg: none` when discovery lists it, as AM's does): nothing is trusted before the
     // signature verifies against the issuer's JWKS, which refuses none and HS* outright.
-    const claims = await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck, res)
-    await oauth.validateApplicationLevelSignature(as, res, { ...oidc.requestOptions(as.jwks_uri), [oauth.jwksCache]: oidc.jwks })
+    const claims = await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck, res, oidc.jweOptions('userinfo_invalid', 'Userinfo'))
+    await oidc.verifySignature(res)
     // OIDC Core 5.3.2: a signed answer SHOULD carry iss and aud; we require them (present ones were compared).
     if (claims.iss === undefined || claims.aud === undefined) {
       throw new AuthError('userinfo_invalid', 'Userinfo: a signed answer without iss or aud could be a JWT minted for another purpose')

@@ -12,6 +12,7 @@ export { OidcClient, type OidcClientOptions, type AuthorizationRequest, type Cli
 export { fetchUserInfo, type UserInfo } from './fetchUserInfo.js'
 export { userinfoProfile, getUserInfo } from './userinfoProfile.js'
 export { tokenGrant } from './tokenGrant.js'
+export { decryptJwt, type JweDecrypt } from './decryptJwt.js'
 export { discover, type ServerMetadata, type DiscoveryOptions } from './discovery.js'
 export { createDPoP, type DPoP, type DPoPKeyStore, type DPoPOptions } from './DPoP.js'
 export { realmIssuer } from './realmIssuer.js'

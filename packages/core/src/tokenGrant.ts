@@ -14,9 +14,9 @@ import type { TokenSet } from './TokenSet.js'
  * ```
  */
 export function tokenGrant(oidc: OidcClient, grantType: string, parameters: Record<string, string>): Promise<TokenSet> {
-  return oidc.tokenRequest(grantType, async (as, opts) => {
+  return oidc.tokenRequest(grantType, async (as, opts, jwe) => {
     const client = oidc.oauthClient()
     const res = await oauth.genericTokenEndpointRequest(as, client, oidc.auth, grantType, parameters, opts)
-    return [res, await oauth.processGenericTokenEndpointResponse(as, client, res)]
+    return [res, await oauth.processGenericTokenEndpointResponse(as, client, res, jwe)]
   })
 }

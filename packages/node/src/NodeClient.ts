@@ -17,6 +17,7 @@ import { clientAuthentication, type ClientAuthOptions } from './clientAuthentica
 import { introspect } from './introspect.js'
 import { requestObjectSigner } from './requestObject.js'
 import { jwtBearerAssertion, type JwtBearerOptions } from './jwtBearerAssertion.js'
+import { nodeDecrypter, type DecryptionKey } from './decryptionKey.js'
 
 /**
  * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
@@ -28,9 +29,25 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 
 /** Options of {@link createNodeClient}. */
-export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth'>, Pick<AuthClientOptions, 'random'> {
+export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth' | 'decrypt'>, Pick<AuthClientOptions, 'random'> {
   /** How the client authenticates; `{ method: 'none' }` for public clients such as CLIs. */
   auth: ClientAuthOptions
+  /**
+   * The private key (or keys, RSA and EC) the provider encrypts this client's ID tokens,
+   * userinfo and introspection answers to (`*_encrypted_response_alg`): they are decrypted,
+   * then verified as signed ones are.
+   *
+   * @example
+   * ```ts
+   * const client = await createNodeClient({ issuer, clientId: 'rp', auth: { method: 'client_secret_basic', clientSecret: 's3cret' }, decryptionKey: process.env.ENC_KEY_PEM! })
+   * ```
+   */
+  decryptionKey?: DecryptionKey | readonly DecryptionKey[]
+  /**
+   * Ask for introspection answers as signed JWTs (RFC 9701), verified against the provider's
+   * keys. Default false; a JWT answer is verified either way.
+   */
+  introspectionJwt?: boolean
   /** Waits `ms` or rejects when `signal` aborts; inject one that moves a test clock. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** Renew cached client-credentials tokens this many seconds early, at most half their life. Default 60. */
@@ -157,7 +174,12 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
   const clientAuth = await clientAuthentication(options.auth)
   const now = options.clock ?? Date.now
   const signRequestObject = options.requestObject ? await requestObjectSigner(options.auth, options.clientId, now) : undefined
-  const oidc = new OidcClient({ ...options, clientAuth, ...(signRequestObject && { signRequestObject }) })
+  const oidc = new OidcClient({
+    ...options,
+    clientAuth,
+    ...(signRequestObject && { signRequestObject }),
+    ...(options.decryptionKey !== undefined && { decrypt: nodeDecrypter(options.decryptionKey) }),
+  })
   const sleep = options.sleep ?? defaultSleep
   const renewRetry = retryPolicy({ ...RENEW_RETRY, ...options.retry })
   const margin = (options.marginSeconds ?? 60) * 1000
@@ -226,7 +248,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
       void response.body?.cancel().catch(() => {})
       return oidc.fetchWithToken(await cachedTokens(cc, true), request.clone())
     },
-    introspect: (token, hint) => introspect(oidc, token, hint),
+    introspect: (token, hint) => introspect(oidc, token, hint, options.introspectionJwt),
     revoke: (token, hint) => oidc.revoke(token, hint),
     tokeninfo: (accessToken) =>
       call('Tokeninfo', async () => {

@@ -9,6 +9,7 @@
 export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo, type PresentedToken } from './NodeClient.js'
 export { clientAuthentication, type ClientAuthOptions, type PrivateKeyInput } from './clientAuthentication.js'
 export type { JwtBearerOptions } from './jwtBearerAssertion.js'
+export type { DecryptionKey } from './decryptionKey.js'
 export { AuthError, createDPoP, realmIssuer, type AuthErrorCode, type DPoP, type TokenSet, type Transaction } from '@realmauth/core'
 export { createAccessTokenVerifier, verifyAccessToken } from './verifyAccessToken.js'
 export { AccessTokenError, type AccessTokenErrorCode } from './AccessTokenError.js'

@@ -6,11 +6,14 @@ import {
   GRANT_TYPES,
   JWT_BEARER_GRANT,
   RESPONSE_TYPES,
+  ENCRYPTION_ALGS,
+  ENCRYPTION_ENCS,
   SIGNING_ALGS,
   STANDARD_SCOPES,
   normalizeResponseType,
   type Client,
   type ClientConfig,
+  type Encryption,
   type Lifetimes,
   type Realm,
   type RealmConfig,
@@ -21,7 +24,7 @@ import {
   type UserConfig,
   SUPPORTED_CLAIMS,
 } from '../model/index.js'
-import { MIN_SECRET_LENGTH, signingJwkAlg } from '../keys/index.js'
+import { MIN_SECRET_LENGTH, encryptionJwk, signingJwkAlg } from '../keys/index.js'
 import { base32Decode } from '../base/totp.js'
 import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
@@ -54,12 +57,13 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
   default_max_age: true, require_pkce: true, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true,
   request_uris: true, request_object_signing_alg: true, default_acr_values: true,
   registration_access_token: true,
+  id_token_encrypted_response_alg: true, id_token_encrypted_response_enc: true, userinfo_signed_response_alg: true,
+  userinfo_encrypted_response_alg: true, userinfo_encrypted_response_enc: true, introspection_signed_response_alg: true,
+  introspection_encrypted_response_alg: true, introspection_encrypted_response_enc: true,
 }
 /** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
 const CLIENT_NOT_YET = [
-  'tls_client_certificate_bound_access_tokens', 'userinfo_signed_response_alg', 'userinfo_encrypted_response_alg',
-  'userinfo_encrypted_response_enc', 'introspection_signed_response_alg', 'id_token_encrypted_response_alg',
-  'id_token_encrypted_response_enc', 'client_session_uri', 'claims',
+  'tls_client_certificate_bound_access_tokens', 'client_session_uri', 'claims',
 ]
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
@@ -247,6 +251,26 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     if (!allowed.includes(scope)) throw new ConfigError(`${at}.default_scopes[${i}]`, `'${scope}' is not in the client's scope`)
     return scope
   })
+  const encryption = (of: 'id_token' | 'userinfo' | 'introspection'): Encryption | undefined => {
+    const algField = `${at}.${of}_encrypted_response_alg`
+    const alg = v.optOneOf(algField, c[`${of}_encrypted_response_alg`], ENCRYPTION_ALGS)
+    const enc = v.optOneOf(`${at}.${of}_encrypted_response_enc`, c[`${of}_encrypted_response_enc`], ENCRYPTION_ENCS)
+    if (alg === undefined) {
+      if (enc !== undefined) throw new ConfigError(`${at}.${of}_encrypted_response_enc`, `needs ${of}_encrypted_response_alg`)
+      return undefined
+    }
+    if (c.jwks === undefined && jwksUri === undefined) throw new ConfigError(algField, "needs the client's public keys in jwks or jwks_uri")
+    // A jwks_uri is read when first needed; keys given here are checked now.
+    if (c.jwks !== undefined && jwksUri === undefined && !encryptionJwk(c.jwks, alg)) {
+      throw new ConfigError(`${at}.jwks`, `has no key for ${alg} encryption (${alg === 'RSA-OAEP-256' ? 'RSA' : 'EC P-256, P-384 or P-521'}, use 'enc' or none)`)
+    }
+    // OpenID Connect Registration 2: the default enc.
+    return { alg, enc: enc ?? 'A128CBC-HS256' }
+  }
+  const idTokenEncryption = encryption('id_token')
+  const userinfoEncryption = encryption('userinfo')
+  const introspectionEncryption = encryption('introspection')
+  const userinfoAlg = v.optOneOf(`${at}.userinfo_signed_response_alg`, c.userinfo_signed_response_alg, SIGNING_ALGS)
   const client: Client = {
     id,
     name: v.optString(`${at}.client_name`, c.client_name) ?? id,
@@ -261,6 +285,7 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     defaultScopes,
     impliedConsent: v.optBool(`${at}.implied_consent`, c.implied_consent) ?? false,
     idTokenAlg: v.optOneOf(`${at}.id_token_signed_response_alg`, c.id_token_signed_response_alg, SIGNING_ALGS) ?? 'RS256',
+    introspectionAlg: v.optOneOf(`${at}.introspection_signed_response_alg`, c.introspection_signed_response_alg, SIGNING_ALGS) ?? 'RS256',
     allowWildcardPorts: wildcardPorts,
     subjectType: v.optOneOf(`${at}.subject_type`, c.subject_type, ['public', 'pairwise'] as const) ?? 'public',
     requirePkce: isPublic || (v.optBool(`${at}.require_pkce`, c.require_pkce) ?? false),
@@ -288,6 +313,10 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   if (publicKeyPem !== undefined) client.publicKeyPem = publicKeyPem
   if (defaultMaxAge !== undefined) client.defaultMaxAge = defaultMaxAge
   if (requestObjectAlg !== undefined) client.requestObjectAlg = requestObjectAlg
+  if (idTokenEncryption) client.idTokenEncryption = idTokenEncryption
+  if (userinfoAlg !== undefined) client.userinfoAlg = userinfoAlg
+  if (userinfoEncryption) client.userinfoEncryption = userinfoEncryption
+  if (introspectionEncryption) client.introspectionEncryption = introspectionEncryption
   return client
 }
 

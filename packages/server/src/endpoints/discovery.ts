@@ -4,7 +4,7 @@ import type { Context } from '../services/context.js'
 import { DPOP_ALGS } from '../services/dpop.js'
 import { json } from '../base/http.js'
 import type { Endpoint } from './Endpoint.js'
-import { AUTH_METHODS, CLIENT_JWT_ALGS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
+import { AUTH_METHODS, CLIENT_JWT_ALGS, ENCRYPTION_ALGS, ENCRYPTION_ENCS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
 
 /** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
 export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): Promise<Response> {
@@ -22,6 +22,15 @@ export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): P
     grant_types_supported: GRANT_TYPES,
     subject_types_supported: ['public', 'pairwise'],
     id_token_signing_alg_values_supported: SIGNING_ALGS,
+    id_token_encryption_alg_values_supported: ENCRYPTION_ALGS,
+    id_token_encryption_enc_values_supported: ENCRYPTION_ENCS,
+    userinfo_signing_alg_values_supported: SIGNING_ALGS,
+    userinfo_encryption_alg_values_supported: ENCRYPTION_ALGS,
+    userinfo_encryption_enc_values_supported: ENCRYPTION_ENCS,
+    // RFC 9701 section 7.
+    introspection_signing_alg_values_supported: SIGNING_ALGS,
+    introspection_encryption_alg_values_supported: ENCRYPTION_ALGS,
+    introspection_encryption_enc_values_supported: ENCRYPTION_ENCS,
     token_endpoint_auth_methods_supported: AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     introspection_endpoint_auth_methods_supported: confidentialMethods,

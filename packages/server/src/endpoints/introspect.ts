@@ -2,6 +2,7 @@ import { findAccessToken } from '../services/accessTokens.js'
 import { clientRequest } from '../services/clientAuth.js'
 import { subjectFor } from '../services/claims.js'
 import { findClient } from '../services/clients.js'
+import { securedJwt } from '../services/jwtResponses.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
@@ -22,11 +23,30 @@ export async function introspect(ctx: Context): Promise<Response> {
   const mayRead = (owner: string) => owner === client.id || client.allowedScopes.has(INTROSPECT_ALL)
   const hint = params.get('token_type_hint')
   const lookups = hint === 'refresh_token' ? [refresh, access] : [access, refresh]
+  let answer: Record<string, unknown> = { active: false }
   for (const lookup of lookups) {
-    const answer = await lookup(ctx, token)
-    if (answer) return json(mayRead(answer.client_id as string) ? answer : { active: false })
+    const found = await lookup(ctx, token)
+    if (found) {
+      if (mayRead(found.client_id as string)) answer = found
+      break
+    }
   }
-  return json({ active: false })
+  if (!wantsJwt(ctx.request)) return json(answer)
+  // RFC 9701 section 5: the answer inside a JWT signed (and, if asked, encrypted) for this client.
+  const jwt = await securedJwt(ctx, client, { iss: ctx.issuer, aud: client.id, iat: ctx.nowSec, token_introspection: answer }, {
+    alg: client.introspectionAlg,
+    typ: 'token-introspection+jwt',
+    ...(client.introspectionEncryption !== undefined && { encryption: client.introspectionEncryption }),
+  })
+  return new Response(jwt, { headers: { 'content-type': JWT_INTROSPECTION, 'cache-control': 'no-store' } })
+}
+
+const JWT_INTROSPECTION = 'application/token-introspection+jwt'
+
+/** RFC 9701 section 4: the client asks for a JWT with its Accept header. */
+function wantsJwt(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? ''
+  return accept.split(',').some((type) => type.split(';')[0]!.trim().toLowerCase() === JWT_INTROSPECTION)
 }
 
 async function access(ctx: Context, token: string): Promise<Record<string, unknown> | undefined> {

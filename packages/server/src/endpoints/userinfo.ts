@@ -3,6 +3,7 @@ import { findClient } from '../services/clients.js'
 import { claimsFor, subjectFor } from '../services/claims.js'
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
+import { securedJwt } from '../services/jwtResponses.js'
 import { OAuthError } from '../base/errors.js'
 import { isForm, readForm, json } from '../base/http.js'
 
@@ -33,5 +34,12 @@ export async function userinfo(ctx: Context): Promise<Response> {
     })
   }
   const nonce = presented.scheme === 'DPoP' ? await dpopNonceHeaders(ctx) : {}
-  return json({ ...claimsFor(user, record.scope), sub: await subjectFor(ctx, client, user) }, 200, nonce)
+  const claims = { ...claimsFor(user, record.scope), sub: await subjectFor(ctx, client, user) }
+  if (client.userinfoAlg === undefined && client.userinfoEncryption === undefined) return json(claims, 200, nonce)
+  // OIDC Core 5.3.2: a signed or encrypted answer is a JWT, naming its issuer and audience.
+  const jwt = await securedJwt(ctx, client, { ...claims, iss: ctx.issuer, aud: client.id, iat: ctx.nowSec }, {
+    ...(client.userinfoAlg !== undefined && { alg: client.userinfoAlg }),
+    ...(client.userinfoEncryption !== undefined && { encryption: client.userinfoEncryption }),
+  })
+  return new Response(jwt, { headers: { 'content-type': 'application/jwt', 'cache-control': 'no-store', ...nonce } })
 }

@@ -5,3 +5,4 @@
 export { KeySet, keyStatuses, type KeySetOptions, type KeyStatus } from './KeySet.js'
 export { KeyRing, MIN_SECRET_LENGTH, type RingStore } from './KeyRing.js'
 export { generateSigningKey, signJwt, signingJwkAlg, thumbprint, verifyOwnJwt, type SigningKey } from './signingKey.js'
+export { encryptJwt, encryptionJwk } from './encryptJwt.js'

@@ -1,5 +1,5 @@
 import type { Lifetimes, ResolvedLifetimes } from './settings.js'
-import type { AuthMethod, SigningAlg } from './protocol.js'
+import type { AuthMethod, EncryptionAlg, EncryptionEnc, SigningAlg } from './protocol.js'
 
 /**
  * A client, described with RFC 7591 metadata names plus provider fields in the same case.
@@ -43,7 +43,7 @@ export interface ClientConfig extends Lifetimes {
   default_scopes?: string[]
   /** Skips the consent page (needs the realm's `allow_implied_consent`). Default false. */
   implied_consent?: boolean
-  /** Public keys for `private_key_jwt` and the JWT bearer grant. */
+  /** Public keys for `private_key_jwt` and the JWT bearer grant, and to encrypt this client's ID tokens, userinfo and introspection answers. */
   jwks?: { keys: Record<string, unknown>[] }
   jwks_uri?: string
   /**
@@ -53,6 +53,34 @@ export interface ClientConfig extends Lifetimes {
   public_key_pem?: string
   /** Signing algorithm of this client's ID tokens. Default `RS256`. */
   id_token_signed_response_alg?: 'RS256' | 'ES256'
+  /**
+   * Encrypts this client's ID tokens (signed first) to its key in `jwks` or at `jwks_uri`.
+   * `_enc` defaults to `A128CBC-HS256`, as OpenID Connect says.
+   *
+   * @example
+   * ```ts
+   * const rp: ClientConfig = {
+   *   client_id: 'rp', client_secret: 's3cret', redirect_uris: ['https://rp.example/cb'],
+   *   jwks: { keys: [{ kty: 'RSA', n: '…', e: 'AQAB', use: 'enc' }] },
+   *   id_token_encrypted_response_alg: 'RSA-OAEP-256', id_token_encrypted_response_enc: 'A256GCM',
+   * }
+   * ```
+   */
+  id_token_encrypted_response_alg?: EncryptionAlg
+  id_token_encrypted_response_enc?: EncryptionEnc
+  /** Userinfo answers as a signed JWT (`application/jwt`). Default: plain JSON. */
+  userinfo_signed_response_alg?: 'RS256' | 'ES256'
+  /**
+   * Userinfo answers encrypted to the client's key: the signed JWT when
+   * `userinfo_signed_response_alg` is set, else the JSON claims. `_enc` defaults to `A128CBC-HS256`.
+   */
+  userinfo_encrypted_response_alg?: EncryptionAlg
+  userinfo_encrypted_response_enc?: EncryptionEnc
+  /** RFC 9701: how a JWT introspection answer (`Accept: application/token-introspection+jwt`) is signed. Default `RS256`. */
+  introspection_signed_response_alg?: 'RS256' | 'ES256'
+  /** RFC 9701: JWT introspection answers are signed, then encrypted to the client's key. `_enc` defaults to `A128CBC-HS256`. */
+  introspection_encrypted_response_alg?: EncryptionAlg
+  introspection_encrypted_response_enc?: EncryptionEnc
   /**
    * AM's "Allow wildcard ports in redirect URLs", for loopback hosts only: a redirect URI may
    * write its port as a pattern (`http://localhost:*` then a path, `https://[::1]:*443`,
@@ -165,6 +193,14 @@ export interface Client {
   jwksUri?: string
   publicKeyPem?: string
   idTokenAlg: SigningAlg
+  /** `id_token_encrypted_response_*`: ID tokens are signed, then encrypted so. */
+  idTokenEncryption?: Encryption
+  /** `userinfo_signed_response_alg`: userinfo answers `application/jwt`. */
+  userinfoAlg?: SigningAlg
+  userinfoEncryption?: Encryption
+  /** RFC 9701 `introspection_signed_response_alg`, RS256 unless set. */
+  introspectionAlg: SigningAlg
+  introspectionEncryption?: Encryption
   allowWildcardPorts: boolean
   subjectType: 'public' | 'pairwise'
   defaultMaxAge?: number
@@ -180,4 +216,10 @@ export interface Client {
   /** `default_acr_values`: the `acr_values` of a request that names none. */
   defaultAcrValues: string[]
   lifetimes: ResolvedLifetimes
+}
+
+/** How a JWT sent to a client is encrypted to its public key (`*_encrypted_response_alg` and `_enc`). */
+export interface Encryption {
+  alg: EncryptionAlg
+  enc: EncryptionEnc
 }

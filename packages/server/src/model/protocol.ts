@@ -32,10 +32,16 @@ export const SIGNING_ALGS = ['RS256', 'ES256'] as const
  * fully-specified name (RFC 9864) that newer clients send instead of `EdDSA`. Never `none`.
  */
 export const CLIENT_JWT_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const
+/** Key management algorithms of JWTs encrypted to a client's key (ID tokens, userinfo, introspection). */
+export const ENCRYPTION_ALGS = ['RSA-OAEP-256', 'ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A256KW'] as const
+/** Content encryption of those JWTs; A128CBC-HS256 is OpenID's default `enc`. */
+export const ENCRYPTION_ENCS = ['A128GCM', 'A256GCM', 'A128CBC-HS256', 'A256CBC-HS512'] as const
 export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone']
 
 export type AuthMethod = (typeof AUTH_METHODS)[number]
 export type SigningAlg = (typeof SIGNING_ALGS)[number]
+export type EncryptionAlg = (typeof ENCRYPTION_ALGS)[number]
+export type EncryptionEnc = (typeof ENCRYPTION_ENCS)[number]
 
 /** Response types compare as sets of words: `token code` is `code token`. */
 export function normalizeResponseType(value: string): string | undefined {

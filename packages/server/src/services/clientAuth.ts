@@ -6,6 +6,7 @@ import {
   importX509,
   jwtVerify,
   type JWTVerifyGetKey,
+  type RemoteJWKSet,
 } from 'jose'
 import type { Context } from './context.js'
 import { findClient } from './clients.js'
@@ -18,6 +19,7 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 export const ASSERTION_ALGS: string[] = [...CLIENT_JWT_ALGS]
 const keyResolvers = new WeakMap<Client, JWTVerifyGetKey>()
 const CLOCK_TOLERANCE_S = 5
+const remoteSets = new WeakMap<Client, RemoteJWKSet>()
 
 export interface ClientAuthOptions {
   /** Whether a public client (`none`) may call this endpoint; token endpoint yes, introspection no. */
@@ -190,6 +192,23 @@ function unverifiedSubject(jwt: string): string | undefined {
 }
 
 /**
+ * The client's `jwks_uri`, fetched and cached once for both of its uses: verifying its
+ * assertions, and encrypting what is sent to it.
+ */
+export function remoteJwks(ctx: Context, client: Client): RemoteJWKSet {
+  let set = remoteSets.get(client)
+  if (!set) {
+    set = createRemoteJWKSet(new URL(client.jwksUri!), {
+      [customFetch]: (url: string, init: RequestInit) => ctx.rt.fetch(url, init),
+      cooldownDuration: 60_000,
+      timeoutDuration: 5_000,
+    })
+    remoteSets.set(client, set)
+  }
+  return set
+}
+
+/**
  * The client's public keys (`jwks`, `jwks_uri` or `public_key_pem`), one resolver per client:
  * client assertions and request objects are checked against the same keys.
  */
@@ -199,11 +218,7 @@ export function keyResolver(ctx: Context, client: Client): JWTVerifyGetKey {
   if (client.jwks) {
     resolver = createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0])
   } else if (client.jwksUri) {
-    resolver = createRemoteJWKSet(new URL(client.jwksUri), {
-      [customFetch]: (url: string, init: RequestInit) => ctx.rt.fetch(url, init),
-      cooldownDuration: 60_000,
-      timeoutDuration: 5_000,
-    })
+    resolver = remoteJwks(ctx, client)
   } else {
     const pem = client.publicKeyPem!
     const keys = new Map<string, Promise<CryptoKey>>()

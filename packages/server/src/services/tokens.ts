@@ -1,5 +1,6 @@
 import { claimsFor, subjectFor } from './claims.js'
 import type { Context } from './context.js'
+import { encryptToClient } from './jwtResponses.js'
 import { halfHash, randomToken, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { json } from '../base/http.js'
@@ -171,7 +172,10 @@ export async function issueIdToken(ctx: Context, info: GrantInfo, extras: IdToke
   if (extras.accessToken !== undefined) claims.at_hash = await halfHash(extras.accessToken)
   if (extras.code !== undefined) claims.c_hash = await halfHash(extras.code)
   if (extras.state !== undefined) claims.s_hash = await halfHash(extras.state)
-  return signJwt(ctx.rt.keys.signingKey(info.client.idTokenAlg), claims)
+  const signed = await signJwt(ctx.rt.keys.signingKey(info.client.idTokenAlg), claims)
+  // OIDC Core 10.2: signed, then encrypted, so the client can check who signed what it decrypted.
+  const encryption = info.client.idTokenEncryption
+  return encryption ? encryptToClient(ctx, info.client, signed, encryption, 'JWT') : signed
 }
 
 /** The code, refresh token or device code a token request redeems. */
