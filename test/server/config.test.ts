@@ -240,7 +240,6 @@ describe('config validation', () => {
   it('refuses the AM client settings it does not honour yet, saying so, instead of ignoring them', () => {
     const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
     const notYet: Record<string, unknown> = {
-      tls_client_certificate_bound_access_tokens: true,
       userinfo_signed_response_alg: 'RS256',
       userinfo_encrypted_response_alg: 'RSA-OAEP-256',
       userinfo_encrypted_response_enc: 'A128GCM',
@@ -249,7 +248,6 @@ describe('config validation', () => {
       id_token_encrypted_response_enc: 'A128CBC-HS256',
       default_acr_values: ['gold'],
       request_uris: ['https://a.example/request.jwt'],
-      client_session_uri: 'https://a.example/session',
       claims: ['name|en|Full name'],
       registration_access_token: 'token',
     }

@@ -8,6 +8,7 @@
  */
 export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo, type PresentedToken } from './NodeClient.js'
 export { clientAuthentication, type ClientAuthOptions } from './clientAuthentication.js'
+export { mtlsFetch, type ClientCertificateOptions } from './mtlsFetch.js'
 export { AuthError, createDPoP, realmIssuer, type AuthErrorCode, type DPoP, type TokenSet, type Transaction } from '@realmauth/core'
 export { createAccessTokenVerifier, verifyAccessToken } from './verifyAccessToken.js'
 export { AccessTokenError, type AccessTokenErrorCode } from './AccessTokenError.js'

@@ -1,5 +1,6 @@
 import type { KeySet } from '../keys/index.js'
 import type { Realm, ResolvedConfig } from '../model/index.js'
+import type { X509Fields } from '../base/x509.js'
 import type { Store } from '../store/Store.js'
 
 /** What every endpoint shares: resolved config, store, keys and the clock. */
@@ -22,6 +23,18 @@ export interface Context {
   issuer: string
   /** Seconds since the epoch, read once per request so one response is consistent. */
   nowSec: number
+  /**
+   * The TLS client certificate the connection presented (RFC 8705), read: undefined without
+   * one. A certificate that is not X.509 is refused before any endpoint runs.
+   */
+  clientCertificate?: PresentedCertificate
+}
+
+/** A client certificate, parsed, with its RFC 8705 thumbprint. */
+export interface PresentedCertificate extends X509Fields {
+  chainVerified: boolean
+  /** `x5t#S256`. */
+  thumbprint: string
 }
 
 export function issuerFor(rt: Runtime, realm: Realm, origin: string): string {
