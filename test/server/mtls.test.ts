@@ -46,7 +46,7 @@ const CLIENTS: ClientConfig[] = [
   { client_id: 'rs', client_secret: 'rs-secret-1234', grant_types: ['client_credentials'], scope: 'am-introspect-all-tokens' },
 ]
 const CONFIG: ProviderConfig = {
-  realms: [{ name: 'alpha', clients: CLIENTS, users: [{ username: 'alice', password: 'alice-password-1', name: 'Alice' }] }],
+  realms: [{ name: 'alpha', allow_dynamic_registration: true, clients: CLIENTS, users: [{ username: 'alice', password: 'alice-password-1', name: 'Alice' }] }],
 }
 
 interface Mtls {
@@ -204,6 +204,21 @@ for (const [mode, start] of [['in process', inProcess], ['over HTTPS', overHttps
       }
       const renewed = await expectTokens(await m.send('other', 'access_token', form({ grant_type: 'refresh_token', client_id: 'cli', refresh_token: refresh_token! })))
       expect(claimsOf(renewed.access_token).cnf).toEqual({ 'x5t#S256': thumbprint(pki.other.cert) })
+    })
+
+    it('registers a tls_client_auth client (RFC 7591 with RFC 8705 metadata): no secret, and its certificate authenticates it', async () => {
+      const res = await m.send(undefined, 'register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_email: 'svc@example.com', grant_types: ['client_credentials'] }),
+      })
+      const text = await res.text()
+      expect(res.status, text).toBe(201)
+      const registered = JSON.parse(text) as Record<string, unknown>
+      expect(registered).toMatchObject({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_email: 'svc@example.com' })
+      expect(registered.client_secret).toBeUndefined()
+      await expectTokens(await clientCredentials('svc', registered.client_id as string))
+      await expectError(await clientCredentials('other', registered.client_id as string), 400, 'invalid_client')
     })
 
     it('a client with bound tokens that connects without a certificate gets invalid_request, and nothing is issued', async () => {

@@ -1,5 +1,6 @@
 import type { ClientConfig } from '../model/index.js'
 import { resolveClient } from '../config/resolveConfig.js'
+import { isCertificateMethod } from '../services/mtls.js'
 import { Validator } from '../config/Validator.js'
 import type { Context } from '../services/context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
@@ -18,7 +19,8 @@ export async function register(ctx: Context): Promise<Response> {
   }
   const requested = (await readJsonObject(ctx.request, ctx.rt.config.maxBodyBytes, 'invalid_client_metadata')) as unknown as ClientConfig
   const isPublic = requested.token_endpoint_auth_method === 'none'
-  const withKeys = requested.jwks !== undefined || requested.jwks_uri !== undefined
+  // A client with keys, or known by its TLS certificate (RFC 8705), gets no secret it would never use.
+  const withKeys = requested.jwks !== undefined || requested.jwks_uri !== undefined || isCertificateMethod(String(requested.token_endpoint_auth_method))
   const config: ClientConfig = {
     ...requested,
     client_id: randomToken(16),
