@@ -9,6 +9,10 @@ import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AccessTokenError, AuthError, createNodeClient, mtlsFetch, verifyAccessToken, type AccessTokenVerifierOptions } from '@realmauth/node'
+import express from 'express'
+import Fastify from 'fastify'
+import { requireAccessToken as expressAuth } from '@realmauth/node/express'
+import { requireAccessToken as fastifyAuth } from '@realmauth/node/fastify'
 import { createProvider } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
 import { createTestPki } from '../support/certificates.js'
@@ -89,6 +93,34 @@ describe('Node SDK over mutual TLS', () => {
     const token = await client.getToken({ scope: 'orders.read' })
     expect(claimsOf(token).cnf).toBeUndefined()
     await expect(verifyAccessToken(token, { ...verifierOptions, audience: 'selfie' })).resolves.toMatchObject({ client_id: 'selfie' })
+  })
+
+  it('the Express and Fastify guards check the binding against the connection certificate', async () => {
+    const client = await createNodeClient({ issuer, clientId: 'svc', auth: { method: 'tls_client_auth' }, clientCertificate: svcCertificate })
+    const token = await client.getToken({ scope: 'orders.read' })
+    const tlsOptions = { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false }
+    const app = express()
+    app.get('/orders', expressAuth({ verifier: verifierOptions }), (req, res) => void res.json({ client: req.auth?.client_id }))
+    const expressServer = createServer(tlsOptions, app)
+    await new Promise<void>((resolve) => expressServer.listen(0, '127.0.0.1', resolve))
+    const fastify = Fastify({ https: tlsOptions })
+    fastify.get('/orders', { onRequest: fastifyAuth({ verifier: verifierOptions }) }, async (request) => ({ client: request.auth?.client_id }))
+    await fastify.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const urls = [`https://localhost:${(expressServer.address() as AddressInfo).port}/orders`, `https://localhost:${(fastify.server.address() as AddressInfo).port}/orders`]
+      const other = mtlsFetch({ cert: pki.other.cert, key: pki.other.key, ca: pki.ca.cert })
+      for (const url of urls) {
+        const ok = await client.fetch(url, {}, { scope: 'orders.read' })
+        expect(ok.status, url).toBe(200)
+        expect(await ok.json()).toEqual({ client: 'svc' })
+        const refused = await other(url, { headers: { authorization: `Bearer ${token}` } })
+        expect(refused.status, url).toBe(401)
+        expect(await refused.json()).toMatchObject({ error: 'invalid_token' })
+      }
+    } finally {
+      await new Promise((resolve) => expressServer.close(resolve))
+      await fastify.close()
+    }
   })
 
   it('a certificate the client did not register is invalid_client; a certificate method without one is a configuration error', async () => {
