@@ -8,12 +8,14 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { request as httpsRequest } from 'node:https'
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, createProvider, type ClientConfig, type Provider, type ProviderConfig } from '@realmauth/server'
 import { mtlsFetch } from '@realmauth/node'
+import { toNodeListener } from '@realmauth/server/node'
 import { createTestPki, type TestPki } from '../support/certificates.js'
 import { CLI } from './cliProcess.js'
 import { expectError, expectTokens } from './tokenKit.js'
@@ -262,6 +264,25 @@ describe('mutual TLS settings', () => {
 
   it('refuses client_session_uri at start, saying why', () => {
     expect(refused({ client_secret: 'secret-secret', client_session_uri: 'https://app.example/session' })).toMatch(/clients\[0\]\.client_session_uri.*third-party cookie/)
+  })
+
+  it('toNodeListener counts no chain as verified unless told its server trusts only the client CA', async () => {
+    const tls = { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false }
+    const provider = createProvider(CONFIG)
+    const svc = mtlsFetch({ cert: pki.svc.cert, key: pki.svc.key, ca: pki.ca.cert })
+    for (const verifiedChains of [undefined, true]) {
+      const server = createHttpsServer(tls, toNodeListener(provider, verifiedChains ? { verifiedChains } : undefined))
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      try {
+        const url = `${provider.issuer('alpha', `https://localhost:${(server.address() as AddressInfo).port}`)}/access_token`
+        const res = await svc(url, form({ grant_type: 'client_credentials', client_id: 'san' }))
+        if (verifiedChains) await expectTokens(res)
+        else expect((await expectError(res, 400, 'invalid_client')).error_description).toMatch(/does not chain/)
+      } finally {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      }
+    }
   })
 
   it('the CLI refuses a partial set of TLS flags', async () => {

@@ -33,8 +33,16 @@ export interface ListenOptions {
 /** Options of {@link toNodeListener}. */
 export interface NodeListenerOptions {
   /**
-   * Whether `socket.authorized` means a client certificate chains to a CA trusted for client
-   * authentication (the server's `ca` is that CA alone). Default true.
+   * Set it when the HTTPS server's `ca` is the CA trusted for client certificates alone: then
+   * `socket.authorized` lets `tls_client_auth` clients in. Default false, since without a `ca`
+   * Node verifies against its public roots, and any publicly issued certificate would pass.
+   *
+   * @example
+   * ```ts
+   * import { createServer } from 'node:https'
+   * const tls = { cert: readFileSync('server.pem', 'utf8'), key: readFileSync('server.key', 'utf8'), ca: readFileSync('clients-ca.pem', 'utf8') }
+   * createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, toNodeListener(provider, { verifiedChains: true })).listen(9443)
+   * ```
    */
   verifiedChains?: boolean
 }
@@ -58,7 +66,7 @@ export interface RunningProvider {
  * ```
  */
 export function toNodeListener(provider: Provider, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
-  const verifiedChains = options.verifiedChains ?? true
+  const verifiedChains = options.verifiedChains ?? false
   return (req, res) => {
     readBody(req, provider.maxBodyBytes)
       .then((body) => {
