@@ -266,6 +266,22 @@ describe('mutual TLS settings', () => {
     expect(refused({ client_secret: 'secret-secret', client_session_uri: 'https://app.example/session' })).toMatch(/clients\[0\]\.client_session_uri.*third-party cookie/)
   })
 
+  it('a certificate the reader cannot parse fails client authentication, never the request; one that is not a certificate is invalid_request', async () => {
+    const provider = createProvider(CONFIG)
+    const issuer = provider.issuer('alpha', 'https://idp.local')
+    const der = Buffer.from(pki.svc.cert.replace(/-----[A-Z ]+-----|\s+/g, ''), 'base64')
+    const send = (certificate: Uint8Array | string, path: string, init?: RequestInit) =>
+      provider.fetch(new Request(`${issuer}/${path}`, init), { clientCertificate: { certificate, chainVerified: true } })
+    for (const broken of [der.subarray(0, 40), der.subarray(10), new Uint8Array(64).fill(0x30), Uint8Array.of(0x30, 0x84, 0xff, 0xff, 0xff, 0xff)]) {
+      expect((await send(broken, '.well-known/openid-configuration')).status).toBe(200)
+      const body = await expectError(await send(broken, 'access_token', form({ grant_type: 'client_credentials', client_id: 'san' })), 400, 'invalid_client')
+      expect(body.error_description).toMatch(/cannot be read/)
+    }
+    for (const notOne of ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', new Uint8Array(0)]) {
+      await expectError(await send(notOne, '.well-known/openid-configuration'), 400, 'invalid_request')
+    }
+  })
+
   it('toNodeListener counts no chain as verified unless told its server trusts only the client CA', async () => {
     const tls = { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false }
     const provider = createProvider(CONFIG)

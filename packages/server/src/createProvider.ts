@@ -1,6 +1,6 @@
 import type { ProviderConfig } from './config/config.js'
 import type { ClientCertificate, Realm } from './model/index.js'
-import { certificateDer, parseX509, x5tS256 } from './base/x509.js'
+import { certificateDer, x5tS256 } from './base/x509.js'
 import { resolveConfig } from './config/resolveConfig.js'
 import { issuerFor, type Context, type PresentedCertificate, type Runtime } from './services/context.js'
 import { ConfigError, OAuthError } from './base/errors.js'
@@ -220,8 +220,9 @@ function longestTokenLifetimeMs(realms: Map<string, Realm>): number {
 
 async function presentedCertificate(given: ClientCertificate): Promise<PresentedCertificate> {
   try {
-    const fields = parseX509(certificateDer(given.certificate))
-    return { ...fields, chainVerified: given.chainVerified === true, thumbprint: await x5tS256(fields.der) }
+    const der = certificateDer(given.certificate)
+    if (der.length === 0) throw new TypeError('it is empty')
+    return { der, chainVerified: given.chainVerified === true, thumbprint: await x5tS256(der) }
   } catch (cause) {
     throw new OAuthError('invalid_request', `The TLS client certificate cannot be read: ${(cause as Error).message}`)
   }

@@ -1,6 +1,5 @@
 import type { KeySet } from '../keys/index.js'
 import type { Realm, ResolvedConfig } from '../model/index.js'
-import type { X509Fields } from '../base/x509.js'
 import type { Store } from '../store/Store.js'
 
 /** What every endpoint shares: resolved config, store, keys and the clock. */
@@ -23,15 +22,16 @@ export interface Context {
   issuer: string
   /** Seconds since the epoch, read once per request so one response is consistent. */
   nowSec: number
-  /**
-   * The TLS client certificate the connection presented (RFC 8705), read: undefined without
-   * one. A certificate that is not X.509 is refused before any endpoint runs.
-   */
+  /** The TLS client certificate the connection presented (RFC 8705); undefined without one. */
   clientCertificate?: PresentedCertificate
 }
 
-/** A client certificate, parsed, with its RFC 8705 thumbprint. */
-export interface PresentedCertificate extends X509Fields {
+/**
+ * A client certificate with its RFC 8705 thumbprint. Its fields are read only by client
+ * authentication, so binding never depends on how much of X.509 the reader understands.
+ */
+export interface PresentedCertificate {
+  der: Uint8Array<ArrayBuffer>
   chainVerified: boolean
   /** `x5t#S256`. */
   thumbprint: string

@@ -1,8 +1,8 @@
 import { importJWK, type JWK } from 'jose'
-import type { Context, PresentedCertificate } from './context.js'
+import type { Context } from './context.js'
 import { base64urlDecode } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { certificateDer, equalBytes, parseX509, sameDn } from '../base/x509.js'
+import { certificateDer, equalBytes, parseX509, sameDn, type X509Fields } from '../base/x509.js'
 import type { Client } from '../model/index.js'
 
 /** The two RFC 8705 client authentication methods. */
@@ -17,10 +17,16 @@ export function isCertificateMethod(method: string): method is 'tls_client_auth'
  * client registered.
  */
 export async function certificateMismatch(ctx: Context, client: Client): Promise<string | undefined> {
-  const cert = ctx.clientCertificate
-  if (!cert) return `This client must authenticate with a TLS client certificate (${client.authMethod})`
+  const presented = ctx.clientCertificate
+  if (!presented) return `This client must authenticate with a TLS client certificate (${client.authMethod})`
+  let cert: X509Fields
+  try {
+    cert = parseX509(presented.der)
+  } catch (error) {
+    return `The TLS client certificate cannot be read: ${(error as Error).message}`
+  }
   if (client.authMethod === 'tls_client_auth') {
-    if (!cert.chainVerified) return 'The TLS client certificate does not chain to a CA trusted for client certificates'
+    if (!presented.chainVerified) return 'The TLS client certificate does not chain to a CA trusted for client certificates'
     return matchesSubject(cert, client.tlsSubject!) ? undefined : `The TLS client certificate does not carry the client's ${client.tlsSubject!.field}`
   }
   return (await registeredSpkis(client)).some((spki) => equalBytes(spki, cert.spki))
@@ -28,7 +34,7 @@ export async function certificateMismatch(ctx: Context, client: Client): Promise
     : "The TLS client certificate's key is not one this client registered"
 }
 
-function matchesSubject(cert: PresentedCertificate, subject: NonNullable<Client['tlsSubject']>): boolean {
+function matchesSubject(cert: X509Fields, subject: NonNullable<Client['tlsSubject']>): boolean {
   switch (subject.field) {
     case 'tls_client_auth_subject_dn':
       return sameDn(cert.subject, subject.dn!)
