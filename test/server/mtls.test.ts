@@ -6,7 +6,7 @@
  * `--tls-key`, `--tls-client-ca`), with openssl-made certificates.
  */
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { X509Certificate, createHash } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -279,6 +279,32 @@ describe('mutual TLS settings', () => {
     }
     for (const notOne of ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', new Uint8Array(0)]) {
       await expectError(await send(notOne, '.well-known/openid-configuration'), 400, 'invalid_request')
+    }
+  })
+
+  it('self_signed_tls_client_auth finds the key in jwks as a JWK or as the x5c of a JWK', async () => {
+    const x509 = new X509Certificate(pki.selfSigned.cert)
+    const jwk = x509.publicKey.export({ format: 'jwk' })
+    const x5c = pki.selfSigned.cert.replace(/-----[A-Z ]+-----|\s+/g, '')
+    const unrelated = new X509Certificate(pki.other.cert).publicKey.export({ format: 'jwk' })
+    const provider = createProvider({
+      realms: [
+        {
+          name: 'alpha',
+          clients: [
+            { client_id: 'by-jwk', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [unrelated, jwk] }, grant_types: ['client_credentials'] },
+            { client_id: 'by-x5c', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x5c: [x5c] }] }, grant_types: ['client_credentials'] },
+          ],
+        },
+      ],
+    })
+    const token = (clientId: string, who: 'selfSigned' | 'svc') =>
+      provider.fetch(new Request(`${provider.issuer('alpha')}/access_token`, form({ grant_type: 'client_credentials', client_id: clientId })), {
+        clientCertificate: { certificate: pki[who].cert, chainVerified: false },
+      })
+    for (const clientId of ['by-jwk', 'by-x5c']) {
+      await expectTokens(await token(clientId, 'selfSigned'))
+      await expectError(await token(clientId, 'svc'), 400, 'invalid_client')
     }
   })
 
