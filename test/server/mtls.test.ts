@@ -282,6 +282,19 @@ describe('mutual TLS settings', () => {
     }
   })
 
+  it('tls_client_auth by SAN iPAddress, compared in one spelling; an address that is not one is refused at start', async () => {
+    expect(refused({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_ip: 'localhost' })).toMatch(/tls_client_auth_san_ip.*IPv4 or IPv6/)
+    const provider = createProvider({
+      realms: [{ name: 'alpha', clients: [{ client_id: 'by-ip', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_san_ip: '0:0:0:0:0:0:0:1', grant_types: ['client_credentials'] }] }],
+    })
+    const token = (who: 'svc' | 'other') =>
+      provider.fetch(new Request(`${provider.issuer('alpha')}/access_token`, form({ grant_type: 'client_credentials', client_id: 'by-ip' })), {
+        clientCertificate: { certificate: pki[who].cert, chainVerified: true },
+      })
+    await expectTokens(await token('svc'))
+    await expectError(await token('other'), 400, 'invalid_client')
+  })
+
   it('self_signed_tls_client_auth finds the key in jwks as a JWK or as the x5c of a JWK', async () => {
     const x509 = new X509Certificate(pki.selfSigned.cert)
     const jwk = x509.publicKey.export({ format: 'jwk' })

@@ -21,7 +21,7 @@ export interface TestPki {
   ca: Pem
   /** `localhost` and 127.0.0.1, issued by the CA. */
   server: Pem
-  /** CN=svc,O=Example,C=GB with SAN DNS:svc.example.com, issued by the CA. */
+  /** CN=svc,O=Example,C=GB with SAN DNS:svc.example.com, email:svc@example.com and IP ::1, issued by the CA. */
   svc: Pem
   /** CN=other,O=Example,C=GB, issued by the CA. */
   other: Pem
@@ -63,7 +63,7 @@ export function createTestPki(): TestPki {
     dir,
     ca,
     server: issue(dir, 'server', '/CN=localhost', 'DNS:localhost,IP:127.0.0.1', 'ca'),
-    svc: issue(dir, 'svc', '/C=GB/O=Example/CN=svc', 'DNS:svc.example.com,email:svc@example.com', 'ca'),
+    svc: issue(dir, 'svc', '/C=GB/O=Example/CN=svc', 'DNS:svc.example.com,email:svc@example.com,IP:0:0:0:0:0:0:0:1', 'ca'),
     other: issue(dir, 'other', '/C=GB/O=Example/CN=other', undefined, 'ca'),
     selfSigned: issue(dir, 'self', '/C=GB/O=Example/CN=svc', 'DNS:svc.example.com', 'self'),
   }

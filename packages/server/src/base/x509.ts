@@ -140,7 +140,18 @@ export function sameDn(a: [string, string][], b: [string, string][]): boolean {
 function ipText(bytes: Uint8Array): string {
   if (bytes.length === 4) return bytes.join('.')
   const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16))
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::')
+  return canonicalIp(groups.join(':')) ?? groups.join(':')
+}
+
+/**
+ * An IP address in one spelling, so a configured one compares with a certificate's: dotted
+ * IPv4, or IPv6 as the URL standard serializes it (lower case, longest zero run as `::`).
+ * Undefined when `text` is neither.
+ */
+export function canonicalIp(text: string): string | undefined {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) return text.split('.').every((n) => Number(n) <= 255) ? text.split('.').map(Number).join('.') : undefined
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || !URL.canParse(`http://[${text}]`)) return undefined
+  return new URL(`http://[${text}]`).hostname.slice(1, -1)
 }
 
 const SAN_OID = '2.5.29.17'

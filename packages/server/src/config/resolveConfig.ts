@@ -25,7 +25,7 @@ import { base32Decode } from '../base/totp.js'
 import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
 import { splitPortPattern } from '../base/redirectUri.js'
-import { parseDn } from '../base/x509.js'
+import { canonicalIp, parseDn } from '../base/x509.js'
 
 type Fields<T> = Record<keyof Required<T>, true>
 
@@ -299,6 +299,11 @@ function resolveTlsSubject(v: Validator, at: string, c: ClientConfig, authMethod
   }
   const field = given[0]!
   const value = v.string(`${at}.${field}`, c[field])
+  if (field === 'tls_client_auth_san_ip') {
+    const ip = canonicalIp(value)
+    if (ip === undefined) throw new ConfigError(`${at}.${field}`, 'must be an IPv4 or IPv6 address such as 10.0.0.7 or 2001:db8::7')
+    return { field, value: ip }
+  }
   if (field !== 'tls_client_auth_subject_dn') return { field, value }
   try {
     return { field, value, dn: parseDn(value) }

@@ -43,7 +43,7 @@ function matchesSubject(cert: X509Fields, subject: NonNullable<Client['tlsSubjec
     case 'tls_client_auth_san_uri':
       return cert.san.uri.includes(subject.value)
     case 'tls_client_auth_san_ip':
-      return cert.san.ip.includes(subject.value.toLowerCase())
+      return cert.san.ip.includes(subject.value)
     case 'tls_client_auth_san_email':
       return cert.san.email.includes(subject.value)
   }
