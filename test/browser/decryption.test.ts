@@ -82,7 +82,7 @@ describe('encrypted ID tokens and userinfo in Chromium', () => {
     expect(seen[0]!.split('.')).toHaveLength(5)
     // Kept signed, not encrypted: usable as the logout hint.
     expect(state.snapshot.tokens!.idToken!.split('.')).toHaveLength(3)
-    const info = await page.evaluate(() => window.sealed.client.auth.userinfo())
+    const info = await page.evaluate(() => window.sealed.userinfo())
     expect(info).toMatchObject({ sub: 'demo', email: 'demo@example.com', aud: 'spa' })
   })
   it('refuses an ID token encrypted to a key it does not hold, with a typed error and no session', async () => {

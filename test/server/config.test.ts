@@ -240,8 +240,6 @@ describe('config validation', () => {
   it('refuses the AM client settings it does not honour yet, saying so, instead of ignoring them', () => {
     const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
     const notYet: Record<string, unknown> = {
-      tls_client_certificate_bound_access_tokens: true,
-      client_session_uri: 'https://a.example/session',
       claims: ['name|en|Full name'],
     }
     for (const [field, value] of Object.entries(notYet)) {

@@ -142,7 +142,7 @@ describe.each(MODES)('resources (%s)', (mode) => {
         ['authorization_code', 'implicit', 'password', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer'].sort(),
       )
       expect([...(m.token_endpoint_auth_methods_supported as string[])].sort()).toEqual(
-        ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'].sort(),
+        ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'].sort(),
       )
       expect(m.introspection_endpoint_auth_methods_supported).not.toContain('none')
       // Every advertised endpoint exists: none of them is a 404.

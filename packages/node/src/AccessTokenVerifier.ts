@@ -29,8 +29,8 @@ export interface AccessTokenClaims {
   nbf?: number
   jti?: string
   realm?: string
-  /** RFC 9449: the key a DPoP-bound token is bound to. */
-  cnf?: { jkt?: string }
+  /** RFC 9449: the key a DPoP-bound token is bound to; RFC 8705: the client certificate (`x5t#S256`). */
+  cnf?: { jkt?: string; 'x5t#S256'?: string }
 }
 
 /**
@@ -142,4 +142,16 @@ export interface VerifyOptions {
   requiredScopes?: string[]
   /** The request, for a `DPoP` token: its `DPoP` header, method and public URL. */
   dpop?: Omit<DPoPRequest, 'proof'> & { proof: string | string[] | null | undefined }
+  /**
+   * The TLS client certificate of the connection (RFC 8705), DER bytes or PEM: on Node,
+   * `req.socket.getPeerCertificate().raw` of a server with `requestCert: true`. A token bound
+   * to a certificate (`cnf.x5t#S256`) is refused without it, or with another one.
+   *
+   * @example
+   * ```ts
+   * const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate()
+   * await verifier.verify(req.headers.authorization, { clientCertificate: peer.raw })
+   * ```
+   */
+  clientCertificate?: Uint8Array | string | null
 }

@@ -18,6 +18,7 @@ import { introspect } from './introspect.js'
 import { requestObjectSigner } from './requestObject.js'
 import { jwtBearerAssertion, type JwtBearerOptions } from './jwtBearerAssertion.js'
 import { nodeDecrypter, type DecryptionKey } from './decryptionKey.js'
+import { mtlsFetch, type ClientCertificateOptions } from './mtlsFetch.js'
 
 /**
  * A service renewing a token it has no valid copy of is blocked on it: shorter waits than a
@@ -48,6 +49,18 @@ export interface NodeClientOptions extends Omit<OidcClientOptions, 'clientAuth' 
    * keys. Default false; a JWT answer is verified either way.
    */
   introspectionJwt?: boolean
+  /**
+   * A TLS client certificate to present on every request to the provider (RFC 8705): the
+   * credential of `tls_client_auth` and `self_signed_tls_client_auth`, and what
+   * certificate-bound tokens are bound to; `client.fetch` presents it to your APIs too. Not
+   * with `fetch`: wrap that in {@link mtlsFetch} yourself.
+   *
+   * @example
+   * ```ts
+   * const client = await createNodeClient({ issuer, clientId: 'svc', auth: { method: 'tls_client_auth' }, clientCertificate: { cert: readFileSync('svc.pem', 'utf8'), key: readFileSync('svc.key', 'utf8') } })
+   * ```
+   */
+  clientCertificate?: ClientCertificateOptions
   /** Waits `ms` or rejects when `signal` aborts; inject one that moves a test clock. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** Renew cached client-credentials tokens this many seconds early, at most half their life. Default 60. */
@@ -172,6 +185,13 @@ export interface NodeClient {
  */
 export async function createNodeClient(options: NodeClientOptions): Promise<NodeClient> {
   const clientAuth = await clientAuthentication(options.auth)
+  if (options.clientCertificate && options.fetch) {
+    throw new AuthError('configuration_error', 'Pass clientCertificate or fetch, not both: wrap your fetch to present the certificate')
+  }
+  const certificateMethod = options.auth?.method === 'tls_client_auth' || options.auth?.method === 'self_signed_tls_client_auth'
+  if (certificateMethod && !options.clientCertificate && !options.fetch) {
+    throw new AuthError('configuration_error', `${options.auth.method} needs clientCertificate: { cert, key } (PEM), or a fetch that presents one`)
+  }
   const now = options.clock ?? Date.now
   const signRequestObject = options.requestObject ? await requestObjectSigner(options.auth, options.clientId, now) : undefined
   const oidc = new OidcClient({
@@ -179,6 +199,7 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
     clientAuth,
     ...(signRequestObject && { signRequestObject }),
     ...(options.decryptionKey !== undefined && { decrypt: nodeDecrypter(options.decryptionKey) }),
+    ...(options.clientCertificate && { fetch: mtlsFetch(options.clientCertificate) }),
   })
   const sleep = options.sleep ?? defaultSleep
   const renewRetry = retryPolicy({ ...RENEW_RETRY, ...options.retry })

@@ -41,6 +41,11 @@ export interface GuardRequest {
   url: string
   /** A header by its lower-case name. */
   header(name: string): string | string[] | null | undefined
+  /**
+   * The TLS client certificate of the connection, DER (`socket.getPeerCertificate().raw`),
+   * for certificate-bound tokens (RFC 8705). The Express and Fastify adapters read it.
+   */
+  clientCertificate?: Uint8Array | null
 }
 
 /**
@@ -89,6 +94,7 @@ export function accessGuard(options: AccessGuardOptions): (request: GuardRequest
       const auth = await verifier.verify(single(request.header('authorization')), {
         requiredScopes,
         dpop: { proof: request.header('dpop'), method: request.method, url },
+        clientCertificate: request.clientCertificate ?? null,
       })
       return { ok: true, auth }
     } catch (err) {
@@ -109,6 +115,12 @@ export function accessGuard(options: AccessGuardOptions): (request: GuardRequest
       throw err
     }
   }
+}
+
+/** The DER client certificate of a TLS socket (RFC 8705); undefined over plain HTTP or without one. */
+export function peerCertificate(socket: unknown): Uint8Array | undefined {
+  const tls = socket as { encrypted?: boolean; getPeerCertificate?(): { raw?: Uint8Array } } | undefined
+  return tls?.encrypted ? tls.getPeerCertificate?.()?.raw : undefined
 }
 
 function publicUrl(origin: string, url: string): string {

@@ -19,6 +19,11 @@ export type ClientAuthOptions =
       /** `aud` of the assertion: AM wants the token endpoint (default); some servers the issuer. */
       audience?: 'token_endpoint' | 'issuer'
     }
+  /**
+   * RFC 8705: the client is known by the TLS client certificate it presents (set
+   * `clientCertificate` on the client), CA-issued or self-signed as registered.
+   */
+  | { method: 'tls_client_auth' | 'self_signed_tls_client_auth' }
   | { method: 'none' }
 
 /**
@@ -54,6 +59,10 @@ export async function clientAuthentication(options: ClientAuthOptions): Promise<
           },
         )(as, client, body, headers)
     }
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      // Only client_id in the body: the certificate on the connection is the credential.
+      return oauth.TlsClientAuth()
     case 'none':
       return oauth.None()
     default:

@@ -4,7 +4,7 @@
  * @packageDocumentation
  * @module @realmauth/node/express
  */
-import { accessGuard, type AccessGuardOptions } from './accessGuard.js'
+import { accessGuard, peerCertificate, type AccessGuardOptions } from './accessGuard.js'
 import type { AccessTokenClaims } from './AccessTokenVerifier.js'
 
 declare global {
@@ -24,6 +24,7 @@ interface ExpressRequest {
   originalUrl: string
   get(name: string): string | undefined
   headers: Record<string, string | string[] | undefined>
+  socket?: unknown
   auth?: AccessTokenClaims
 }
 interface ExpressResponse {
@@ -51,7 +52,7 @@ interface ExpressResponse {
 export function requireAccessToken(options: AccessGuardOptions): (req: ExpressRequest, res: ExpressResponse, next: (err?: unknown) => void) => void {
   const guard = accessGuard(options)
   return (req, res, next) => {
-    guard({ method: req.method, url: `${req.protocol}://${req.get('host')}${req.originalUrl}`, header: (name) => req.headers[name] }).then((verdict) => {
+    guard({ method: req.method, url: `${req.protocol}://${req.get('host')}${req.originalUrl}`, header: (name) => req.headers[name], clientCertificate: peerCertificate(req.socket) }).then((verdict) => {
       if (!verdict.ok) return void res.status(verdict.status).set(verdict.headers).json(verdict.body)
       req.auth = verdict.auth
       next()

@@ -6,7 +6,7 @@
  */
 // Brings Fastify's types into the program, so the augmentation below has a module to extend.
 import type {} from 'fastify'
-import { accessGuard, type AccessGuardOptions } from './accessGuard.js'
+import { accessGuard, peerCertificate, type AccessGuardOptions } from './accessGuard.js'
 import type { AccessTokenClaims } from './AccessTokenVerifier.js'
 
 declare module 'fastify' {
@@ -23,6 +23,7 @@ interface FastifyRequestLike {
   host: string
   url: string
   headers: Record<string, string | string[] | undefined>
+  socket?: unknown
   auth?: AccessTokenClaims
 }
 interface FastifyReplyLike {
@@ -48,7 +49,7 @@ interface FastifyReplyLike {
 export function requireAccessToken(options: AccessGuardOptions): (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown> {
   const guard = accessGuard(options)
   return async (request, reply) => {
-    const verdict = await guard({ method: request.method, url: `${request.protocol}://${request.host}${request.url}`, header: (name) => request.headers[name] })
+    const verdict = await guard({ method: request.method, url: `${request.protocol}://${request.host}${request.url}`, header: (name) => request.headers[name], clientCertificate: peerCertificate(request.socket) })
     // Fastify's rule for async hooks: a hook that answered returns the reply.
     if (!verdict.ok) return reply.code(verdict.status).headers(verdict.headers).send(verdict.body)
     request.auth = verdict.auth

@@ -10,6 +10,7 @@ export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceA
 export { clientAuthentication, type ClientAuthOptions, type PrivateKeyInput } from './clientAuthentication.js'
 export type { JwtBearerOptions } from './jwtBearerAssertion.js'
 export type { DecryptionKey } from './decryptionKey.js'
+export { mtlsFetch, type ClientCertificateOptions } from './mtlsFetch.js'
 export { AuthError, createDPoP, realmIssuer, type AuthErrorCode, type DPoP, type TokenSet, type Transaction } from '@realmauth/core'
 export { createAccessTokenVerifier, verifyAccessToken } from './verifyAccessToken.js'
 export { AccessTokenError, type AccessTokenErrorCode } from './AccessTokenError.js'

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { AuthError, ClientSecretBasic, OidcClient, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
 import { introspect as introspectAs } from './introspect.js'
@@ -229,6 +230,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         throw invalid('The access token is not a JWT, and no introspection is configured')
       }
       await checkBinding(token, dpopScheme, claims, verifyOptions?.dpop)
+      checkCertificateBinding(claims, verifyOptions?.clientCertificate, invalid)
       const extra = verifyOptions?.requiredScopes
       const required = extra?.length ? [...baseScopes, ...extra] : baseScopes
       for (const scope of required) {
@@ -238,6 +240,28 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       }
       return claims
     },
+  }
+}
+
+/** RFC 8705 section 3: a certificate-bound token only over a connection presenting that certificate. */
+function checkCertificateBinding(claims: AccessTokenClaims, certificate: Uint8Array | string | null | undefined, invalid: (d: string) => AccessTokenError): void {
+  const bound = typeof claims.cnf === 'object' && claims.cnf !== null ? claims.cnf['x5t#S256'] : undefined
+  if (bound === undefined) return
+  if (certificate === undefined || certificate === null || certificate.length === 0) {
+    throw invalid('The access token is bound to a TLS client certificate, and the request presented none')
+  }
+  let der: Buffer
+  if (typeof certificate === 'string') {
+    const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(certificate)
+    if (!m) throw new AuthError('configuration_error', 'clientCertificate must be DER bytes or a PEM certificate')
+    der = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')
+  } else {
+    der = Buffer.from(certificate)
+  }
+  const thumbprint = createHash('sha256').update(der).digest()
+  const expected = typeof bound === 'string' ? Buffer.from(bound, 'base64url') : Buffer.alloc(0)
+  if (expected.length !== thumbprint.length || !timingSafeEqual(expected, thumbprint)) {
+    throw invalid('The access token is bound to another TLS client certificate than the request presented')
   }
 }
 
@@ -251,10 +275,16 @@ const oneShot = new WeakMap<AccessTokenVerifierOptions, AccessTokenVerifier>()
  * ```ts
  * const API = { issuer: 'https://tenant.example.com/am/oauth2/realms/root/realms/alpha', audience: 'orders-api', requiredScopes: ['read'] }
  * const claims = await verifyAccessToken(req.headers.authorization, API)
+ * // Over mutual TLS, a certificate-bound token (RFC 8705) is checked against the connection's certificate:
+ * const bound = await verifyAccessToken(req.headers.authorization, API, { clientCertificate: (req.socket as import('node:tls').TLSSocket).getPeerCertificate().raw })
  * ```
  */
-export function verifyAccessToken(tokenOrAuthorizationHeader: string | null | undefined, options: AccessTokenVerifierOptions): Promise<AccessTokenClaims> {
+export function verifyAccessToken(
+  tokenOrAuthorizationHeader: string | null | undefined,
+  options: AccessTokenVerifierOptions,
+  verifyOptions?: VerifyOptions,
+): Promise<AccessTokenClaims> {
   let verifier = oneShot.get(options)
   if (!verifier) oneShot.set(options, (verifier = createAccessTokenVerifier(options)))
-  return verifier.verify(tokenOrAuthorizationHeader)
+  return verifier.verify(tokenOrAuthorizationHeader, verifyOptions)
 }

@@ -17,7 +17,8 @@ import { PostgresStore } from './store/PostgresStore.js'
 const DEFAULT_STORE = '.realmauth/provider.db'
 const SIGNING_ALGS = ['RS256', 'ES256'] as const
 
-const USAGE = `Usage: realmauth-server [--config file.json] [--store file.db|:memory:|postgres://…] [--port N] [--host H] [--dev-clock] [--dev-keys]
+const USAGE = `Usage: realmauth-server [--config file.json] [--store file.db|:memory:|postgres://…] [--port N] [--host H]
+                        [--tls-cert server.pem --tls-key server.key [--tls-client-ca ca.pem]] [--dev-clock] [--dev-keys]
        realmauth-server keys list|rotate [--alg RS256|ES256] [--ahead seconds]|retire <kid> [--store …] [--config file.json]
 
 Serves the realmauth reference OAuth 2.0 / OpenID Connect provider.
@@ -46,6 +47,14 @@ With no --config it serves the demo realm 'alpha' with demo clients and a demo u
                proxy or by a name. Without it the origin is http://localhost:PORT on
                loopback, else the address the connection reached; a Host header naming
                anything else is ignored, so no request can choose the issuer.
+  --tls-cert, --tls-key
+               serve HTTPS with this certificate (PEM, chain after it) and private key
+               (PEM). Clients may present a TLS client certificate (RFC 8705); browsers
+               that present none still connect.
+  --tls-client-ca
+               the CA (PEM) that issues the certificates of tls_client_auth clients.
+               Without it no client certificate counts as CA-issued;
+               self_signed_tls_client_auth and certificate-bound tokens still work.
   --dev-clock  lets tests move the provider's clock forward:
                POST /__realmauth/clock {"advance": seconds}. Never use it in production.
   --dev-keys   lets tests rotate and retire signing keys: POST /__realmauth/keys
@@ -65,6 +74,9 @@ async function main(): Promise<void> {
         help: { type: 'boolean', short: 'h' },
         'dev-clock': { type: 'boolean' },
         'dev-keys': { type: 'boolean' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-client-ca': { type: 'string' },
       },
     }).values
   } catch (error) {
@@ -86,6 +98,7 @@ async function main(): Promise<void> {
   } else {
     config = demoConfig()
   }
+  const tls = await readTls(args['tls-cert'], args['tls-key'], args['tls-client-ca'])
   if (args.store === '') fail(`--store needs a file, :memory: or a postgres:// URL\n\n${USAGE}`)
   let offsetMs = 0
   if (args['dev-clock']) config.clock = () => Date.now() + offsetMs
@@ -106,7 +119,7 @@ async function main(): Promise<void> {
   if (args['dev-keys']) provider = withDevKeys(provider)
   let running
   try {
-    running = await listen(provider, { port, host: args.host })
+    running = await listen(provider, { port, host: args.host, ...(tls && { tls }) })
   } catch (error) {
     await store?.close()
     // The one start-up failure a user fixes with a flag: say which, not a stack.
@@ -265,6 +278,30 @@ async function keysCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** The PEM files of `--tls-cert`, `--tls-key` and `--tls-client-ca`; a partial set is refused. */
+async function readTls(cert: string | undefined, key: string | undefined, clientCa: string | undefined): Promise<{ cert: string; key: string; clientCa?: string } | undefined> {
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined) fail('--tls-client-ca needs --tls-cert and --tls-key: client certificates are only asked for over HTTPS')
+    return undefined
+  }
+  if (cert === undefined || key === undefined) fail(`${cert === undefined ? '--tls-key' : '--tls-cert'} needs ${cert === undefined ? '--tls-cert' : '--tls-key'}: HTTPS takes both the certificate and its private key`)
+  const pem = async (flag: string, path: string, label: RegExp, what: string) => {
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (error) {
+      fail(`Cannot read ${flag} ${path}: ${(error as Error).message}`)
+    }
+    if (!label.test(text)) fail(`${flag} ${path} is not a PEM ${what}`)
+    return text
+  }
+  return {
+    cert: await pem('--tls-cert', cert, /-----BEGIN CERTIFICATE-----/, 'certificate'),
+    key: await pem('--tls-key', key, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key'),
+    ...(clientCa !== undefined && { clientCa: await pem('--tls-client-ca', clientCa, /-----BEGIN CERTIFICATE-----/, 'certificate') }),
+  }
+}
+
 /** What the CLI closes on exit. */
 interface OpenStore {
   close(): unknown
@@ -285,8 +322,8 @@ function redactPassword(url: string): string {
 function withDevClock(provider: Provider, advance: (seconds: number) => number): Provider {
   return {
     ...provider,
-    async fetch(request) {
-      if (new URL(request.url).pathname !== '/__realmauth/clock') return provider.fetch(request)
+    async fetch(request, options) {
+      if (new URL(request.url).pathname !== '/__realmauth/clock') return provider.fetch(request, options)
       const body = (await request.json().catch(() => ({}))) as { advance?: unknown }
       if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
         return Response.json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, { status: 400 })
@@ -304,8 +341,8 @@ function withDevClock(provider: Provider, advance: (seconds: number) => number):
 function withDevKeys(provider: Provider): Provider {
   return {
     ...provider,
-    async fetch(request) {
-      if (new URL(request.url).pathname !== '/__realmauth/keys') return provider.fetch(request)
+    async fetch(request, options) {
+      if (new URL(request.url).pathname !== '/__realmauth/keys') return provider.fetch(request, options)
       const body = (await request.json().catch(() => ({}))) as { rotate?: unknown; retire?: unknown }
       const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
       if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {

@@ -1,7 +1,8 @@
 import type { ProviderConfig } from './config/config.js'
-import type { Realm } from './model/index.js'
+import type { ClientCertificate, Realm } from './model/index.js'
+import { certificateDer, x5tS256 } from './base/x509.js'
 import { resolveConfig } from './config/resolveConfig.js'
-import { issuerFor, type Context, type Runtime } from './services/context.js'
+import { issuerFor, type Context, type PresentedCertificate, type Runtime } from './services/context.js'
 import { ConfigError, OAuthError } from './base/errors.js'
 import { randomToken } from './base/crypto.js'
 import { KEY_RING_ID, SESSION_LIFETIME_S } from './records/index.js'
@@ -29,8 +30,17 @@ const BY_ROUTE = new Map(ENDPOINTS.map((e) => [`${e.under ?? 'oauth2'} ${e.path}
  * ```
  */
 export interface Provider {
-  /** Answers one HTTP request; never throws, never answers 5xx for bad input. */
-  fetch(request: Request): Promise<Response>
+  /**
+   * Answers one HTTP request; never throws, never answers 5xx for bad input. An adapter that
+   * terminates TLS passes the client certificate it received (RFC 8705); so can a test.
+   *
+   * @example
+   * ```ts
+   * const clientPem = readFileSync('client.pem', 'utf8')
+   * const res = await provider.fetch(new Request(provider.issuer('alpha') + '/userinfo'), { clientCertificate: { certificate: clientPem, chainVerified: true } })
+   * ```
+   */
+  fetch(request: Request, options?: FetchOptions): Promise<Response>
   /** The issuer URL of a realm (`alpha`, `alpha/beta`, `/`) at an origin. */
   issuer(realm: string, origin?: string): string
   /** Resolves when the signing keys are ready (created or read from the store); `fetch` waits for it on its own. */
@@ -68,6 +78,12 @@ export interface Provider {
   rotateSigningKey(alg?: 'RS256' | 'ES256'): Promise<string>
   /** Stops publishing a retired key (never the one signing now); its tokens stop verifying. */
   retireSigningKey(kid: string): Promise<boolean>
+}
+
+/** Options of {@link Provider.fetch}: what the connection, not the request, carries. */
+export interface FetchOptions {
+  /** The TLS client certificate of the connection, when one was presented. */
+  clientCertificate?: ClientCertificate
 }
 
 /**
@@ -123,7 +139,7 @@ export function createProvider(config: ProviderConfig): Provider {
     return rt.keys
   }
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request, options?: FetchOptions): Promise<Response> {
     await keys(false)
     const url = new URL(request.url)
     const r = route(url, resolved.basePath, ENDPOINTS)
@@ -142,6 +158,7 @@ export function createProvider(config: ProviderConfig): Provider {
       issuer: issuerFor(rt, realm, url.origin),
       nowSec: Math.floor(now() / 1000),
     }
+    if (options?.clientCertificate) ctx.clientCertificate = await presentedCertificate(options.clientCertificate)
     if (r.kind === 'login') return login(ctx)
     const endpoint = BY_ROUTE.get(`${r.kind} ${r.endpoint}`)!
     const run = async () => {
@@ -156,7 +173,7 @@ export function createProvider(config: ProviderConfig): Provider {
   }
 
   return {
-    fetch: (request) => handle(request).catch(toResponse),
+    fetch: (request, options) => handle(request, options).catch(toResponse),
     issuer(realmName: string, origin = resolved.origin ?? 'http://localhost') {
       const realm = findRealm(resolved.realms, realmName)
       return issuerFor(rt, realm, origin)
@@ -204,6 +221,16 @@ function longestTokenLifetimeMs(realms: Map<string, Realm>): number {
     for (const l of [realm.settings.lifetimes, ...[...realm.clients.values()].map((c) => c.lifetimes)]) longest = Math.max(longest, l.accessToken, l.idToken)
   }
   return longest * 1000
+}
+
+async function presentedCertificate(given: ClientCertificate): Promise<PresentedCertificate> {
+  try {
+    const der = certificateDer(given.certificate)
+    if (der.length === 0) throw new TypeError('it is empty')
+    return { der, chainVerified: given.chainVerified === true, thumbprint: await x5tS256(der) }
+  } catch (cause) {
+    throw new OAuthError('invalid_request', `The TLS client certificate cannot be read: ${(cause as Error).message}`)
+  }
 }
 
 function findRealm(realms: Map<string, Realm>, name: string): Realm {

@@ -5,7 +5,8 @@
  * @packageDocumentation
  * @module @realmauth/server
  */
-export { createProvider, type Provider } from './createProvider.js'
+export { createProvider, type Provider, type FetchOptions } from './createProvider.js'
+export type { ClientCertificate } from './model/index.js'
 export type { ProviderConfig, RealmConfig, ClientConfig, UserConfig, Lifetimes, SigningJwk } from './config/config.js'
 export type { JourneyConfig, JourneyNodeConfig, CollectorNodeConfig } from './model/index.js'
 export { ConfigError } from './base/errors.js'

@@ -5,8 +5,10 @@
  * @module @realmauth/server/node
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import type { Provider } from './createProvider.js'
+import type { TLSSocket } from 'node:tls'
+import type { FetchOptions, Provider } from './createProvider.js'
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -14,14 +16,43 @@ export interface ListenOptions {
   port?: number
   /** Default `127.0.0.1`. */
   host?: string
+  /**
+   * Serve HTTPS: the server's certificate and key (PEM), and the CA (PEM) whose certificates
+   * `tls_client_auth` clients present. A client certificate is asked for but optional, so
+   * browsers still connect; without `clientCa` no chain counts as verified, and only
+   * `self_signed_tls_client_auth` and certificate binding use the certificates presented.
+   *
+   * @example
+   * ```ts
+   * const running = await listen(provider, { tls: { cert: readFileSync('server.pem', 'utf8'), key: readFileSync('server.key', 'utf8'), clientCa: readFileSync('ca.pem', 'utf8') } })
+   * ```
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer }
+}
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /**
+   * Set it when the HTTPS server's `ca` is the CA trusted for client certificates alone: then
+   * `socket.authorized` lets `tls_client_auth` clients in. Default false, since without a `ca`
+   * Node verifies against its public roots, and any publicly issued certificate would pass.
+   *
+   * @example
+   * ```ts
+   * import { createServer } from 'node:https'
+   * const tls = { cert: readFileSync('server.pem', 'utf8'), key: readFileSync('server.key', 'utf8'), ca: readFileSync('clients-ca.pem', 'utf8') }
+   * createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, toNodeListener(provider, { verifiedChains: true })).listen(9443)
+   * ```
+   */
+  verifiedChains?: boolean
 }
 
 /** A provider served over HTTP; `close()` stops it and its open connections. */
 export interface RunningProvider {
-  /** `http://host:port`, with `localhost` for `127.0.0.1`. */
+  /** `http://host:port` (`https://` with `tls`), with `localhost` for `127.0.0.1`. */
   url: string
   port: number
-  server: Server
+  server: Server | HttpsServer
   close(): Promise<void>
 }
 
@@ -34,7 +65,8 @@ export interface RunningProvider {
  * createServer(toNodeListener(createProvider(demoConfig()))).listen(9000)
  * ```
  */
-export function toNodeListener(provider: Provider): (req: IncomingMessage, res: ServerResponse) => void {
+export function toNodeListener(provider: Provider, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const verifiedChains = options.verifiedChains ?? false
   return (req, res) => {
     readBody(req, provider.maxBodyBytes)
       .then((body) => {
@@ -45,7 +77,7 @@ export function toNodeListener(provider: Provider): (req: IncomingMessage, res: 
           // A method Node parses but a fetch Request refuses (TRACE): answer it, not a dropped socket.
           return methodNotAllowed(req.method)
         }
-        return provider.fetch(request)
+        return provider.fetch(request, connection(req, verifiedChains))
       })
       .then((response) => send(req, res, response))
       .catch((error: unknown) => {
@@ -68,7 +100,14 @@ export function toNodeListener(provider: Provider): (req: IncomingMessage, res: 
 export async function listen(provider: Provider, options: ListenOptions = {}): Promise<RunningProvider> {
   await provider.ready
   const host = options.host ?? '127.0.0.1'
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, toNodeListener(provider))
+  const timeouts = { requestTimeout: 30_000, headersTimeout: 10_000 }
+  const tls = options.tls
+  const server = tls
+    ? createHttpsServer(
+        { ...timeouts, cert: tls.cert, key: tls.key, ...(tls.clientCa !== undefined && { ca: tls.clientCa }), requestCert: true, rejectUnauthorized: false },
+        toNodeListener(provider, { verifiedChains: tls.clientCa !== undefined }),
+      )
+    : createServer(timeouts, toNodeListener(provider))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => resolve())
@@ -76,7 +115,7 @@ export async function listen(provider: Provider, options: ListenOptions = {}): P
   const { port } = server.address() as AddressInfo
   const shown = host === '127.0.0.1' ? 'localhost' : host.includes(':') ? `[${host}]` : host
   return {
-    url: `http://${shown}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${shown}:${port}`,
     port,
     server,
     close: () =>
@@ -111,14 +150,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   })
 }
 
+/** What the connection carries: its TLS client certificate (RFC 8705), when one was presented. */
+function connection(req: IncomingMessage, verifiedChains: boolean): FetchOptions | undefined {
+  const socket = req.socket as Partial<TLSSocket>
+  const peer = socket.encrypted ? socket.getPeerCertificate?.() : undefined
+  if (!peer?.raw) return undefined
+  return { clientCertificate: { certificate: new Uint8Array(peer.raw), chainVerified: verifiedChains && socket.authorized === true } }
+}
+
 function toRequest(req: IncomingMessage, body: Buffer | undefined): Request {
   const local = `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`
   const host = trustedHost(req) ?? local
   let url: URL
   try {
-    url = new URL(req.url ?? '/', `http://${host}`)
+    url = new URL(req.url ?? '/', `${scheme(req)}://${host}`)
   } catch {
-    url = new URL('/', `http://${local}`)
+    url = new URL('/', `${scheme(req)}://${local}`)
   }
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
@@ -145,7 +192,11 @@ function trustedHost(req: IncomingMessage): string | undefined {
   if (!host || !(address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'))) return undefined
   const m = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::(\d+))?$/.exec(host)
   if (!m) return undefined
-  return Number(m[2] ?? 80) === req.socket.localPort ? host : undefined
+  return Number(m[2] ?? (scheme(req) === 'https' ? 443 : 80)) === req.socket.localPort ? host : undefined
+}
+
+function scheme(req: IncomingMessage): 'http' | 'https' {
+  return (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http'
 }
 
 function methodNotAllowed(method: string | undefined): Response {

@@ -1,5 +1,5 @@
 // A SPA whose ID tokens and userinfo the provider encrypts to a key it keeps in IndexedDB.
-import { createBrowserClient, indexedDbDecryption, AuthError } from '@realmauth/browser'
+import { createBrowserClient, getUserInfo, indexedDbDecryption, AuthError } from '@realmauth/browser'
 
 declare global {
   interface Window {
@@ -11,13 +11,14 @@ interface DecryptionApp {
   client: ReturnType<typeof createBrowserClient>
   keys: ReturnType<typeof indexedDbDecryption>
   lastError?: { code: string; message: string }
+  userinfo(): ReturnType<typeof getUserInfo>
   /** The stored pair's private key, as the page sees it. */
   privateKey(): Promise<{ extractable: boolean; exported: string }>
 }
 
 const config = JSON.parse(document.getElementById('config')!.textContent!) as { issuer: string; clientId: string; origin: string }
 const keys = indexedDbDecryption({ issuer: config.issuer, clientId: config.clientId })
-const app = { keys } as DecryptionApp
+const app = { keys, userinfo: () => getUserInfo(app.client.auth) } as DecryptionApp
 window.sealed = app
 app.client = createBrowserClient({
   issuer: config.issuer,

@@ -10,6 +10,7 @@ import {
   ENCRYPTION_ENCS,
   SIGNING_ALGS,
   STANDARD_SCOPES,
+  TLS_CLIENT_AUTH_FIELDS,
   normalizeResponseType,
   type Client,
   type ClientConfig,
@@ -30,6 +31,7 @@ import { resolveJourneys } from './resolveJourneys.js'
 import { Validator } from './Validator.js'
 import { splitPortPattern } from '../base/redirectUri.js'
 import { LOOPBACK_HOSTS } from '../base/http.js'
+import { canonicalIp, parseDn } from '../base/x509.js'
 
 type Fields<T> = Record<keyof Required<T>, true>
 
@@ -60,10 +62,11 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
   id_token_encrypted_response_alg: true, id_token_encrypted_response_enc: true, userinfo_signed_response_alg: true,
   userinfo_encrypted_response_alg: true, userinfo_encrypted_response_enc: true, introspection_signed_response_alg: true,
   introspection_encrypted_response_alg: true, introspection_encrypted_response_enc: true,
+  tls_client_auth_subject_dn: true, tls_client_auth_san_dns: true, tls_client_auth_san_uri: true, tls_client_auth_san_ip: true,
+  tls_client_auth_san_email: true, tls_client_certificate_bound_access_tokens: true,
 }
 /** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
-const CLIENT_NOT_YET = [
-  'tls_client_certificate_bound_access_tokens', 'client_session_uri', 'claims',
+const CLIENT_NOT_YET = ['claims']
 ]
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
@@ -178,6 +181,7 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
 /** Checks one client's metadata; also used by dynamic registration. */
 export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLifetimes: ResolvedLifetimes): Client {
   v.object(at, c)
+  if (Object.hasOwn(c, 'client_session_uri')) v.refuse(`${at}.client_session_uri`, CLIENT_SESSION_URI_REFUSED)
   v.fields(at, c, CLIENT_FIELDS, CLIENT_NOT_YET)
   const id = v.string(`${at}.client_id`, c.client_id)
   if (!/^[\x21-\x7e]+$/.test(id)) throw new ConfigError(`${at}.client_id`, 'must be printable ASCII without spaces')
@@ -219,6 +223,10 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   }
   if (authMethod === 'private_key_jwt' && !hasKeys) {
     throw new ConfigError(`${at}.jwks`, 'private_key_jwt needs jwks, jwks_uri or public_key_pem')
+  }
+  const tlsSubject = resolveTlsSubject(v, at, c, authMethod)
+  if (authMethod === 'self_signed_tls_client_auth' && c.jwks === undefined && publicKeyPem === undefined) {
+    throw new ConfigError(`${at}.jwks`, 'self_signed_tls_client_auth needs the client certificate\'s key in jwks (a JWK, or its x5c) or its certificate in public_key_pem; jwks_uri is not read for it')
   }
   if (authMethod === 'none' && secret !== undefined) {
     throw new ConfigError(`${at}.client_secret`, "a public client (token_endpoint_auth_method 'none') has no secret")
@@ -293,7 +301,13 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     requirePar: v.optBool(`${at}.require_pushed_authorization_requests`, c.require_pushed_authorization_requests) ?? false,
     requestUris,
     defaultAcrValues: v.optArray(`${at}.default_acr_values`, c.default_acr_values).map((a, i) => v.string(`${at}.default_acr_values[${i}]`, a)),
+    certificateBound: v.optBool(`${at}.tls_client_certificate_bound_access_tokens`, c.tls_client_certificate_bound_access_tokens) ?? false,
     lifetimes: resolveLifetimes(v, at, c, realmLifetimes),
+  }
+  if (tlsSubject) client.tlsSubject = tlsSubject
+  if (client.certificateBound && grantTypes.includes('implicit')) {
+    // authorize answers a browser, which presents no client certificate: its tokens could not be bound.
+    throw new ConfigError(`${at}.tls_client_certificate_bound_access_tokens`, 'cannot bind the tokens of the implicit grant: remove implicit from grant_types')
   }
   const description = v.optString(`${at}.description`, c.description)
   const policyUri = v.optString(`${at}.policy_uri`, c.policy_uri)
@@ -318,6 +332,40 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   if (userinfoEncryption) client.userinfoEncryption = userinfoEncryption
   if (introspectionEncryption) client.introspectionEncryption = introspectionEncryption
   return client
+}
+
+/** Why `client_session_uri` is refused (decisions/0064). */
+const CLIENT_SESSION_URI_REFUSED =
+  "is not supported: OpenID Connect Session Management's check_session_iframe reads the provider's session cookie from inside an iframe on the app's page, " +
+  'which browsers now block as a third-party cookie, so it would report signed-in users as signed out. ' +
+  'Remove it; to follow the session, renew silently with prompt=none (the SDKs do) and sign out through connect/endSession'
+
+/**
+ * RFC 8705 section 2.1.2: a `tls_client_auth` client names exactly one certificate field;
+ * other methods name none, since nothing would read it.
+ */
+function resolveTlsSubject(v: Validator, at: string, c: ClientConfig, authMethod: string): Client['tlsSubject'] {
+  const given = TLS_CLIENT_AUTH_FIELDS.filter((f) => c[f] !== undefined)
+  if (authMethod !== 'tls_client_auth') {
+    if (given.length > 0) throw new ConfigError(`${at}.${given[0]}`, "is read only with token_endpoint_auth_method 'tls_client_auth'")
+    return undefined
+  }
+  if (given.length !== 1) {
+    throw new ConfigError(`${at}.${given[1] ?? 'tls_client_auth_subject_dn'}`, `tls_client_auth needs exactly one of ${TLS_CLIENT_AUTH_FIELDS.join(', ')}`)
+  }
+  const field = given[0]!
+  const value = v.string(`${at}.${field}`, c[field])
+  if (field === 'tls_client_auth_san_ip') {
+    const ip = canonicalIp(value)
+    if (ip === undefined) throw new ConfigError(`${at}.${field}`, 'must be an IPv4 or IPv6 address such as 10.0.0.7 or 2001:db8::7')
+    return { field, value: ip }
+  }
+  if (field !== 'tls_client_auth_subject_dn') return { field, value }
+  try {
+    return { field, value, dn: parseDn(value) }
+  } catch (error) {
+    throw new ConfigError(`${at}.${field}`, (error as Error).message)
+  }
 }
 
 const USER_STRING_CLAIMS = [

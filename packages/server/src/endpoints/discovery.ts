@@ -37,6 +37,8 @@ export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): P
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
     code_challenge_methods_supported: ['S256'],
     dpop_signing_alg_values_supported: DPOP_ALGS,
+    // RFC 8705: the same endpoints take a client certificate when one is presented, so no mtls_endpoint_aliases.
+    tls_client_certificate_bound_access_tokens: true,
     claims_supported: SUPPORTED_CLAIMS,
     // The acr values the realm's journeys map: `acr_values` chooses the journey (AM's ACR-to-tree mapping).
     acr_values_supported: [...new Set([...ctx.realm.journeys.values()].flatMap((j) => j.acrValues))],

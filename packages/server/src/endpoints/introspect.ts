@@ -7,6 +7,7 @@ import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { json } from '../base/http.js'
+import { confirmation } from '../services/tokens.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records/index.js'
 
 /** AM's scope that lets a resource server's client introspect tokens of every client. */
@@ -54,14 +55,15 @@ async function access(ctx: Context, token: string): Promise<Record<string, unkno
   const found = await findAccessToken(ctx, token)
   if (!found) return undefined
   const c = found.claims
+  const cnf = confirmation(found.record.jkt, found.record.x5t)
   return {
     active: true,
     scope: found.record.scope.join(' '),
     client_id: found.record.clientId,
     ...(found.record.username !== undefined && { username: found.record.username }),
-    // RFC 9449 section 6.2: a bound token says so, and names its key.
+    // RFC 9449 section 6.2 and RFC 8705 section 3.2: a bound token says so, and names its key or certificate.
     token_type: found.record.jkt === undefined ? 'Bearer' : 'DPoP',
-    ...(found.record.jkt !== undefined && { cnf: { jkt: found.record.jkt } }),
+    ...(cnf && { cnf }),
     exp: c.exp,
     iat: c.iat,
     nbf: c.nbf,

@@ -1,4 +1,5 @@
 import { clientRequest } from '../services/clientAuth.js'
+import { certificateBinding } from '../services/mtls.js'
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
@@ -48,6 +49,8 @@ async function exchange(ctx: Context): Promise<Response> {
   if (proofHeader === undefined && client.dpopBound) {
     throw new OAuthError('invalid_request', 'This client must send a DPoP proof with every token request (dpop_bound_access_tokens)')
   }
+  // Refused before a code or device code is spent, not when the tokens are minted.
+  certificateBinding(ctx, client)
   const proof =
     proofHeader === undefined
       ? undefined

@@ -3,6 +3,7 @@ import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
 import { json, queryParams } from '../base/http.js'
+import { confirmation } from '../services/tokens.js'
 
 /**
  * AM's `tokeninfo`: open to anyone holding the token (query `access_token`, or a Bearer or
@@ -29,6 +30,7 @@ export async function tokeninfo(ctx: Context): Promise<Response> {
     sub: claims.sub,
   }
   if (record.username !== undefined) info.username = record.username
-  if (record.jkt !== undefined) info.cnf = { jkt: record.jkt }
+  const cnf = confirmation(record.jkt, record.x5t)
+  if (cnf) info.cnf = cnf
   return json(info, 200, presented.scheme === 'DPoP' ? await dpopNonceHeaders(ctx) : {})
 }

@@ -21,6 +21,9 @@ export async function refreshTokenGrant(ctx: Context, client: Client, params: Pa
     if (!proof) throw new OAuthError('invalid_grant', 'The refresh token is DPoP-bound: send a DPoP proof signed with its key')
     if (proof.jkt !== p.jkt) throw new OAuthError('invalid_grant', 'DPoP key mismatch: the proof is not signed with the key the refresh token is bound to')
   }
+  if (p.x5t !== undefined && ctx.clientCertificate?.thumbprint !== p.x5t) {
+    throw new OAuthError('invalid_grant', 'The refresh token is bound to a TLS client certificate: connect with that certificate (RFC 8705 section 4)')
+  }
   if (found.consumed) return reuse(ctx, client, p.grantId)
 
   const requested = params.get('scope')

@@ -1,5 +1,5 @@
 import type { Lifetimes, ResolvedLifetimes } from './settings.js'
-import type { AuthMethod, EncryptionAlg, EncryptionEnc, SigningAlg } from './protocol.js'
+import type { AuthMethod, EncryptionAlg, EncryptionEnc, SigningAlg, TLS_CLIENT_AUTH_FIELDS } from './protocol.js'
 
 /**
  * A client, described with RFC 7591 metadata names plus provider fields in the same case.
@@ -36,7 +36,45 @@ export interface ClientConfig extends Lifetimes {
    * Default `client_secret_basic` when a secret is set (then a secret in the form body is
    * taken too, as AM does), `private_key_jwt` when keys are, else `none`.
    */
-  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+  token_endpoint_auth_method?:
+    | 'client_secret_basic'
+    | 'client_secret_post'
+    | 'private_key_jwt'
+    | 'tls_client_auth'
+    | 'self_signed_tls_client_auth'
+    | 'none'
+  /**
+   * RFC 8705 section 2.1.2, with `tls_client_auth`: the subject DN (RFC 4514, most specific
+   * first) the client's certificate must carry. Exactly one of this and the four
+   * `tls_client_auth_san_*` fields is set; the certificate must also chain to the CA the TLS
+   * layer trusts for client certificates (the CLI's `--tls-client-ca`).
+   *
+   * @example
+   * ```ts
+   * const svc: ClientConfig = { client_id: 'svc', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=svc,O=Example,C=GB', grant_types: ['client_credentials'] }
+   * ```
+   */
+  tls_client_auth_subject_dn?: string
+  /** RFC 8705: a `dNSName` the certificate's subjectAltName must hold. */
+  tls_client_auth_san_dns?: string
+  /** RFC 8705: a `uniformResourceIdentifier` the certificate's subjectAltName must hold. */
+  tls_client_auth_san_uri?: string
+  /** RFC 8705: an `iPAddress` (dotted IPv4, or IPv6 text) the certificate's subjectAltName must hold. */
+  tls_client_auth_san_ip?: string
+  /** RFC 8705: an `rfc822Name` the certificate's subjectAltName must hold. */
+  tls_client_auth_san_email?: string
+  /**
+   * RFC 8705 section 3: access tokens carry `cnf.x5t#S256` of the client certificate the token
+   * request came with, and are good only over a connection presenting that certificate
+   * (userinfo, tokeninfo; introspection returns `cnf`). A public client's refresh tokens are
+   * bound too. Token requests without a certificate are refused. Default false.
+   *
+   * @example
+   * ```ts
+   * const svc: ClientConfig = { client_id: 'svc', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [] }, tls_client_certificate_bound_access_tokens: true }
+   * ```
+   */
+  tls_client_certificate_bound_access_tokens?: boolean
   /** Space-separated scopes the client may ask for. Default `openid profile email address phone`. */
   scope?: string
   /** Scopes used when a request names none. Default: all allowed scopes. */
@@ -215,6 +253,10 @@ export interface Client {
   requestObjectAlg?: string
   /** `default_acr_values`: the `acr_values` of a request that names none. */
   defaultAcrValues: string[]
+  /** `tls_client_auth`: the certificate field the client is known by, a subject DN as parsed pairs. */
+  tlsSubject?: { field: (typeof TLS_CLIENT_AUTH_FIELDS)[number]; value: string; dn?: [string, string][] }
+  /** RFC 8705 `tls_client_certificate_bound_access_tokens`. */
+  certificateBound: boolean
   lifetimes: ResolvedLifetimes
 }
 

@@ -25,7 +25,22 @@ export const RESPONSE_TYPES = [
   'code id_token',
   'code id_token token',
 ] as const
-export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const
+export const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+  'none',
+] as const
+/** RFC 8705 section 2.1.2: the one certificate field a `tls_client_auth` client is known by. */
+export const TLS_CLIENT_AUTH_FIELDS = [
+  'tls_client_auth_subject_dn',
+  'tls_client_auth_san_dns',
+  'tls_client_auth_san_uri',
+  'tls_client_auth_san_ip',
+  'tls_client_auth_san_email',
+] as const
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const
 /**
  * What a client may sign its JWTs with (client assertions, request objects). `Ed25519` is the

@@ -20,3 +20,24 @@ export interface ResolvedConfig {
   keyRotationMs: number
   keyPublishAheadMs: number
 }
+
+/**
+ * The TLS client certificate of a request, as the adapter that terminated TLS saw it
+ * (RFC 8705). The provider reads its subject, names and key; the chain is the TLS layer's to
+ * verify, against the CA it trusts for client certificates.
+ *
+ * @example
+ * ```ts
+ * const presented: ClientCertificate = { certificate: '-----BEGIN CERTIFICATE-----\n...', chainVerified: true }
+ * ```
+ */
+export interface ClientCertificate {
+  /** The client's own (leaf) certificate: DER bytes, or PEM text. */
+  certificate: Uint8Array | string
+  /**
+   * The TLS layer verified the chain to a CA trusted for client certificates (Node's
+   * `socket.authorized`). `tls_client_auth` needs it; `self_signed_tls_client_auth` and
+   * certificate binding do not.
+   */
+  chainVerified: boolean
+}

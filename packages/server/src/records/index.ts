@@ -115,6 +115,8 @@ export interface RefreshTokenPayload {
   redirectUri?: string
   /** The DPoP key a public client's refresh token is bound to: refreshing needs a proof by it. */
   jkt?: string
+  /** RFC 8705 section 4: the certificate (`x5t#S256`) a public client's refresh token is bound to. */
+  x5t?: string
 }
 
 /** A never-expiring refresh token still needs a finite store expiry. */
@@ -134,6 +136,8 @@ export interface AccessTokenPayload {
   refreshTokenId?: string
   /** `cnf.jkt`: the token is DPoP-bound and is only good with a proof by that key. */
   jkt?: string
+  /** `cnf.x5t#S256`: the token is good only over a connection presenting that TLS client certificate (RFC 8705). */
+  x5t?: string
 }
 
 /** A browser session (AM's SSO token behind the `iPlanetDirectoryPro` cookie). */

@@ -51,13 +51,22 @@ export function authorizationToken(request: Request): PresentedToken | undefined
  * The access token of a request to one of the provider's resources, held to RFC 9449
  * section 7: a DPoP-bound token only with the `DPoP` scheme and a proof for this request
  * (`htm`, `htu`, `ath`, a nonce when the realm asks) signed by the key it is bound to; an
- * unbound one only as a Bearer token. Every refusal is 401 with the scheme's challenge.
+ * unbound one only as a Bearer token; a certificate-bound one (RFC 8705) only over a connection
+ * presenting its certificate. Every refusal is 401 with the scheme's challenge.
  */
 export async function resourceAccessToken(ctx: Context, presented: PresentedToken): Promise<ValidAccessToken> {
   const found = await findAccessToken(ctx, presented.token)
   const dpop = presented.scheme === 'DPoP'
   if (!found) {
     const description = 'The access token is invalid, expired or revoked'
+    throw dpop ? dpopFailure('resource', 'invalid_token', description) : invalidToken(description, ctx.realm.path)
+  }
+  // RFC 8705 section 3: a certificate-bound token is good only with its certificate, whatever the scheme.
+  const x5t = found.record.x5t
+  if (x5t !== undefined && ctx.clientCertificate?.thumbprint !== x5t) {
+    const description = ctx.clientCertificate
+      ? 'The access token is bound to another TLS client certificate than this connection presented'
+      : 'The access token is certificate-bound: connect with its TLS client certificate'
     throw dpop ? dpopFailure('resource', 'invalid_token', description) : invalidToken(description, ctx.realm.path)
   }
   const jkt = found.record.jkt

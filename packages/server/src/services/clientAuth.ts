@@ -10,6 +10,7 @@ import {
 } from 'jose'
 import type { Context } from './context.js'
 import { findClient } from './clients.js'
+import { certificateMismatch, isCertificateMethod } from './mtls.js'
 import { base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { formDecode, readForm, type Params } from '../base/http.js'
@@ -44,7 +45,9 @@ export async function clientRequest<T = undefined>(
 }
 
 /**
- * Authenticates the client of a back-channel request with the one method it registered.
+ * Authenticates the client of a back-channel request with the one method it registered; a
+ * request naming only `client_id` is a public client's or, with the connection's certificate,
+ * an RFC 8705 client's.
  * Failures are `invalid_client`: 401 with a `Basic` challenge when a Basic header was
  * sent, 400 otherwise.
  */
@@ -80,6 +83,11 @@ export async function authenticateClient(ctx: Context, params: Params, options: 
 
   const client = await findClient(ctx, id)
   if (!client) throw fail('Unknown client')
+  if (isCertificateMethod(client.authMethod)) {
+    const mismatch = await certificateMismatch(ctx, client)
+    if (mismatch !== undefined) throw fail(mismatch)
+    return client
+  }
   if (client.authMethod !== 'none') throw fail(`This client must authenticate with ${client.authMethod}`)
   if (!options.allowPublic) throw fail('A public client cannot use this endpoint')
   return client

@@ -1,6 +1,7 @@
 import type { Context } from './context.js'
 import { resolveClient } from '../config/resolveConfig.js'
 import { Validator } from '../config/Validator.js'
+import { isCertificateMethod } from './mtls.js'
 import { ConfigError, OAuthError } from '../base/errors.js'
 import type { Client, ClientConfig } from '../model/index.js'
 import { registeredClientId, type RegisteredClientPayload } from '../records/index.js'
@@ -57,7 +58,9 @@ function toClient(ctx: Context, payload: RegisteredClientPayload): Client {
  * authenticates with its keys (AM generates the secret and ignores one that was asked for).
  */
 export function takesSecret(requested: ClientConfig): boolean {
-  return requested.token_endpoint_auth_method !== 'none' && requested.jwks === undefined && requested.jwks_uri === undefined
+  // A client with keys, or known by its TLS certificate (RFC 8705), gets no secret it would never use.
+  const method = String(requested.token_endpoint_auth_method)
+  return method !== 'none' && !isCertificateMethod(method) && requested.jwks === undefined && requested.jwks_uri === undefined
 }
 
 /** Checks metadata sent to `register` as the config checks a client, answering RFC 7591's errors. */

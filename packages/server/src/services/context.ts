@@ -22,6 +22,19 @@ export interface Context {
   issuer: string
   /** Seconds since the epoch, read once per request so one response is consistent. */
   nowSec: number
+  /** The TLS client certificate the connection presented (RFC 8705); undefined without one. */
+  clientCertificate?: PresentedCertificate
+}
+
+/**
+ * A client certificate with its RFC 8705 thumbprint. Its fields are read only by client
+ * authentication, so binding never depends on how much of X.509 the reader understands.
+ */
+export interface PresentedCertificate {
+  der: Uint8Array<ArrayBuffer>
+  chainVerified: boolean
+  /** `x5t#S256`. */
+  thumbprint: string
 }
 
 export function issuerFor(rt: Runtime, realm: Realm, origin: string): string {

@@ -1,4 +1,5 @@
 import { claimsFor, subjectFor } from './claims.js'
+import { certificateBinding } from './mtls.js'
 import type { Context } from './context.js'
 import { encryptToClient } from './jwtResponses.js'
 import { halfHash, randomToken, secretKey } from '../base/crypto.js'
@@ -32,6 +33,11 @@ export interface GrantInfo {
    * is bound to it (`cnf.jkt`), and so is a public client's refresh token.
    */
   dpopJkt?: string
+  /**
+   * RFC 8705 `x5t#S256` of the TLS client certificate the tokens are bound to (`cnf`), and so
+   * is a public client's refresh token. Set by {@link tokenEndpointResponse}.
+   */
+  x5t?: string
 }
 
 export function newGrantId(): string {
@@ -76,6 +82,8 @@ async function mintRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token:
   if (info.redirectUri !== undefined) payload.redirectUri = info.redirectUri
   // RFC 9449 section 5: a confidential client's refresh token is already bound to its credentials.
   if (info.dpopJkt !== undefined && info.client.isPublic) payload.jkt = info.dpopJkt
+  // RFC 8705 section 4: likewise for a certificate.
+  if (info.x5t !== undefined && info.client.isPublic) payload.x5t = info.x5t
   return { token, jti, write: { kind: 'RefreshToken', id: await secretKey(token), payload, expiresAt } }
 }
 
@@ -124,7 +132,8 @@ async function mintAccessToken(
   if (info.nonce !== undefined) claims.nonce = info.nonce
   if (info.redirectUri !== undefined) claims.redirect_uri = info.redirectUri
   if (refreshTokenId !== undefined) claims.refresh_token_id = refreshTokenId
-  if (info.dpopJkt !== undefined) claims.cnf = { jkt: info.dpopJkt }
+  const cnf = confirmation(info.dpopJkt, info.x5t)
+  if (cnf) claims.cnf = cnf
   const alg = ctx.realm.settings.accessTokenAlg
   const token = await signJwt(ctx.rt.keys.signingKey(alg), claims, 'at+jwt')
   const record: AccessTokenPayload = {
@@ -139,8 +148,15 @@ async function mintAccessToken(
   if (info.username !== undefined) record.username = info.username
   if (refreshTokenId !== undefined) record.refreshTokenId = refreshTokenId
   if (info.dpopJkt !== undefined) record.jkt = info.dpopJkt
+  if (info.x5t !== undefined) record.x5t = info.x5t
   const write: StoreWrite | undefined = lifetime > 0 ? { kind: 'AccessToken', id: jti, payload: record, expiresAt: exp * 1000 } : undefined
   return { token, expiresIn: lifetime, ...(write && { write }) }
+}
+
+/** The `cnf` claim (RFC 7800) of a token bound to a DPoP key, a client certificate, or both. */
+export function confirmation(jkt: string | undefined, x5t: string | undefined): Record<string, string> | undefined {
+  if (jkt === undefined && x5t === undefined) return undefined
+  return { ...(jkt !== undefined && { jkt }), ...(x5t !== undefined && { 'x5t#S256': x5t }) }
 }
 
 export interface IdTokenExtras {
@@ -186,14 +202,6 @@ export interface Spent {
   reused(): Promise<never>
 }
 
-/** The code, refresh token or device code a token request redeems. */
-export interface Spent {
-  kind: Extract<RecordKind, 'AuthorizationCode' | 'RefreshToken' | 'DeviceCode'>
-  id: string
-  /** Called when another request spent it first; throws the grant's own error. */
-  reused(): Promise<never>
-}
-
 /**
  * Issues what a token endpoint grant returns: an access token, a refresh token when
  * allowed (unless `refresh` says otherwise) and an ID token when `openid` is in scope.
@@ -208,6 +216,8 @@ export async function tokenEndpointResponse(
   info: GrantInfo,
   options: { refresh: boolean; idToken: boolean; nonce?: string; spends?: Spent },
 ): Promise<Response> {
+  const x5t = certificateBinding(ctx, info.client)
+  if (x5t !== undefined) info = { ...info, x5t }
   const refresh = options.refresh ? await mintRefreshToken(ctx, info) : undefined
   const access = await mintAccessToken(ctx, info, refresh?.jti)
   const body: Record<string, unknown> = {
