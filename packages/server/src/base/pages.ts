@@ -1,11 +1,12 @@
 import { escapeHtml as e, html } from './http.js'
+import type { Reply } from './http.js'
 
 const STYLE = `body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
 button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem}fieldset{border:0;padding:0;margin:.8rem 0}.error{color:#b00020}.muted{color:#555;font-size:.9rem}ul{padding-left:1.2rem}`
 
 /** A provider page with its style: every page the provider shows is built with it. */
-export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
+export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Reply {
   return html(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
       `<title>${e(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`,
@@ -29,7 +30,7 @@ export function consentPage(options: {
   policyUri?: string
   scopes: string[]
   username: string
-}): Response {
+}): Reply {
   return page(
     'Allow access',
     `<h1>${e(options.clientName)} wants to access your account</h1>` +
@@ -45,7 +46,7 @@ export function consentPage(options: {
   )
 }
 
-export function deviceCodeEntryPage(options: { action: string; error?: string; userCode?: string }): Response {
+export function deviceCodeEntryPage(options: { action: string; error?: string; userCode?: string }): Reply {
   return page(
     'Connect a device',
     `<h1>Connect a device</h1>` +
@@ -57,7 +58,7 @@ export function deviceCodeEntryPage(options: { action: string; error?: string; u
   )
 }
 
-export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; scopes: string[] }): Response {
+export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; scopes: string[] }): Reply {
   return page(
     'Connect a device',
     `<h1>Allow ${e(options.clientName)} on your device?</h1><p>It asks for:</p><ul>` +
@@ -69,20 +70,17 @@ export function deviceConfirmPage(options: { action: string; fields: Record<stri
 }
 
 /** A page with one message; `error` (an OAuth error code) is shown too, for whoever reports the problem. */
-export function messagePage(title: string, message: string, status = 200, headers: Record<string, string> = {}, error?: string): Response {
+export function messagePage(title: string, message: string, status = 200, headers: Record<string, string> = {}, error?: string): Reply {
   const code = error === undefined ? '' : `<p class="muted">Error: <code id="error">${e(error)}</code></p>`
   return page(title, `<h1>${e(title)}</h1><p id="message">${e(message)}</p>${code}`, status, headers)
 }
 
 /** OAuth 2.0 Form Post Response Mode: the browser posts the response to the client. */
-export function formPostPage(action: string, fields: Record<string, string>): Response {
+export function formPostPage(action: string, fields: Record<string, string>): Reply {
   const body =
     `<form method="post" action="${e(action)}">${hidden(fields)}<noscript><button type="submit">Continue</button></noscript></form>` +
     `<script>document.forms[0].submit()</script>`
   const response = page('Continuing', body)
-  response.headers.set(
-    'content-security-policy',
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
-  )
+  response.headers['content-security-policy'] = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'"
   return response
 }

@@ -6,12 +6,13 @@ import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pag
 import { getSession, loginUrl } from '../services/session.js'
 import { normalizeUserCode } from '../services/userCode.js'
 import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * `device/user` (RFC 8628 section 3.3): the signed-in user enters the code shown on the
  * device, sees who asks for what, and allows or denies.
  */
-export async function deviceUser(ctx: Context): Promise<Response> {
+export async function deviceUser(ctx: Context): Promise<Reply> {
   let params: Params
   try {
     params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)

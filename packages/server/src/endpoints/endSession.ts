@@ -5,13 +5,14 @@ import { pageParams, redirect, type Params } from '../base/http.js'
 import { verifyOwnJwt } from '../keys/index.js'
 import { messagePage } from '../base/pages.js'
 import { endSession as end, getSession } from '../services/session.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * `connect/endSession` (OIDC RP-Initiated Logout 1.0): ends the browser session, not the
  * tokens already issued. `post_logout_redirect_uri` must be registered by the client named
  * by `id_token_hint` (an expired one is fine) or `client_id`.
  */
-export async function endSession(ctx: Context): Promise<Response> {
+export async function endSession(ctx: Context): Promise<Reply> {
   let params: Params
   let target: URL | undefined
   try {

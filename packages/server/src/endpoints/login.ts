@@ -7,13 +7,14 @@ import { createSession } from '../services/session.js'
 import { answerOf, formFieldNames, type Callback } from '../journeys/callbacks.js'
 import { journeyPage } from '../journeys/journeyPage.js'
 import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * `GET|POST {basePath}/login?realm=…&goto=…&service=…`: the sign-in page, one journey step
  * per form. Only URLs under this provider's own `oauth2` tree are followed after sign-in, so
  * it is no open redirector.
  */
-export async function login(ctx: Context): Promise<Response> {
+export async function login(ctx: Context): Promise<Reply> {
   requireMethod(ctx.request, 'GET', 'POST')
   let form: Params
   try {
@@ -57,7 +58,7 @@ function fromForm(form: Params): AnswerReader {
   }
 }
 
-async function show(ctx: Context, state: PageState, result: StepResult, error?: string, status?: number): Promise<Response> {
+async function show(ctx: Context, state: PageState, result: StepResult, error?: string, status?: number): Promise<Reply> {
   if (result.kind === 'failure') {
     const again = await startJourney(ctx, state.journey, { ...state, ...hint(result.username) })
     return show(ctx, state, again, 'Wrong username or password.', 401)

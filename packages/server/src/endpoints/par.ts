@@ -7,6 +7,7 @@ import { Params, json } from '../base/http.js'
 import { PAR_URN } from '../authorization/pushed.js'
 import { validateAuthorizationRequest } from '../authorization/request.js'
 import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records/index.js'
+import type { Reply } from '../base/http.js'
 
 /** Client credentials: checked here, never kept with the pushed request. */
 const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assertion_type'])
@@ -16,7 +17,7 @@ const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assert
  * request, checked as `authorize` checks one, in exchange for a single-use `request_uri`. A
  * DPoP proof (RFC 9449 section 10.1) binds the code that comes of it to the proof's key.
  */
-export async function par(ctx: Context): Promise<Response> {
+export async function par(ctx: Context): Promise<Reply> {
   const { params: form, client } = await clientRequest(ctx, { allowPublic: true })
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri cannot be pushed (RFC 9126 section 2.1)')
   if (form.has('request')) throw new OAuthError('request_not_supported', 'The request parameter is not supported')

@@ -6,12 +6,13 @@ import { randomToken, secretKey } from '../base/crypto.js'
 import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import { OAuthError, ConfigError } from '../base/errors.js'
 import { json, readJsonObject } from '../base/http.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot
  * be self-granted (AM refuses it too); the provider picks the id and the secret.
  */
-export async function register(ctx: Context): Promise<Response> {
+export async function register(ctx: Context): Promise<Reply> {
   const settings = ctx.realm.settings
   if (!settings.allowDynamicRegistration) {
     throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)

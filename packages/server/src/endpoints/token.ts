@@ -10,6 +10,7 @@ import { clientCredentialsGrant } from '../grants/clientCredentials.js'
 import { passwordGrant } from '../grants/password.js'
 import { deviceCodeGrant } from '../grants/deviceCode.js'
 import type { Grant } from '../grants/Grant.js'
+import type { Reply } from '../base/http.js'
 
 const GRANTS: Record<string, Grant> = {
   authorization_code: authorizationCodeGrant,
@@ -23,12 +24,12 @@ const GRANTS: Record<string, Grant> = {
  * `POST access_token` (RFC 6749 section 3.2): form body only, one grant per request, with an
  * optional DPoP proof (RFC 9449 section 5) that binds the issued tokens to its key.
  */
-export async function token(ctx: Context): Promise<Response> {
+export async function token(ctx: Context): Promise<Reply> {
   // With nonces on, every answer carries the current one, so a client always holds the latest.
   const nonce = await dpopNonceHeaders(ctx)
   try {
     const response = await exchange(ctx)
-    for (const [k, v] of Object.entries(nonce)) response.headers.set(k, v)
+    Object.assign(response.headers, nonce)
     return response
   } catch (error) {
     if (!(error instanceof OAuthError) || Object.keys(nonce).length === 0) throw error
@@ -36,7 +37,7 @@ export async function token(ctx: Context): Promise<Response> {
   }
 }
 
-async function exchange(ctx: Context): Promise<Response> {
+async function exchange(ctx: Context): Promise<Reply> {
   const { params, client, checked: grantType } = await clientRequest(ctx, { allowPublic: true }, supportedGrantType)
   const grant = GRANTS[grantType]!
   if (!client.grantTypes.has(grantType)) {

@@ -3,13 +3,14 @@ import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
 import { json, queryParams } from '../base/http.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * AM's `tokeninfo`: open to anyone holding the token (query `access_token`, or a Bearer or
  * DPoP header; a DPoP-bound token only as DPoP, with its proof). Answers what the token
  * carries, with `scope` as an array as AM does.
  */
-export async function tokeninfo(ctx: Context): Promise<Response> {
+export async function tokeninfo(ctx: Context): Promise<Reply> {
   const fromQuery = queryParams(ctx.url).get('access_token')
   const fromHeader = authorizationToken(ctx.request)
   if (fromQuery !== undefined && fromHeader !== undefined) {

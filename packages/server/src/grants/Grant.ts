@@ -6,11 +6,12 @@ import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoredPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * One grant: `proof` is the request's verified DPoP proof, when it carried one.
  */
-export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
+export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Reply>
 
 /**
  * The prologue of the grants that redeem a secret the provider handed out (a code, a refresh

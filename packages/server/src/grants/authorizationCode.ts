@@ -7,6 +7,7 @@ import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../services/tokens.js'
 import type { CodePayload } from '../records/index.js'
+import type { Reply } from '../base/http.js'
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 
@@ -14,7 +15,7 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
  * RFC 6749 section 4.1.3 with PKCE (RFC 7636), code-reuse revocation (section 10.5) and
  * DPoP-bound codes (RFC 9449 section 10).
  */
-export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
+export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const { id, entry: found } = await findRedeemed<CodePayload>(ctx, params, 'code', 'AuthorizationCode', 'The authorization code is invalid or expired')
   const p = found.payload
   if (found.consumed) return reuse(ctx, p.grantId)

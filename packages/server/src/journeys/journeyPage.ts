@@ -1,6 +1,7 @@
 import { escapeHtml as e } from '../base/http.js'
 import { hidden, page } from '../base/pages.js'
 import { formFieldNames, type Callback } from './callbacks.js'
+import type { Reply } from '../base/http.js'
 
 function outputOf(c: Callback, name: string): unknown {
   return c.output.find((o) => o.name === name)?.value
@@ -52,7 +53,7 @@ export function journeyPage(options: {
   description?: string
   error?: string
   status?: number
-}): Response {
+}): Reply {
   const names = formFieldNames(options.callbacks)
   const confirms = options.callbacks.some((c) => c.type === 'ConfirmationCallback')
   return page(

@@ -7,6 +7,7 @@ import { signJwt } from '../keys/index.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoreWrite } from '../store/Store.js'
 import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, type RefreshTokenPayload, type AccessTokenPayload } from '../records/index.js'
+import type { Reply } from '../base/http.js'
 
 /** Who and what a set of tokens is for; carried from code to refresh token to refresh. */
 export interface GrantInfo {
@@ -203,7 +204,7 @@ export async function tokenEndpointResponse(
   ctx: Context,
   info: GrantInfo,
   options: { refresh: boolean; idToken: boolean; nonce?: string; spends?: Spent },
-): Promise<Response> {
+): Promise<Reply> {
   const refresh = options.refresh ? await mintRefreshToken(ctx, info) : undefined
   const access = await mintAccessToken(ctx, info, refresh?.jti)
   const body: Record<string, unknown> = {
