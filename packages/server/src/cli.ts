@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util'
 import { createProvider, type Provider } from './createProvider.js'
 import { DEMO, demoConfig } from './demoConfig.js'
 import { listen } from './node.js'
+import { intercept } from './directHandler.js'
+import { json, type HttpRequest } from './base/http.js'
 import type { ProviderConfig } from './config/config.js'
 import { ConfigError } from './base/errors.js'
 import { resolveConfig } from './config/resolveConfig.js'
@@ -283,38 +285,42 @@ function redactPassword(url: string): string {
 
 /** Answers `POST /__realmauth/clock` by moving the clock; everything else goes to the provider. */
 function withDevClock(provider: Provider, advance: (seconds: number) => number): Provider {
-  return {
-    ...provider,
-    async fetch(request) {
-      if (new URL(request.url).pathname !== '/__realmauth/clock') return provider.fetch(request)
-      const body = (await request.json().catch(() => ({}))) as { advance?: unknown }
-      if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
-        return Response.json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, { status: 400 })
-      }
-      return Response.json({ offset_ms: advance(body.advance) })
-    },
-  }
+  return intercept(provider, async (request, url) => {
+    if (url.pathname !== '/__realmauth/clock') return undefined
+    const body = (await jsonBody(request, provider.maxBodyBytes)) as { advance?: unknown }
+    if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
+      return json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, 400)
+    }
+    return json({ offset_ms: advance(body.advance) })
+  })
 }
 
 /** Answers `POST /__realmauth/keys` by rotating or retiring a signing key; everything else goes to the provider. */
 function withDevKeys(provider: Provider): Provider {
-  return {
-    ...provider,
-    async fetch(request) {
-      if (new URL(request.url).pathname !== '/__realmauth/keys') return provider.fetch(request)
-      const body = (await request.json().catch(() => ({}))) as { rotate?: unknown; retire?: unknown }
-      const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
-      if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {
-        return Response.json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid}' }, { status: 400 })
-      }
-      try {
-        if (rotate) return Response.json({ kid: await provider.rotateSigningKey(rotate) })
-        return Response.json({ retired: await provider.retireSigningKey(body.retire as string) })
-      } catch (error) {
-        // A configured key, or a store that cannot be written: nothing changed.
-        return Response.json({ error: 'invalid_request', error_description: (error as Error).message }, { status: 409 })
-      }
-    },
+  return intercept(provider, async (request, url) => {
+    if (url.pathname !== '/__realmauth/keys') return undefined
+    const body = (await jsonBody(request, provider.maxBodyBytes)) as { rotate?: unknown; retire?: unknown }
+    const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
+    if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {
+      return json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid}' }, 400)
+    }
+    try {
+      if (rotate) return json({ kid: await provider.rotateSigningKey(rotate) })
+      return json({ retired: await provider.retireSigningKey(body.retire as string) })
+    } catch (error) {
+      // A configured key, or a store that cannot be written: nothing changed.
+      return json({ error: 'invalid_request', error_description: (error as Error).message }, 409)
+    }
+  })
+}
+
+/** A dev hook's JSON body; anything unreadable is `{}`, which the hook then refuses. */
+async function jsonBody(request: HttpRequest, limit: number): Promise<Record<string, unknown>> {
+  try {
+    const value = JSON.parse(await request.body(limit)) as unknown
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+  } catch {
+    return {}
   }
 }
 

@@ -1,4 +1,4 @@
-import type { HttpRequest, Reply } from './base/http.js'
+import { fromRequest, toResponse, type HttpRequest, type Reply } from './base/http.js'
 
 /** The provider's handlers below `fetch`: a request shape in, plain data out, never throwing. */
 export type DirectHandler = (request: HttpRequest, url: URL) => Promise<Reply>
@@ -16,4 +16,21 @@ export function registerDirectHandler(fetch: object, handler: DirectHandler): vo
 /** The handlers behind `provider.fetch`, when `fetch` is still the provider's own. */
 export function directHandler(provider: { fetch: object }): DirectHandler | undefined {
   return HANDLERS.get(provider.fetch)
+}
+
+/**
+ * A provider that answers some requests itself (`handle` gives a reply) and passes the rest
+ * to `provider`'s handlers, the same way over `fetch` and over node:http, so a hook such as
+ * the CLI's `--dev-clock` does not take the node adapter off its direct path.
+ */
+export function intercept<P extends { fetch(request: Request): Promise<Response> }>(
+  provider: P,
+  handle: (request: HttpRequest, url: URL) => Promise<Reply | undefined>,
+): P {
+  const inner = directHandler(provider)
+  if (!inner) throw new TypeError('intercept needs a provider whose fetch is its own')
+  const direct: DirectHandler = async (request, url) => (await handle(request, url)) ?? inner(request, url)
+  const fetch = async (request: Request) => toResponse(await direct(fromRequest(request), new URL(request.url)))
+  registerDirectHandler(fetch, direct)
+  return { ...provider, fetch }
 }

@@ -128,9 +128,11 @@ function nodeRequest(req: IncomingMessage, body: Buffer | undefined): HttpReques
     method: req.method ?? 'GET',
     headers: {
       get(name) {
+        // Case-insensitive, as Headers.get: Node keeps names lower-case, callers may not (AM's `iPlanetDirectoryPro`).
+        const key = name.toLowerCase()
         // The body was read, so a declared length no longer describes what is passed on.
-        if (name === 'content-length' || name === 'transfer-encoding') return null
-        const value = req.headers[name]
+        if (key === 'content-length' || key === 'transfer-encoding') return null
+        const value = req.headers[key]
         if (value === undefined) return null
         return Array.isArray(value) ? value.join(', ') : value
       },

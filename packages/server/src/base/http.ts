@@ -91,7 +91,7 @@ export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
  */
 export interface HttpRequest {
   readonly method: string
-  /** `Headers.get` semantics: a lower-case name, repeated fields joined, null when absent. */
+  /** `Headers.get` semantics: any case of the name, repeated fields joined, null when absent. */
   readonly headers: { get(name: string): string | null }
   /** The body as UTF-8 text: 413 past `limit` bytes, 400 when it is not UTF-8. */
   body(limit: number): Promise<string>
