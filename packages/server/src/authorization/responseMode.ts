@@ -1,10 +1,9 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { redirect } from '../base/http.js'
+import { redirect, type Reply } from '../base/http.js'
 import { formPostPage, messagePage } from '../base/pages.js'
 import { spendPushed } from './pushed.js'
 import type { Target } from './request.js'
-import type { Reply } from '../base/http.js'
 
 /** An error shown to the user: no redirect URI can be trusted with it. */
 export function errorPage(error: unknown): Reply {

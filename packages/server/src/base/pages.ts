@@ -1,5 +1,4 @@
-import { escapeHtml as e, html } from './http.js'
-import type { Reply } from './http.js'
+import { escapeHtml as e, html, type Reply } from './http.js'
 
 const STYLE = `body{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}

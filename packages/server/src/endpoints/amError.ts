@@ -1,6 +1,5 @@
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
-import type { Reply } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',

@@ -1,12 +1,11 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, parseJsonObject } from '../base/http.js'
+import { json, parseJsonObject, type Reply } from '../base/http.js'
 import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
 import { answersFromJson, toJson, type Answers, type Callback } from '../journeys/callbacks.js'
 import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
 import { amError } from './amError.js'
-import type { Reply } from '../base/http.js'
 
 /**
  * `POST {basePath}/json/realms/root/realms/{realm}/authenticate`: AM's journey protocol. With no

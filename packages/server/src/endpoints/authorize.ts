@@ -6,11 +6,10 @@ import { errorPage, respondError } from '../authorization/responseMode.js'
 import type { Context } from '../services/context.js'
 import { randomToken } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { Params, pageParams, redirect } from '../base/http.js'
+import { Params, pageParams, redirect, type Reply } from '../base/http.js'
 import { consentPage } from '../base/pages.js'
 import { INTERACTION_LIFETIME_MS, type InteractionPayload } from '../records/index.js'
 import { getSession, loginUrl } from '../services/session.js'
-import type { Reply } from '../base/http.js'
 
 type InteractionState = { id: string; createdAt: number; staleSession?: string; pushed?: string }
 

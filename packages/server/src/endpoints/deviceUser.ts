@@ -1,12 +1,11 @@
 import type { Context } from '../services/context.js'
 import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
-import { pageParams, redirect, type Params } from '../base/http.js'
+import { pageParams, redirect, type Params, type Reply } from '../base/http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pages.js'
 import { getSession, loginUrl } from '../services/session.js'
 import { normalizeUserCode } from '../services/userCode.js'
 import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
 
 /**
  * `device/user` (RFC 8628 section 3.3): the signed-in user enters the code shown on the

@@ -2,10 +2,9 @@ import { SUPPORTED_CLAIMS } from '../model/index.js'
 import { ASSERTION_ALGS } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { DPOP_ALGS } from '../services/dpop.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import type { Endpoint } from './Endpoint.js'
 import { AUTH_METHODS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
-import type { Reply } from '../base/http.js'
 
 /** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
 export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): Promise<Reply> {

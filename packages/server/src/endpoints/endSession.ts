@@ -1,11 +1,10 @@
 import type { Context } from '../services/context.js'
 import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
-import { pageParams, redirect, type Params } from '../base/http.js'
+import { pageParams, redirect, type Params, type Reply } from '../base/http.js'
 import { verifyOwnJwt } from '../keys/index.js'
 import { messagePage } from '../base/pages.js'
 import { endSession as end, getSession } from '../services/session.js'
-import type { Reply } from '../base/http.js'
 
 /**
  * `connect/endSession` (OIDC RP-Initiated Logout 1.0): ends the browser session, not the

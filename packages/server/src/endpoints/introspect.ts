@@ -5,9 +5,8 @@ import { findClient } from '../services/clients.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
 
 /** AM's scope that lets a resource server's client introspect tokens of every client. */
 export const INTROSPECT_ALL = 'am-introspect-all-tokens'

@@ -1,6 +1,5 @@
 import type { Context } from '../services/context.js'
-import { json } from '../base/http.js'
-import type { Reply } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 
 /** `connect/jwk_uri`: every public key that may have signed a live token. */
 export async function jwks(ctx: Context): Promise<Reply> {

@@ -1,13 +1,12 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { Params, readForm, redirect, requireMethod } from '../base/http.js'
+import { Params, readForm, redirect, requireMethod, type Reply } from '../base/http.js'
 import { messagePage } from '../base/pages.js'
 import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
 import { answerOf, formFieldNames, type Callback } from '../journeys/callbacks.js'
 import { journeyPage } from '../journeys/journeyPage.js'
 import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
-import type { Reply } from '../base/http.js'
 
 /**
  * `GET|POST {basePath}/login?realm=…&goto=…&service=…`: the sign-in page, one journey step

@@ -3,11 +3,10 @@ import type { Context } from '../services/context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import { Params, json } from '../base/http.js'
+import { Params, json, type Reply } from '../base/http.js'
 import { PAR_URN } from '../authorization/pushed.js'
 import { validateAuthorizationRequest } from '../authorization/request.js'
 import { INTERACTION_LIFETIME_MS, type PushedRequestPayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
 
 /** Client credentials: checked here, never kept with the pushed request. */
 const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assertion_type'])

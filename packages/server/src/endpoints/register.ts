@@ -5,8 +5,7 @@ import type { Context } from '../services/context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import { OAuthError, ConfigError } from '../base/errors.js'
-import { json, readJsonObject } from '../base/http.js'
-import type { Reply } from '../base/http.js'
+import { json, readJsonObject, type Reply } from '../base/http.js'
 
 /**
  * `register` (RFC 7591), when the realm allows open registration. Implied consent cannot

@@ -3,10 +3,9 @@ import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { revokeGrant } from '../services/tokens.js'
 import type { RefreshTokenPayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
 
 /**
  * `token/revoke` (RFC 7009). Revoking a refresh token ends its grant (every access token

@@ -1,10 +1,9 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, parseJsonObject } from '../base/http.js'
+import { json, parseJsonObject, type Reply } from '../base/http.js'
 import { SESSION_LIFETIME_S } from '../records/index.js'
 import { endSession, getSession } from '../services/session.js'
 import { amError } from './amError.js'
-import type { Reply } from '../base/http.js'
 
 /**
  * `POST {basePath}/json/realms/root/realms/{realm}/sessions?_action=…` for the session the

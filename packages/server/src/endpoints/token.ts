@@ -2,7 +2,6 @@ import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import { DEVICE_GRANT, GRANT_TYPES } from '../model/index.js'
 import { authorizationCodeGrant } from '../grants/authorizationCode.js'
 import { refreshTokenGrant } from '../grants/refreshToken.js'
@@ -10,7 +9,7 @@ import { clientCredentialsGrant } from '../grants/clientCredentials.js'
 import { passwordGrant } from '../grants/password.js'
 import { deviceCodeGrant } from '../grants/deviceCode.js'
 import type { Grant } from '../grants/Grant.js'
-import type { Reply } from '../base/http.js'
+import type { Params, Reply } from '../base/http.js'
 
 const GRANTS: Record<string, Grant> = {
   authorization_code: authorizationCodeGrant,

@@ -2,8 +2,7 @@ import { authorizationToken, resourceAccessToken, type PresentedToken } from '..
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import { json, queryParams } from '../base/http.js'
-import type { Reply } from '../base/http.js'
+import { json, queryParams, type Reply } from '../base/http.js'
 
 /**
  * AM's `tokeninfo`: open to anyone holding the token (query `access_token`, or a Bearer or

@@ -4,8 +4,7 @@ import { claimsFor, subjectFor } from '../services/claims.js'
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import { isForm, readForm, json } from '../base/http.js'
-import type { Reply } from '../base/http.js'
+import { isForm, readForm, json, type Reply } from '../base/http.js'
 
 /**
  * `userinfo` (OIDC Core 5.3): GET with a Bearer or DPoP (RFC 9449) header, or POST with the

@@ -2,11 +2,10 @@ import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoredPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
-import type { Reply } from '../base/http.js'
+import type { Params, Reply } from '../base/http.js'
 
 /**
  * One grant: `proof` is the request's verified DPoP proof, when it carried one.

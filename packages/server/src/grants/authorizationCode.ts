@@ -3,11 +3,10 @@ import type { DPoPProof } from '../services/dpop.js'
 import { base64url, sha256 } from '../base/crypto.js'
 import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../services/tokens.js'
 import type { CodePayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
+import type { Params, Reply } from '../base/http.js'
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 

@@ -2,11 +2,10 @@ import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import { revokeGrant, tokenEndpointResponse, type GrantInfo } from '../services/tokens.js'
 import type { RefreshTokenPayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
+import type { Params, Reply } from '../base/http.js'
 
 /**
  * RFC 6749 section 6 with AM's rotation switch and RFC 9700 reuse detection: a rotated-out

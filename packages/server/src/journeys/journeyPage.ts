@@ -1,7 +1,6 @@
-import { escapeHtml as e } from '../base/http.js'
+import { escapeHtml as e, type Reply } from '../base/http.js'
 import { hidden, page } from '../base/pages.js'
 import { formFieldNames, type Callback } from './callbacks.js'
-import type { Reply } from '../base/http.js'
 
 function outputOf(c: Callback, name: string): unknown {
   return c.output.find((o) => o.name === name)?.value

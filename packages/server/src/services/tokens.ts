@@ -2,12 +2,11 @@ import { claimsFor, subjectFor } from './claims.js'
 import type { Context } from './context.js'
 import { halfHash, randomToken, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { signJwt } from '../keys/index.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoreWrite } from '../store/Store.js'
 import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, type RefreshTokenPayload, type AccessTokenPayload } from '../records/index.js'
-import type { Reply } from '../base/http.js'
 
 /** Who and what a set of tokens is for; carried from code to refresh token to refresh. */
 export interface GrantInfo {
