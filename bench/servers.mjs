@@ -1,13 +1,22 @@
 // One server for provider-throughput.mjs, run as a child process so that it and the load
 // generator get a core each on a 2-core machine:
 //
-//   node servers.mjs realmauth RS256 | oidc-provider ES256 | bare
+//   node servers.mjs realmauth RS256 | realmauth-cli RS256 | oidc-provider-9 ES256 | oidc-provider ES256 | bare
+//
+// realmauth is createProvider + listen with the in-memory store; realmauth-cli is the CLI as
+// users start it (`npx realmauth-server --config …`, its default SQLite store in a fresh
+// directory), run as this process's child, so it inherits this process's CPU affinity.
 //
 // It listens on a free loopback port, prepares what the load needs (refresh tokens, an
 // access token to introspect) through its own token endpoint, sends that to the parent over
 // IPC, and exits when the parent disconnects or tells it to, so no server outlives the bench.
 import { createServer } from 'node:http'
 import { generateKeyPairSync } from 'node:crypto'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export const CLIENT = { id: 'svc', secret: 'bench-secret' }
 export const BASIC = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`
@@ -19,19 +28,22 @@ const OPAQUE_RESOURCE = 'https://opaque.bench.test/'
 const LIFETIME = 3600
 
 /** Paths the load generator calls, per server kind. */
+const REALMAUTH_PATHS = { token: '/oauth2/realms/root/realms/bench/access_token', introspect: '/oauth2/realms/root/realms/bench/introspect' }
+const OIDC_PROVIDER_PATHS = { token: '/token', introspect: '/token/introspection' }
 export const PATHS = {
-  realmauth: { token: '/oauth2/realms/root/realms/bench/access_token', introspect: '/oauth2/realms/root/realms/bench/introspect' },
-  'oidc-provider': { token: '/token', introspect: '/token/introspection' },
+  realmauth: REALMAUTH_PATHS,
+  'realmauth-cli': REALMAUTH_PATHS,
+  'oidc-provider-9': OIDC_PROVIDER_PATHS,
+  'oidc-provider': OIDC_PROVIDER_PATHS,
   bare: { token: '/token', introspect: '/token' },
 }
 
 /** What a token-sized answer looks like, for the bare server. */
 export const BARE_BODY = JSON.stringify({ access_token: 'x'.repeat(700), token_type: 'Bearer', expires_in: LIFETIME })
 
-async function realmauth(alg, refreshTokens) {
-  const { createProvider } = await import('@realmauth/server')
-  const { listen } = await import('@realmauth/server/node')
-  const provider = createProvider({
+/** The one realm both realmauth servers serve. */
+function realmauthConfig(alg) {
+  return {
     realms: [
       {
         name: 'bench',
@@ -53,7 +65,23 @@ async function realmauth(alg, refreshTokens) {
         users: [{ username: 'bench', password: 'bench-password' }],
       },
     ],
-  })
+  }
+}
+
+/** The refresh-token pool and an access token to introspect, from a realmauth token endpoint. */
+async function mintRealmauth(post, refreshTokens) {
+  const minted = []
+  for (let i = 0; i < refreshTokens; i++) {
+    minted.push((await post(REALMAUTH_PATHS.token, 'grant_type=password&username=bench&password=bench-password&scope=read')).refresh_token)
+  }
+  const { access_token: accessToken } = await post(REALMAUTH_PATHS.token, 'grant_type=client_credentials&scope=read')
+  return { refreshTokens: minted, introspect: accessToken }
+}
+
+async function realmauth(alg, refreshTokens) {
+  const { createProvider } = await import('@realmauth/server')
+  const { listen } = await import('@realmauth/server/node')
+  const provider = createProvider(realmauthConfig(alg))
   const running = await listen(provider, { port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${running.port}`
   // Minted in process (provider.fetch) with the same origin the load uses, so `iss` matches.
@@ -62,12 +90,47 @@ async function realmauth(alg, refreshTokens) {
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`)
     return res.json()
   }
-  const minted = []
-  for (let i = 0; i < refreshTokens; i++) {
-    minted.push((await post(PATHS.realmauth.token, 'grant_type=password&username=bench&password=bench-password&scope=read')).refresh_token)
+  return { port: running.port, ...(await mintRealmauth(post, refreshTokens)), close: () => running.close() }
+}
+
+const CLI = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url))
+
+/** The CLI with its defaults: an SQLite file under .realmauth/ in its working directory. */
+async function realmauthCli(alg, refreshTokens) {
+  const dir = mkdtempSync(join(tmpdir(), 'realmauth-bench-'))
+  const config = join(dir, 'config.json')
+  writeFileSync(config, JSON.stringify(realmauthConfig(alg)))
+  const child = spawn(process.execPath, [CLI, '--config', config, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const port = await new Promise((resolve, reject) => {
+    const onData = (d) => {
+      output += d
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output)
+      if (m) resolve(Number(m[1]))
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`realmauth-server exited with ${code}:\n${output}`)))
+  })
+  const close = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }
+    rmSync(dir, { recursive: true, force: true })
   }
-  const { access_token: accessToken } = await post(PATHS.realmauth.token, 'grant_type=client_credentials&scope=read')
-  return { port: running.port, refreshTokens: minted, introspect: accessToken, close: () => running.close() }
+  const post = async (path, body) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { authorization: BASIC, 'content-type': FORM }, body })
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`)
+    return res.json()
+  }
+  try {
+    return { port, ...(await mintRealmauth(post, refreshTokens)), close }
+  } catch (error) {
+    await close()
+    throw error
+  }
 }
 
 /**
@@ -113,8 +176,9 @@ class MapAdapter {
   }
 }
 
-async function oidcProvider(alg, refreshTokens) {
-  const { default: Provider } = await import('oidc-provider')
+/** `pkg` is `oidc-provider` (8.8) or `oidc-provider-9` (9.x installed under that alias): the same API. */
+async function oidcProvider(pkg, alg, refreshTokens) {
+  const { default: Provider } = await import(pkg)
   // Its own keys, one per algorithm, as private JWKs (what its `jwks` option takes).
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
@@ -184,7 +248,7 @@ async function oidcProvider(alg, refreshTokens) {
   const jwt = await post('grant_type=client_credentials&scope=read')
   const opaque = await post(`grant_type=client_credentials&scope=read&resource=${encodeURIComponent(OPAQUE_RESOURCE)}`)
   // What its introspection says about its own JWT access token, reported beside the table.
-  const res = await fetch(`http://127.0.0.1:${port}${PATHS['oidc-provider'].introspect}`, {
+  const res = await fetch(`http://127.0.0.1:${port}${OIDC_PROVIDER_PATHS.introspect}`, {
     method: 'POST', headers: { authorization: BASIC, 'content-type': FORM }, body: `token=${jwt}`,
   })
   const jwtIntrospection = await res.json()
@@ -208,7 +272,11 @@ async function bare() {
 
 if (process.send) {
   const [kind, alg, count] = process.argv.slice(2)
-  const started = kind === 'realmauth' ? realmauth(alg, Number(count)) : kind === 'oidc-provider' ? oidcProvider(alg, Number(count)) : bare()
+  const started =
+    kind === 'realmauth' ? realmauth(alg, Number(count))
+    : kind === 'realmauth-cli' ? realmauthCli(alg, Number(count))
+    : kind.startsWith('oidc-provider') ? oidcProvider(kind, alg, Number(count))
+    : bare()
   let running
   const stop = async () => {
     await running?.close().catch(() => {})

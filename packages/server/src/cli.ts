@@ -7,6 +7,8 @@ import { parseArgs } from 'node:util'
 import { createProvider, type Provider } from './createProvider.js'
 import { DEMO, demoConfig } from './demoConfig.js'
 import { listen } from './node.js'
+import { intercept } from './directHandler.js'
+import { json, type HttpRequest } from './base/http.js'
 import type { ProviderConfig } from './config/config.js'
 import { ConfigError } from './base/errors.js'
 import { resolveConfig } from './config/resolveConfig.js'
@@ -320,42 +322,46 @@ function redactPassword(url: string): string {
 
 /** Answers `POST /__realmauth/clock` by moving the clock; everything else goes to the provider. */
 function withDevClock(provider: Provider, advance: (seconds: number) => number): Provider {
-  return {
-    ...provider,
-    async fetch(request, options) {
-      if (new URL(request.url).pathname !== '/__realmauth/clock') return provider.fetch(request, options)
-      const body = (await request.json().catch(() => ({}))) as { advance?: unknown }
-      if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
-        return Response.json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, { status: 400 })
-      }
-      const offset = advance(body.advance)
-      // What the provider does at the new time (a key ring re-read that fell due) is done
-      // before the answer, so a test's next request sees it.
-      await provider.jwks()
-      return Response.json({ offset_ms: offset })
-    },
-  }
+  return intercept(provider, async (request, url) => {
+    if (url.pathname !== '/__realmauth/clock') return undefined
+    const body = (await jsonBody(request, provider.maxBodyBytes)) as { advance?: unknown }
+    if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
+      return json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, 400)
+    }
+    const offset = advance(body.advance)
+    // What the provider does at the new time (a key ring re-read that fell due) is done
+    // before the answer, so a test's next request sees it.
+    await provider.jwks()
+    return json({ offset_ms: offset })
+  })
 }
 
 /** Answers `POST /__realmauth/keys` by rotating or retiring a signing key; everything else goes to the provider. */
 function withDevKeys(provider: Provider): Provider {
-  return {
-    ...provider,
-    async fetch(request, options) {
-      if (new URL(request.url).pathname !== '/__realmauth/keys') return provider.fetch(request, options)
-      const body = (await request.json().catch(() => ({}))) as { rotate?: unknown; retire?: unknown }
-      const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
-      if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {
-        return Response.json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid}' }, { status: 400 })
-      }
-      try {
-        if (rotate) return Response.json({ kid: await provider.rotateSigningKey(rotate) })
-        return Response.json({ retired: await provider.retireSigningKey(body.retire as string) })
-      } catch (error) {
-        // A configured key, or a store that cannot be written: nothing changed.
-        return Response.json({ error: 'invalid_request', error_description: (error as Error).message }, { status: 409 })
-      }
-    },
+  return intercept(provider, async (request, url) => {
+    if (url.pathname !== '/__realmauth/keys') return undefined
+    const body = (await jsonBody(request, provider.maxBodyBytes)) as { rotate?: unknown; retire?: unknown }
+    const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
+    if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {
+      return json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid}' }, 400)
+    }
+    try {
+      if (rotate) return json({ kid: await provider.rotateSigningKey(rotate) })
+      return json({ retired: await provider.retireSigningKey(body.retire as string) })
+    } catch (error) {
+      // A configured key, or a store that cannot be written: nothing changed.
+      return json({ error: 'invalid_request', error_description: (error as Error).message }, 409)
+    }
+  })
+}
+
+/** A dev hook's JSON body; anything unreadable is `{}`, which the hook then refuses. */
+async function jsonBody(request: HttpRequest, limit: number): Promise<Record<string, unknown>> {
+  try {
+    const value = JSON.parse(await request.body(limit)) as unknown
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+  } catch {
+    return {}
   }
 }
 

@@ -6,7 +6,8 @@ import { issuerFor, type Context, type PresentedCertificate, type Runtime } from
 import { ConfigError, OAuthError } from './base/errors.js'
 import { randomToken } from './base/crypto.js'
 import { KEY_RING_ID, SESSION_LIFETIME_S } from './records/index.js'
-import { errorResponse, json, requireMethod } from './base/http.js'
+import { errorResponse, fromRequest, json, requireMethod, toResponse, type HttpRequest, type Reply } from './base/http.js'
+import { registerDirectHandler, type DirectHandler } from './directHandler.js'
 import { KeyRing, KeySet, signJwt } from './keys/index.js'
 import { route } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
@@ -139,9 +140,8 @@ export function createProvider(config: ProviderConfig): Provider {
     return rt.keys
   }
 
-  async function handle(request: Request, options?: FetchOptions): Promise<Response> {
+  async function handle(request: HttpRequest, url: URL, options?: FetchOptions): Promise<Reply> {
     await keys(false)
-    const url = new URL(request.url)
     const r = route(url, resolved.basePath, ENDPOINTS)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
     if (r.kind === 'landing') {
@@ -169,11 +169,16 @@ export function createProvider(config: ProviderConfig): Provider {
     if (!endpoint.cors) return answer()
     const cors = corsHeaders(realm, request)
     if (request.method === 'OPTIONS') return preflight(cors, endpoint.methods)
-    return withHeaders(await answer().catch(toResponse), cors)
+    return withHeaders(await answer().catch(toReply), cors)
   }
 
+  const direct: DirectHandler = (request, url, options) => handle(request, url, options).catch(toReply)
+  // Thin on purpose: msw and in-process callers run exactly the handlers node:http runs.
+  const fetchRequest = async (request: Request, options?: FetchOptions) => toResponse(await direct(fromRequest(request), new URL(request.url), options))
+  registerDirectHandler(fetchRequest, direct)
+
   return {
-    fetch: (request, options) => handle(request, options).catch(toResponse),
+    fetch: fetchRequest,
     issuer(realmName: string, origin = resolved.origin ?? 'http://localhost') {
       const realm = findRealm(resolved.realms, realmName)
       return issuerFor(rt, realm, origin)
@@ -239,7 +244,7 @@ function findRealm(realms: Map<string, Realm>, name: string): Realm {
   return realm
 }
 
-function toResponse(error: unknown): Response {
+function toReply(error: unknown): Reply {
   if (error instanceof OAuthError) return errorResponse(error)
   if (error instanceof StoreUnavailableError) {
     // Nothing was lost (a commit either landed or did not): the client may simply try again.
@@ -251,7 +256,7 @@ function toResponse(error: unknown): Response {
   return json({ error: 'server_error', error_description: 'The provider failed unexpectedly' }, 500)
 }
 
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
-  return response
+function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
+  Object.assign(reply.headers, headers)
+  return reply
 }

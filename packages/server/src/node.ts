@@ -4,11 +4,13 @@
  * @packageDocumentation
  * @module @realmauth/server/node
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { FetchOptions, Provider } from './createProvider.js'
+import { decodeBody, type HttpRequest } from './base/http.js'
+import { directHandler } from './directHandler.js'
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -67,21 +69,20 @@ export interface RunningProvider {
  */
 export function toNodeListener(provider: Provider, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   const verifiedChains = options.verifiedChains ?? false
+  // The provider's own handlers, without a fetch Request and Response per request (a fifth
+  // of a token request's time); a provider whose `fetch` was wrapped is served through it.
+  const direct = directHandler(provider)
   return (req, res) => {
     readBody(req, provider.maxBodyBytes)
-      .then((body) => {
-        let request: Request
-        try {
-          request = toRequest(req, body)
-        } catch {
-          // A method Node parses but a fetch Request refuses (TRACE): answer it, not a dropped socket.
-          return methodNotAllowed(req.method)
-        }
-        return provider.fetch(request, connection(req, verifiedChains))
+      .then((body): Outgoing | Promise<Outgoing> => {
+        // A method Node parses but a fetch Request refuses (TRACE): answered alike on both paths.
+        if (FETCH_FORBIDDEN.has(req.method ?? '')) return methodNotAllowed(req.method)
+        if (direct) return direct(nodeRequest(req, body), requestUrl(req), connection(req, verifiedChains))
+        return viaFetch(provider, req, body, connection(req, verifiedChains))
       })
-      .then((response) => send(req, res, response))
+      .then((answer) => send(req, res, answer))
       .catch((error: unknown) => {
-        // provider.fetch never throws; this is a broken socket or similar.
+        // The provider never throws; this is a broken socket or similar.
         res.destroy(error as Error)
       })
   }
@@ -158,25 +159,67 @@ function connection(req: IncomingMessage, verifiedChains: boolean): FetchOptions
   return { clientCertificate: { certificate: new Uint8Array(peer.raw), chainVerified: verifiedChains && socket.authorized === true } }
 }
 
-function toRequest(req: IncomingMessage, body: Buffer | undefined): Request {
+/** What is written back: a provider's reply, or a `Response` from a wrapped `fetch`. */
+interface Outgoing {
+  status: number
+  headers: OutgoingHttpHeaders
+  body: string | Uint8Array | null
+}
+
+/** Methods `new Request` refuses. */
+const FETCH_FORBIDDEN = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
+/** The handlers' request, read straight from Node's parsed message and the buffered body. */
+function nodeRequest(req: IncomingMessage, body: Buffer | undefined): HttpRequest {
+  return {
+    method: req.method ?? 'GET',
+    headers: {
+      get(name) {
+        // Case-insensitive, as Headers.get: Node keeps names lower-case, callers may not (AM's `iPlanetDirectoryPro`).
+        const key = name.toLowerCase()
+        // The body was read, so a declared length no longer describes what is passed on.
+        if (key === 'content-length' || key === 'transfer-encoding') return null
+        const value = req.headers[key]
+        if (value === undefined) return null
+        return Array.isArray(value) ? value.join(', ') : value
+      },
+    },
+    body: async (limit) => (body === undefined ? '' : decodeBody(body, limit)),
+  }
+}
+
+function requestUrl(req: IncomingMessage): URL {
   const local = `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`
   const host = trustedHost(req) ?? local
-  let url: URL
   try {
-    url = new URL(req.url ?? '/', `${scheme(req)}://${host}`)
+    return new URL(req.url ?? '/', `${scheme(req)}://${host}`)
   } catch {
-    url = new URL('/', `${scheme(req)}://${local}`)
+    return new URL('/', `${scheme(req)}://${local}`)
   }
+}
+
+/** For a provider whose `fetch` was wrapped: the request as a fetch `Request`, the answer read back. */
+async function viaFetch(provider: Provider, req: IncomingMessage, body: Buffer | undefined, options: FetchOptions | undefined): Promise<Outgoing> {
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue
+    if (value === undefined || name === 'content-length' || name === 'transfer-encoding') continue
     if (Array.isArray(value)) for (const v of value) headers.append(name, v)
     else headers.set(name, value)
   }
-  // The body was read, so a declared length no longer describes what is passed on.
-  headers.delete('content-length')
-  headers.delete('transfer-encoding')
-  return new Request(url, { method: req.method ?? 'GET', headers, ...(body !== undefined && { body: body as Uint8Array<ArrayBuffer> }) })
+  let request: Request
+  try {
+    request = new Request(requestUrl(req), { method: req.method ?? 'GET', headers, ...(body !== undefined && { body: body as Uint8Array<ArrayBuffer> }) })
+  } catch {
+    return methodNotAllowed(req.method)
+  }
+  const response = await provider.fetch(request, options)
+  const out: OutgoingHttpHeaders = {}
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') out[name] = value
+  })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) out['set-cookie'] = cookies
+  return { status: response.status, headers: out, body: response.body ? Buffer.from(await response.arrayBuffer()) : null }
 }
 
 /**
@@ -199,31 +242,27 @@ function scheme(req: IncomingMessage): 'http' | 'https' {
   return (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http'
 }
 
-function methodNotAllowed(method: string | undefined): Response {
+function methodNotAllowed(method: string | undefined): Outgoing {
   const body = { error: 'invalid_request', error_description: `Method ${method} is not allowed here` }
-  return new Response(JSON.stringify(body), {
-    status: 405,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', allow: 'GET, POST' },
-  })
+  return { status: 405, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', allow: 'GET, POST' }, body: JSON.stringify(body) }
 }
 
-async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  const headers: Record<string, string | string[]> = {}
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers[name] = value
-  })
-  const cookies = response.headers.getSetCookie()
-  if (cookies.length > 0) headers['set-cookie'] = cookies
+function send(req: IncomingMessage, res: ServerResponse, answer: Outgoing): void | Promise<void> {
+  const { headers, body } = answer
+  if (body !== null) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
   // A body the provider refused unread (413, 405) is drained up to a bound, then the
   // connection closed: closing with the upload still arriving resets it, and the client
   // loses the answer (RFC 9112 section 9.6).
   if (!req.complete) {
     headers.connection = 'close'
-    await drain(req, DRAIN_LIMIT)
+    return drain(req, DRAIN_LIMIT).then(() => write(res, answer))
   }
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined
-  res.writeHead(response.status, headers)
-  res.end(body)
+  write(res, answer)
+}
+
+function write(res: ServerResponse, { status, headers, body }: Outgoing): void {
+  res.writeHead(status, headers)
+  res.end(body ?? undefined)
 }
 
 /** Bytes of a refused body read and discarded before answering; past it the upload is cut off. */

@@ -6,12 +6,13 @@ import { issueAccessToken, issueIdToken, newGrantId, type GrantInfo } from '../s
 import { spendPushed } from './pushed.js'
 import type { AuthRequest } from './request.js'
 import { deliver, spentPage } from './responseMode.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * Issues what the response type asks for (a code, an access token, an ID token) to a signed-in
  * user who consented, and delivers it in the request's response mode.
  */
-export async function issueAuthorizationResponse(ctx: Context, request: AuthRequest, session: Session): Promise<Response> {
+export async function issueAuthorizationResponse(ctx: Context, request: AuthRequest, session: Session): Promise<Reply> {
   // Spent before anything is issued: of two tabs racing with one request_uri, one gets a code.
   if (!(await spendPushed(ctx, request))) return spentPage()
   const { client } = request

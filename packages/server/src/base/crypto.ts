@@ -3,14 +3,22 @@
 
 const encoder = new TextEncoder()
 
+interface NodeBufferLike {
+  toString(encoding: string): string
+}
 /** Node's native encoder when present (every token response encodes three JWT parts). */
-const NodeBuffer = (globalThis as { Buffer?: { from(b: Uint8Array | string): { toString(enc: string): string } } }).Buffer
+const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike | string, offset?: number, length?: number): NodeBufferLike } }).Buffer
 
 /** Encodes bytes as base64url without padding (RFC 7515 section 2). */
 export function base64url(input: Uint8Array | ArrayBuffer | string): string {
+  if (NodeBuffer) {
+    // A view over the same memory, and UTF-8 straight from the string: no copy either way.
+    if (typeof input === 'string') return NodeBuffer.from(input).toString('base64url')
+    if (input instanceof Uint8Array) return NodeBuffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64url')
+    return NodeBuffer.from(input).toString('base64url')
+  }
   const bytes =
     typeof input === 'string' ? encoder.encode(input) : input instanceof Uint8Array ? input : new Uint8Array(input)
-  if (NodeBuffer) return NodeBuffer.from(bytes).toString('base64url')
   let binary = ''
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
@@ -28,9 +36,25 @@ export function base64urlDecode(input: string): Uint8Array<ArrayBuffer> {
   return out
 }
 
+/**
+ * CSPRNG bytes drawn in one `getRandomValues` call per 4 KiB instead of one per id (a token
+ * response takes three or four ids). Each byte is handed out once; the pool is this module's
+ * alone and refilled, never reused.
+ */
+const POOL_BYTES = 4096
+const pool = new Uint8Array(POOL_BYTES)
+let poolOffset = POOL_BYTES
+
 /** A random, URL-safe token carrying `bytes` bytes of CSPRNG entropy. */
 export function randomToken(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)))
+  if (bytes > POOL_BYTES) return base64url(crypto.getRandomValues(new Uint8Array(bytes)))
+  if (poolOffset + bytes > POOL_BYTES) {
+    crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const token = base64url(pool.subarray(poolOffset, poolOffset + bytes))
+  poolOffset += bytes
+  return token
 }
 
 /** SHA-256 of a string or bytes. */

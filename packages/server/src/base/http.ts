@@ -84,13 +84,46 @@ export function queryParams(url: URL): Params {
 /** Loopback hosts, where RFC 8252 allows any port. */
 export const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 
+/**
+ * A request as the handlers read it. `provider.fetch` makes one from a fetch `Request`; the
+ * node adapter makes one straight from `IncomingMessage`, so a request served by node:http
+ * never becomes a `Request`, yet both run the same handlers.
+ */
+export interface HttpRequest {
+  readonly method: string
+  /** `Headers.get` semantics: any case of the name, repeated fields joined, null when absent. */
+  readonly headers: { get(name: string): string | null }
+  /** The body as UTF-8 text: 413 past `limit` bytes, 400 when it is not UTF-8. */
+  body(limit: number): Promise<string>
+}
+
+/**
+ * An answer as the handlers give it: plain data, turned into a `Response` by `provider.fetch`
+ * and written with `writeHead`/`end` by the node adapter. Header names are lower-case.
+ */
+export interface Reply {
+  status: number
+  headers: Record<string, string>
+  body: string | null
+}
+
+/** The handlers' view of a fetch `Request`; its body is read as a stream, up to `limit`. */
+export function fromRequest(request: Request): HttpRequest {
+  return { method: request.method, headers: request.headers, body: (limit) => readBody(request, limit) }
+}
+
+/** The fetch `Response` for a reply. */
+export function toResponse(reply: Reply): Response {
+  return new Response(reply.body, { status: reply.status, headers: reply.headers })
+}
+
 /** Parameters of a page endpoint: the form body of a POST, the query of a GET. */
-export async function pageParams(request: Request, url: URL, limit: number): Promise<Params> {
+export async function pageParams(request: HttpRequest, url: URL, limit: number): Promise<Params> {
   return request.method === 'POST' ? readForm(request, limit) : queryParams(url)
 }
 
 /** Reads the body as UTF-8 text, refusing more than `limit` bytes with 413 without buffering them. */
-export async function readBody(request: Request, limit: number): Promise<string> {
+async function readBody(request: Request, limit: number): Promise<string> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit)
   if (!request.body) return ''
@@ -115,6 +148,12 @@ export async function readBody(request: Request, limit: number): Promise<string>
     bytes.set(c, offset)
     offset += c.byteLength
   }
+  return decodeBody(bytes, limit)
+}
+
+/** A body already in memory as UTF-8 text: 413 past `limit` bytes, 400 when it is not UTF-8. */
+export function decodeBody(bytes: Uint8Array, limit: number): string {
+  if (bytes.byteLength > limit) throw tooLarge(limit)
   try {
     return utf8.decode(bytes)
   } catch {
@@ -138,10 +177,10 @@ const MAX_JSON_DEPTH = 32
  * Reads an `application/json` body: 400 with `invalid` as the error for anything that is not
  * a JSON object no deeper than {@link MAX_JSON_DEPTH}; 413 past `limit` bytes.
  */
-export async function readJsonObject(request: Request, limit: number, invalid: OAuthErrorCode): Promise<Record<string, unknown>> {
+export async function readJsonObject(request: HttpRequest, limit: number, invalid: OAuthErrorCode): Promise<Record<string, unknown>> {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
   if (type !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
-  return parseJsonObject(await readBody(request, limit), invalid)
+  return parseJsonObject(await request.body(limit), invalid)
 }
 
 /** Parses JSON text that must be an object no deeper than {@link MAX_JSON_DEPTH}; 400 with `invalid` otherwise. */
@@ -174,20 +213,20 @@ function jsonDepth(text: string): number {
   return deepest
 }
 
-export function isForm(request: Request): boolean {
+export function isForm(request: HttpRequest): boolean {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
   return type === 'application/x-www-form-urlencoded'
 }
 
 /** Reads a form body; any other content type is `invalid_request`. */
-export async function readForm(request: Request, limit: number): Promise<Params> {
+export async function readForm(request: HttpRequest, limit: number): Promise<Params> {
   if (!isForm(request)) {
     throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded')
   }
-  return Params.parse(await readBody(request, limit))
+  return Params.parse(await request.body(limit))
 }
 
-export function requireMethod(request: Request, ...allowed: string[]): void {
+export function requireMethod(request: HttpRequest, ...allowed: string[]): void {
   if (!allowed.includes(request.method)) {
     throw new OAuthError('invalid_request', `Method ${request.method} is not allowed here`, 405, {
       allow: allowed.join(', '),
@@ -197,20 +236,22 @@ export function requireMethod(request: Request, ...allowed: string[]): void {
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Reply {
+  return {
     status,
     headers: { 'content-type': 'application/json', ...('cache-control' in headers ? {} : NO_STORE), ...headers },
-  })
+    body: JSON.stringify(body),
+  }
 }
 
-export function errorResponse(error: OAuthError): Response {
+export function errorResponse(error: OAuthError): Reply {
   return json({ error: error.error, error_description: error.message }, error.status, error.headers)
 }
 
-export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, {
+export function html(body: string, status = 200, headers: Record<string, string> = {}): Reply {
+  return {
     status,
+    body,
     headers: {
       'content-type': 'text/html; charset=utf-8',
       ...NO_STORE,
@@ -218,14 +259,14 @@ export function html(body: string, status = 200, headers: Record<string, string>
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
       ...headers,
     },
-  })
+  }
 }
 
-export function redirect(location: string, headers: Record<string, string> = {}): Response {
-  return new Response(null, { status: 302, headers: { location, ...NO_STORE, ...headers } })
+export function redirect(location: string, headers: Record<string, string> = {}): Reply {
+  return { status: 302, headers: { location, ...NO_STORE, ...headers }, body: null }
 }
 
-export function readCookie(request: Request, name: string): string | undefined {
+export function readCookie(request: HttpRequest, name: string): string | undefined {
   const header = request.headers.get('cookie')
   if (!header) return undefined
   for (const part of header.split(';')) {

@@ -1,4 +1,4 @@
-import { escapeHtml as e, html } from './http.js'
+import { escapeHtml as e, html, type Reply } from './http.js'
 
 // One small sheet, inline: pages load nothing else, so the CSP stays `default-src 'none'`.
 const STYLE = `*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:2rem 1rem;background:#f3f4f6;color:#1f2937}
@@ -11,7 +11,7 @@ fieldset{border:0;padding:0;margin:.8rem 0}.error{color:#b00020}.muted{color:#6b
 code,pre{font:.85rem ui-monospace,monospace;word-break:break-all;white-space:pre-wrap}table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{text-align:left;padding:.3rem .4rem;border-top:1px solid #e5e7eb;vertical-align:top}`
 
 /** A provider page with its style: every page the provider shows is built with it. */
-export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}, wide = false): Response {
+export function page(title: string, body: string, status = 200, headers: Record<string, string> = {}, wide = false): Reply {
   return html(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
       `<title>${e(title)}</title><style>${STYLE}</style></head><body><main${wide ? ' class="wide"' : ''}>${body}</main></body></html>`,
@@ -49,7 +49,7 @@ export function consentPage(options: {
   policyUri?: string
   scopes: string[]
   username: string
-}): Response {
+}): Reply {
   return page(
     'Allow access',
     `<h1>${e(options.clientName)} wants to access your account</h1>` +
@@ -64,7 +64,7 @@ export function consentPage(options: {
   )
 }
 
-export function deviceCodeEntryPage(options: { action: string; error?: string; userCode?: string }): Response {
+export function deviceCodeEntryPage(options: { action: string; error?: string; userCode?: string }): Reply {
   return page(
     'Connect a device',
     `<h1>Connect a device</h1>` +
@@ -76,7 +76,7 @@ export function deviceCodeEntryPage(options: { action: string; error?: string; u
   )
 }
 
-export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; scopes: string[] }): Response {
+export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; scopes: string[] }): Reply {
   return page(
     'Connect a device',
     `<h1>Allow ${e(options.clientName)} on your device?</h1><p>It asks to:</p>` +
@@ -88,20 +88,17 @@ export function deviceConfirmPage(options: { action: string; fields: Record<stri
 }
 
 /** A page with one message; `error` (an OAuth error code) is shown too, for whoever reports the problem. */
-export function messagePage(title: string, message: string, status = 200, headers: Record<string, string> = {}, error?: string): Response {
+export function messagePage(title: string, message: string, status = 200, headers: Record<string, string> = {}, error?: string): Reply {
   const code = error === undefined ? '' : `<p class="muted">Error: <code id="error">${e(error)}</code></p>`
   return page(title, `<h1>${e(title)}</h1><p id="message">${e(message)}</p>${code}`, status, headers)
 }
 
 /** OAuth 2.0 Form Post Response Mode: the browser posts the response to the client. */
-export function formPostPage(action: string, fields: Record<string, string>): Response {
+export function formPostPage(action: string, fields: Record<string, string>): Reply {
   const body =
     `<form method="post" action="${e(action)}">${hidden(fields)}<noscript><button type="submit">Continue</button></noscript></form>` +
     `<script>document.forms[0].submit()</script>`
   const response = page('Continuing', body)
-  response.headers.set(
-    'content-security-policy',
-    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'",
-  )
+  response.headers['content-security-policy'] = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'"
   return response
 }

@@ -67,7 +67,6 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
 }
 /** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
 const CLIENT_NOT_YET = ['claims']
-]
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
   nickname: true, preferred_username: true, profile: true, picture: true, website: true, gender: true,

@@ -1,5 +1,6 @@
 import type { Context } from '../services/context.js'
 import type { Realm } from '../model/index.js'
+import type { Reply } from '../base/http.js'
 
 /**
  * One endpoint under an issuer or in AM's REST tree: everything the router, the method check,
@@ -15,7 +16,7 @@ export interface Endpoint {
   under?: 'json'
   /** Other methods are refused with 405 before the handler runs. */
   methods: readonly ('GET' | 'POST' | 'PUT' | 'DELETE')[]
-  handler: (ctx: Context) => Promise<Response>
+  handler: (ctx: Context) => Promise<Reply>
   /** Called with fetch from browser pages: preflights are answered, responses carry CORS headers. */
   cors: boolean
   /** Its field in the discovery document; absent for endpoints discovery does not name. */

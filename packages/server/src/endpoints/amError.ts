@@ -1,5 +1,5 @@
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -10,12 +10,12 @@ const REASONS: Record<number, string> = {
 }
 
 /** An answer in the shape AM's REST endpoints (`json/…`) give errors: `{ code, reason, message }`. */
-export function amError(status: number, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Response {
+export function amError(status: number, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Reply {
   return json({ code: status, reason: REASONS[status] ?? 'Error', message, ...extra }, status, headers)
 }
 
 /** A refused `json/…` request in AM's shape; anything but an {@link OAuthError} is rethrown. */
-export function amErrorOf(error: unknown): Response {
+export function amErrorOf(error: unknown): Reply {
   if (!(error instanceof OAuthError)) throw error
   return amError(error.status, error.message, error.headers)
 }

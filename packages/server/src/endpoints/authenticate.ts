@@ -1,6 +1,6 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, parseJsonObject, readBody } from '../base/http.js'
+import { json, parseJsonObject, type Reply } from '../base/http.js'
 import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
 import { answersFromJson, toJson, type Answers, type Callback } from '../journeys/callbacks.js'
@@ -14,8 +14,8 @@ import { amError } from './amError.js'
  * the session cookie and answers `{ tokenId, successUrl, realm }`; failure is AM's 401. The
  * zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`) answers the first step from headers.
  */
-export async function authenticate(ctx: Context): Promise<Response> {
-  const text = await readBody(ctx.request, ctx.rt.config.maxBodyBytes)
+export async function authenticate(ctx: Context): Promise<Reply> {
+  const text = await ctx.request.body(ctx.rt.config.maxBodyBytes)
   // No body starts a journey (AM's first call); a body is the step answered, nested no deeper than any step.
   const body: { authId?: unknown; callbacks?: unknown } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
   if (body.authId !== undefined) {
@@ -46,7 +46,7 @@ function zeroPage(ctx: Context): AnswerReader | undefined {
     callbacks.map((c) => (c.type === 'NameCallback' ? username : c.type === 'PasswordCallback' ? password : c.initial))
 }
 
-async function respond(ctx: Context, result: StepResult): Promise<Response> {
+async function respond(ctx: Context, result: StepResult): Promise<Reply> {
   if (result.kind === 'failure') return amError(401, 'Login failure', {}, { detail: { failureUrl: '' } })
   if (result.kind === 'step') {
     const { authId, callbacks, header, description, stage } = result

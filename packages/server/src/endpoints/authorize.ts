@@ -7,7 +7,7 @@ import { errorPage, respondError } from '../authorization/responseMode.js'
 import type { Context } from '../services/context.js'
 import { randomToken } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { Params, pageParams, redirect } from '../base/http.js'
+import { Params, pageParams, redirect, type Reply } from '../base/http.js'
 import { consentPage } from '../base/pages.js'
 import { INTERACTION_LIFETIME_MS, type InteractionPayload } from '../records/index.js'
 import { getSession, loginUrl } from '../services/session.js'
@@ -21,7 +21,7 @@ type InteractionState = { id: string; createdAt: number; staleSession?: string; 
  * Until client and redirect URI are known good, errors are an error page; after, they go back
  * to the client with `state` and `iss`.
  */
-export async function authorize(ctx: Context): Promise<Response> {
+export async function authorize(ctx: Context): Promise<Reply> {
   let params: Params
   let target: Target
   let interaction: InteractionState | undefined
@@ -66,7 +66,7 @@ async function proceed(
   request: AuthRequest,
   params: Params,
   interaction: InteractionState | undefined,
-): Promise<Response> {
+): Promise<Reply> {
   const session = await getSession(ctx)
   // A sign-in completed after this request began satisfies prompt=login and max_age.
   const fresh =
@@ -111,7 +111,7 @@ async function saveInteraction(ctx: Context, params: Params, pushed: string | un
 }
 
 /** The consent form's answer; the interaction is single use and bound to the session. */
-async function consentDecision(ctx: Context, form: Params): Promise<Response> {
+async function consentDecision(ctx: Context, form: Params): Promise<Reply> {
   const id = form.get('interaction') ?? ''
   const entry = await ctx.rt.store.find<InteractionPayload>('Interaction', id)
   const session = await getSession(ctx)

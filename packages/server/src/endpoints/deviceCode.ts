@@ -2,14 +2,14 @@ import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { DEVICE_GRANT } from '../model/index.js'
 import { requestedScopes } from '../services/tokens.js'
 import { newUserCode } from '../services/userCode.js'
 import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
 
 /** `device/code` (RFC 8628 section 3.1-3.2). */
-export async function deviceCode(ctx: Context): Promise<Response> {
+export async function deviceCode(ctx: Context): Promise<Reply> {
   const { params, client } = await clientRequest(ctx, { allowPublic: true })
   if (!client.grantTypes.has(DEVICE_GRANT)) throw new OAuthError('unauthorized_client', 'The client may not use the device grant')
   const scope = requestedScopes(client, params.get('scope'))

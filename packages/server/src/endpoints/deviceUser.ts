@@ -1,7 +1,7 @@
 import type { Context } from '../services/context.js'
 import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
-import { pageParams, redirect, type Params } from '../base/http.js'
+import { pageParams, redirect, type Params, type Reply } from '../base/http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pages.js'
 import { getSession, loginUrl } from '../services/session.js'
 import { normalizeUserCode } from '../services/userCode.js'
@@ -11,7 +11,7 @@ import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.
  * `device/user` (RFC 8628 section 3.3): the signed-in user enters the code shown on the
  * device, sees who asks for what, and allows or denies.
  */
-export async function deviceUser(ctx: Context): Promise<Response> {
+export async function deviceUser(ctx: Context): Promise<Reply> {
   let params: Params
   try {
     params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)

@@ -2,12 +2,12 @@ import { SUPPORTED_CLAIMS } from '../model/index.js'
 import { ASSERTION_ALGS } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { DPOP_ALGS } from '../services/dpop.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import type { Endpoint } from './Endpoint.js'
 import { AUTH_METHODS, CLIENT_JWT_ALGS, ENCRYPTION_ALGS, ENCRYPTION_ENCS, GRANT_TYPES, RESPONSE_TYPES, SIGNING_ALGS, STANDARD_SCOPES } from '../model/index.js'
 
 /** OpenID Provider Metadata (OIDC Discovery 1.0, RFC 8414): every endpoint and supported value. */
-export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): Promise<Response> {
+export async function discovery(ctx: Context, endpoints: readonly Endpoint[]): Promise<Reply> {
   const iss = ctx.issuer
   const scopes = new Set(STANDARD_SCOPES)
   for (const client of ctx.realm.clients.values()) for (const s of client.allowedScopes) scopes.add(s)

@@ -1,7 +1,7 @@
 import type { Context } from '../services/context.js'
 import { findClient } from '../services/clients.js'
 import { OAuthError } from '../base/errors.js'
-import { pageParams, redirect, type Params } from '../base/http.js'
+import { pageParams, redirect, type Params, type Reply } from '../base/http.js'
 import { verifyOwnJwt } from '../keys/index.js'
 import { messagePage } from '../base/pages.js'
 import { endSession as end, getSession } from '../services/session.js'
@@ -11,7 +11,7 @@ import { endSession as end, getSession } from '../services/session.js'
  * tokens already issued. `post_logout_redirect_uri` must be registered by the client named
  * by `id_token_hint` (an expired one is fine) or `client_id`.
  */
-export async function endSession(ctx: Context): Promise<Response> {
+export async function endSession(ctx: Context): Promise<Reply> {
   let params: Params
   let target: URL | undefined
   try {

@@ -6,7 +6,7 @@ import { securedJwt } from '../services/jwtResponses.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { confirmation } from '../services/tokens.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records/index.js'
 
@@ -17,7 +17,7 @@ export const INTROSPECT_ALL = 'am-introspect-all-tokens'
  * `introspect` (RFC 7662). A client sees its own tokens; one holding
  * `am-introspect-all-tokens` sees every client's, as in AM. Anything else is `active: false`.
  */
-export async function introspect(ctx: Context): Promise<Response> {
+export async function introspect(ctx: Context): Promise<Reply> {
   const { params, client } = await clientRequest(ctx, { allowPublic: false })
   const token = params.get('token')
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required')

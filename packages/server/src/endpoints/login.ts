@@ -1,6 +1,6 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { Params, readForm, redirect, requireMethod } from '../base/http.js'
+import { Params, readForm, redirect, requireMethod, type Reply } from '../base/http.js'
 import { messagePage } from '../base/pages.js'
 import type { Journey } from '../model/index.js'
 import { findClient } from '../services/clients.js'
@@ -15,7 +15,7 @@ import { continueJourney, startJourney, type AnswerReader, type StepResult } fro
  * per form. Only URLs under this provider's own `oauth2` tree are followed after sign-in, so
  * it is no open redirector.
  */
-export async function login(ctx: Context): Promise<Response> {
+export async function login(ctx: Context): Promise<Reply> {
   requireMethod(ctx.request, 'GET', 'POST')
   let form: Params
   try {
@@ -59,7 +59,7 @@ function fromForm(form: Params): AnswerReader {
   }
 }
 
-async function show(ctx: Context, state: PageState, result: StepResult, error?: string, status?: number): Promise<Response> {
+async function show(ctx: Context, state: PageState, result: StepResult, error?: string, status?: number): Promise<Reply> {
   if (result.kind === 'failure') {
     const again = await startJourney(ctx, state.journey, { ...state, ...hint(result.username) })
     return show(ctx, state, again, 'Wrong username or password.', 401)

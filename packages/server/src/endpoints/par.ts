@@ -3,7 +3,7 @@ import type { Context } from '../services/context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import { Params, json } from '../base/http.js'
+import { Params, json, type Reply } from '../base/http.js'
 import { PAR_URN } from '../authorization/pushed.js'
 import { validateAuthorizationRequest } from '../authorization/request.js'
 import { requestObjectParams } from '../authorization/requestObject.js'
@@ -18,7 +18,7 @@ const CREDENTIALS = new Set(['client_secret', 'client_assertion', 'client_assert
  * one, in exchange for a single-use `request_uri`. A
  * DPoP proof (RFC 9449 section 10.1) binds the code that comes of it to the proof's key.
  */
-export async function par(ctx: Context): Promise<Response> {
+export async function par(ctx: Context): Promise<Reply> {
   const { params: form, client } = await clientRequest(ctx, { allowPublic: true })
   if (form.has('request_uri')) throw new OAuthError('invalid_request', 'request_uri cannot be pushed (RFC 9126 section 2.1)')
   // client_id is the authenticated one (a different one in the body was refused already):

@@ -4,7 +4,7 @@ import { clientInformation, resolveRegistration, takesSecret } from '../services
 import { randomToken, secretKey } from '../base/crypto.js'
 import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import { OAuthError } from '../base/errors.js'
-import { json, readJsonObject } from '../base/http.js'
+import { json, readJsonObject, type Reply } from '../base/http.js'
 import { clientConfiguration } from './clientConfiguration.js'
 
 /**
@@ -12,7 +12,7 @@ import { clientConfiguration } from './clientConfiguration.js'
  * `GET`, `PUT` and `DELETE` with `?client_id=` and the `registration_access_token` read,
  * replace and delete it (RFC 7592, at the URI AM gives: {@link clientConfiguration}).
  */
-export function register(ctx: Context): Promise<Response> {
+export function register(ctx: Context): Promise<Reply> {
   return ctx.request.method === 'POST' ? create(ctx) : clientConfiguration(ctx)
 }
 
@@ -20,7 +20,7 @@ export function register(ctx: Context): Promise<Response> {
  * Implied consent cannot be self-granted (AM refuses it too); the provider picks the id, the
  * secret and the registration access token.
  */
-async function create(ctx: Context): Promise<Response> {
+async function create(ctx: Context): Promise<Reply> {
   const settings = ctx.realm.settings
   if (!settings.allowDynamicRegistration) {
     throw new OAuthError('access_denied', 'Dynamic client registration is not enabled for this realm', 403)

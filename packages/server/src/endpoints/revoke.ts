@@ -3,7 +3,7 @@ import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { revokeGrant } from '../services/tokens.js'
 import type { RefreshTokenPayload } from '../records/index.js'
 
@@ -11,7 +11,7 @@ import type { RefreshTokenPayload } from '../records/index.js'
  * `token/revoke` (RFC 7009). Revoking a refresh token ends its grant (every access token
  * from it stops working); revoking an access token ends that token. Unknown tokens are 200.
  */
-export async function revoke(ctx: Context): Promise<Response> {
+export async function revoke(ctx: Context): Promise<Reply> {
   const { params, client } = await clientRequest(ctx, { allowPublic: true })
   const token = params.get('token')
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required')

@@ -1,6 +1,6 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, parseJsonObject, readBody } from '../base/http.js'
+import { json, parseJsonObject, type Reply } from '../base/http.js'
 import { SESSION_LIFETIME_S } from '../records/index.js'
 import { endSession, getSession } from '../services/session.js'
 import { amError } from './amError.js'
@@ -12,7 +12,7 @@ import { amError } from './amError.js'
  * cookie. `logout` ends it (`{ result: 'Successfully logged out' }`), `getSessionInfo`
  * describes it, `validate` says whether it is live. No live session is AM's 401.
  */
-export async function sessions(ctx: Context): Promise<Response> {
+export async function sessions(ctx: Context): Promise<Reply> {
   const action = ctx.url.searchParams.get('_action')
   const session = await getSession(ctx, await ssoToken(ctx, action))
   if (action === 'validate') {
@@ -37,7 +37,7 @@ export async function sessions(ctx: Context): Promise<Response> {
 /** The token the request names explicitly; one that is there decides, even when the cookie names another session. */
 async function ssoToken(ctx: Context, action: string | null): Promise<string | undefined> {
   if (action === 'getSessionInfo') {
-    const text = await readBody(ctx.request, ctx.rt.config.maxBodyBytes)
+    const text = await ctx.request.body(ctx.rt.config.maxBodyBytes)
     const { tokenId } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
     if (tokenId !== undefined && typeof tokenId !== 'string') throw new OAuthError('invalid_request', 'tokenId must be a string', 400)
     if (tokenId !== undefined) return tokenId

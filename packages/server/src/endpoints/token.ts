@@ -3,7 +3,6 @@ import { certificateBinding } from '../services/mtls.js'
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders, dpopProofHeader, verifyDPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import { DEVICE_GRANT, GRANT_TYPES, JWT_BEARER_GRANT } from '../model/index.js'
 import { authorizationCodeGrant } from '../grants/authorizationCode.js'
 import { refreshTokenGrant } from '../grants/refreshToken.js'
@@ -12,6 +11,7 @@ import { passwordGrant } from '../grants/password.js'
 import { deviceCodeGrant } from '../grants/deviceCode.js'
 import { jwtBearerGrant } from '../grants/jwtBearer.js'
 import type { Grant } from '../grants/Grant.js'
+import type { Params, Reply } from '../base/http.js'
 
 const GRANTS: Record<string, Grant> = {
   authorization_code: authorizationCodeGrant,
@@ -26,12 +26,12 @@ const GRANTS: Record<string, Grant> = {
  * `POST access_token` (RFC 6749 section 3.2): form body only, one grant per request, with an
  * optional DPoP proof (RFC 9449 section 5) that binds the issued tokens to its key.
  */
-export async function token(ctx: Context): Promise<Response> {
+export async function token(ctx: Context): Promise<Reply> {
   // With nonces on, every answer carries the current one, so a client always holds the latest.
   const nonce = await dpopNonceHeaders(ctx)
   try {
     const response = await exchange(ctx)
-    for (const [k, v] of Object.entries(nonce)) response.headers.set(k, v)
+    Object.assign(response.headers, nonce)
     return response
   } catch (error) {
     if (!(error instanceof OAuthError) || Object.keys(nonce).length === 0) throw error
@@ -39,7 +39,7 @@ export async function token(ctx: Context): Promise<Response> {
   }
 }
 
-async function exchange(ctx: Context): Promise<Response> {
+async function exchange(ctx: Context): Promise<Reply> {
   const { params, client, checked: grantType } = await clientRequest(ctx, { allowPublic: true }, supportedGrantType)
   const grant = GRANTS[grantType]!
   if (!client.grantTypes.has(grantType)) {

@@ -2,7 +2,7 @@ import { authorizationToken, resourceAccessToken, type PresentedToken } from '..
 import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import { json, queryParams } from '../base/http.js'
+import { json, queryParams, type Reply } from '../base/http.js'
 import { confirmation } from '../services/tokens.js'
 
 /**
@@ -10,7 +10,7 @@ import { confirmation } from '../services/tokens.js'
  * DPoP header; a DPoP-bound token only as DPoP, with its proof). Answers what the token
  * carries, with `scope` as an array as AM does.
  */
-export async function tokeninfo(ctx: Context): Promise<Response> {
+export async function tokeninfo(ctx: Context): Promise<Reply> {
   const fromQuery = queryParams(ctx.url).get('access_token')
   const fromHeader = authorizationToken(ctx.request)
   if (fromQuery !== undefined && fromHeader !== undefined) {

@@ -5,13 +5,13 @@ import type { Context } from '../services/context.js'
 import { dpopNonceHeaders } from '../services/dpop.js'
 import { securedJwt } from '../services/jwtResponses.js'
 import { OAuthError } from '../base/errors.js'
-import { isForm, readForm, json } from '../base/http.js'
+import { isForm, readForm, json, type Reply } from '../base/http.js'
 
 /**
  * `userinfo` (OIDC Core 5.3): GET with a Bearer or DPoP (RFC 9449) header, or POST with the
  * token in the body.
  */
-export async function userinfo(ctx: Context): Promise<Response> {
+export async function userinfo(ctx: Context): Promise<Reply> {
   const fromHeader = authorizationToken(ctx.request)
   let fromBody: string | undefined
   if (ctx.request.method === 'POST' && isForm(ctx.request)) {

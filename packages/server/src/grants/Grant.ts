@@ -2,15 +2,15 @@ import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoredPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
+import type { Params, Reply } from '../base/http.js'
 
 /**
  * One grant: `proof` is the request's verified DPoP proof, when it carried one.
  */
-export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Response>
+export type Grant = (ctx: Context, client: Client, params: Params, proof: DPoPProof | undefined) => Promise<Reply>
 
 /**
  * The prologue of the grants that redeem a secret the provider handed out (a code, a refresh

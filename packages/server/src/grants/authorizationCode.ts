@@ -3,10 +3,10 @@ import type { DPoPProof } from '../services/dpop.js'
 import { base64url, sha256 } from '../base/crypto.js'
 import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import { issuesRefreshTokens, revokeGrant, tokenEndpointResponse } from '../services/tokens.js'
 import type { CodePayload } from '../records/index.js'
+import type { Params, Reply } from '../base/http.js'
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
 
@@ -14,7 +14,7 @@ const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
  * RFC 6749 section 4.1.3 with PKCE (RFC 7636), code-reuse revocation (section 10.5) and
  * DPoP-bound codes (RFC 9449 section 10).
  */
-export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
+export async function authorizationCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const { id, entry: found } = await findRedeemed<CodePayload>(ctx, params, 'code', 'AuthorizationCode', 'The authorization code is invalid or expired')
   const p = found.payload
   if (found.consumed) return reuse(ctx, p.grantId)

@@ -2,13 +2,13 @@ import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import { DEVICE_GRANT, type Client } from '../model/index.js'
 import { issuesRefreshTokens, newGrantId, tokenEndpointResponse } from '../services/tokens.js'
 import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
+import type { Params, Reply } from '../base/http.js'
 
 /** RFC 8628 section 3.4-3.5: polling, with `slow_down` adding 5 s to the interval each time. */
-export async function deviceCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
+export async function deviceCodeGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const { id, entry } = await findRedeemed<DeviceCodePayload>(ctx, params, 'device_code', 'DeviceCode', 'The device code is invalid')
   if (entry.payload.clientId !== client.id) throw new OAuthError('invalid_grant', 'The device code is invalid')
   const store = ctx.rt.store

@@ -1,13 +1,13 @@
 import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import { verifyPassword } from '../services/users.js'
 import { issuesRefreshTokens, newGrantId, requestedScopes, tokenEndpointResponse } from '../services/tokens.js'
+import type { Params, Reply } from '../base/http.js'
 
 /** RFC 6749 section 4.3, for clients explicitly allowed the `password` grant. */
-export async function passwordGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
+export async function passwordGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const username = params.get('username')
   const password = params.get('password')
   if (username === undefined || password === undefined) {

@@ -2,17 +2,17 @@ import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { findRedeemed } from './Grant.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
 import type { Client } from '../model/index.js'
 import { revokeGrant, tokenEndpointResponse, type GrantInfo } from '../services/tokens.js'
 import type { RefreshTokenPayload } from '../records/index.js'
+import type { Params, Reply } from '../base/http.js'
 
 /**
  * RFC 6749 section 6 with AM's rotation switch and RFC 9700 reuse detection: a rotated-out
  * token is `invalid_grant`, and where detection applies the whole grant is revoked. A refresh
  * token bound to a DPoP key (RFC 9449 section 5) needs a proof by that key.
  */
-export async function refreshTokenGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
+export async function refreshTokenGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const { id, entry: found } = await findRedeemed<RefreshTokenPayload>(ctx, params, 'refresh_token', 'RefreshToken', 'The refresh token is invalid, expired or revoked')
   const p = found.payload
   if (p.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client')

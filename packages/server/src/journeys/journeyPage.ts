@@ -1,4 +1,4 @@
-import { escapeHtml as e } from '../base/http.js'
+import { escapeHtml as e, type Reply } from '../base/http.js'
 import { hidden, page } from '../base/pages.js'
 import { formFieldNames, type Callback } from './callbacks.js'
 
@@ -54,7 +54,7 @@ export function journeyPage(options: {
   description?: string
   error?: string
   status?: number
-}): Response {
+}): Reply {
   const names = formFieldNames(options.callbacks)
   const confirms = options.callbacks.some((c) => c.type === 'ConfirmationCallback')
   return page(

@@ -82,12 +82,24 @@ export async function thumbprint(jwk: Record<string, unknown>): Promise<string> 
   return base64url(await sha256(JSON.stringify(members)))
 }
 
+const encoder = new TextEncoder()
+
+/** Encoded protected headers per key and `typ`: the same few bytes for every token a key signs. */
+const HEADERS = new WeakMap<SigningKey, Map<string, string>>()
+
+function encodedHeader(key: SigningKey, typ: string): string {
+  let byTyp = HEADERS.get(key)
+  if (!byTyp) HEADERS.set(key, (byTyp = new Map()))
+  let header = byTyp.get(typ)
+  if (header === undefined) byTyp.set(typ, (header = base64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ }))))
+  return header
+}
+
 /** Signs a compact JWS with one of the provider's keys. */
 export async function signJwt(key: SigningKey, payload: object, typ = 'JWT', extraHeader?: Record<string, unknown>): Promise<string> {
-  const header = base64url(JSON.stringify({ ...extraHeader, alg: key.alg, kid: key.kid, typ }))
-  const body = base64url(JSON.stringify(payload))
-  const input = `${header}.${body}`
-  const signature = await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, new TextEncoder().encode(input))
+  const header = extraHeader ? base64url(JSON.stringify({ ...extraHeader, alg: key.alg, kid: key.kid, typ })) : encodedHeader(key, typ)
+  const input = `${header}.${base64url(JSON.stringify(payload))}`
+  const signature = await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, encoder.encode(input))
   return `${input}.${base64url(signature)}`
 }
 

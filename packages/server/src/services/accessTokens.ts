@@ -4,6 +4,7 @@ import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
 import { OAuthError } from '../base/errors.js'
 import { verifyOwnJwt } from '../keys/index.js'
 import type { AccessTokenPayload } from '../records/index.js'
+import type { HttpRequest } from '../base/http.js'
 
 export interface ValidAccessToken {
   claims: Record<string, unknown>
@@ -39,7 +40,7 @@ export interface PresentedToken {
  * The token of an `Authorization: Bearer` (RFC 6750 section 2.1) or `Authorization: DPoP`
  * (RFC 9449 section 7.1) header, if one was sent.
  */
-export function authorizationToken(request: Request): PresentedToken | undefined {
+export function authorizationToken(request: HttpRequest): PresentedToken | undefined {
   const header = request.headers.get('authorization')
   if (header === null) return undefined
   const m = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header)

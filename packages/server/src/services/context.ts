@@ -1,6 +1,7 @@
 import type { KeySet } from '../keys/index.js'
 import type { Realm, ResolvedConfig } from '../model/index.js'
 import type { Store } from '../store/Store.js'
+import type { HttpRequest } from '../base/http.js'
 
 /** What every endpoint shares: resolved config, store, keys and the clock. */
 export interface Runtime {
@@ -15,7 +16,7 @@ export interface Runtime {
 /** One request, resolved to its realm. */
 export interface Context {
   rt: Runtime
-  request: Request
+  request: HttpRequest
   url: URL
   realm: Realm
   /** The realm's issuer for the origin this request reached (or the configured one). */

@@ -1,5 +1,6 @@
 import { loopbackPortMatches, splitPortPattern } from '../base/redirectUri.js'
 import type { Realm } from '../model/index.js'
+import type { HttpRequest, Reply } from '../base/http.js'
 
 
 /**
@@ -8,7 +9,7 @@ import type { Realm } from '../model/index.js'
  * one of the realm's clients registered a redirect URI there (any port on loopback for clients
  * that allow wildcard ports) or the realm lists it in `cors_origins`.
  */
-export function corsHeaders(realm: Realm, request: Request): Record<string, string> {
+export function corsHeaders(realm: Realm, request: HttpRequest): Record<string, string> {
   const origin = request.headers.get('origin')
   if (!origin || !isAllowedOrigin(realm, origin)) return {}
   return {
@@ -19,10 +20,11 @@ export function corsHeaders(realm: Realm, request: Request): Record<string, stri
   }
 }
 
-export function preflight(cors: Record<string, string>, methods: readonly string[]): Response {
-  if (!cors['access-control-allow-origin']) return new Response(null, { status: 204 })
-  return new Response(null, {
+export function preflight(cors: Record<string, string>, methods: readonly string[]): Reply {
+  if (!cors['access-control-allow-origin']) return { status: 204, headers: {}, body: null }
+  return {
     status: 204,
+    body: null,
     headers: {
       ...cors,
       'access-control-allow-methods': methods.join(', '),
@@ -30,7 +32,7 @@ export function preflight(cors: Record<string, string>, methods: readonly string
       'access-control-allow-headers': 'authorization, content-type, dpop, accept-api-version, x-requested-with, x-requested-platform',
       'access-control-max-age': '600',
     },
-  })
+  }
 }
 
 function isAllowedOrigin(realm: Realm, origin: string): boolean {

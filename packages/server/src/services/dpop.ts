@@ -2,6 +2,7 @@ import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, errors, jwt
 import type { Context } from './context.js'
 import { base64url, constantTimeEqual, secretKey, sha256 } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
+import type { HttpRequest } from '../base/http.js'
 
 /**
  * Algorithms a DPoP proof may be signed with (discovery's `dpop_signing_alg_values_supported`):
@@ -67,7 +68,7 @@ export function dpopFailure(where: DPoPEndpoint, error: DPoPErrorCode, descripti
  * The request's `DPoP` header, or undefined when there is none. Fetch joins repeated fields
  * with `", "`, which a compact JWS never contains, so two headers show as a comma.
  */
-export function dpopProofHeader(request: Request, where: DPoPEndpoint): string | undefined {
+export function dpopProofHeader(request: HttpRequest, where: DPoPEndpoint): string | undefined {
   const value = request.headers.get('dpop')
   if (value === null) return undefined
   if (value.includes(',')) throw dpopFailure(where, 'invalid_dpop_proof', 'Exactly one DPoP header is allowed')

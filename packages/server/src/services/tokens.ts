@@ -4,7 +4,7 @@ import type { Context } from './context.js'
 import { encryptToClient } from './jwtResponses.js'
 import { halfHash, randomToken, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json } from '../base/http.js'
+import { json, type Reply } from '../base/http.js'
 import { signJwt } from '../keys/index.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoreWrite } from '../store/Store.js'
@@ -215,7 +215,7 @@ export async function tokenEndpointResponse(
   ctx: Context,
   info: GrantInfo,
   options: { refresh: boolean; idToken: boolean; nonce?: string; spends?: Spent },
-): Promise<Response> {
+): Promise<Reply> {
   const x5t = certificateBinding(ctx, info.client)
   if (x5t !== undefined) info = { ...info, x5t }
   const refresh = options.refresh ? await mintRefreshToken(ctx, info) : undefined
