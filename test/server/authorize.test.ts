@@ -104,7 +104,9 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       const tokens = await exchange(h, iss, HYBRID, out.params.get('code')!)
       const { payload, protectedHeader } = await verifyIdToken(h, iss, tokens.id_token!, HYBRID.client_id)
       expect(protectedHeader.alg).toBe('RS256')
-      expect(payload).toMatchObject({ iss, aud: HYBRID.client_id, azp: HYBRID.client_id, sub: ALICE.username, nonce: 'n-code', name: 'Alice Liddell' })
+      expect(payload).toMatchObject({ iss, aud: HYBRID.client_id, azp: HYBRID.client_id, sub: ALICE.username, nonce: 'n-code' })
+      // AM's default (always_return_claims_in_id_tokens off): the profile is at userinfo.
+      expect(payload).not.toHaveProperty('name')
       expect(typeof payload.auth_time).toBe('number')
       expect(payload.auth_time).toBeLessThanOrEqual(payload.iat!)
     })
@@ -160,6 +162,8 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect(idToken.at_hash).toBe(halfHash(out.params.get('access_token')!))
       expect(idToken.c_hash).toBeUndefined()
       expect(idToken).toMatchObject({ nonce: 'n-id_token token', azp: HYBRID.client_id, iss })
+      // An access token came with it: the profile is read at userinfo (OpenID Connect Core 5.4).
+      expect(idToken).not.toHaveProperty('name')
     })
 
     it('code id_token: c_hash is the left half of SHA-256 of the code', async () => {
@@ -170,6 +174,7 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect(payload.c_hash).toBe(halfHash(out.params.get('code')!))
       expect(payload.at_hash).toBeUndefined()
       expect(payload.nonce).toBe('n-code id_token')
+      expect(payload).not.toHaveProperty('name')
       // The code still redeems, and its ID token names the same sign-in.
       const tokens = await exchange(h, iss, HYBRID, out.params.get('code')!)
       expect(claims(tokens.id_token!)).toMatchObject({ nonce: 'n-code id_token', auth_time: payload.auth_time, sub: payload.sub })

@@ -179,6 +179,12 @@ describe.concurrent('realmauth-server CLI', () => {
     expect(r.stdout()).not.toContain('listening')
     expect(await badKey.exit).toBe(2)
     expect(badKey.stderr()).toContain('keys[0]')
+    // A typo in a journey node (lockout_seconds) stops the start too, rather than leaving the default in force.
+    const retry = { type: 'RetryLimit', limit: 3, lockoutSeconds: 600, outcomes: { retry: 'done', reject: 'done' } }
+    const typo = run(['--config', configFile('typo.json', { realms: [{ name: 'alpha', journeys: { Guarded: { entry: 'retry', nodes: { retry, done: { type: 'Success' } } } } }] }), '--port', '0'])
+    expect(await typo.exit).toBe(2)
+    expect(typo.stderr()).toContain('realms[0].journeys.Guarded.nodes.retry.lockoutSeconds')
+    expect(typo.stdout()).not.toContain('listening')
   })
 
   it('exits non-zero when the config file is missing or not JSON', async () => {

@@ -210,6 +210,7 @@ describe('config validation', () => {
     expectRefused(withClient({ ...svc, dpop_bound_access_tokens: 'yes' }), 'realms[0].clients[1].dpop_bound_access_tokens')
     expectRefused(withClient({ ...svc, require_pushed_authorization_requests: 1 }), 'realms[0].clients[1].require_pushed_authorization_requests')
     expectRefused(withRealm({ name: 'alpha', dpop_nonce: 'on' }), 'realms[0].dpop_nonce')
+    expectRefused(withRealm({ name: 'alpha', always_return_claims_in_id_tokens: 'yes' }), 'realms[0].always_return_claims_in_id_tokens')
     expectRefused(withRealm({ name: 'alpha', require_pushed_authorization_requests: null }), 'realms[0].require_pushed_authorization_requests')
     for (const lifetime of [0, -1, 1.5, '60']) expectRefused(withRealm({ name: 'alpha', par_lifetime: lifetime }), 'realms[0].par_lifetime')
     expectAccepted({

@@ -356,6 +356,31 @@ describe('journey config is checked at start', () => {
     expect(field({ realms: [{ name: 'alpha', users: [{ username: 'u', password: 'p', totp_secret: 'not base32!' }] }] })).toBe('realms[0].users[0].totp_secret')
     expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'UsernameCollector', outcomes: { outcome: 'ok' } }, ok } }))).toBeUndefined()
   })
+
+  it('refuses a node field its type does not have (a typo is never silent), naming the field', () => {
+    const retry = { type: 'RetryLimit', limit: 3, outcomes: { retry: 'ok', reject: 'ok' } }
+    const refusal = (journey: unknown) => {
+      try {
+        createProvider(withJourney(journey))
+      } catch (e) {
+        if (e instanceof ConfigError) return `${e.field}: ${e.message}`
+        throw e
+      }
+      return 'accepted'
+    }
+    expect(refusal({ entry: 'a', nodes: { a: { ...retry, lockoutSeconds: 600 }, ok } })).toMatch(/^realms\[0\]\.journeys\.Bad\.nodes\.a\.lockoutSeconds: .*is not a known setting/)
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'Message', message: 'Hi', positve: 'Go', outcomes: { true: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.positve')
+    // A setting of another node type is refused too: a DataStoreDecision has no limit.
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'DataStoreDecision', limit: 3, outcomes: { true: 'ok', false: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.limit')
+    // Inside a Page: a collector's own typo, and outcomes, which only the Page has.
+    const page = (child: object) => ({ entry: 'a', nodes: { a: { type: 'Page', nodes: [child], outcomes: { outcome: 'ok' } }, ok } })
+    expect(field(withJourney(page({ type: 'UsernameCollector', label: 'Name' })))).toBe('realms[0].journeys.Bad.nodes.a.nodes[0].label')
+    expect(field(withJourney(page({ type: 'UsernameCollector', outcomes: { outcome: 'ok' } })))).toBe('realms[0].journeys.Bad.nodes.a.nodes[0].outcomes')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { type: 'Page', header: 7, nodes: [{ type: 'UsernameCollector' }], outcomes: { outcome: 'ok' } }, ok } }))).toBe('realms[0].journeys.Bad.nodes.a.header')
+    expect(field(withJourney({ entry: 'a', nodes: { a: { ...retry, lockout_seconds: 600 }, ok: { type: 'Success', color: 'green' } } }))).toBe('realms[0].journeys.Bad.nodes.ok.color')
+    // Every field of every node type in this file's journeys is still accepted.
+    expect(field(CONFIG)).toBeUndefined()
+  })
 })
 
 /** A MemoryStore whose reads of Lockout records wait until `width` of them are pending, `rounds` times: the worst interleaving. */

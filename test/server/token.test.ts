@@ -73,6 +73,7 @@ const CONFIG: ProviderConfig = {
       { client_id: 'instant', client_secret: 'instant-secret', grant_types: ['password', 'refresh_token'], scope: SCOPE, access_token_lifetime: 0 },
     ]),
     realm('norefresh', { issue_refresh_tokens: false }),
+    realm('claims', { always_return_claims_in_id_tokens: true }),
   ],
 }
 
@@ -151,6 +152,12 @@ describe.each(MODES)('token endpoint grants (%s)', (mode) => {
   }
   const active = async (realmName: string, value: string) => (await introspect(realmName, value)).active
 
+  async function userinfo(realmName: string, accessToken: string): Promise<Record<string, unknown>> {
+    const res = await h.fetch(`${h.issuer(realmName)}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })
+    expect(res.status).toBe(200)
+    return (await res.json()) as Record<string, unknown>
+  }
+
   describe('authorization_code', () => {
     it('exchanges a code for access, refresh and ID tokens', async () => {
       const { code } = await authorize('alpha', WEB)
@@ -160,9 +167,28 @@ describe.each(MODES)('token endpoint grants (%s)', (mode) => {
       expect(body.expires_in).toBe(3600)
       expect(body.scope).toBe(SCOPE)
       expect(body.refresh_token).toBeTruthy()
-      expect(claims(body.id_token!)).toMatchObject({ iss: h.issuer('alpha'), aud: WEB.client_id, sub: USER.username, nonce: 'n-0', email: USER.email })
+      expect(claims(body.id_token!)).toMatchObject({ iss: h.issuer('alpha'), aud: WEB.client_id, sub: USER.username, nonce: 'n-0' })
       expect(claims(body.access_token)).toMatchObject({ iss: h.issuer('alpha'), sub: USER.username, client_id: WEB.client_id, scope: SCOPE })
       expect(await introspect('alpha', body.access_token)).toMatchObject({ active: true, client_id: WEB.client_id, scope: SCOPE })
+    })
+
+    it('puts only the protocol claims in the ID token, as AM does by default; the profile is at userinfo', async () => {
+      const body = await webTokens('alpha')
+      const idClaims = claims(body.id_token!)
+      expect(idClaims).toMatchObject({ sub: USER.username, nonce: 'n-0', azp: WEB.client_id })
+      expect(typeof idClaims.at_hash).toBe('string')
+      for (const claim of ['name', 'email', 'email_verified']) expect(idClaims, claim).not.toHaveProperty(claim)
+      expect(await userinfo('alpha', body.access_token)).toMatchObject({ sub: USER.username, name: USER.name, email: USER.email })
+    })
+
+    it('puts the scope claims in the ID token too where the realm always returns claims', async () => {
+      const body = await webTokens('claims')
+      expect(claims(body.id_token!)).toMatchObject({ sub: USER.username, nonce: 'n-0', name: USER.name, email: USER.email, email_verified: true })
+      // And after a refresh, whose ID token follows the same setting.
+      const refreshed = await expectTokens(await refresh('claims', body.refresh_token!, auth.web))
+      expect(claims(refreshed.id_token!)).toMatchObject({ name: USER.name, email: USER.email })
+      const plain = await expectTokens(await refresh('alpha', (await webTokens('alpha')).refresh_token!, auth.web))
+      expect(claims(plain.id_token!)).not.toHaveProperty('email')
     })
 
     it('gives no refresh token to a client without the refresh_token grant', async () => {
@@ -390,9 +416,9 @@ describe.each(MODES)('token endpoint grants (%s)', (mode) => {
       expect(narrow.scope).toBe('openid email')
       expect(claims(narrow.access_token).scope).toBe('openid email')
       expect(await introspect('alpha', narrow.access_token)).toMatchObject({ active: true, scope: 'openid email' })
-      const idClaims = claims(narrow.id_token!)
-      expect(idClaims.email).toBe(USER.email)
-      expect(idClaims.name).toBeUndefined()
+      const profile = await userinfo('alpha', narrow.access_token)
+      expect(profile.email).toBe(USER.email)
+      expect(profile.name).toBeUndefined()
 
       const back = await expectTokens(await refresh('alpha', narrow.refresh_token!, auth.pw, { scope: SCOPE }))
       expect(back.scope).toBe(SCOPE)
@@ -542,7 +568,9 @@ describe.each(MODES)('token endpoint grants (%s)', (mode) => {
     it('issues tokens and an ID token when openid is asked for', async () => {
       const body = await passwordTokens('alpha')
       expect(body.refresh_token).toBeTruthy()
-      expect(claims(body.id_token!)).toMatchObject({ iss: h.issuer('alpha'), aud: 'pw', sub: USER.username, name: USER.name })
+      expect(claims(body.id_token!)).toMatchObject({ iss: h.issuer('alpha'), aud: 'pw', sub: USER.username })
+      expect(claims(body.id_token!)).not.toHaveProperty('name')
+      expect(claims((await passwordTokens('claims')).id_token!)).toMatchObject({ sub: USER.username, name: USER.name })
       expect(claims(body.access_token)).toMatchObject({ sub: USER.username, client_id: 'pw', scope: SCOPE })
     })
 

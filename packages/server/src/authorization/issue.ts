@@ -60,6 +60,7 @@ export async function issueAuthorizationResponse(ctx: Context, request: AuthRequ
   }
   if (types.includes('id_token')) {
     out.id_token = await issueIdToken(ctx, info, {
+      ...(types.length === 1 && { withoutAccessToken: true }),
       ...(request.nonce !== undefined && { nonce: request.nonce }),
       ...(out.access_token !== undefined && { accessToken: out.access_token }),
       ...(out.code !== undefined && { code: out.code }),

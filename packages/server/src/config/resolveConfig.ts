@@ -49,7 +49,7 @@ const REALM_FIELDS: Fields<RealmConfig> = {
   issue_refresh_tokens_on_refresh: true, refresh_token_reuse_detection: true, access_token_signing_alg: true,
   allow_implied_consent: true, authorization_response_iss: true, allow_dynamic_registration: true,
   registration_limit: true, require_pushed_authorization_requests: true, par_lifetime: true, dpop_nonce: true,
-  journeys: true, cors_origins: true, clients: true, users: true,
+  journeys: true, cors_origins: true, clients: true, users: true, always_return_claims_in_id_tokens: true,
 }
 const CLIENT_FIELDS: Fields<ClientConfig> = {
   ...LIFETIME_FIELDS, client_id: true, client_secret: true, client_name: true, description: true, policy_uri: true,
@@ -155,6 +155,7 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
     requirePar: v.optBool(`${at}.require_pushed_authorization_requests`, r.require_pushed_authorization_requests) ?? false,
     parLifetime: v.optNumber(`${at}.par_lifetime`, r.par_lifetime, 1) ?? 60,
     dpopNonce: v.optBool(`${at}.dpop_nonce`, r.dpop_nonce) ?? false,
+    alwaysReturnClaims: v.optBool(`${at}.always_return_claims_in_id_tokens`, r.always_return_claims_in_id_tokens) ?? false,
   }
   const clients = new Map<string, Client>()
   v.optArray(`${at}.clients`, r.clients).forEach((c, i) => {

@@ -15,6 +15,30 @@ export const DEFAULT_LOGIN: JourneyConfig = {
 const COLLECTORS = ['UsernameCollector', 'PasswordCollector', 'ChoiceCollector', 'Message', 'OneTimePassword', 'HiddenValue'] as const
 const NODE_TYPES = [...COLLECTORS, 'Page', 'DataStoreDecision', 'RetryLimit', 'Success', 'Failure'] as const
 
+type AnyNode = JourneyNodeConfig | CollectorNodeConfig
+/** Each node type's settings besides `type` and `outcomes`; the compiler keeps it equal to the model. */
+const NODE_FIELDS: { [T in AnyNode['type']]: Record<Exclude<keyof Extract<AnyNode, { type: T }>, 'type' | 'outcomes'>, true> } = {
+  UsernameCollector: {},
+  PasswordCollector: {},
+  ChoiceCollector: { prompt: true, choices: true, default_choice: true },
+  Message: { message: true, positive: true, negative: true },
+  OneTimePassword: {},
+  HiddenValue: { id: true, value: true },
+  Page: { header: true, description: true, stage: true, nodes: true },
+  DataStoreDecision: {},
+  RetryLimit: { limit: true, lockout_seconds: true },
+  Success: {},
+  Failure: {},
+}
+
+/**
+ * Refuses a node field its type does not have (a typo such as `lockoutSeconds` would
+ * otherwise leave a default in force unseen). A node in a Page has no outcomes of its own.
+ */
+function checkFields(v: Validator, at: string, node: AnyNode, withOutcomes: boolean): void {
+  v.fields(at, node, { type: true, ...(withOutcomes && { outcomes: true }), ...NODE_FIELDS[node.type] })
+}
+
 /** The outcomes a node can have, in the order a tree editor lists them. */
 export function outcomesOf(node: JourneyNodeConfig | CollectorNodeConfig): string[] {
   switch (node.type) {
@@ -82,11 +106,16 @@ function outcomeTargets(node: JourneyNodeConfig): Record<string, string> {
 function checkNode(v: Validator, at: string, node: JourneyNodeConfig, nodes: Map<string, JourneyNodeConfig>): void {
   v.object(at, node)
   v.oneOf(`${at}.type`, node.type, NODE_TYPES)
+  checkFields(v, at, node, true)
   if (node.type === 'Page') {
+    v.optString(`${at}.header`, node.header)
+    v.optString(`${at}.description`, node.description)
+    v.optString(`${at}.stage`, node.stage)
     const children = v.optArray(`${at}.nodes`, node.nodes)
     if (children.length === 0) v.refuse(`${at}.nodes`, 'a Page holds at least one node')
     children.forEach((child, i) => {
       checkCollector(v, `${at}.nodes[${i}]`, child)
+      checkFields(v, `${at}.nodes[${i}]`, child as CollectorNodeConfig, false)
       const last = i === children.length - 1
       if (!last && outcomesOf(child as CollectorNodeConfig).length !== 1) {
         v.refuse(`${at}.nodes[${i}]`, 'only the last node of a Page may have more than one outcome')

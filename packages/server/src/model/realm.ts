@@ -66,6 +66,20 @@ export interface RealmConfig extends Lifetimes {
    */
   dpop_nonce?: boolean
   /**
+   * AM's "Always Return Claims in ID Tokens". Off (AM's default), an ID token that comes with
+   * an access token carries only the protocol claims (`sub`, `auth_time`, `nonce`, `acr`,
+   * `amr`, `at_hash`, …) and the scope claims (`name`, `email`, …, and a user's custom
+   * `claims`) are read at `userinfo`; only a `response_type=id_token` flow, which has no access
+   * token to call `userinfo` with, puts them in the ID token (OpenID Connect Core 5.4). On, every
+   * ID token carries them. Default false.
+   *
+   * @example
+   * ```ts
+   * const realm: RealmConfig = { name: 'alpha', always_return_claims_in_id_tokens: true, clients }
+   * ```
+   */
+  always_return_claims_in_id_tokens?: boolean
+  /**
    * Journeys (AM authentication trees) by name, run at `json/…/authenticate` and by the sign-in
    * page. A `Login` journey (username and password) is added unless one is given here.
    *

@@ -37,4 +37,6 @@ export interface RealmSettings {
   parLifetime: number
   /** DPoP proofs must carry a nonce the provider issued (RFC 9449 sections 8 and 9). */
   dpopNonce: boolean
+  /** AM's "Always Return Claims in ID Tokens": scope claims in every ID token, not only where no access token is issued. */
+  alwaysReturnClaims: boolean
 }

@@ -160,6 +160,11 @@ export function confirmation(jkt: string | undefined, x5t: string | undefined): 
 }
 
 export interface IdTokenExtras {
+  /**
+   * No access token is issued with this ID token (`response_type=id_token`), so the scope
+   * claims go in it: there is no `userinfo` call to get them from (OpenID Connect Core 5.4).
+   */
+  withoutAccessToken?: boolean
   nonce?: string
   accessToken?: string
   code?: string
@@ -170,8 +175,11 @@ export async function issueIdToken(ctx: Context, info: GrantInfo, extras: IdToke
   const user = ctx.realm.users.get(info.username!)
   if (!user) throw new OAuthError('invalid_grant', 'The user of this grant no longer exists')
   const iat = ctx.nowSec
+  // AM's default: profile claims live at userinfo, so the ID token stays small and the
+  // profile has one source; an app that reads them from the ID token breaks on a real tenant.
+  const released = extras.withoutAccessToken === true || ctx.realm.settings.alwaysReturnClaims
   const claims: Record<string, unknown> = {
-    ...claimsFor(user, info.scope),
+    ...(released && claimsFor(user, info.scope)),
     iss: ctx.issuer,
     sub: await subjectFor(ctx, info.client, user),
     aud: info.client.id,
