@@ -49,8 +49,6 @@ export function demoConfig(options: { spaOrigins?: string[] } = {}): ProviderCon
         name: DEMO.realm,
         // AM skips consent only when realm and client both allow it; the demo SPA signs in at one click.
         allow_implied_consent: true,
-        // until the SDK loads the profile from userinfo (b17)
-        always_return_claims_in_id_tokens: true,
         clients: [
           {
             client_id: DEMO.spa.client_id,

@@ -131,8 +131,6 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
         name: options.realm ?? 'alpha',
         // AM's realm default is off; a test provider signs in without a consent page.
         allow_implied_consent: true,
-        // until the SDK loads the profile from userinfo (b17)
-        always_return_claims_in_id_tokens: true,
         clients: [
           {
             client_id: TEST_CLIENT.client_id,

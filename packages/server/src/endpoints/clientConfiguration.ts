@@ -4,7 +4,7 @@ import { clientInformation, findRegistered, resolveRegistration, takesSecret } f
 import type { Context } from '../services/context.js'
 import { constantTimeEqual, randomToken, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json, queryParams, readJsonObject } from '../base/http.js'
+import { json, queryParams, readJsonObject, type Reply } from '../base/http.js'
 import { FOREVER_MS, registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
 
@@ -21,7 +21,7 @@ const ATTEMPTS = 3
  * `DELETE` removes it. A configured client (one with `registration_access_token` in the
  * config) may read itself; it is changed in the config, so `PUT` and `DELETE` are 403.
  */
-export async function clientConfiguration(ctx: Context): Promise<Response> {
+export async function clientConfiguration(ctx: Context): Promise<Reply> {
   const { client, entry, token } = await authorized(ctx)
   const method = ctx.request.method
   if (method === 'GET') return json({ ...clientInformation(ctx, client, entry?.payload.config ?? {}), registration_access_token: token })
@@ -30,7 +30,7 @@ export async function clientConfiguration(ctx: Context): Promise<Response> {
   }
   if (method === 'DELETE') {
     await remove(ctx, client.id)
-    return new Response(null, { status: 204, headers: { 'cache-control': 'no-store' } })
+    return { status: 204, headers: { 'cache-control': 'no-store' }, body: null }
   }
   return update(ctx, client, token)
 }
@@ -64,7 +64,7 @@ async function authorized(ctx: Context): Promise<{ client: Client; entry?: Store
  * The id, the secret and the token stay the provider's: a client gets a new secret only when
  * it becomes one that takes a secret, and loses it when it no longer does.
  */
-async function update(ctx: Context, client: Client, token: string): Promise<Response> {
+async function update(ctx: Context, client: Client, token: string): Promise<Reply> {
   const requested = (await readJsonObject(ctx.request, ctx.rt.config.maxBodyBytes, 'invalid_client_metadata')) as unknown as ClientConfig
   const sent = SERVER_FIELDS.filter((f) => Object.hasOwn(requested, f))
   if (sent.length > 0) throw new OAuthError('invalid_client_metadata', `${sent.join(', ')} must not be sent in an update (RFC 7592 section 2.2)`)

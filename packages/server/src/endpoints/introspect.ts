@@ -6,7 +6,7 @@ import { securedJwt } from '../services/jwtResponses.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
-import { json, type Reply } from '../base/http.js'
+import { json, type HttpRequest, type Reply } from '../base/http.js'
 import { confirmation } from '../services/tokens.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records/index.js'
 
@@ -39,13 +39,13 @@ export async function introspect(ctx: Context): Promise<Reply> {
     typ: 'token-introspection+jwt',
     ...(client.introspectionEncryption !== undefined && { encryption: client.introspectionEncryption }),
   })
-  return new Response(jwt, { headers: { 'content-type': JWT_INTROSPECTION, 'cache-control': 'no-store' } })
+  return { status: 200, headers: { 'content-type': JWT_INTROSPECTION, 'cache-control': 'no-store' }, body: jwt }
 }
 
 const JWT_INTROSPECTION = 'application/token-introspection+jwt'
 
 /** RFC 9701 section 4: the client asks for a JWT with its Accept header. */
-function wantsJwt(request: Request): boolean {
+function wantsJwt(request: HttpRequest): boolean {
   const accept = request.headers.get('accept') ?? ''
   return accept.split(',').some((type) => type.split(';')[0]!.trim().toLowerCase() === JWT_INTROSPECTION)
 }

@@ -1,5 +1,5 @@
 import { randomToken } from '../base/crypto.js'
-import { escapeHtml as e } from '../base/http.js'
+import { escapeHtml as e, type Reply } from '../base/http.js'
 import { page } from '../base/pages.js'
 import type { Client } from '../model/index.js'
 import { issuerFor, type Runtime } from '../services/context.js'
@@ -21,7 +21,7 @@ function clientRow(c: Client): string {
  * `GET {basePath}/`: the realms with their issuer and discovery URL, each realm's configured
  * clients, and a token decoder, so a developer finds how to point an app at this provider.
  */
-export function landing(rt: Runtime, origin: string): Response {
+export function landing(rt: Runtime, origin: string): Reply {
   const realms = [...rt.config.realms.values()].map((realm) => {
     const issuer = issuerFor(rt, realm, origin)
     const discovery = `${issuer}/.well-known/openid-configuration`

@@ -41,5 +41,5 @@ export async function userinfo(ctx: Context): Promise<Reply> {
     ...(client.userinfoAlg !== undefined && { alg: client.userinfoAlg }),
     ...(client.userinfoEncryption !== undefined && { encryption: client.userinfoEncryption }),
   })
-  return new Response(jwt, { headers: { 'content-type': 'application/jwt', 'cache-control': 'no-store', ...nonce } })
+  return { status: 200, headers: { 'content-type': 'application/jwt', 'cache-control': 'no-store', ...nonce }, body: jwt }
 }

@@ -2,7 +2,7 @@ import type { Context } from '../services/context.js'
 import type { DPoPProof } from '../services/dpop.js'
 import { verifyClientJwt } from '../services/clientAuth.js'
 import { OAuthError } from '../base/errors.js'
-import type { Params } from '../base/http.js'
+import type { Params, Reply } from '../base/http.js'
 import { JWT_BEARER_GRANT, type Client, type User } from '../model/index.js'
 import { newGrantId, requestedScopes, tokenEndpointResponse } from '../services/tokens.js'
 
@@ -12,7 +12,7 @@ import { newGrantId, requestedScopes, tokenEndpointResponse } from '../services/
  * for the user named in `sub`. No refresh token and no ID token: no user signed in, and the
  * client makes a new assertion when it needs a new token (decisions/0061).
  */
-export async function jwtBearerGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Response> {
+export async function jwtBearerGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const assertion = params.get('assertion')
   if (assertion === undefined) throw new OAuthError('invalid_request', 'assertion is required')
   if (!client.jwks && !client.jwksUri && !client.publicKeyPem) {
