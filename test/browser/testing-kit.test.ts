@@ -19,7 +19,7 @@ const appOrigin = () => app.origin.replace('127.0.0.1', 'localhost')
 beforeAll(async () => {
   idp = await startTestProvider({ http: true, users: [ADA] })
   app = await serveTestPage('test/browser/app/main.ts', {
-    config: () => ({ issuer: idp.issuer, clientId: TEST_CLIENT.client_id, origin: appOrigin(), offsetMs: 0 }),
+    config: () => ({ issuer: idp.issuer, clientId: TEST_CLIENT.client_id, origin: appOrigin(), offsetMs: 0, profile: true }),
   })
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
 })

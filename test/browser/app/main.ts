@@ -1,6 +1,6 @@
 // The SPA the browser tests drive: @realmauth/browser as an app would use it, with hooks
 // on `window.app` for the test to read state and move the page's clock.
-import { createBrowserClient, indexedDbDPoP, signInPopup, AuthError, type PopupSignInOptions } from '@realmauth/browser'
+import { createBrowserClient, indexedDbDPoP, signInPopup, userinfoProfile, AuthError, type PopupSignInOptions } from '@realmauth/browser'
 
 declare global {
   interface Window {
@@ -19,7 +19,7 @@ interface TestApp {
   storedKeys(): Promise<string[]>
 }
 
-const config = JSON.parse(document.getElementById('config')!.textContent!) as { issuer: string; clientId: string; origin: string; offsetMs: number; dpop?: boolean }
+const config = JSON.parse(document.getElementById('config')!.textContent!) as { issuer: string; clientId: string; origin: string; offsetMs: number; dpop?: boolean; profile?: boolean }
 const app = {
   offsetMs: config.offsetMs,
   refreshEvents: [] as string[],
@@ -35,6 +35,8 @@ app.client = createBrowserClient({
   clock: () => Date.now() + app.offsetMs,
   refresh: { auto: false, jitterSeconds: 0, backoffMs: 10 },
   ...(config.dpop && { dpop: indexedDbDPoP }),
+  // The user's profile from userinfo, as an app that shows it would ask (AM keeps it out of ID tokens).
+  ...(config.profile && { profile: userinfoProfile }),
 })
 app.client.auth.on((event) => app.refreshEvents.push(event.type))
 app.storedKeys = () =>
