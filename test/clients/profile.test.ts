@@ -19,7 +19,10 @@ const amIdTokens = replaceIdToken((claims, provider) => provider.signJwt(protoco
 describe.each(CLIENT_MODES)('the user profile from userinfo when the ID token has protocol claims only (%s)', (mode) => {
   let p: ProviderUnderTest
   beforeAll(async () => {
-    p = await startProvider(mode, demoConfig())
+    // Claims in ID tokens on, so the "full" side has them; the double takes them out for the other.
+    const config = demoConfig()
+    config.realms[0]!.always_return_claims_in_id_tokens = true
+    p = await startProvider(mode, config)
   })
   afterAll(() => p?.close())
 
