@@ -380,7 +380,7 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       expect(html).toContain('Tea Party Web wants to access your account')
       expect(html).toContain('Schedules tea parties for the March Hare.')
       expect(html).toContain('<a href="https://app.example/privacy"')
-      expect(html).toContain('<li>Sign you in</li><li>Your email address</li>')
+      expect(html).toContain('<li>Sign you in</li><li>Your email address<ul class="claims"><li>Email address: alice@example.com</li><li>Email address verified: yes</li></ul></li>')
       expect(html).toContain(`<strong>${ALICE.username}</strong>`)
       expect(html).toContain('name="save_consent"')
     })

@@ -238,15 +238,25 @@ describe('config validation', () => {
     )
   })
 
-  it('refuses the AM client settings it does not honour yet, saying so, instead of ignoring them', () => {
+  it("takes AM's Claim(s) entries and refuses a bad one, naming the entry", () => {
     const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
-    const notYet: Record<string, unknown> = {
-      claims: ['name|en|Full name'],
+    expectAccepted(withClient({ ...svc, claims: ['name', 'name|Full name', 'name|en_GB|Full name', 'name|fr-CA|Nom | complet', 'email|de|E-Mail'] }))
+    expect(expectRefused(withClient({ ...svc, claims: 'name|Full name' }), 'realms[0].clients[1].claims').message).toContain('must be an array')
+    expectRefused(withClient({ ...svc, claims: ['name', 7] }), 'realms[0].clients[1].claims[1]')
+    const problems: [string, string][] = [
+      ['|Full name', 'must start with a claim name'],
+      ['full name|Full name', 'must start with a claim name'],
+      ['name|en GB|Full name', 'has a locale that is not a language tag'],
+      ['name|', 'has an empty description'],
+      ['name|en| ', 'has an empty description'],
+      ['name|en|Name again', "describes 'name' for 'en' a second time"],
+    ]
+    for (const [entry, problem] of problems) {
+      const error = expectRefused(withClient({ ...svc, claims: ['name|en|Full name', entry] }), 'realms[0].clients[1].claims[1]')
+      expect(error.message).toContain(problem)
     }
-    for (const [field, value] of Object.entries(notYet)) {
-      const error = expectRefused(withClient({ ...svc, [field]: value }), `realms[0].clients[1].${field}`)
-      expect(error.message).toContain('is not supported yet')
-    }
+    // en_GB and en-GB are one locale.
+    expectRefused(withClient({ ...svc, claims: ['name|en_GB|Full name', 'name|en-gb|Name'] }), 'realms[0].clients[1].claims[1]')
   })
 
   it('refuses other top-level fields of the wrong shape', () => {

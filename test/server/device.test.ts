@@ -122,7 +122,9 @@ describe.each(MODES)('device flow (%s)', (mode) => {
     const html = await confirm.text()
     expect(confirm.status).toBe(200)
     expect(html).toContain('Demo command-line tool')
-    expect(html).toContain('<li>Sign you in</li><li>Your name and profile</li><li>Stay signed in when you are away</li>')
+    expect(html).toContain(
+      '<li>Sign you in</li><li>Your name and profile<ul class="claims"><li>Full name: Demo User</li><li>Family name: User</li><li>Given name: Demo</li><li>Username: demo</li></ul></li><li>Stay signed in when you are away</li>',
+    )
     const { action, fields } = parseForm(html)
     const done = await browser.post(new URL(action, h.origin).href, { ...fields, decision: 'allow' })
     expect(done.status).toBe(200)

@@ -152,8 +152,9 @@ export class Browser {
   private readonly cookies = new Map<string, string>()
   constructor(private readonly h: Harness) {}
 
-  async get(url: string): Promise<Response> {
-    return this.send(url, {})
+  /** A page load; `headers` as a browser would add them (`Accept-Language`). */
+  async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.send(url, { headers })
   }
 
   async post(url: string, fields: Record<string, string>): Promise<Response> {

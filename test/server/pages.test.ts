@@ -65,7 +65,13 @@ describe.each(MODES)('provider pages (%s)', (mode) => {
     const { b, signIn, consent } = await toConsent(DEMO.web.client_id, DEMO.web.redirect_uri, 'openid profile email phone')
     expect(signIn).toContain('to continue to <strong class="app">Demo web app</strong>')
     expect(consent).toContain('Demo web app wants to access your account')
-    expect(consent).toContain('<li>Sign you in</li><li>Your name and profile</li><li>Your email address</li><li>Your phone number</li>')
+    // Each scope with what it shares of the user, in AM's words for the standard claims.
+    expect(consent).toContain(
+      '<ul class="scopes"><li>Sign you in</li>' +
+        '<li>Your name and profile<ul class="claims"><li>Full name: Demo User</li><li>Family name: User</li><li>Given name: Demo</li><li>Username: demo</li></ul></li>' +
+        '<li>Your email address<ul class="claims"><li>Email address: demo@example.com</li><li>Email address verified: yes</li></ul></li>' +
+        '<li>Your phone number<ul class="claims"><li>Phone number: +1 555 0100</li></ul></li></ul>',
+    )
     expect(consent).toContain('id="deny">Cancel</button>')
     const form = parseForm(consent)
     const res = await b.post(form.action, { ...form.fields, decision: 'deny' })

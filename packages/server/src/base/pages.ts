@@ -29,9 +29,30 @@ const SCOPE_WORDS: Record<string, string> = {
   offline_access: 'Stay signed in when you are away',
 }
 
-/** The scopes as a list a user reads: known ones in words, others as they are. */
-function scopeList(scopes: string[]): string {
-  return '<ul class="scopes">' + scopes.map((s) => `<li>${e(SCOPE_WORDS[s] ?? s)}</li>`).join('') + '</ul>'
+/** A claim a consent page shows: its words (in `lang` when a client's localized description was chosen) and the user's value. */
+export interface ShownClaim {
+  label: string
+  lang?: string
+  value: string
+}
+
+/** What a consent page says the client asks for: each scope with the claims it releases, then the user's other claims. */
+export interface ConsentClaims {
+  scopes: { scope: string; claims: ShownClaim[] }[]
+  others: ShownClaim[]
+}
+
+function claimList(claims: ShownClaim[]): string {
+  if (claims.length === 0) return ''
+  const label = (c: ShownClaim) => (c.lang === undefined ? e(c.label) : `<span lang="${e(c.lang)}">${e(c.label)}</span>`)
+  return '<ul class="claims">' + claims.map((c) => `<li>${label(c)}: ${e(c.value)}</li>`).join('') + '</ul>'
+}
+
+/** The scopes as a list a user reads: known ones in words, others as they are, each with what it shares. */
+function scopeList(asked: ConsentClaims): string {
+  const scopes = asked.scopes.map((s) => `<li>${e(SCOPE_WORDS[s.scope] ?? s.scope)}${claimList(s.claims)}</li>`).join('')
+  const others = asked.others.length > 0 ? `<li>Other details about you${claimList(asked.others)}</li>` : ''
+  return `<ul class="scopes">${scopes}${others}</ul>`
 }
 
 /** Hidden form fields carrying `fields` to the next request. */
@@ -47,7 +68,7 @@ export function consentPage(options: {
   clientName: string
   description?: string
   policyUri?: string
-  scopes: string[]
+  asked: ConsentClaims
   username: string
 }): Reply {
   return page(
@@ -55,7 +76,7 @@ export function consentPage(options: {
     `<h1>${e(options.clientName)} wants to access your account</h1>` +
       (options.description ? `<p>${e(options.description)}</p>` : '') +
       `<p>Signed in as <strong>${e(options.username)}</strong>. It asks to:</p>` +
-      scopeList(options.scopes) +
+      scopeList(options.asked) +
       (options.policyUri ? `<p><a href="${e(options.policyUri)}" rel="noopener">Privacy policy</a></p>` : '') +
       `<form method="post" action="${e(options.action)}">${hidden(options.fields)}` +
       `<label><input type="checkbox" name="save_consent" value="on"> Remember my decision</label>` +
@@ -76,11 +97,11 @@ export function deviceCodeEntryPage(options: { action: string; error?: string; u
   )
 }
 
-export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; scopes: string[] }): Reply {
+export function deviceConfirmPage(options: { action: string; fields: Record<string, string>; clientName: string; asked: ConsentClaims }): Reply {
   return page(
     'Connect a device',
     `<h1>Allow ${e(options.clientName)} on your device?</h1><p>It asks to:</p>` +
-      scopeList(options.scopes) +
+      scopeList(options.asked) +
       `<form method="post" action="${e(options.action)}">${hidden(options.fields)}` +
       `<button type="submit" name="decision" value="allow" id="allow">Allow</button>` +
       `<button type="submit" name="decision" value="deny" id="deny">Cancel</button></form>`,

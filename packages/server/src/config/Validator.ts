@@ -9,14 +9,10 @@ export class Validator {
   object(at: string, value: unknown): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(at, 'must be an object')
   }
-  /**
-   * Refuses every field of the object at `at` that is not in `known`: a typo, or a setting
-   * AM has and the provider does not honour yet, is never accepted and ignored.
-   */
-  fields(at: string, value: object, known: Readonly<Record<string, true>>, notYet: readonly string[] = []): void {
+  /** Refuses every field of the object at `at` that is not in `known`: a typo is never accepted and ignored. */
+  fields(at: string, value: object, known: Readonly<Record<string, true>>): void {
     for (const field of Object.keys(value)) {
-      if (Object.hasOwn(known, field)) continue
-      throw new ConfigError(at === '' ? field : `${at}.${field}`, notYet.includes(field) ? 'is not supported yet' : 'is not a known setting')
+      if (!Object.hasOwn(known, field)) throw new ConfigError(at === '' ? field : `${at}.${field}`, 'is not a known setting')
     }
   }
   string(at: string, value: unknown): string {

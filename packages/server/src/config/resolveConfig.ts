@@ -12,6 +12,7 @@ import {
   STANDARD_SCOPES,
   TLS_CLIENT_AUTH_FIELDS,
   normalizeResponseType,
+  type ClaimDescription,
   type Client,
   type ClientConfig,
   type Encryption,
@@ -58,15 +59,13 @@ const CLIENT_FIELDS: Fields<ClientConfig> = {
   public_key_pem: true, id_token_signed_response_alg: true, allow_wildcard_ports: true, subject_type: true,
   default_max_age: true, require_pkce: true, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true,
   request_uris: true, request_object_signing_alg: true, default_acr_values: true,
-  registration_access_token: true,
+  registration_access_token: true, claims: true,
   id_token_encrypted_response_alg: true, id_token_encrypted_response_enc: true, userinfo_signed_response_alg: true,
   userinfo_encrypted_response_alg: true, userinfo_encrypted_response_enc: true, introspection_signed_response_alg: true,
   introspection_encrypted_response_alg: true, introspection_encrypted_response_enc: true,
   tls_client_auth_subject_dn: true, tls_client_auth_san_dns: true, tls_client_auth_san_uri: true, tls_client_auth_san_ip: true,
   tls_client_auth_san_email: true, tls_client_certificate_bound_access_tokens: true,
 }
-/** AM client settings (seed 004) the provider does not honour yet: refused, never ignored. */
-const CLIENT_NOT_YET = ['claims']
 const USER_FIELDS: Fields<UserConfig> = {
   username: true, password: true, sub: true, name: true, given_name: true, family_name: true, middle_name: true,
   nickname: true, preferred_username: true, profile: true, picture: true, website: true, gender: true,
@@ -182,7 +181,7 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
 export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLifetimes: ResolvedLifetimes): Client {
   v.object(at, c)
   if (Object.hasOwn(c, 'client_session_uri')) v.refuse(`${at}.client_session_uri`, CLIENT_SESSION_URI_REFUSED)
-  v.fields(at, c, CLIENT_FIELDS, CLIENT_NOT_YET)
+  v.fields(at, c, CLIENT_FIELDS)
   const id = v.string(`${at}.client_id`, c.client_id)
   if (!/^[\x21-\x7e]+$/.test(id)) throw new ConfigError(`${at}.client_id`, 'must be printable ASCII without spaces')
   const secret = v.optString(`${at}.client_secret`, c.client_secret)
@@ -302,6 +301,7 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     requestUris,
     defaultAcrValues: v.optArray(`${at}.default_acr_values`, c.default_acr_values).map((a, i) => v.string(`${at}.default_acr_values[${i}]`, a)),
     certificateBound: v.optBool(`${at}.tls_client_certificate_bound_access_tokens`, c.tls_client_certificate_bound_access_tokens) ?? false,
+    claimDescriptions: resolveClaimDescriptions(v, `${at}.claims`, c.claims),
     lifetimes: resolveLifetimes(v, at, c, realmLifetimes),
   }
   if (tlsSubject) client.tlsSubject = tlsSubject
@@ -332,6 +332,31 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
   if (userinfoEncryption) client.userinfoEncryption = userinfoEncryption
   if (introspectionEncryption) client.introspectionEncryption = introspectionEncryption
   return client
+}
+
+/**
+ * AM's "Claim(s)" entries: `claim`, `claim|description` or `claim|locale|description` (a
+ * description may hold `|` itself, as AM splits at most twice). A bare claim is accepted and
+ * adds no words. An empty description, which AM takes as "hide", is refused: a claim the
+ * user releases is always shown (decisions/0067).
+ */
+function resolveClaimDescriptions(v: Validator, at: string, claims: unknown): ClaimDescription[] {
+  const seen = new Set<string>()
+  return v.optArray(at, claims).flatMap((entry, i): ClaimDescription[] => {
+    const [claim = '', ...rest] = v.string(`${at}[${i}]`, entry).split('|')
+    if (!/^\S+$/.test(claim)) v.refuse(`${at}[${i}]`, "must start with a claim name, such as 'name' or 'email'")
+    if (rest.length === 0) return []
+    const locale = rest.length > 1 ? rest.shift()!.replaceAll('_', '-').toLowerCase() : undefined
+    const description = rest.join('|').trim()
+    if (locale !== undefined && !/^[a-z]{2,8}(-[a-z0-9]{1,8})*$/.test(locale)) {
+      v.refuse(`${at}[${i}]`, "has a locale that is not a language tag such as 'en', 'en_GB' or 'fr-CA'")
+    }
+    if (description === '') v.refuse(`${at}[${i}]`, `has an empty description: write '${claim}' alone to show the claim by its name`)
+    const key = `${claim}|${locale ?? ''}`
+    if (seen.has(key)) v.refuse(`${at}[${i}]`, `describes '${claim}' ${locale === undefined ? 'without a locale' : `for '${locale}'`} a second time`)
+    seen.add(key)
+    return [{ claim, ...(locale !== undefined && { locale }), description }]
+  })
 }
 
 /** Why `client_session_uri` is refused (decisions/0064). */

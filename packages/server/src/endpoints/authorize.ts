@@ -10,6 +10,7 @@ import { OAuthError } from '../base/errors.js'
 import { Params, pageParams, redirect, type Reply } from '../base/http.js'
 import { consentPage } from '../base/pages.js'
 import { INTERACTION_LIFETIME_MS, type InteractionPayload } from '../records/index.js'
+import { consentClaims } from '../services/consentClaims.js'
 import { getSession, loginUrl } from '../services/session.js'
 
 type InteractionState = { id: string; createdAt: number; staleSession?: string; pushed?: string }
@@ -91,7 +92,7 @@ async function proceed(
       action: `${ctx.issuer}/authorize`,
       fields: { interaction: id, csrf: session.csrf },
       clientName: request.client.name,
-      scopes: request.scope,
+      asked: consentClaims(ctx, request.client.claimDescriptions, session.username, request.scope, params.get('ui_locales')),
       username: session.username,
       ...(request.client.description !== undefined && { description: request.client.description }),
       ...(request.client.policyUri !== undefined && { policyUri: request.client.policyUri }),

@@ -1,5 +1,6 @@
 import type { Context } from '../services/context.js'
 import { findClient } from '../services/clients.js'
+import { consentClaims } from '../services/consentClaims.js'
 import { OAuthError } from '../base/errors.js'
 import { pageParams, redirect, type Params, type Reply } from '../base/http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pages.js'
@@ -40,7 +41,7 @@ export async function deviceUser(ctx: Context): Promise<Reply> {
       action,
       fields: { user_code: typed, csrf: session.csrf },
       clientName: client?.name ?? record.clientId,
-      scopes: record.scope,
+      asked: consentClaims(ctx, client?.claimDescriptions ?? [], session.username, record.scope, params.get('ui_locales')),
     })
   }
   if (params.get('csrf') !== session.csrf) return messagePage('Request refused', 'This form does not belong to your session.', 403)

@@ -196,6 +196,24 @@ export interface ClientConfig extends Lifetimes {
    * ```
    */
   registration_access_token?: string
+  /**
+   * AM's "Claim(s)": how the consent pages name the claims this client receives, in the
+   * user's language. Each entry is `claim`, `claim|description` (for every language) or
+   * `claim|locale|description` (`en`, `en_GB` or `en-GB`). The page picks, per claim, the
+   * description for the request's `ui_locales`, else the user's `locale`, else the browser's
+   * `Accept-Language`, else the one without a locale, else AM's default words, else the claim's
+   * name. It changes only what the page says: which claims are released is the scopes' doing,
+   * as in AM.
+   *
+   * @example
+   * ```ts
+   * const web: ClientConfig = {
+   *   client_id: 'web', client_secret: 's3cret', redirect_uris: ['https://app.example/cb'],
+   *   claims: ['name|Your full name', 'name|fr|Votre nom complet', 'email|en_GB|Email address for receipts'],
+   * }
+   * ```
+   */
+  claims?: string[]
 }
 
 export interface Client {
@@ -257,6 +275,8 @@ export interface Client {
   tlsSubject?: { field: (typeof TLS_CLIENT_AUTH_FIELDS)[number]; value: string; dn?: [string, string][] }
   /** RFC 8705 `tls_client_certificate_bound_access_tokens`. */
   certificateBound: boolean
+  /** AM's "Claim(s)": the consent pages' words for claims, from `claims` entries that carry a description. */
+  claimDescriptions: ClaimDescription[]
   lifetimes: ResolvedLifetimes
 }
 
@@ -264,4 +284,11 @@ export interface Client {
 export interface Encryption {
   alg: EncryptionAlg
   enc: EncryptionEnc
+}
+
+/** One `claim|locale|description` entry of a client's `claims`: `locale` lower case with `-`, absent for every language. */
+export interface ClaimDescription {
+  claim: string
+  locale?: string
+  description: string
 }
