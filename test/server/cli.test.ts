@@ -174,11 +174,16 @@ describe.concurrent('realmauth-server CLI', () => {
     })
     const r = run(['--config', bad, '--port', '0'])
     const badKey = run(['--config', configFile('badkey.json', { realms: [{ name: 'alpha' }], keys: [{ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', d: 'AAAA' }] }), '--port', '0'])
+    // AM's Claim(s) with an entry the consent page could not use: that entry is named.
+    const web = { client_id: 'web', client_secret: 's', redirect_uris: ['https://web.example/cb'], claims: ['name|Full name', 'name|fr|'] }
+    const claims = run(['--config', configFile('claims.json', { realms: [{ name: 'alpha', clients: [web] }] }), '--port', '0'])
     expect(await r.exit).toBe(2)
     expect(r.stderr()).toContain('realms[0].clients[0].redirect_uris[0]')
     expect(r.stdout()).not.toContain('listening')
     expect(await badKey.exit).toBe(2)
     expect(badKey.stderr()).toContain('keys[0]')
+    expect(await claims.exit).toBe(2)
+    expect(claims.stderr()).toContain('realms[0].clients[0].claims[1]: has an empty description')
     // A typo in a journey node (lockout_seconds) stops the start too, rather than leaving the default in force.
     const retry = { type: 'RetryLimit', limit: 3, lockoutSeconds: 600, outcomes: { retry: 'done', reject: 'done' } }
     const typo = run(['--config', configFile('typo.json', { realms: [{ name: 'alpha', journeys: { Guarded: { entry: 'retry', nodes: { retry, done: { type: 'Success' } } } } }] }), '--port', '0'])
