@@ -3,7 +3,7 @@
 // from (esbuild follows the packages' own source maps back to their src/ files).
 //
 //   node bench/bundle-attribution.mjs          the typical flow, by package then by file
-//   node bench/bundle-attribution.mjs dpop     another flow of bundle-size.mjs (dpop, userinfo, popup, journeys, core)
+//   node bench/bundle-attribution.mjs dpop     another flow of bundle-size.mjs (dpop, userinfo, popup, journeys, core, floor)
 //   node bench/bundle-attribution.mjs --declarations   also by function, class member or const
 //
 // Minified bytes per part are exact. Gzip does not add up by part (a part compresses against
@@ -13,9 +13,9 @@ import { build } from 'esbuild'
 import { readFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
 import { here } from './common.mjs'
-import { SPA_FLOW, SPA_FLOW_DPOP, SPA_FLOW_USERINFO, SPA_FLOW_POPUP, SPA_FLOW_JOURNEY, CORE_FLOW } from './bundle-size.mjs'
+import { SPA_FLOW, SPA_FLOW_DPOP, SPA_FLOW_USERINFO, SPA_FLOW_POPUP, SPA_FLOW_JOURNEY, CORE_FLOW, FLOOR_FLOW } from './bundle-size.mjs'
 
-const FLOWS = { typical: SPA_FLOW, dpop: SPA_FLOW_DPOP, userinfo: SPA_FLOW_USERINFO, popup: SPA_FLOW_POPUP, journeys: SPA_FLOW_JOURNEY, core: CORE_FLOW }
+const FLOWS = { typical: SPA_FLOW, dpop: SPA_FLOW_DPOP, userinfo: SPA_FLOW_USERINFO, popup: SPA_FLOW_POPUP, journeys: SPA_FLOW_JOURNEY, core: CORE_FLOW, floor: FLOOR_FLOW }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
