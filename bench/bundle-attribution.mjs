@@ -13,9 +13,6 @@ import { build } from 'esbuild'
 import { readFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
 import { here } from './common.mjs'
-import { SPA_FLOW, SPA_FLOW_DPOP, SPA_FLOW_USERINFO, SPA_FLOW_POPUP, SPA_FLOW_JOURNEY, CORE_FLOW, FLOOR_FLOW } from './bundle-size.mjs'
-
-const FLOWS = { typical: SPA_FLOW, dpop: SPA_FLOW_DPOP, userinfo: SPA_FLOW_USERINFO, popup: SPA_FLOW_POPUP, journeys: SPA_FLOW_JOURNEY, core: CORE_FLOW, floor: FLOOR_FLOW }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
@@ -187,6 +184,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2)
   const byDeclaration = args.includes('--declarations')
   const name = args.find((a) => !a.startsWith('--')) ?? 'typical'
+  // Imported only when run: bundle-size.mjs imports this module when it runs, and a static
+  // import each way would leave one waiting on the other's top-level await.
+  const flows = await import('./bundle-size.mjs')
+  const FLOWS = { typical: flows.SPA_FLOW, dpop: flows.SPA_FLOW_DPOP, userinfo: flows.SPA_FLOW_USERINFO, popup: flows.SPA_FLOW_POPUP, journeys: flows.SPA_FLOW_JOURNEY, core: flows.CORE_FLOW, floor: flows.FLOOR_FLOW }
   const source = FLOWS[name]
   if (!source) {
     console.error(`unknown flow '${name}'; known: ${Object.keys(FLOWS).join(', ')}`)
