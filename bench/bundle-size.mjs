@@ -268,21 +268,23 @@ async function measure(source, platform = 'browser') {
  * Rows of the table. `packages` are the packages whose versions the row names. A row that
  * `extends` another shows what it adds to that row's app (the same app with one import more);
  * one with a `base` is a React adapter, shown as app - React alone - base. `budget` is the
- * entry's size budget in KB min+gzip (issue 17); `hidden` rows are measured only as a base.
+ * entry's size budget in KB min+gzip: today's size with a little headroom, so a regression
+ * shows as `over` (decision 0070); `target` is issue 17's goal where it set one, reported
+ * met or missed on its own. `hidden` rows are measured only as a base.
  * `marker` is a string only that feature's code contains: absent from the typical flow's
  * bundle, present in the row's, it shows the feature costs nothing unless imported.
  * `ratioTo` names the row its ratio is taken against (default @realmauth/browser).
  */
 const SDKS = [
-  { id: 'realmauth', name: '@realmauth/browser, typical flow', packages: ['@realmauth/browser'], source: SPA_FLOW, budget: 11.5 },
-  { id: 'realmauth-dpop', name: '+ DPoP (`dpop: indexedDbDPoP`)', packages: ['@realmauth/browser'], source: SPA_FLOW_DPOP, extends: 'realmauth', budget: 1.5, marker: 'dpop+jwt' },
-  { id: 'realmauth-userinfo', name: '+ profile from userinfo (`profile: userinfoProfile`)', packages: ['@realmauth/browser'], source: SPA_FLOW_USERINFO, extends: 'realmauth', budget: 1, marker: 'without iss or aud' },
-  { id: 'realmauth-popup', name: '+ popup sign-in (`signInPopup`)', packages: ['@realmauth/browser'], source: SPA_FLOW_POPUP, extends: 'realmauth', budget: 0.75, marker: 'realmauth-sign-in' },
-  { id: 'realmauth-journeys', name: '+ journeys (`createJourneyClient`, `signInWithSession`)', packages: ['@realmauth/browser'], source: SPA_FLOW_JOURNEY, extends: 'realmauth', budget: 3, marker: 'protocol=1.0,resource=2.1' },
+  { id: 'realmauth', name: '@realmauth/browser, typical flow', packages: ['@realmauth/browser'], source: SPA_FLOW, budget: 15.6, target: 11.5 },
+  { id: 'realmauth-dpop', name: '+ DPoP (`dpop: indexedDbDPoP`)', packages: ['@realmauth/browser'], source: SPA_FLOW_DPOP, extends: 'realmauth', budget: 1.25, marker: 'dpop+jwt' },
+  { id: 'realmauth-userinfo', name: '+ profile from userinfo (`profile: userinfoProfile`)', packages: ['@realmauth/browser'], source: SPA_FLOW_USERINFO, extends: 'realmauth', budget: 0.85, marker: 'without iss or aud' },
+  { id: 'realmauth-popup', name: '+ popup sign-in (`signInPopup`)', packages: ['@realmauth/browser'], source: SPA_FLOW_POPUP, extends: 'realmauth', budget: 0.5, marker: 'realmauth-sign-in' },
+  { id: 'realmauth-journeys', name: '+ journeys (`createJourneyClient`, `signInWithSession`)', packages: ['@realmauth/browser'], source: SPA_FLOW_JOURNEY, extends: 'realmauth', budget: 1.7, marker: 'protocol=1.0,resource=2.1' },
   { id: 'realmauth-react-base', name: 'what AuthProvider uses', packages: ['@realmauth/browser'], source: SPA_FLOW_REACT_BASE, hidden: true },
-  { id: 'realmauth-react', name: '@realmauth/react on top of the browser client with profile and popup (React excluded)', packages: ['@realmauth/react'], source: REACT_FLOW, base: 'realmauth-react-base', ratioTo: 'realmauth-react', budget: 1 },
-  { id: 'realmauth-core', name: '@realmauth/core alone (AuthClient, memory stores)', packages: ['@realmauth/core'], source: CORE_FLOW, budget: 11 },
-  { id: 'realmauth-node', name: '@realmauth/node service (client credentials + JWT verification; platform node)', packages: ['@realmauth/node'], source: NODE_FLOW, platform: 'node', ratioTo: 'none', budget: 28 },
+  { id: 'realmauth-react', name: '@realmauth/react on top of the browser client with profile and popup (React excluded)', packages: ['@realmauth/react'], source: REACT_FLOW, base: 'realmauth-react-base', ratioTo: 'realmauth-react', budget: 0.65, target: 1 },
+  { id: 'realmauth-core', name: '@realmauth/core alone (AuthClient, memory stores)', packages: ['@realmauth/core'], source: CORE_FLOW, budget: 14.25 },
+  { id: 'realmauth-node', name: '@realmauth/node service (client credentials + JWT verification; platform node)', packages: ['@realmauth/node'], source: NODE_FLOW, platform: 'node', ratioTo: 'none', budget: 33.5 },
   { id: 'oidc-client-ts', name: 'oidc-client-ts', packages: ['oidc-client-ts'], source: OIDC_CLIENT_TS_FLOW },
   { id: 'react-oidc-context', name: 'react-oidc-context on top of oidc-client-ts (React excluded)', packages: ['react-oidc-context'], source: REACT_OIDC_CONTEXT_FLOW, base: 'oidc-client-ts', ratioTo: 'realmauth-react' },
   { id: 'auth0', name: '@auth0/auth0-spa-js', packages: ['@auth0/auth0-spa-js'], source: AUTH0_FLOW },
@@ -320,30 +322,34 @@ export async function measureAll() {
   return results
 }
 
-/** The table (with each entry's budget) and the issue's targets, as markdown lines. */
+/** The table (with each entry's budget and target) and the issue's targets, as markdown lines. */
 export function report(results) {
-  const lines = ['| SDK | version | min KB | min+gzip KB | budget KB | | ratio to @realmauth/browser |', '|---|---|---:|---:|---:|---|---:|']
+  const lines = ['| SDK | version | min KB | min+gzip KB | budget KB | | target KB | | ratio to @realmauth/browser |', '|---|---|---:|---:|---:|---|---:|---|---:|']
   const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? 'met' : 'missed')
+  /** `limit` (KB) and whether the row's size is within it, as two cells; empty without a limit. */
+  const against = (r, limit, words) =>
+    limit === undefined ? '| ' : `${limit.toFixed(2)} | ${r.size.error ? 'not measured' : r.size.gzip <= limit * 1024 ? words[0] : words[1]}`
   for (const r of results.values()) {
     if (r.hidden) continue
-    const budget = r.budget === undefined ? '' : r.budget.toFixed(2)
-    const met = r.budget === undefined ? '' : verdict(r.size.error ? undefined : r.size.gzip <= r.budget * 1024)
+    const limits = `${against(r, r.budget, ['within', 'over'])} | ${against(r, r.target, ['met', 'missed'])}`
     if (r.size.error) {
-      lines.push(`| ${r.name} | ${r.version} | not measured: ${r.size.error} | | ${budget} | ${met} | |`)
+      lines.push(`| ${r.name} | ${r.version} | not measured: ${r.size.error} | | ${limits} | |`)
       continue
     }
-    const against = r.ratioTo === 'none' ? undefined : results.get(r.ratioTo ?? 'realmauth').size
-    const ratio = !against || against.error || against.gzip <= 0 ? '-' : `${(r.size.gzip / against.gzip).toFixed(2)}x${r.ratioTo && r.ratioTo !== 'realmauth' ? ' (vs @realmauth/react on top)' : ''}`
-    lines.push(`| ${r.name} | ${r.version} | ${kb(r.size.min)} | ${kb(r.size.gzip)} | ${budget} | ${met} | ${ratio} |`)
+    const base = r.ratioTo === 'none' ? undefined : results.get(r.ratioTo ?? 'realmauth').size
+    const ratio = !base || base.error || base.gzip <= 0 ? '-' : `${(r.size.gzip / base.gzip).toFixed(2)}x${r.ratioTo && r.ratioTo !== 'realmauth' ? ' (vs @realmauth/react on top)' : ''}`
+    lines.push(`| ${r.name} | ${r.version} | ${kb(r.size.min)} | ${kb(r.size.gzip)} | ${limits} | ${ratio} |`)
   }
   const size = (id) => results.get(id).size
   const ours = size('realmauth')
   const oidc = size('oidc-client-ts')
   const react = size('realmauth-react')
   const floor = size('floor')
+  const anchor = (id, label) => `${label} ${size(id).error ? '-' : kb(size(id).gzip)}`
+  const anchors = [anchor('floor', 'floor'), anchor('forgerock', 'ForgeRock SDK'), anchor('oidc-client-ts', 'oidc-client-ts'), anchor('auth0', 'auth0-spa-js')].join(', ')
   const extras = ['realmauth-dpop', 'realmauth-userinfo', 'realmauth-popup', 'realmauth-journeys']
   const targets = [
-    ['typical SPA flow at most 11.5 KB min+gzip (issue 17)', ours.error ? '-' : `${kb(ours.gzip)} KB (floor ${floor.error ? '-' : kb(floor.gzip)} KB)`, verdict(ours.error ? undefined : ours.gzip <= 11.5 * 1024)],
+    ['typical SPA flow at most 11.5 KB min+gzip (issue 17)', ours.error ? '-' : `${kb(ours.gzip)} KB (${anchors})`, verdict(ours.error ? undefined : ours.gzip <= 11.5 * 1024)],
     ['DPoP, userinfo, popup and journeys cost only when imported (their code absent from the typical flow\'s bundle)',
       extras.map((id) => `${id.slice(10)} +${size(id).error ? '?' : kb(size(id).gzip)}`).join(', '),
       verdict(extras.some((id) => size(id).error) || ours.error ? undefined
@@ -362,9 +368,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const about = machineLine()
   const title = 'Typical SPA flow (redirect sign-in with PKCE, callback, access token, API call, sign out); esbuild --minify, platform browser, format esm, NODE_ENV=production; gzip -9. KB = 1024 bytes.'
   const table = report(results)
+  // Imported when run, not at the top: run as the entry, bundle-attribution.mjs imports this module.
+  const { attribute, attributionTable } = await import('./bundle-attribution.mjs')
+  const where = ["Where the typical flow's bytes come from (`node bench/bundle-attribution.mjs`; gzip shares scaled to the whole):", '', ...attributionTable(await attribute(SPA_FLOW), { topFiles: 8 })]
   console.log(`\n${title}\n${about}\n`)
-  console.log(table.join('\n'))
-  writeSection('50-bundle-size', ['## Bundle size', '', title, '', about, '', ...table])
+  console.log([...table, '', ...where].join('\n'))
+  writeSection('50-bundle-size', ['## Bundle size', '', title, '', about, '', ...table, '', ...where])
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s)`)
   // A build that timed out may leave esbuild's service busy; don't wait for it.
   process.exit(0)

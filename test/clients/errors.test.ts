@@ -247,6 +247,8 @@ const CASES: Case[] = [
   { name: '500 with an empty body', fault: answer('', 500, 'text/plain'), code: 'server_error', status: 500, retryable: true, needsUser: false },
   { name: '400 invalid_grant', fault: oauthError(400, 'invalid_grant'), code: 'invalid_grant', error: 'invalid_grant', status: 400, retryable: false, needsUser: true },
   { name: '400 invalid_request', fault: oauthError(400, 'invalid_request'), code: 'oauth_error', error: 'invalid_request', status: 400, retryable: false, needsUser: false },
+  // An object lookup would find Object.prototype's: the code must still be a string code.
+  { name: "400 with error 'constructor'", fault: oauthError(400, 'constructor'), code: 'oauth_error', error: 'constructor', status: 400, retryable: false, needsUser: false },
   { name: '401 invalid_client', fault: oauthError(401, 'invalid_client'), code: 'invalid_client', error: 'invalid_client', status: 401, retryable: false, needsUser: false },
   { name: 'no access_token', fault: editTokenResponse((b) => void delete b.access_token), code: 'invalid_response', retryable: false, needsUser: false, reachesProvider: true },
   { name: 'no token_type', fault: editTokenResponse((b) => void delete b.token_type), code: 'invalid_response', retryable: false, needsUser: false, reachesProvider: true },

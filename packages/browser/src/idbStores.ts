@@ -1,4 +1,4 @@
-import { createStore, del, get, set, type UseStore } from 'idb-keyval'
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval'
 import { createDPoP, type DPoP, type DPoPKeyStore, type TokenSet, type TokenStore, type Transaction, type TransactionStore } from '@realmauth/core'
 
 let shared: UseStore | undefined
@@ -9,17 +9,29 @@ export function database(): UseStore {
   return shared
 }
 
+/**
+ * Writes `value` under `key`, or deletes the key when `value` is undefined. idb-keyval's own
+ * `get`/`set`/`del` would also bring its default database, which realmauth never opens.
+ */
+function write(key: string, value?: unknown): Promise<void> {
+  return database()('readwrite', (store) => {
+    if (value === undefined) store.delete(key)
+    else store.put(value, key)
+    return promisifyRequest(store.transaction)
+  })
+}
+
 /** One value under one key of realmauth's database: what the token and key stores are. */
 class IdbEntry<T> {
   constructor(private readonly key: string) {}
-  async get(): Promise<T | undefined> {
-    return get<T>(this.key, database())
+  get(): Promise<T | undefined> {
+    return database()('readonly', (store) => promisifyRequest(store.get(this.key)))
   }
-  async set(value: T): Promise<void> {
-    await set(this.key, value, database())
+  set(value: T): Promise<void> {
+    return write(this.key, value)
   }
-  async remove(): Promise<void> {
-    await del(this.key, database())
+  remove(): Promise<void> {
+    return write(this.key)
   }
 }
 
@@ -49,14 +61,16 @@ export class IndexedDbTokenStore extends IdbEntry<TokenSet> implements TokenStor
  * ```
  */
 export class IndexedDbTransactionStore implements TransactionStore {
-  async set(state: string, transaction: Transaction): Promise<void> {
-    await set(`tx:${state}`, transaction, database())
+  set(state: string, transaction: Transaction): Promise<void> {
+    return write(`tx:${state}`, transaction)
   }
-  async take(state: string): Promise<Transaction | undefined> {
-    const key = `tx:${state}`
-    const tx = await get<Transaction>(key, database())
-    if (tx) await del(key, database())
-    return tx
+  /** Reads and deletes in one transaction: two tabs given the same callback cannot both take it. */
+  take(state: string): Promise<Transaction | undefined> {
+    return database()('readwrite', (store) => {
+      const read = store.get(`tx:${state}`)
+      store.delete(`tx:${state}`)
+      return promisifyRequest(store.transaction).then(() => read.result as Transaction | undefined)
+    })
   }
 }
 

@@ -133,10 +133,8 @@ export class AuthClient {
     this.#transactionStore = options.transactionStore ?? new MemoryTransactionStore()
     this.#now = options.clock ?? Date.now
     this.#random = options.random ?? Math.random
-    this.#timers = options.timers ?? {
-      setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-      clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
-    }
+    // Called as methods of globalThis, so fake timers installed later are still the ones used.
+    this.#timers = options.timers ?? globalThis
     const r = options.refresh ?? {}
     this.#policy = {
       marginSeconds: r.marginSeconds ?? 60,

@@ -115,17 +115,15 @@ export class AuthError extends Error {
   }
 }
 
-const OAUTH_ERROR_CODES: Record<string, AuthErrorCode> = {
-  invalid_grant: 'invalid_grant',
-  invalid_client: 'invalid_client',
-  access_denied: 'access_denied',
-  expired_token: 'expired_token',
-  invalid_token: 'invalid_token',
-  insufficient_scope: 'insufficient_scope',
-  invalid_dpop_proof: 'invalid_dpop_proof',
-  use_dpop_nonce: 'use_dpop_nonce',
-  temporarily_unavailable: 'server_error',
-  server_error: 'server_error',
+/** OAuth `error` values that are AuthErrorCodes of the same name. */
+const SAME_NAME = new Set<string | undefined>(['invalid_grant', 'invalid_client', 'access_denied', 'expired_token', 'invalid_token', 'insufficient_scope', 'invalid_dpop_proof', 'use_dpop_nonce', 'server_error'])
+
+/**
+ * The AuthErrorCode of an OAuth `error` the provider sent, if it has its own. A set, not an
+ * object: an `error` such as `constructor` must not find `Object.prototype`'s.
+ */
+function codeOf(error: string | undefined): AuthErrorCode | undefined {
+  return error === 'temporarily_unavailable' ? 'server_error' : SAME_NAME.has(error) ? (error as AuthErrorCode) : undefined
 }
 
 const ID_TOKEN_FAILURES = new Set([oauth.JWT_CLAIM_COMPARISON, oauth.JWT_TIMESTAMP_CHECK, oauth.KEY_SELECTION])
@@ -145,7 +143,7 @@ export async function tokenEndpointError(err: unknown, during: string): Promise<
     return error
   }
   if (typeof body?.error !== 'string') return error
-  return oauthError(OAUTH_ERROR_CODES[body.error] ?? error.code, during, body.error, typeof body.error_description === 'string' ? body.error_description : undefined, err.status, err)
+  return oauthError(codeOf(body.error) ?? error.code, during, body.error, typeof body.error_description === 'string' ? body.error_description : undefined, err.status, err)
 }
 
 /** An AuthError for an OAuth `error` the provider sent, its description in the message too. */
@@ -165,14 +163,14 @@ function oauthError(code: AuthErrorCode, during: string, error: string, descript
 export function toAuthError(err: unknown, during: string): AuthError {
   if (err instanceof AuthError) return err
   if (err instanceof oauth.ResponseBodyError) {
-    return oauthError(OAUTH_ERROR_CODES[err.error] ?? (err.status >= 500 ? 'server_error' : 'oauth_error'), during, err.error, err.error_description, err.status, err)
+    return oauthError(codeOf(err.error) ?? (err.status >= 500 ? 'server_error' : 'oauth_error'), during, err.error, err.error_description, err.status, err)
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
     const challenge = err.cause[0]
     const error = challenge?.parameters.error
     // A bare `Basic` challenge is how a token endpoint refuses client credentials (RFC 6749 5.2).
     const basic = challenge?.scheme === 'basic' && err.status === 401
-    const code = (error ? OAUTH_ERROR_CODES[error] : undefined) ?? (basic ? 'invalid_client' : 'oauth_error')
+    const code = codeOf(error) ?? (basic ? 'invalid_client' : 'oauth_error')
     return new AuthError(code, `${during}: ${error ?? 'authentication challenge'} (HTTP ${err.status})`, {
       ...(error !== undefined && { error }),
       ...(challenge?.parameters.error_description !== undefined && { error_description: challenge.parameters.error_description }),
