@@ -259,12 +259,18 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     await h.advance(301)
     const expired = await answer('Login', step, ALICE.username, ALICE.password)
     expect(expired.status).toBe(401)
-    expect(await expired.json()).toMatchObject({ code: 401, message: 'Session has timed out' })
+    // AM's exact answer: errorCode 110 is what apps read to start the journey again.
+    const TIMED_OUT = { code: 401, reason: 'Unauthorized', message: 'Session has timed out', detail: { errorCode: '110' } }
+    expect(await expired.json()).toEqual(TIMED_OUT)
     const fresh = await start('Login')
     const tampered = { ...fresh, authId: fresh.authId.slice(0, -2) + (fresh.authId.endsWith('AA') ? 'BB' : 'AA') }
-    expect((await answer('Login', tampered, ALICE.username, ALICE.password)).status).toBe(401)
+    const refused = await answer('Login', tampered, ALICE.username, ALICE.password)
+    expect([refused.status, await refused.json()]).toEqual([401, TIMED_OUT])
+    const madeUp = await answer('Login', { ...fresh, authId: 'made-up' }, ALICE.username, ALICE.password)
+    expect([madeUp.status, await madeUp.json()]).toEqual([401, TIMED_OUT])
     expect((await answer('Login', fresh, ALICE.username, ALICE.password)).status).toBe(200)
-    expect((await answer('Login', fresh, ALICE.username, ALICE.password)).status).toBe(401)
+    const spent = await answer('Login', fresh, ALICE.username, ALICE.password)
+    expect([spent.status, await spent.json()]).toEqual([401, TIMED_OUT])
   })
 
   it('the zero-page login still answers tokenId; a tree that is not there is 400', async () => {

@@ -40,13 +40,16 @@ export class OAuthError extends Error {
   readonly error: OAuthErrorCode
   readonly status: number
   readonly headers: Record<string, string>
+  /** AM's `detail` on a `json/…` answer, such as `{ errorCode: '110' }` for a timed-out journey step. */
+  readonly detail: Record<string, string> | undefined
 
-  constructor(error: OAuthErrorCode, description: string, status = 400, headers: Record<string, string> = {}) {
+  constructor(error: OAuthErrorCode, description: string, status = 400, headers: Record<string, string> = {}, detail?: Record<string, string>) {
     super(description)
     this.name = 'OAuthError'
     this.error = error
     this.status = status
     this.headers = headers
+    this.detail = detail
   }
 }
 
