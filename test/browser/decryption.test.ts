@@ -46,6 +46,8 @@ describe('encrypted ID tokens and userinfo in Chromium', () => {
         clients: [
           { ...spa('spa'), jwks: { keys: [jwk as Record<string, unknown>] }, ...sealed },
           { ...spa('spa-other'), jwks: { keys: [strangerJwk as Record<string, unknown>] }, ...sealed },
+          // Registered without encryption, while the page holds a key: the ID token comes signed only.
+          { ...spa('spa-plain'), jwks: { keys: [jwk as Record<string, unknown>] } },
         ],
         users: [{ username: 'demo', password: 'Ch4ng3-it!', name: 'Demo User', email: 'demo@example.com' }],
       }],
@@ -85,14 +87,23 @@ describe('encrypted ID tokens and userinfo in Chromium', () => {
     const info = await page.evaluate(() => window.sealed.userinfo())
     expect(info).toMatchObject({ sub: 'demo', email: 'demo@example.com', aud: 'spa' })
   })
-  it('refuses an ID token encrypted to a key it does not hold, with a typed error and no session', async () => {
-    clientId = 'spa-other'
+  /** Signs in as `id` in a fresh context; what the callback page ended with. */
+  async function signInAs(id: string) {
+    clientId = id
     const page: Page = await (await browser.newContext()).newPage()
     await page.goto(app.origin + '/')
     await page.waitForFunction(() => document.body.dataset.ready === 'true')
     await signInThroughPages(page)
-    const state = await page.evaluate(() => ({ error: window.sealed.lastError, status: window.sealed.client.getSnapshot().status }))
+    return page.evaluate(() => ({ error: window.sealed.lastError, status: window.sealed.client.getSnapshot().status }))
+  }
+  it('refuses an ID token encrypted to a key it does not hold, with a typed error and no session', async () => {
+    const state = await signInAs('spa-other')
     expect(state.error?.code).toBe('id_token_invalid')
+    expect(state.status).not.toBe('signed_in')
+  })
+  it('refuses an ID token that arrives unencrypted while the page holds a key for it, with a typed error and no session', async () => {
+    const state = await signInAs('spa-plain')
+    expect(state.error).toMatchObject({ code: 'id_token_invalid', message: expect.stringMatching(/not encrypted/) })
     expect(state.status).not.toBe('signed_in')
   })
 })

@@ -19,6 +19,8 @@ let providerOrigin: string
 let app: TestPageServer
 let browser: Browser
 let page: Page
+/** Seconds the provider's clock runs ahead of the wall clock; tests move it, none waits. */
+let offset = 0
 /** Requests the browser failed (a CORS refusal shows up here) and console complaints about CORS. */
 const blocked: string[] = []
 
@@ -37,6 +39,7 @@ beforeAll(async () => {
     },
   })
   provider = createProvider({
+    clock: () => Date.now() + offset * 1000,
     realms: [
       {
         name: 'alpha',
@@ -95,6 +98,15 @@ async function sessionInfo(cookie: string): Promise<number> {
 describe('ForgeRock JavaScript SDK 4.9 against the provider', () => {
   it('a wrong password ends in LoginFailure', async () => {
     expect(await page.evaluate(() => window.fr.login('demo', 'wrong'))).toBe('LoginFailure')
+  })
+
+  it("restarts the journey when AM answers a timed-out authId with errorCode 110, and signs in", async () => {
+    expect(await page.evaluate(() => window.fr.beginLogin())).toBe('Step')
+    offset += 301 // past the step's five minutes, as a user who left the form open
+    const result = await page.evaluate(({ u, p }) => window.fr.finishLogin(u, p), { u: DEMO.username, p: DEMO.password })
+    expect(result).toEqual({ type: 'LoginSuccess', recovered: { code: 401, message: 'Session has timed out', errorCode: '110' } })
+    expect(await page.evaluate(() => window.fr.logout())).toMatchObject({ ok: true })
+    offset = 0
   })
 
   it('signs in, gets tokens through the iframe, reads the user, calls an API with renewal, and logs out', async () => {

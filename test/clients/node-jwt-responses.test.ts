@@ -33,7 +33,10 @@ function config(): ProviderConfig {
     introspection_encrypted_response_alg: 'ECDH-ES+A128KW',
     introspection_encrypted_response_enc: 'A128GCM',
   }
-  base.realms[0]!.clients!.push(sealed)
+  // Same keys, less sealed: ID tokens encrypted but userinfo only signed; and nothing encrypted at all.
+  const signedUserinfo: ClientConfig = { ...sealed, client_id: 'rp-signed-userinfo', userinfo_encrypted_response_alg: undefined }
+  const plain: ClientConfig = { ...sealed, client_id: 'rp-plain', id_token_encrypted_response_alg: undefined, id_token_encrypted_response_enc: undefined, userinfo_encrypted_response_alg: undefined }
+  base.realms[0]!.clients!.push(sealed, signedUserinfo, plain)
   return base
 }
 
@@ -59,7 +62,7 @@ describe.each(CLIENT_MODES)('@realmauth/node and JWT-secured answers (%s)', (mod
   })
   afterAll(() => p.close())
 
-  const make = (decryptionKey: DecryptionKey | DecryptionKey[], extra: { introspectionJwt?: boolean } = {}) =>
+  const make = (decryptionKey: DecryptionKey | DecryptionKey[], extra: { introspectionJwt?: boolean; userinfoEncrypted?: boolean; clientId?: string } = {}) =>
     createNodeClient({
       issuer: p.issuer(),
       clientId: RP.client_id,
@@ -70,8 +73,8 @@ describe.each(CLIENT_MODES)('@realmauth/node and JWT-secured answers (%s)', (mod
       decryptionKey,
       ...extra,
     })
-  async function signIn(decryptionKey: DecryptionKey | DecryptionKey[]) {
-    const client = await make(decryptionKey)
+  async function signIn(decryptionKey: DecryptionKey | DecryptionKey[], extra: Parameters<typeof make>[1] = {}) {
+    const client = await make(decryptionKey, extra)
     const { url, transaction } = await client.signInUrl({ scope: 'openid profile email' })
     return { client, tokens: await client.handleCallback(await signInAtProvider(p, url), transaction) }
   }
@@ -88,6 +91,32 @@ describe.each(CLIENT_MODES)('@realmauth/node and JWT-secured answers (%s)', (mod
       expect(refreshed.claims?.sub).toBe('demo')
     })
   }
+
+  it('with a decryption key, an ID token that arrives unencrypted is refused: a client registered without encryption, or a downgraded answer', async () => {
+    const plain = await signIn(KEYS.PEM!, { clientId: 'rp-plain' }).then(() => undefined, (e: unknown) => e)
+    expect(plain).toMatchObject({ name: 'AuthError', code: 'id_token_invalid', message: expect.stringMatching(/not encrypted/) })
+    // The provider's own signature on it, just not sealed: still refused, since nothing says who stripped the JWE.
+    p.fault('access_token', async (request, provider) => {
+      const body = (await (await provider.fetch(request)).json()) as { id_token: string }
+      const { plaintext } = await compactDecrypt(body.id_token, rsa.privateKey)
+      return Response.json({ ...body, id_token: new TextDecoder().decode(plaintext) })
+    })
+    await expect(signIn(KEYS.KeyObject!)).rejects.toMatchObject({ code: 'id_token_invalid' })
+  })
+
+  it('with userinfoEncrypted, userinfo must arrive encrypted: signed only or plain JSON is refused, from the provider or a downgrade', async () => {
+    const keyless = createNodeClient({ issuer: p.issuer(), clientId: RP.client_id, auth: { method: 'client_secret_basic', clientSecret: RP.client_secret }, fetch: p.fetch, userinfoEncrypted: true })
+    await expect(keyless).rejects.toMatchObject({ code: 'configuration_error', message: expect.stringMatching(/userinfoEncrypted needs a decryption key/) })
+    const { client, tokens } = await signIn(KEYS.JWK!, { userinfoEncrypted: true })
+    await expect(client.userinfo(tokens.accessToken, 'demo')).resolves.toMatchObject({ sub: 'demo', aud: RP.client_id })
+    // A client whose provider signs userinfo but does not encrypt it: accepted by default, refused when encryption is expected.
+    const lax = await signIn(KEYS.JWK!, { clientId: 'rp-signed-userinfo' })
+    await expect(lax.client.userinfo(lax.tokens.accessToken, 'demo')).resolves.toMatchObject({ sub: 'demo', aud: 'rp-signed-userinfo' })
+    const strict = await signIn(KEYS.JWK!, { clientId: 'rp-signed-userinfo', userinfoEncrypted: true })
+    await expect(strict.client.userinfo(strict.tokens.accessToken, 'demo')).rejects.toMatchObject({ code: 'userinfo_invalid', message: expect.stringMatching(/not encrypted/) })
+    p.fault('userinfo', async () => Response.json({ sub: 'demo', email: 'demo@example.com' }))
+    await expect(client.userinfo(tokens.accessToken, 'demo')).rejects.toMatchObject({ code: 'userinfo_invalid', message: expect.stringMatching(/not encrypted/) })
+  })
 
   it('introspects with an RFC 9701 JWT, signed then encrypted, when asked', async () => {
     const client = await make(KEYS.KeyObject!, { introspectionJwt: true })

@@ -261,6 +261,8 @@ describe('config validation', () => {
 
   it('refuses other top-level fields of the wrong shape', () => {
     expectRefused({ ...demoConfig(), cookie_name: '' }, 'cookie_name')
+    // It names a header too (the SSO token of cookieless clients, allowed by CORS): a token, no spaces or separators.
+    for (const name of ['my session', 'sso;x', 'sso:x', 'séance']) expectRefused({ ...demoConfig(), cookie_name: name }, 'cookie_name')
     expectRefused({ ...demoConfig(), max_body_bytes: 10 }, 'max_body_bytes')
   })
 

@@ -259,12 +259,18 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     await h.advance(301)
     const expired = await answer('Login', step, ALICE.username, ALICE.password)
     expect(expired.status).toBe(401)
-    expect(await expired.json()).toMatchObject({ code: 401, message: 'Session has timed out' })
+    // AM's exact answer: errorCode 110 is what apps read to start the journey again.
+    const TIMED_OUT = { code: 401, reason: 'Unauthorized', message: 'Session has timed out', detail: { errorCode: '110' } }
+    expect(await expired.json()).toEqual(TIMED_OUT)
     const fresh = await start('Login')
     const tampered = { ...fresh, authId: fresh.authId.slice(0, -2) + (fresh.authId.endsWith('AA') ? 'BB' : 'AA') }
-    expect((await answer('Login', tampered, ALICE.username, ALICE.password)).status).toBe(401)
+    const refused = await answer('Login', tampered, ALICE.username, ALICE.password)
+    expect([refused.status, await refused.json()]).toEqual([401, TIMED_OUT])
+    const madeUp = await answer('Login', { ...fresh, authId: 'made-up' }, ALICE.username, ALICE.password)
+    expect([madeUp.status, await madeUp.json()]).toEqual([401, TIMED_OUT])
     expect((await answer('Login', fresh, ALICE.username, ALICE.password)).status).toBe(200)
-    expect((await answer('Login', fresh, ALICE.username, ALICE.password)).status).toBe(401)
+    const spent = await answer('Login', fresh, ALICE.username, ALICE.password)
+    expect([spent.status, await spent.json()]).toEqual([401, TIMED_OUT])
   })
 
   it('the zero-page login still answers tokenId; a tree that is not there is 400', async () => {
@@ -326,6 +332,39 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(res.headers.get('access-control-allow-origin')).toBe(origin)
     expect(res.headers.get('access-control-allow-credentials')).toBe('true')
     expect((await post('/authenticate', undefined, { origin: 'https://evil.example' })).headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  it("CORS allows AM's own request headers: the zero-page login's credentials and the SSO token in a header named like the cookie", async () => {
+    const origin = 'https://web.example'
+    const asked = ['accept-api-version', 'x-requested-with', 'content-type', 'x-openam-username', 'x-openam-password', 'iplanetdirectorypro']
+    for (const path of ['/authenticate', '/sessions']) {
+      const pre = await h.fetch(`${h.origin}${base}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': asked.join(',') },
+      })
+      const allowed = pre.headers.get('access-control-allow-headers')!.split(',').map((n) => n.trim())
+      expect(asked.filter((n) => !allowed.includes(n)), path).toEqual([])
+    }
+    // The calls those preflights let through, cross-origin: sign in from headers, then ask about the session by header.
+    const signedIn = await post('/authenticate', undefined, { origin, 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    expect(signedIn.headers.get('access-control-allow-origin')).toBe(origin)
+    const { tokenId } = (await signedIn.json()) as { tokenId: string }
+    const info = await post('/sessions?_action=getSessionInfo', undefined, { origin, iPlanetDirectoryPro: tokenId })
+    expect([info.status, info.headers.get('access-control-allow-origin')]).toEqual([200, origin])
+    expect(await info.json()).toMatchObject({ username: ALICE.username })
+  })
+
+  it('CORS allows the SSO token header under the cookie name the provider is configured with', async () => {
+    const other = await startHarness(mode, { ...CONFIG, cookie_name: 'AlphaSSO' })
+    try {
+      const pre = await other.fetch(`${other.origin}${base}/sessions`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://web.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'alphasso' },
+      })
+      expect(pre.headers.get('access-control-allow-headers')!.split(', ')).toContain('alphasso')
+    } finally {
+      await other.close()
+    }
   })
 })
 

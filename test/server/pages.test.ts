@@ -14,6 +14,8 @@ function config(): ProviderConfig {
     redirect_uris: ['http://localhost:3000/xss'],
     scope: 'openid profile email phone',
   })
+  c.realms[0]!.allow_dynamic_registration = true
+  c.realms.push({ name: 'closed' })
   return c
 }
 
@@ -53,6 +55,24 @@ describe.each(MODES)('provider pages (%s)', (mode) => {
     // The decoder's script runs under a nonce; nothing else may.
     const nonce = /<script nonce="([^"]+)">/.exec(html)![1]!
     expect(res.headers.get('content-security-policy')).toContain(`script-src 'nonce-${nonce}'`)
+  })
+
+  it('the landing page lists configured clients only, and points to registration instead of listing registered ones', async () => {
+    const registered = await h.fetch(`${h.issuer()}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Somebody else’s app', redirect_uris: ['https://stranger.example/callback'], token_endpoint_auth_method: 'none' }),
+    })
+    expect(registered.status).toBe(201)
+    const { client_id } = (await registered.json()) as { client_id: string }
+    const html = await (await h.fetch(`${h.origin}/`)).text()
+    for (const leak of [client_id, 'Somebody else', 'stranger.example']) expect(html).not.toContain(leak)
+    expect(html).toContain(`<code>${DEMO.web.client_id}</code>`)
+    expect(html).toContain(`<code>POST ${h.issuer()}/register</code>`)
+    // A realm without open registration says so rather than pointing at an endpoint that refuses.
+    const closed = html.slice(html.indexOf('<code>/closed</code>'))
+    expect(closed).toContain('Dynamic client registration is off in this realm.')
+    expect(closed).not.toContain('/register')
   })
 
   it('the landing page escapes a client name', async () => {

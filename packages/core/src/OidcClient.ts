@@ -58,8 +58,15 @@ export interface OidcClientOptions {
    * Decrypts ID tokens and userinfo answers the provider encrypts to this client
    * (`id_token_encrypted_response_alg`, `userinfo_encrypted_response_alg`): `decryptJwt(key)`,
    * imported only by apps that need it. What is inside must still be a JWT signed by the issuer.
+   * With a key, an ID token must arrive encrypted: a plain signed one is `id_token_invalid`, so
+   * that nothing on the way (or a provider setting switched off) downgrades it unnoticed.
    */
   decrypt?: JweDecrypt
+  /**
+   * Userinfo must arrive encrypted (`userinfo_encrypted_response_alg` registered): a plain JSON
+   * or merely signed answer is `userinfo_invalid`. Needs `decrypt`. Default `false`.
+   */
+  userinfoEncrypted?: boolean
 }
 
 /** Parameters of an authorization request. */
@@ -110,10 +117,15 @@ export class OidcClient {
   /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. @internal */
   readonly jwks: oauth.JWKSCacheInput = {}
   readonly #decrypt: JweDecrypt | undefined
+  /** Userinfo answers must be JWEs (the `userinfoEncrypted` option). */
+  readonly userinfoEncrypted: boolean
 
   constructor(options: OidcClientOptions) {
     if (!options.issuer || !options.clientId) {
       throw new AuthError('configuration_error', 'issuer and clientId are required')
+    }
+    if (options.userinfoEncrypted && !options.decrypt) {
+      throw new AuthError('configuration_error', 'userinfoEncrypted needs a decryption key (decrypt, or decryptionKey in @realmauth/node)')
     }
     this.issuer = options.issuer
     this.clientId = options.clientId
@@ -126,6 +138,7 @@ export class OidcClient {
     this.#defaults = options
     this.#now = options.clock ?? Date.now
     this.#decrypt = options.decrypt
+    this.userinfoEncrypted = options.userinfoEncrypted ?? false
     this.#client = {
       client_id: options.clientId,
       [oauth.clockTolerance]: options.clockTolerance ?? 30,
@@ -396,6 +409,10 @@ export class OidcClient {
       ;[response, body] = await this.withProof('POST', endpoint, undefined, (headers) => run(as, { ...this.requestOptions(endpoint), headers }, jwe))
       this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
+        // A key means ID tokens come encrypted; a plain JWS here is a downgrade, however well signed.
+        if (this.#decrypt && !decrypted.has(body.id_token)) {
+          throw new AuthError('id_token_invalid', `${during}: the ID token is not encrypted, but this client holds a decryption key for it`)
+        }
         await this.verifySignature(response)
       }
     } catch (err) {

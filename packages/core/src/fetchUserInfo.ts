@@ -10,7 +10,8 @@ export type UserInfo = oauth.UserInfoResponse
  * it is `userinfo_subject_mismatch`. A `dpop` token type sends a proof. An answer sent as a
  * JWT (`application/jwt`, as AM sends when userinfo signing is on) is used only once its
  * signature verifies against the issuer's JWKS and its `iss` and `aud` are present and
- * right; otherwise it is `userinfo_invalid`. A function, not a client method, so that apps
+ * right; otherwise it is `userinfo_invalid`, as is an answer that is not encrypted when the
+ * client was made with `userinfoEncrypted`. A function, not a client method, so that apps
  * that never call userinfo do not ship it.
  *
  * @example
@@ -29,11 +30,18 @@ export async function fetchUserInfo(oidc: OidcClient, accessToken: string, expec
     const res = await oauth.userInfoRequest(as, client, accessToken, { ...oidc.requestOptions(endpoint), headers })
     oidc.dpop?.observe(endpoint, res)
     signed = res.status === 200 && /^application\/jwt\b/i.test(res.headers.get('content-type') ?? '')
+    if (!signed && oidc.userinfoEncrypted && res.status === 200) {
+      throw new AuthError('userinfo_invalid', 'Userinfo: the answer is not encrypted, but this client expects it encrypted (userinfoEncrypted)')
+    }
     if (!signed) return oauth.processUserInfoResponse(as, client, expectedSubject, res)
     // processUserInfoResponse reads a JWT's claims without checking its signature (and takes
     // `alg: none` when discovery lists it, as AM's does): nothing is trusted before the
     // signature verifies against the issuer's JWKS, which refuses none and HS* outright.
-    const claims = await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck, res, oidc.jweOptions('userinfo_invalid', 'Userinfo'))
+    const decrypted = new Map<string, string>()
+    const claims = await oauth.processUserInfoResponse(as, client, oauth.skipSubjectCheck, res, oidc.jweOptions('userinfo_invalid', 'Userinfo', decrypted))
+    if (oidc.userinfoEncrypted && decrypted.size === 0) {
+      throw new AuthError('userinfo_invalid', 'Userinfo: the answer is signed but not encrypted, but this client expects it encrypted (userinfoEncrypted)')
+    }
     await oidc.verifySignature(res)
     // OIDC Core 5.3.2: a signed answer SHOULD carry iss and aud; we require them (present ones were compared).
     if (claims.iss === undefined || claims.aud === undefined) {

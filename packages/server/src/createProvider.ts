@@ -168,7 +168,7 @@ export function createProvider(config: ProviderConfig): Provider {
     const answer = endpoint.under === 'json' ? () => run().catch(amErrorOf) : run
     if (!endpoint.cors) return answer()
     const cors = corsHeaders(realm, request)
-    if (request.method === 'OPTIONS') return preflight(cors, endpoint.methods)
+    if (request.method === 'OPTIONS') return preflight(cors, endpoint.methods, rt.config.cookieName)
     return withHeaders(await answer().catch(toReply), cors)
   }
 

@@ -27,6 +27,8 @@ app.client = createBrowserClient({
   scope: 'openid profile email',
   refresh: { auto: false },
   decrypt: keys.decrypt,
+  // The provider encrypts this client's userinfo: anything less is refused.
+  userinfoEncrypted: true,
 })
 // signInThroughPages starts the sign-in through `window.app.client`, as in the main test app.
 ;(window as unknown as { app: { client: typeof app.client } }).app = { client: app.client }

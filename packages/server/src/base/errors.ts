@@ -12,13 +12,11 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'unsupported_token_type'
   | 'authorization_pending'
   | 'slow_down'
   | 'expired_token'
   | 'login_required'
   | 'consent_required'
-  | 'interaction_required'
   | 'invalid_request_uri'
   | 'invalid_request_object'
   | 'invalid_dpop_proof'
@@ -26,7 +24,6 @@ export type OAuthErrorCode =
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
   | 'not_found'
-  | 'method_not_allowed'
 
 /**
  * An error the provider answers as JSON `{ error, error_description }` with an HTTP status.
@@ -40,13 +37,16 @@ export class OAuthError extends Error {
   readonly error: OAuthErrorCode
   readonly status: number
   readonly headers: Record<string, string>
+  /** AM's `detail` on a `json/…` answer, such as `{ errorCode: '110' }` for a timed-out journey step. */
+  readonly detail: Record<string, string> | undefined
 
-  constructor(error: OAuthErrorCode, description: string, status = 400, headers: Record<string, string> = {}) {
+  constructor(error: OAuthErrorCode, description: string, status = 400, headers: Record<string, string> = {}, detail?: Record<string, string>) {
     super(description)
     this.name = 'OAuthError'
     this.error = error
     this.status = status
     this.headers = headers
+    this.detail = detail
   }
 }
 

@@ -48,7 +48,10 @@ export interface ProviderConfig {
    * before it signs, so every instance and cached JWKS knows it first; default 600.
    */
   key_publish_ahead_seconds?: number
-  /** Session cookie name; AM's default `iPlanetDirectoryPro`. */
+  /**
+   * Session cookie name; AM's default `iPlanetDirectoryPro`. Also the request header a client
+   * without cookies sends the SSO token in, so it must be an HTTP token (refused at start otherwise).
+   */
   cookie_name?: string
   /** Largest request body accepted, in bytes; default 65536. */
   max_body_bytes?: number

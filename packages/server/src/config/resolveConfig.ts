@@ -104,10 +104,15 @@ export function resolveConfig(config: ProviderConfig): ResolvedConfig {
     throw new ConfigError('key_encryption_secret', `must be at least ${MIN_SECRET_LENGTH} characters`)
   }
   const maxBodyBytes = v.optNumber('max_body_bytes', config.max_body_bytes, 1024) ?? 65536
+  const cookieName = v.optString('cookie_name', config.cookie_name) ?? 'iPlanetDirectoryPro'
+  // It names the cookie and the header a cookieless client sends the SSO token in (and CORS allows).
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(cookieName)) {
+    throw new ConfigError('cookie_name', "must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~): it names the session cookie and a request header")
+  }
   return {
     basePath,
     ...(origin !== undefined && { origin }),
-    cookieName: v.optString('cookie_name', config.cookie_name) ?? 'iPlanetDirectoryPro',
+    cookieName,
     maxBodyBytes,
     storeTimeoutMs: v.optNumber('store_timeout_ms', config.store_timeout_ms, 1) ?? 5000,
     maxClientAssertionLifetime: v.optNumber('max_client_assertion_lifetime', config.max_client_assertion_lifetime, 1) ?? 300,

@@ -17,5 +17,5 @@ export function amError(status: number, message: string, headers: Record<string,
 /** A refused `json/…` request in AM's shape; anything but an {@link OAuthError} is rethrown. */
 export function amErrorOf(error: unknown): Reply {
   if (!(error instanceof OAuthError)) throw error
-  return amError(error.status, error.message, error.headers)
+  return amError(error.status, error.message, error.headers, error.detail === undefined ? {} : { detail: error.detail })
 }

@@ -1,7 +1,7 @@
 import { randomToken } from '../base/crypto.js'
 import { escapeHtml as e, type Reply } from '../base/http.js'
 import { page } from '../base/pages.js'
-import type { Client } from '../model/index.js'
+import type { Client, Realm } from '../model/index.js'
 import { issuerFor, type Runtime } from '../services/context.js'
 
 // Decodes in the page: a token pasted here never reaches the provider or its logs.
@@ -18,8 +18,22 @@ function clientRow(c: Client): string {
 }
 
 /**
+ * Where a realm's apps may register themselves. The clients registered there are never listed
+ * on the page: anyone may register one, so a list would show every visitor the names and
+ * redirect URIs other people chose (decisions/0066).
+ */
+function registration(realm: Realm, issuer: string): string {
+  if (!realm.settings.allowDynamicRegistration) return '<p class="muted">Dynamic client registration is off in this realm.</p>'
+  return (
+    `<p class="registration">Apps may register themselves (RFC 7591): <code>POST ${e(issuer)}/register</code>. ` +
+    `Clients registered there are not listed on this page.</p>`
+  )
+}
+
+/**
  * `GET {basePath}/`: the realms with their issuer and discovery URL, each realm's configured
- * clients, and a token decoder, so a developer finds how to point an app at this provider.
+ * clients and where to register more, and a token decoder, so a developer finds how to point
+ * an app at this provider.
  */
 export function landing(rt: Runtime, origin: string): Reply {
   const realms = [...rt.config.realms.values()].map((realm) => {
@@ -31,7 +45,8 @@ export function landing(rt: Runtime, origin: string): Reply {
       `<p>Issuer <code class="issuer">${e(issuer)}</code><br><a href="${e(discovery)}">Discovery document</a></p>` +
       (clients.length === 0
         ? '<p class="muted">No configured clients.</p>'
-        : `<table><tr><th>client_id</th><th>Name</th><th>Type</th><th>Redirect URIs</th></tr>${clients.map(clientRow).join('')}</table>`) +
+        : `<h3>Configured clients</h3><table><tr><th>client_id</th><th>Name</th><th>Type</th><th>Redirect URIs</th></tr>${clients.map(clientRow).join('')}</table>`) +
+      registration(realm, issuer) +
       `</section>`
     )
   })

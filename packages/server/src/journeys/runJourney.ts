@@ -67,9 +67,13 @@ function next(journey: Journey, node: string, outcome: string): string {
   return (journey.nodes.get(node) as { outcomes: Record<string, string> }).outcomes[outcome]!
 }
 
-/** AM's answer to an unknown, expired or spent `authId`. */
+/**
+ * AM's answer to an unknown, expired or spent `authId`: 401 `Session has timed out` with
+ * `detail.errorCode` 110, which apps read to start the journey again (ForgeRock's SDK 4.9 hands
+ * it to them as a LoginFailure and restarts nothing itself).
+ */
 function timedOut(): OAuthError {
-  return new OAuthError('login_required', 'Session has timed out', 401)
+  return new OAuthError('login_required', 'Session has timed out', 401, {}, { errorCode: '110' })
 }
 
 async function walk(ctx: Context, journey: Journey, state: JourneyPayload, read?: AnswerReader, transient: Transient = {}): Promise<StepResult> {

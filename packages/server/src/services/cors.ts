@@ -20,16 +20,23 @@ export function corsHeaders(realm: Realm, request: HttpRequest): Record<string, 
   }
 }
 
-export function preflight(cors: Record<string, string>, methods: readonly string[]): Reply {
+/**
+ * The answer to a CORS preflight: the request headers AM's clients send cross-origin are allowed.
+ * ForgeRock's SDK sends `accept-api-version`, `x-requested-with` and `x-requested-platform` on
+ * every call; the zero-page login sends `x-openam-username` and `x-openam-password`; and a client
+ * that keeps no cookies sends the SSO token in a header named like the session cookie
+ * (`cookieName`, AM's `iPlanetDirectoryPro`).
+ */
+export function preflight(cors: Record<string, string>, methods: readonly string[], cookieName: string): Reply {
   if (!cors['access-control-allow-origin']) return { status: 204, headers: {}, body: null }
+  const allowed = ['authorization', 'content-type', 'dpop', 'accept-api-version', 'x-requested-with', 'x-requested-platform', 'x-openam-username', 'x-openam-password', cookieName.toLowerCase()]
   return {
     status: 204,
     body: null,
     headers: {
       ...cors,
       'access-control-allow-methods': methods.join(', '),
-      // ForgeRock's SDK sends the last three on every call to AM.
-      'access-control-allow-headers': 'authorization, content-type, dpop, accept-api-version, x-requested-with, x-requested-platform',
+      'access-control-allow-headers': allowed.join(', '),
       'access-control-max-age': '600',
     },
   }
