@@ -203,6 +203,12 @@ class Seeds {
     return entry !== undefined && !entry.consumed
   }
 
+  /** Access tokens are not stored: one is live until its jti is denied or its grant revoked (decisions/0068). */
+  private async accessLive(token: string): Promise<boolean> {
+    const { jti, authGrantId } = jsonOf(token) as { jti: string; authGrantId: string }
+    return !(await this.store.find('RevokedAccessToken', jti)) && !(await this.store.find('Grant', authGrantId))
+  }
+
   async ensure(): Promise<void> {
     if (!this.session || !(await this.live('Session', sha(this.session)))) {
       const res = await this.provider.fetch(
@@ -214,11 +220,11 @@ class Seeds {
       this.session = ((await res.json()) as { tokenId: string }).tokenId
       this.csrf = (await this.store.find<{ csrf: string }>('Session', sha(this.session)))!.payload.csrf
     }
-    if (!this.at || !(await this.live('AccessToken', jsonOf(this.at).jti as string)) || !(await this.live('RefreshToken', sha(this.rt)))) {
+    if (!this.at || !(await this.accessLive(this.at)) || !(await this.live('RefreshToken', sha(this.rt)))) {
       const t = await this.post('access_token', { grant_type: 'password', ...ALICE, scope: 'openid profile' }, `Basic ${btoa('pw:pw-secret')}`)
       ;[this.at, this.rt, this.idt] = [t.access_token!, t.refresh_token!, t.id_token!]
     }
-    if (!this.dat || !(await this.live('AccessToken', jsonOf(this.dat).jti as string))) {
+    if (!this.dat || !(await this.accessLive(this.dat))) {
       const dpop = await signProof({ typ: 'dpop+jwt', alg: 'ES256', jwk: '~~JWK~~' }, { jti: randomUUID(), htm: 'POST', htu: `${this.iss()}/access_token`, iat: EPOCH_S })
       this.dat = (await this.post('access_token', { grant_type: 'password', ...ALICE, scope: 'openid profile' }, `Basic ${btoa('pw:pw-secret')}`, dpop)).access_token!
     }
@@ -226,7 +232,7 @@ class Seeds {
       const pushed = { response_type: 'code', redirect_uri: 'https://app.example/cb', scope: 'openid', state: 'pushed' }
       this.par = (await this.post('par', pushed, `Basic ${btoa('web:web-secret')}`)).request_uri!
     }
-    if (!this.at2 || !(await this.live('AccessToken', jsonOf(this.at2).jti as string))) {
+    if (!this.at2 || !(await this.accessLive(this.at2))) {
       this.at2 = (await this.post('access_token', { grant_type: 'client_credentials' }, `Basic ${btoa('m2m:m2m-secret')}`)).access_token!
     }
     if (!this.dc || !(await this.live('DeviceCode', sha(this.dc)))) {

@@ -2,8 +2,8 @@
  * Several provider processes behind one address: two CLI instances on two ports over one
  * PostgreSQL database (PostgresStore) act as one provider. A refresh token rotated on one is
  * refused on the other, and of concurrent refreshes of one token spread over both exactly
- * one wins. Runs the built packages/server/dist/cli.js; the server at REALMAUTH_PG_URL
- * (test/support/postgres.ts).
+ * one wins; an access token revoked on one is inactive on the other. Runs the built
+ * packages/server/dist/cli.js; the server at REALMAUTH_PG_URL (test/support/postgres.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -114,6 +114,38 @@ describe('two provider instances over one PostgreSQL database', () => {
     // The new one works on the other instance: it is one provider.
     const onB = await token(b, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token as string })
     expect(onB.status).toBe(200)
+  })
+
+  it('answers an access token revoked on one instance as inactive on the other, and so for a revoked grant', async () => {
+    const active = async (instance: Instance, accessToken: string) => {
+      const res = await fetch(`${instance.origin}/oauth2/realms/root/realms/alpha/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: AUTH },
+        body: new URLSearchParams({ token: accessToken }).toString(),
+      })
+      const userinfo = await fetch(`${instance.origin}/oauth2/realms/root/realms/alpha/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })
+      const { active } = (await res.json()) as { active: boolean }
+      expect(userinfo.status).toBe(active ? 200 : 401)
+      return active
+    }
+    const signIn = () => token(a, { grant_type: 'password', username: USER.username, password: USER.password, scope: SCOPE })
+    const [one, two] = [(await signIn()).body, (await signIn()).body]
+    expect(await active(b, one.access_token as string)).toBe(true)
+
+    // Access tokens are not stored (decisions/0068): the jti revoked on A is on B's deny-list too.
+    const revoke = (instance: Instance, value: string) =>
+      fetch(`${instance.origin}/oauth2/realms/root/realms/alpha/token/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: AUTH },
+        body: new URLSearchParams({ token: value }).toString(),
+      })
+    expect((await revoke(a, one.access_token as string)).status).toBe(200)
+    expect(await active(b, one.access_token as string)).toBe(false)
+    expect(await active(b, two.access_token as string)).toBe(true)
+
+    // The grant revoked on B (its refresh token): its access token is inactive on A.
+    expect((await revoke(b, two.refresh_token as string)).status).toBe(200)
+    expect(await active(a, two.access_token as string)).toBe(false)
   })
 
   it('lets exactly one of 20 concurrent refreshes of one token, split over both instances, win', async () => {

@@ -144,7 +144,7 @@ describe('a restarted CLI on the same --store file', () => {
       const verified = await jwtVerify(idToken!, createLocalJWKSet(keysAfter as { keys: [] }), { issuer: second.issuer, audience: DEMO.spa.client_id })
       expect(verified.payload.sub).toBe(DEMO.user.username)
 
-      // The access token is still known (its jti is in the store) and still accepted.
+      // The access token is still accepted: its key was reloaded, and nothing revoked it.
       const info = await fetch(`${second.issuer}/userinfo`, { headers: { authorization: `Bearer ${accessToken!}` } })
       expect(info.status).toBe(200)
       expect(((await info.json()) as Json).sub).toBe(DEMO.user.username)

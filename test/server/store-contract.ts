@@ -223,7 +223,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       const { store, clock } = await storeAt()
       // A record of every kind: adding one to RecordKind does not compile until it is listed here too.
       const every: Record<RecordKind, true> = {
-        AuthorizationCode: true, AccessToken: true, RefreshToken: true, DeviceCode: true, Session: true, Interaction: true,
+        AuthorizationCode: true, AccessToken: true, RevokedAccessToken: true, RefreshToken: true, DeviceCode: true, Session: true, Interaction: true,
         Consent: true, ReplayDetection: true, Grant: true, Client: true, PushedAuthorizationRequest: true, Journey: true, Lockout: true, SigningKeys: true,
       }
       const kinds = Object.keys(every) as RecordKind[]

@@ -1,4 +1,4 @@
-import { findAccessToken } from '../services/accessTokens.js'
+import { findAccessToken, revokeAccessToken } from '../services/accessTokens.js'
 import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
 import { secretKey } from '../base/crypto.js'
@@ -26,7 +26,7 @@ export async function revoke(ctx: Context): Promise<Reply> {
   const access = token.includes('.') ? await findAccessToken(ctx, token) : undefined
   if (access) {
     if (access.record.clientId !== client.id) throw notYours()
-    await ctx.rt.store.destroy('AccessToken', access.claims.jti as string)
+    await revokeAccessToken(ctx, access)
   }
   return json({})
 }

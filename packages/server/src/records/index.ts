@@ -11,6 +11,7 @@
 export type RecordKind =
   | 'AuthorizationCode'
   | 'AccessToken'
+  | 'RevokedAccessToken'
   | 'RefreshToken'
   | 'DeviceCode'
   | 'Session'
@@ -122,7 +123,11 @@ export interface RefreshTokenPayload {
 /** A never-expiring refresh token still needs a finite store expiry. */
 export const FOREVER_MS = 8.64e15
 
-/** Kept under the `jti` of an access token, for the lifetime of the token: revocation removes it. */
+/**
+ * What the provider knows of an access token. Read from the token's own claims, except for a
+ * token that cannot say it itself ({@link accessTokenNeedsRecord}): that one is kept under its
+ * `jti` for its lifetime (decisions/0068).
+ */
 export interface AccessTokenPayload {
   [key: string]: unknown
   grantId: string
@@ -138,6 +143,25 @@ export interface AccessTokenPayload {
   jkt?: string
   /** `cnf.x5t#S256`: the token is good only over a connection presenting that TLS client certificate (RFC 8705). */
   x5t?: string
+}
+
+/**
+ * Whether an access token is kept in the store, which the rest of them are not (decisions/0068):
+ * a token of a user for a pairwise client, whose `sub` does not name the user, and a token
+ * outliving a grant tombstone ({@link TOMBSTONE_LIFETIME_MS}), which only the sweep of its
+ * grant's rows can then revoke. Decided alike when the token is issued and when it is checked.
+ */
+export function accessTokenNeedsRecord(lifetimeS: number, pairwiseUser: boolean): boolean {
+  return pairwiseUser || lifetimeS * 1000 > TOMBSTONE_LIFETIME_MS
+}
+
+/**
+ * Left under the `jti` of a revoked access token until the token expires: the deny-list that
+ * revokes a token the store never held.
+ */
+export interface RevokedAccessTokenPayload {
+  [key: string]: unknown
+  revoked: true
 }
 
 /** A browser session (AM's SSO token behind the `iPlanetDirectoryPro` cookie). */
@@ -200,13 +224,19 @@ export interface ConsentPayload {
 /** A saved consent is remembered for a year. */
 export const CONSENT_LIFETIME_MS = 365 * 86_400_000
 
-/** Left under a grant id when the grant is revoked, so that tokens written for it afterwards are caught. */
+/**
+ * Left under a grant id when the grant is revoked: tokens written for it afterwards are caught,
+ * and every access token carrying its id (`authGrantId`) is inactive from then on.
+ */
 export interface GrantTombstonePayload {
   [key: string]: unknown
   revoked: true
 }
 
-/** How long a revoked grant's tombstone is kept: longer than any code or token of it lives. */
+/**
+ * How long a revoked grant's tombstone is kept: longer than any code or unstored access token of
+ * it lives (a longer-lived access token is stored, see {@link accessTokenNeedsRecord}).
+ */
 export const TOMBSTONE_LIFETIME_MS = 30 * 86_400_000
 
 /** A journey between steps, under the SHA-256 of its single-use `authId`, for {@link JOURNEY_STEP_LIFETIME_S}. */

@@ -3,7 +3,7 @@ import { findClient } from './clients.js'
 import { dpopFailure, dpopProofHeader, verifyDPoPProof } from './dpop.js'
 import { OAuthError } from '../base/errors.js'
 import { verifyOwnJwt } from '../keys/index.js'
-import type { AccessTokenPayload } from '../records/index.js'
+import { accessTokenNeedsRecord, type AccessTokenPayload } from '../records/index.js'
 import type { HttpRequest } from '../base/http.js'
 
 export interface ValidAccessToken {
@@ -12,19 +12,61 @@ export interface ValidAccessToken {
 }
 
 /**
- * An access token is valid when this provider signed it for this realm, it has not
- * expired, its record is still in the store (revocation removes it), and so is its client.
+ * The one place an access token is accepted; introspection, userinfo, tokeninfo and revocation
+ * all ask it. A token is valid when this provider signed it for this realm, it has not expired,
+ * its client still exists (RFC 7592 section 2.3: a deleted client's tokens die with it), its
+ * `jti` is not on the deny-list and its grant has no tombstone. Most tokens are not stored
+ * (decisions/0068): what the provider knows of them is read from their claims; the few that
+ * cannot say it themselves ({@link accessTokenNeedsRecord}) must also still have their record,
+ * which the revocation of their grant removes.
  */
 export async function findAccessToken(ctx: Context, token: string): Promise<ValidAccessToken | undefined> {
   const verified = await verifyOwnJwt(ctx.rt.keys, token)
   if (!verified || verified.header.typ !== 'at+jwt') return undefined
   const claims = verified.payload
-  if (claims.realm !== ctx.realm.path || typeof claims.jti !== 'string' || typeof claims.exp !== 'number') return undefined
-  if (claims.exp <= ctx.nowSec) return undefined
-  const entry = await ctx.rt.store.find<AccessTokenPayload>('AccessToken', claims.jti)
-  // A deleted client's tokens die with it (RFC 7592 section 2.3).
-  if (!entry || !(await findClient(ctx, entry.payload.clientId))) return undefined
-  return { claims, record: entry.payload }
+  const { jti, exp, iat, client_id: clientId, authGrantId: grantId, grant_type: grantType } = claims
+  if (claims.realm !== ctx.realm.path || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') return undefined
+  if (typeof clientId !== 'string' || typeof grantId !== 'string' || typeof grantType !== 'string') return undefined
+  if (exp <= ctx.nowSec) return undefined
+  const client = await findClient(ctx, clientId)
+  if (!client) return undefined
+  const userToken = grantType !== 'client_credentials'
+  const stored = accessTokenNeedsRecord(exp - iat, userToken && client.subjectType === 'pairwise')
+  const store = ctx.rt.store
+  const [revoked, tombstone, entry] = await Promise.all([
+    store.find('RevokedAccessToken', jti),
+    store.find('Grant', grantId),
+    stored ? store.find<AccessTokenPayload>('AccessToken', jti) : undefined,
+  ])
+  if (revoked || tombstone || (stored && !entry)) return undefined
+  if (entry) return { claims, record: entry.payload }
+  // A user's token names the user in `sub` (only a pairwise one does not, and that one is stored).
+  if (userToken && !ctx.realm.users.has(claims.sub as string)) return undefined
+  return { claims, record: recordOf(claims, { grantId, clientId, grantType, exp, iat }) }
+}
+
+/** What an unstored token's claims say, in the shape a stored one's record has. */
+function recordOf(
+  claims: Record<string, unknown>,
+  checked: Pick<AccessTokenPayload, 'grantId' | 'clientId' | 'grantType' | 'exp' | 'iat'>,
+): AccessTokenPayload {
+  const sub = claims.sub as string
+  const cnf = claims.cnf as { jkt?: string; 'x5t#S256'?: string } | undefined
+  const record: AccessTokenPayload = {
+    ...checked,
+    sub,
+    scope: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
+  }
+  if (checked.grantType !== 'client_credentials') record.username = sub
+  if (typeof claims.refresh_token_id === 'string') record.refreshTokenId = claims.refresh_token_id
+  if (cnf?.jkt !== undefined) record.jkt = cnf.jkt
+  if (cnf?.['x5t#S256'] !== undefined) record.x5t = cnf['x5t#S256']
+  return record
+}
+
+/** Revokes one access token (RFC 7009): its `jti` is on the deny-list until the token expires. */
+export async function revokeAccessToken(ctx: Context, found: ValidAccessToken): Promise<void> {
+  await ctx.rt.store.upsert('RevokedAccessToken', found.claims.jti as string, { revoked: true }, found.record.exp * 1000)
 }
 
 /**

@@ -8,7 +8,7 @@ import { json, type Reply } from '../base/http.js'
 import { signJwt } from '../keys/index.js'
 import type { Client } from '../model/index.js'
 import type { RecordKind, StoreWrite } from '../store/Store.js'
-import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, type RefreshTokenPayload, type AccessTokenPayload } from '../records/index.js'
+import { FOREVER_MS, TOMBSTONE_LIFETIME_MS, accessTokenNeedsRecord, type RefreshTokenPayload, type AccessTokenPayload } from '../records/index.js'
 
 /** Who and what a set of tokens is for; carried from code to refresh token to refresh. */
 export interface GrantInfo {
@@ -88,8 +88,8 @@ async function mintRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token:
 }
 
 /**
- * Issues a signed JWT access token (RFC 9068 shape plus AM's fields) and records its
- * `jti`, so revocation, introspection and tokeninfo still consult the store.
+ * Issues a signed JWT access token (RFC 9068 shape plus AM's fields). It is written to the store
+ * only when it cannot be checked from itself ({@link accessTokenNeedsRecord}, decisions/0068).
  */
 export async function issueAccessToken(ctx: Context, info: GrantInfo): Promise<{ token: string; expiresIn: number }> {
   const access = await mintAccessToken(ctx, info)
@@ -97,7 +97,10 @@ export async function issueAccessToken(ctx: Context, info: GrantInfo): Promise<{
   return access
 }
 
-/** A signed access token and the store entry recording its `jti` (none for a lifetime of 0). */
+/**
+ * A signed access token, and the store entry to write for it when it needs one. Whatever the
+ * store holds, `findAccessToken` rebuilds the same {@link AccessTokenPayload} from the claims.
+ */
 async function mintAccessToken(
   ctx: Context,
   info: GrantInfo,
@@ -149,7 +152,8 @@ async function mintAccessToken(
   if (refreshTokenId !== undefined) record.refreshTokenId = refreshTokenId
   if (info.dpopJkt !== undefined) record.jkt = info.dpopJkt
   if (info.x5t !== undefined) record.x5t = info.x5t
-  const write: StoreWrite | undefined = lifetime > 0 ? { kind: 'AccessToken', id: jti, payload: record, expiresAt: exp * 1000 } : undefined
+  const stored = lifetime > 0 && accessTokenNeedsRecord(lifetime, info.username !== undefined && info.client.subjectType === 'pairwise')
+  const write: StoreWrite | undefined = stored ? { kind: 'AccessToken', id: jti, payload: record, expiresAt: exp * 1000 } : undefined
   return { token, expiresIn: lifetime, ...(write && { write }) }
 }
 
@@ -241,10 +245,14 @@ export async function tokenEndpointResponse(
     body.id_token = await issueIdToken(ctx, info, extras)
   }
   const spent = options.spends
+  const writes = [refresh?.write, access.write].filter((w): w is StoreWrite => w !== undefined)
+  // Nothing to spend or store (client credentials, a refresh without rotation): no store call at
+  // all. A grant revoked meanwhile needs no check here, its tombstone already denies the token.
+  if (!spent && writes.length === 0) return json(body)
   const outcome = await ctx.rt.store.commit({
     ...(spent && { consume: { kind: spent.kind, id: spent.id } }),
     unless: { kind: 'Grant', id: info.grantId },
-    writes: [refresh?.write, access.write].filter((w): w is StoreWrite => w !== undefined),
+    writes,
   })
   if (outcome === 'consumed') return spent!.reused()
   if (outcome === 'missing') throw new OAuthError('invalid_grant', 'The grant is invalid, expired or revoked')
