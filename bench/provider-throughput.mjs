@@ -9,17 +9,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
-import { BASIC, FORM, PATHS } from './servers.mjs'
-import { fmt, here, machineLine, median, named, print, verdict, writeSection } from './common.mjs'
-
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
-const WARMUP_SECONDS = 1
-const CONNECTIONS = 32
-/** Rounds per cell; the order of the sides rotates, so drift in machine load falls on all. */
-const ROUNDS = 3
-/** Each run can lose up to CONNECTIONS tokens in flight when it stops; mint plenty. */
-const REFRESH_POOL = CONNECTIONS * 10
+import { CONNECTIONS, REFRESH_POOL, ROUNDS, SECONDS, WARMUP_SECONDS, compare, load, pairedRatio, side } from './load.mjs'
+import { fmt, here, machineLine, named, print, verdict, writeSection } from './common.mjs'
 
 // ---- children --------------------------------------------------------------------------
 
@@ -68,77 +59,7 @@ async function stop(child) {
   children.delete(child)
 }
 
-// ---- load ------------------------------------------------------------------------------
-
-const headers = { authorization: BASIC, 'content-type': FORM }
-
-/** The autocannon request for one grant against one server. */
-function requestFor(server, grant) {
-  const paths = PATHS[server.kind]
-  if (grant === 'client_credentials') return { method: 'POST', path: paths.token, headers, body: 'grant_type=client_credentials&scope=read' }
-  if (grant === 'introspection') {
-    // An `active: false` answer is a 200 too; it would be a failure here.
-    return { method: 'POST', path: paths.introspect, headers, body: `token=${server.introspect}`, onResponse(status, body) {
-      if (status === 200 && !body.startsWith('{"active":true')) server.inactive++
-    } }
-  }
-  // refresh_token: both providers rotate, so each token is good once. Every response's new
-  // refresh token goes back into the pool and a later request takes it, as a client would.
-  return {
-    method: 'POST',
-    path: paths.token,
-    headers,
-    setupRequest(request) {
-      const token = server.pool.shift()
-      if (token === undefined) throw new Error(`${server.kind} ${server.alg}: refresh-token pool ran dry`)
-      request.body = `grant_type=refresh_token&refresh_token=${token}`
-      return request
-    },
-    onResponse(status, body) {
-      if (status === 200) server.pool.push(JSON.parse(body).refresh_token)
-    },
-  }
-}
-
-/** 2xx responses per second over `seconds`; failures are counted, not hidden. */
-async function load(server, grant, seconds) {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${server.port}`,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [requestFor(server, grant)],
-  })
-  const inactive = server.inactive
-  server.inactive = 0
-  return { rate: (result['2xx'] - inactive) / result.duration, failed: result.non2xx + result.errors + inactive }
-}
-
-/** One side of a comparison: `run(seconds)` gives `{ rate, failed }`. */
-const side = (name, run) => ({ name, run, rates: [], failed: 0 })
 const serverSide = (server, grant) => side(server.kind, (seconds) => load(server, grant, seconds))
-
-/**
- * Measures the sides in turn, ROUNDS times, rotating which goes first, after a warm-up of
- * each (JIT, connection pools, key caches). A side's rate is its median over the rounds;
- * ratios between sides are taken within each round (same machine conditions), see
- * `pairedRatio`.
- */
-async function compare(sides) {
-  for (const s of sides) await s.run(WARMUP_SECONDS)
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < sides.length; i++) {
-      const s = sides[(i + round) % sides.length]
-      const r = await s.run(SECONDS)
-      s.rates.push(r.rate)
-      s.failed += r.failed
-    }
-  }
-  for (const s of sides) s.rate = median(s.rates)
-  return sides
-}
-
-/** Median over the rounds of a's rate / b's rate in the same round. */
-const pairedRatio = (a, b) => median(a.rates.map((r, i) => r / b.rates[i]))
 
 // ---- signing limit ---------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ const SCRIPTS = [
   { name: 'id-token-validation', section: '10-id-token-validation', title: 'ID-token validation (client)', limit: 60 },
   { name: 'verify-access-token', section: '20-verify-access-token', title: 'Access-token verification (resource server)', limit: 60 },
   { name: 'provider-throughput', section: '30-provider-throughput', title: 'Provider throughput over loopback', limit: 240 },
+  { name: 'store-scaling', section: '35-store-scaling', title: 'Store scaling', limit: 900 },
   { name: 'refresh-contention', section: '40-refresh-contention', title: 'Refresh under contention', limit: 60 },
   { name: 'bundle-size', section: '50-bundle-size', title: 'Bundle size', limit: 120 },
 ]

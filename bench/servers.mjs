@@ -95,12 +95,16 @@ async function realmauth(alg, refreshTokens) {
 
 const CLI = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url))
 
-/** The CLI with its defaults: an SQLite file under .realmauth/ in its working directory. */
-async function realmauthCli(alg, refreshTokens) {
+/**
+ * The CLI in a fresh directory: with its defaults (an SQLite file under .realmauth/ there), or
+ * on `store` (a file or a PostgreSQL URL, `--store`); `keys` for instances that must share them.
+ */
+export async function realmauthCli(alg, refreshTokens, { store, keys } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'realmauth-bench-'))
   const config = join(dir, 'config.json')
-  writeFileSync(config, JSON.stringify(realmauthConfig(alg)))
-  const child = spawn(process.execPath, [CLI, '--config', config, '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  writeFileSync(config, JSON.stringify({ ...realmauthConfig(alg), ...(keys && { keys }) }))
+  const args = [CLI, '--config', config, '--port', '0', ...(store ? ['--store', store] : [])]
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const port = await new Promise((resolve, reject) => {
     const onData = (d) => {

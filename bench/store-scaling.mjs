@@ -1,0 +1,255 @@
+// How the provider's token rate holds up as its store grows (issue 17): the CLI on an empty
+// store beside the CLI on a store preloaded with a million live grants, each with its refresh
+// token, for client_credentials and refresh_token (with rotation), in SQLite and in
+// PostgreSQL; and one CLI instance beside two on one PostgreSQL database, under the same total
+// load. Each server is a CLI process (servers.mjs), autocannon drives it from this process,
+// and the sides of a comparison take turns in the same rounds (load.mjs).
+//
+// PostgreSQL comes from REALMAUTH_PG_URL (as in the tests); without it those rows say so.
+// Each side gets its own schema there (`search_path`), dropped at the end.
+//
+//   BENCH_SCALING_ROWS=100000 node store-scaling.mjs   a smaller preload, for a quick look
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SqliteStore } from '@realmauth/server/sqlite'
+import { CONNECTIONS, REFRESH_POOL, SECONDS, WARMUP_SECONDS, compare, load, pairedRatio, side } from './load.mjs'
+import { realmauthCli } from './servers.mjs'
+import { fmt, here, machineLine, named, print, verdict, writeSection } from './common.mjs'
+
+const ROWS = Number(process.env.BENCH_SCALING_ROWS ?? 1_000_000)
+const PG_URL = process.env.REALMAUTH_PG_URL
+const ALG = 'ES256'
+const GRANTS = ['client_credentials', 'refresh_token']
+/** The store must stay within this of its empty self; two instances must beat one. */
+const WITHIN = 0.9
+/** More rounds than provider-throughput: a ratio near 1 is what is asked, so noise matters more. */
+const ROUNDS = 5
+const require = createRequire(join(here, 'package.json'))
+
+// ---- preload ---------------------------------------------------------------------------
+
+const WEEK_MS = 7 * 86_400_000
+
+/**
+ * ROWS refresh-token rows as the provider writes them, each with a grant of its own: id the
+ * SHA-256 (base64url) of a random token, payload the `RefreshTokenPayload` JSON, grant id
+ * indexed. Sorted by id, so the preload appends to the primary key instead of splitting pages.
+ */
+function refreshRows() {
+  const now = Date.now()
+  const random = randomBytes(64 * ROWS)
+  const rows = []
+  for (let i = 0; i < ROWS; i++) {
+    const o = i * 64
+    const grantId = random.toString('base64url', o, o + 16)
+    const jti = random.toString('base64url', o + 48, o + 64)
+    const payload = `{"grantId":"${grantId}","clientId":"svc","realm":"/bench","jti":"${jti}","grantScope":["read"],"grantType":"password","username":"bench","authTime":${Math.floor(now / 1000)}}`
+    rows.push([random.toString('base64url', o + 16, o + 48), payload, now + WEEK_MS + i, grantId])
+  }
+  return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+}
+
+/**
+ * Preloads a new SQLite file. The store makes the schema; its secondary indexes are dropped
+ * for the load and made again from their own SQL after it (one sort each, not a million
+ * random inserts), in one transaction without fsync: the file then is what the store made.
+ */
+function preloadSqlite(path) {
+  new SqliteStore({ path }).close()
+  const Database = require('better-sqlite3')
+  const db = new Database(path)
+  try {
+    db.exec('PRAGMA synchronous = OFF; PRAGMA cache_size = -262144')
+    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL").all()
+    const insert = db.prepare("INSERT INTO entries (kind, id, payload, expires_at, consumed, grant_id, user_code) VALUES ('RefreshToken', ?, ?, ?, 0, ?, NULL)")
+    const rows = refreshRows()
+    db.transaction(() => {
+      for (const index of indexes) db.exec(`DROP INDEX ${index.name}`)
+      for (const row of rows) insert.run(...row)
+      for (const index of indexes) db.exec(index.sql)
+    })()
+    db.exec('ANALYZE')
+  } finally {
+    db.close()
+  }
+}
+
+/** A connection string whose sessions use `schema` (libpq's `options`, which pg passes on). */
+const inSchema = (schema) => {
+  const url = new URL(PG_URL)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return url.toString()
+}
+
+/** Makes each schema anew; the first CLI to open it makes the table, so the preload opens it through the store. */
+async function resetSchemas(schemas) {
+  const { Client } = require('pg')
+  const client = new Client({ connectionString: PG_URL })
+  await client.connect()
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`)
+  } finally {
+    await client.end()
+  }
+}
+
+async function dropSchemas(schemas) {
+  const { Client } = require('pg')
+  const client = new Client({ connectionString: PG_URL })
+  await client.connect()
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** ROWS refresh tokens in one statement on the server: no round trip per row. */
+async function preloadPostgres(schema) {
+  const { PostgresStore } = await import('@realmauth/server/postgres')
+  await (await PostgresStore.open(inSchema(schema))).close()
+  const { Client } = require('pg')
+  const client = new Client({ connectionString: inSchema(schema) })
+  await client.connect()
+  try {
+    // As for SQLite: the secondary indexes are made again after the load, from their own definitions.
+    const { rows: indexes } = await client.query(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'realmauth_entries' AND indexname <> 'realmauth_entries_pkey'`,
+      [schema],
+    )
+    for (const index of indexes) await client.query(`DROP INDEX ${schema}.${index.indexname}`)
+    const now = Date.now()
+    await client.query(
+      `INSERT INTO realmauth_entries (kind, id, payload, expires_at, consumed, grant_id, user_code)
+       SELECT 'RefreshToken', encode(sha256(convert_to('rt' || g || $1, 'UTF8')), 'base64'),
+              json_build_object('grantId', gid, 'clientId', 'svc', 'realm', '/bench', 'jti', md5('jti' || g || $1),
+                'grantScope', json_build_array('read'), 'grantType', 'password', 'username', 'bench', 'authTime', $2::bigint / 1000)::text,
+              $2::double precision + $3 + g, false, gid, NULL
+       FROM (SELECT g, md5('grant' || g || $1) AS gid FROM generate_series(1, $4::int) AS g) AS s`,
+      [randomBytes(8).toString('hex'), now, WEEK_MS, ROWS],
+    )
+    for (const index of indexes) await client.query(index.indexdef)
+    await client.query('ANALYZE realmauth_entries')
+  } finally {
+    await client.end()
+  }
+}
+
+// ---- servers ---------------------------------------------------------------------------
+
+const running = new Set()
+// Stopped by run.mjs (over its time limit) or by hand: no CLI outlives the bench.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => void stopAll().finally(() => process.exit(1)))
+
+/** Signing keys every instance of a database shares (as an operator's `keys` or key secret would make them). */
+function sharedKeys() {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
+  return [{ ...ec, kid: 'bench-es', alg: 'ES256', use: 'sig' }, { ...rsa, kid: 'bench-rs', alg: 'RS256', use: 'sig' }]
+}
+
+/** A server's refresh tokens last through both of its comparisons: each run can lose CONNECTIONS in flight. */
+const POOL = REFRESH_POOL * 2
+
+async function startCli(store, keys) {
+  const r = await realmauthCli(ALG, POOL, { store, keys })
+  running.add(r)
+  return { kind: 'realmauth-cli', ...r, pool: [...r.refreshTokens], inactive: 0 }
+}
+
+async function stopAll() {
+  for (const r of running) await r.close().catch(() => {})
+  running.clear()
+}
+
+/** The load on one server, or split evenly over several (the rates added up). */
+const loadOn = (servers, grant) => async (seconds) => {
+  const parts = await Promise.all(servers.map((s) => load(s, grant, seconds, Math.ceil(CONNECTIONS / servers.length))))
+  return { rate: parts.reduce((n, p) => n + p.rate, 0), failed: parts.reduce((n, p) => n + p.failed, 0) }
+}
+
+/** Rows of the table: empty vs preloaded (`full`), or one vs two instances (`two`). */
+const rows = []
+const skipped = []
+
+async function measure(label, sides) {
+  for (const grant of GRANTS) {
+    const measured = await compare(sides.map(([name, servers]) => side(name, loadOn(servers, grant))), { rounds: ROUNDS })
+    const [base, other] = measured
+    rows.push({ label, grant, base, other, ratio: pairedRatio(other, base) })
+    console.error(`  ${label} ${grant}: ${measured.map((s) => `${s.name} ${fmt(s.rate)}/s`).join(', ')}`)
+  }
+}
+
+// ---- run -------------------------------------------------------------------------------
+
+const startedAt = performance.now()
+const preloads = []
+const dir = mkdtempSync(join(tmpdir(), 'realmauth-scaling-'))
+const schemas = ['realmauth_scaling_empty', 'realmauth_scaling_full']
+try {
+  {
+    const empty = join(dir, 'empty.db')
+    const full = join(dir, 'full.db')
+    const t = performance.now()
+    preloadSqlite(full)
+    preloads.push(`SQLite: ${fmt(ROWS)} rows in ${((performance.now() - t) / 1000).toFixed(1)} s (sorted, one transaction, indexes made after)`)
+    const sides = [['empty', [await startCli(empty)]], ['full', [await startCli(full)]]]
+    await measure('SQLite', sides)
+    await stopAll()
+  }
+  if (PG_URL) {
+    await resetSchemas(schemas)
+    const t = performance.now()
+    await preloadPostgres(schemas[1])
+    preloads.push(`PostgreSQL: ${fmt(ROWS)} rows in ${((performance.now() - t) / 1000).toFixed(1)} s (one \`INSERT … SELECT … generate_series\` on the server, indexes made after)`)
+    const keys = sharedKeys()
+    const empty = await startCli(inSchema(schemas[0]), keys)
+    const full = await startCli(inSchema(schemas[1]), keys)
+    await measure('PostgreSQL', [['empty', [empty]], ['full', [full]]])
+    // A second instance on the preloaded database: the same total load, split over both.
+    const second = await startCli(inSchema(schemas[1]), keys)
+    await measure('PostgreSQL instances', [['one', [full]], ['two', [full, second]]])
+    await stopAll()
+    await dropSchemas(schemas)
+  } else {
+    skipped.push('PostgreSQL: not measured, REALMAUTH_PG_URL is not set (a server the bench may create schemas in).')
+  }
+} finally {
+  await stopAll()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+// ---- report ----------------------------------------------------------------------------
+
+const x = (n) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-')
+const failures = (s) => (s.failed > 0 ? ` (${s.failed} failed)` : '')
+const rate = (s) => `${fmt(s.rate)}${failures(s)}`
+const scaling = rows.filter((r) => r.label !== 'PostgreSQL instances')
+const instances = rows.filter((r) => r.label === 'PostgreSQL instances')
+const lines = [
+  '## Store scaling',
+  '',
+  `${named('@realmauth/server')} as the CLI (\`realmauth-server --config … --store …\`), one process per store, ${ALG} access tokens, load from ${named('autocannon')} in this process: ${CONNECTIONS} keep-alive connections in all (split evenly over the instances of a side), ${ROUNDS} rounds of ${SECONDS} s per side after a ${WARMUP_SECONDS} s warm-up, the sides taking turns. Rates are medians over the rounds; ratios are medians of the ratios within each round. ${machineLine()}.`,
+  '',
+  `Preloaded: ${fmt(ROWS)} live grants, each with its refresh token (a row as the provider writes it: the SHA-256 of the token, its grant id indexed). ${preloads.join('; ')}.`,
+  '',
+  '| store | request | empty req/s | preloaded req/s | preloaded / empty | target | |',
+  '|---|---|---:|---:|---:|---|---|',
+  ...scaling.map((r) => `| ${r.label} | ${r.grant} | ${rate(r.base)} | ${rate(r.other)} | ${x(r.ratio)} | >= ${WITHIN}x | ${verdict(r.ratio >= WITHIN)} |`),
+  '',
+  '| PostgreSQL, preloaded | request | one instance req/s | two instances req/s | two / one | target | |',
+  '|---|---|---:|---:|---:|---|---|',
+  ...instances.map((r) => `| ${fmt(ROWS)} grants | ${r.grant} | ${rate(r.base)} | ${rate(r.other)} | ${x(r.ratio)} | > 1x | ${verdict(r.ratio > 1)} |`),
+  '',
+  '- client_credentials writes nothing (decisions/0068), so its row measures reading the store\'s size at most; refresh_token reads the token, then in one transaction spends it and writes its successor.',
+  '- Two instances share the machine\'s cores with the database and the load generator: on a 2-core machine their sum is bounded by the cores, not by the store.',
+  ...skipped.map((s) => `- ${s}`),
+]
+
+print(lines)
+writeSection('35-store-scaling', lines)
+console.error(`(store scaling: ${((performance.now() - startedAt) / 1000).toFixed(0)} s)`)
