@@ -245,7 +245,8 @@ const lines = [
   '|---|---|---:|---:|---:|---|---|',
   ...instances.map((r) => `| ${fmt(ROWS)} grants | ${r.grant} | ${rate(r.base)} | ${rate(r.other)} | ${x(r.ratio)} | > 1x | ${verdict(r.ratio > 1)} |`),
   '',
-  '- client_credentials writes nothing (decisions/0068), so its row measures reading the store\'s size at most; refresh_token reads the token, then in one transaction spends it and writes its successor.',
+  '- client_credentials neither reads nor writes the store (decisions/0068): its rows show what a store of that size costs a request that does not use it. refresh_token reads the token, then in one transaction spends it and writes its successor.',
+  '- SQLite reads through `mmap_size` and has no index copying its primary key (decisions/0069).',
   '- Two instances share the machine\'s cores with the database and the load generator: on a 2-core machine their sum is bounded by the cores, not by the store.',
   ...skipped.map((s) => `- ${s}`),
 ]

@@ -53,7 +53,10 @@ export async function pendingStep(ctx: Context, authId: string): Promise<{ journ
  * malformed request leaves it usable; a replayed one is refused.
  */
 export async function continueJourney(ctx: Context, authId: string, read: AnswerReader): Promise<StepResult> {
-  const { journey, state, callbacks } = await pendingStep(ctx, authId)
+  const pending = await pendingStep(ctx, authId)
+  const { journey, callbacks } = pending
+  // The nodes below change the state as they run; what the store handed out may be frozen.
+  const state: JourneyPayload = { ...pending.state, amr: [...pending.state.amr] }
   const answers = read(callbacks)
   const before = await ctx.rt.store.consume<JourneyPayload>('Journey', await secretKey(authId))
   if (!before || before.consumed) throw timedOut()

@@ -10,6 +10,9 @@ export interface MemoryStoreOptions {
  * The in-memory {@link Store}: one process, nothing survives a restart. Every operation is
  * synchronous under the hood, which is what makes `consume` and `insert` atomic.
  *
+ * A payload is copied once, when it is written, into a frozen value that every read then hands
+ * out as it is: a caller can change neither what it wrote nor what it read (a change throws).
+ *
  * @example
  * ```ts
  * const store = new MemoryStore({ now: () => clock.now })
@@ -111,8 +114,9 @@ export class MemoryStore implements Store {
     const key = `${kind}:${id}`
     const previous = this.entries.get(key)
     if (previous) this.remove(key)
-    // Stored as a copy so a caller mutating its object cannot change what was persisted.
-    this.entries.set(key, { kind, id, payload: structuredClone(payload), expiresAt, consumed: previous?.consumed ?? false })
+    // A frozen copy: a caller changing its object afterwards cannot change what was stored, and
+    // reads need no copy of their own (decisions/0069).
+    this.entries.set(key, { kind, id, payload: frozenCopy(payload), expiresAt, consumed: previous?.consumed ?? false })
     if (payload.grantId) {
       let set = this.byGrant.get(payload.grantId)
       if (!set) this.byGrant.set(payload.grantId, (set = new Set()))
@@ -146,7 +150,17 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** The entry as it is now; its payload is frozen, so it is shared, not copied. */
   private copy(entry: StoreEntry | undefined): StoreEntry | undefined {
-    return entry && { payload: structuredClone(entry.payload), expiresAt: entry.expiresAt, consumed: entry.consumed }
+    return entry && { payload: entry.payload, expiresAt: entry.expiresAt, consumed: entry.consumed }
   }
+}
+
+/** A deep copy of a JSON value, frozen at every level. */
+function frozenCopy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T
+  const out: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(value)) out[key] = frozenCopy(field)
+  return Object.freeze(out) as T
 }
