@@ -84,24 +84,13 @@ const inSchema = (schema) => {
   return url.toString()
 }
 
-/** Makes each schema anew; the first CLI to open it makes the table, so the preload opens it through the store. */
-async function resetSchemas(schemas) {
+/** Runs statements on the database itself (not in a bench schema). */
+async function onDatabase(...statements) {
   const { Client } = require('pg')
   const client = new Client({ connectionString: PG_URL })
   await client.connect()
   try {
-    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`)
-  } finally {
-    await client.end()
-  }
-}
-
-async function dropSchemas(schemas) {
-  const { Client } = require('pg')
-  const client = new Client({ connectionString: PG_URL })
-  await client.connect()
-  try {
-    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    for (const sql of statements) await client.query(sql)
   } finally {
     await client.end()
   }
@@ -202,7 +191,7 @@ try {
     await stopAll()
   }
   if (PG_URL) {
-    await resetSchemas(schemas)
+    await onDatabase(...schemas.map((schema) => `DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`))
     const t = performance.now()
     await preloadPostgres(schemas[1])
     preloads.push(`PostgreSQL: ${fmt(ROWS)} rows in ${((performance.now() - t) / 1000).toFixed(1)} s (one \`INSERT … SELECT … generate_series\` on the server, indexes made after)`)
@@ -213,14 +202,13 @@ try {
     // A second instance on the preloaded database: the same total load, split over both.
     const second = await startCli(inSchema(schemas[1]), keys)
     await measure('PostgreSQL instances', [['one', [full]], ['two', [full, second]]])
-    await stopAll()
-    await dropSchemas(schemas)
   } else {
     skipped.push('PostgreSQL: not measured, REALMAUTH_PG_URL is not set (a server the bench may create schemas in).')
   }
 } finally {
   await stopAll()
   rmSync(dir, { recursive: true, force: true })
+  if (PG_URL) await onDatabase(...schemas.map((schema) => `DROP SCHEMA IF EXISTS ${schema} CASCADE`))
 }
 
 // ---- report ----------------------------------------------------------------------------
