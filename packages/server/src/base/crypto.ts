@@ -57,8 +57,34 @@ export function randomToken(bytes = 32): string {
   return token
 }
 
+/**
+ * Synchronous primitives a runtime adapter may install (the node adapter does, from
+ * node:crypto): the same results as WebCrypto without its per-call job dispatch, which costs
+ * more than a SHA-256 of a short secret or an ECDSA signature itself (decision 0071). This
+ * module stays runtime-neutral: nothing here imports a runtime's own crypto.
+ */
+export interface NativeCrypto {
+  sha256(data: string | Uint8Array): Uint8Array<ArrayBuffer>
+  /** A signature over `data`, or undefined to leave this algorithm to WebCrypto. */
+  sign(alg: 'RS256' | 'ES256', key: CryptoKey, data: string): Uint8Array | undefined
+  verify(alg: 'RS256' | 'ES256', key: CryptoKey, data: string, signature: Uint8Array): boolean
+}
+
+let native: NativeCrypto | undefined
+
+/** Installs the runtime's synchronous primitives for every provider in this process. */
+export function useNativeCrypto(primitives: NativeCrypto): void {
+  native = primitives
+}
+
+/** The installed synchronous primitives, if any. */
+export function nativeCrypto(): NativeCrypto | undefined {
+  return native
+}
+
 /** SHA-256 of a string or bytes. */
 export async function sha256(input: string | Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  if (native) return native.sha256(input)
   const data = typeof input === 'string' ? encoder.encode(input) : input
   return new Uint8Array(await crypto.subtle.digest('SHA-256', data))
 }
