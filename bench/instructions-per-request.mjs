@@ -6,12 +6,13 @@
 // (the same client for every build, so a change in the difference is the server's):
 //
 //   node bench/instructions-per-request.mjs <client_credentials|refresh_token|introspection> <RS256|ES256> <requests>
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/instructions-per-request.mjs client_credentials ES256 200
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded bench/instructions-per-request.mjs client_credentials ES256 200
 //
 // or `node bench/instructions-per-request.mjs --callgrind [kinds...]`, which does both runs for
 // each kind and prints the table (see decisions/0071).
 import { Agent, request } from 'node:http'
 import { spawnSync } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
 const BASIC = `Basic ${Buffer.from('svc:bench-secret').toString('base64')}`
@@ -22,8 +23,13 @@ const WARMUP = 300
 if (process.argv[2] === '--callgrind') {
   const N = Number(process.env.REQUESTS ?? 400)
   const kinds = process.argv.slice(3).length > 0 ? process.argv.slice(3) : ['client_credentials:RS256', 'client_credentials:ES256', 'refresh_token:RS256', 'refresh_token:ES256', 'introspection:RS256']
+  // Keys made here, outside the count, and the same for both runs: generating an RSA key
+  // varies by billions of instructions from one run to the next (the search for primes).
+  const keys = ['rsa', 'ec'].map((type) => generateKeyPairSync(type, type === 'rsa' ? { modulusLength: 2048 } : { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }))
+  const env = { ...process.env, BENCH_KEYS: JSON.stringify(keys) }
   const count = (kind, alg, n) => {
-    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, fileURLToPath(import.meta.url), kind, alg, String(n)], { encoding: 'utf8' })
+    // --single-threaded: no concurrent compiler or GC threads, whose share of the work depends on timing.
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', fileURLToPath(import.meta.url), kind, alg, String(n)], { encoding: 'utf8', env })
     const m = /Collected : (\d+)/.exec(r.stderr)
     if (!m) throw new Error(r.stderr)
     return Number(m[1])
@@ -38,6 +44,7 @@ if (process.argv[2] === '--callgrind') {
   const { createProvider } = await import('@realmauth/server')
   const { listen } = await import('@realmauth/server/node')
   const provider = createProvider({
+    ...(process.env.BENCH_KEYS && { keys: JSON.parse(process.env.BENCH_KEYS) }),
     realms: [
       {
         name: 'bench',

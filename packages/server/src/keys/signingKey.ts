@@ -83,6 +83,7 @@ export async function thumbprint(jwk: Record<string, unknown>): Promise<string> 
 }
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 
 /** Encoded protected headers per key and `typ`: the same few bytes for every token a key signs. */
 const HEADERS = new WeakMap<SigningKey, Map<string, string>>()
@@ -115,7 +116,7 @@ export async function verifyOwnJwt(
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   try {
-    const header = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[0]!))) as Record<string, unknown>
+    const header = JSON.parse(decoder.decode(base64urlDecode(parts[0]!))) as Record<string, unknown>
     const key = typeof header.kid === 'string' ? await keys.find(header.kid) : undefined
     if (!key || header.alg !== key.alg) return undefined
     const signature = base64urlDecode(parts[2]!)
@@ -125,7 +126,7 @@ export async function verifyOwnJwt(
       ? native.verify(key.alg, key.publicKey, input, signature)
       : await crypto.subtle.verify(ALGORITHMS[key.alg].sign, key.publicKey, signature, encoder.encode(input))
     if (!ok) return undefined
-    const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[1]!))) as unknown
+    const payload = JSON.parse(decoder.decode(base64urlDecode(parts[1]!))) as unknown
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined
     return { header, payload: payload as Record<string, unknown> }
   } catch {
