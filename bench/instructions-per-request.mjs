@@ -1,50 +1,52 @@
 // CPU per request of the in-memory provider, counted in instructions (not wall time, which a
 // busy shared machine makes unrepeatable). One process: createProvider + listen as
 // servers.mjs does, and a keep-alive node:http client firing requests one at a time over
-// loopback. Run it under callgrind twice, with N and 2N requests of one kind; the difference
-// of the two totals over N is the instructions one request costs, client side included
-// (the same client for every build, so a change in the difference is the server's):
+// loopback. Under callgrind, counting starts after a warm-up (at the process's one
+// `getgroups` call) and is dumped after the measured requests (at its one `getpriority`
+// call); the count over the requests is the instructions one request costs, client side
+// included (the same client for every build, so a change in it is the server's):
 //
-//   node bench/instructions-per-request.mjs <client_credentials|refresh_token|introspection> <RS256|ES256> <requests>
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded bench/instructions-per-request.mjs client_credentials ES256 200
+//   node bench/instructions-per-request.mjs --callgrind [kind:alg ...]
 //
-// or `node bench/instructions-per-request.mjs --callgrind [kinds...]`, which does both runs for
-// each kind and prints the table (see decisions/0071).
+// prints the table of decisions/0071 (kinds: client_credentials, refresh_token, introspection;
+// algs RS256, ES256; REQUESTS and WARMUP in the environment). V8 runs --single-threaded, so
+// no compiler or GC thread does a timing-dependent share of the work. Start-up, key
+// generation included, is outside the count, so the provider generates its keys as in the
+// bench.
 import { Agent, request } from 'node:http'
 import { spawnSync } from 'node:child_process'
-import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { getPriority, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const BASIC = `Basic ${Buffer.from('svc:bench-secret').toString('base64')}`
 const TOKEN = '/oauth2/realms/root/realms/bench/access_token'
 const INTROSPECT = '/oauth2/realms/root/realms/bench/introspect'
-const WARMUP = 300
 
 if (process.argv[2] === '--callgrind') {
-  const N = Number(process.env.REQUESTS ?? 400)
-  const kinds = process.argv.slice(3).length > 0 ? process.argv.slice(3) : ['client_credentials:RS256', 'client_credentials:ES256', 'refresh_token:RS256', 'refresh_token:ES256', 'introspection:RS256']
-  // Keys made here, outside the count, and the same for both runs: generating an RSA key
-  // varies by billions of instructions from one run to the next (the search for primes).
-  const keys = ['rsa', 'ec'].map((type) => generateKeyPairSync(type, type === 'rsa' ? { modulusLength: 2048 } : { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }))
-  const env = { ...process.env, BENCH_KEYS: JSON.stringify(keys) }
-  const count = (kind, alg, n) => {
-    // --single-threaded: no concurrent compiler or GC threads, whose share of the work depends on timing.
-    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', fileURLToPath(import.meta.url), kind, alg, String(n)], { encoding: 'utf8', env })
-    const m = /Collected : (\d+)/.exec(r.stderr)
-    if (!m) throw new Error(r.stderr)
-    return Number(m[1])
-  }
+  const requests = Number(process.env.REQUESTS ?? 300)
+  const warmup = Number(process.env.WARMUP ?? 1000)
+  const kinds = process.argv.length > 3 ? process.argv.slice(3) : ['client_credentials:RS256', 'client_credentials:ES256', 'refresh_token:RS256', 'refresh_token:ES256', 'introspection:RS256']
   for (const spec of kinds) {
     const [kind, alg] = spec.split(':')
-    const per = (count(kind, alg, 2 * N) - count(kind, alg, N)) / N
-    console.log(`${kind} ${alg}: ${(per / 1e6).toFixed(3)} M instructions/request`)
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-callgrind-'))
+    try {
+      const args = ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'out')}`, '--zero-before=getgroups', '--dump-before=getpriority', process.execPath, '--single-threaded', fileURLToPath(import.meta.url), kind, alg, String(requests), String(warmup)]
+      const r = spawnSync('valgrind', args, { encoding: 'utf8' })
+      if (r.status !== 0) throw new Error(r.stderr)
+      const dump = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).find((text) => text.includes('Trigger: --dump-before=getpriority'))
+      const counted = Number(/^summary: (\d+)$/m.exec(dump ?? '')?.[1])
+      console.log(`${kind} ${alg}: ${(counted / requests / 1e6).toFixed(3)} M instructions/request`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
 } else {
-  const [kind = 'client_credentials', alg = 'RS256', n = '200'] = process.argv.slice(2)
+  const [kind = 'client_credentials', alg = 'RS256', n = '300', warmup = '1000'] = process.argv.slice(2)
   const { createProvider } = await import('@realmauth/server')
   const { listen } = await import('@realmauth/server/node')
   const provider = createProvider({
-    ...(process.env.BENCH_KEYS && { keys: JSON.parse(process.env.BENCH_KEYS) }),
     realms: [
       {
         name: 'bench',
@@ -79,7 +81,10 @@ if (process.argv[2] === '--callgrind') {
     else if (kind === 'refresh_token') refresh = (await post(TOKEN, `grant_type=refresh_token&refresh_token=${refresh}`)).refresh_token
     else if ((await post(INTROSPECT, `token=${introspect}`)).active !== true) throw new Error('inactive')
   }
-  for (let i = 0; i < WARMUP + Number(n); i++) await one()
+  for (let i = 0; i < Number(warmup); i++) await one()
+  process.getgroups() // callgrind starts counting here
+  for (let i = 0; i < Number(n); i++) await one()
+  getPriority() // and dumps the count here
   agent.destroy()
   await running.close()
 }

@@ -50,8 +50,20 @@ function oauth2Paths(endpoints: readonly Pick<Endpoint, 'path' | 'under'>[]): st
   return paths
 }
 
+/** The last prefix read and its realm: a server's requests mostly name the same realm. */
+let lastPrefix = ''
+let lastRealm: string | undefined = '/'
+
 /** `/realms/root/realms/alpha/realms/beta` → `/alpha/beta`. */
 function realmFromRealmsPath(prefix: string): string | undefined {
+  if (prefix !== lastPrefix) {
+    lastRealm = parseRealmsPath(prefix)
+    lastPrefix = prefix
+  }
+  return lastRealm
+}
+
+function parseRealmsPath(prefix: string): string | undefined {
   if (prefix === '') return '/'
   const parts = prefix.split('/').slice(1)
   if (parts.length % 2 !== 0 || parts[0] !== 'realms' || parts[1] !== 'root') return undefined
