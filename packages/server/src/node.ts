@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls'
 import type { FetchOptions, Provider } from './createProvider.js'
 import { decodeBody, type HttpRequest } from './base/http.js'
 import { directHandler } from './directHandler.js'
+import { installNodeCrypto } from './nodeCrypto.js'
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -72,6 +73,8 @@ export function toNodeListener(provider: Provider, options: NodeListenerOptions 
   // The provider's own handlers, without a fetch Request and Response per request (a fifth
   // of a token request's time); a provider whose `fetch` was wrapped is served through it.
   const direct = directHandler(provider)
+  // Synchronous node:crypto for hashing, ES256 signing and verifying (decision 0071).
+  installNodeCrypto()
   return (req, res) => {
     readBody(req, provider.maxBodyBytes)
       .then((body): Outgoing | Promise<Outgoing> => {

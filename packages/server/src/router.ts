@@ -29,9 +29,8 @@ export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpo
   }
   if (!path.startsWith('/oauth2/')) return { kind: 'not_found' }
   const rest = path.slice('/oauth2'.length)
-  const paths = endpoints.filter((e) => e.under === undefined).map((e) => e.path)
-  // Longest first, so that suffix matching finds `token/revoke` before any `revoke`.
-  const endpoint = paths.sort((a, b) => b.length - a.length).find((e) => rest === `/${e}` || rest.endsWith(`/${e}`))
+  // `rest` starts with `/`: a match is `/{path}` at its end, without a string built per candidate.
+  const endpoint = oauth2Paths(endpoints).find((e) => rest.endsWith(e) && rest[rest.length - e.length - 1] === '/')
   if (!endpoint) return { kind: 'not_found' }
   const prefix = rest.slice(0, rest.length - endpoint.length - 1)
   const fromPath = prefix.startsWith('/realms/') ? realmFromRealmsPath(prefix) : shortForm(prefix)
@@ -39,8 +38,32 @@ export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpo
   return { kind: 'oauth2', endpoint, realmPath: queryRealm ?? fromPath }
 }
 
+/** The `oauth2` endpoints' paths per endpoint table, longest first, so that suffix matching finds `token/revoke` before any `revoke`. */
+const OAUTH2_PATHS = new WeakMap<readonly object[], string[]>()
+
+function oauth2Paths(endpoints: readonly Pick<Endpoint, 'path' | 'under'>[]): string[] {
+  let paths = OAUTH2_PATHS.get(endpoints)
+  if (!paths) {
+    paths = endpoints.filter((e) => e.under === undefined).map((e) => e.path).sort((a, b) => b.length - a.length)
+    OAUTH2_PATHS.set(endpoints, paths)
+  }
+  return paths
+}
+
+/** The last prefix read and its realm: a server's requests mostly name the same realm. */
+let lastPrefix = ''
+let lastRealm: string | undefined = '/'
+
 /** `/realms/root/realms/alpha/realms/beta` → `/alpha/beta`. */
 function realmFromRealmsPath(prefix: string): string | undefined {
+  if (prefix !== lastPrefix) {
+    lastRealm = parseRealmsPath(prefix)
+    lastPrefix = prefix
+  }
+  return lastRealm
+}
+
+function parseRealmsPath(prefix: string): string | undefined {
   if (prefix === '') return '/'
   const parts = prefix.split('/').slice(1)
   if (parts.length % 2 !== 0 || parts[0] !== 'realms' || parts[1] !== 'root') return undefined
@@ -60,6 +83,8 @@ function shortForm(prefix: string): string | undefined {
 }
 
 function realmFromQuery(url: URL): string | undefined {
+  // Most requests have no query: no URLSearchParams made for them.
+  if (url.search === '') return undefined
   const values = url.searchParams.getAll('realm')
   if (values.length === 0) return undefined
   // `realm=/`, `realm=alpha`, `realm=/alpha/` and `realm=/root/alpha` all name the same realms.

@@ -5,9 +5,12 @@ const encoder = new TextEncoder()
 
 interface NodeBufferLike {
   toString(encoding: string): string
+  readonly buffer: ArrayBuffer
+  readonly byteOffset: number
+  readonly byteLength: number
 }
 /** Node's native encoder when present (every token response encodes three JWT parts). */
-const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike | string, offset?: number, length?: number): NodeBufferLike } }).Buffer
+const NodeBuffer = (globalThis as { Buffer?: { from(b: ArrayBufferLike | string, offsetOrEncoding?: number | string, length?: number): NodeBufferLike } }).Buffer
 
 /** Encodes bytes as base64url without padding (RFC 7515 section 2). */
 export function base64url(input: Uint8Array | ArrayBuffer | string): string {
@@ -28,7 +31,13 @@ export function base64url(input: Uint8Array | ArrayBuffer | string): string {
 
 /** Decodes base64url (padding optional); throws on characters outside the alphabet. */
 export function base64urlDecode(input: string): Uint8Array<ArrayBuffer> {
-  if (!/^[A-Za-z0-9_-]*$/.test(input)) throw new TypeError('invalid base64url')
+  // A length of 4n+1 encodes no whole byte: atob refuses it, and so does this on every runtime.
+  if (!/^[A-Za-z0-9_-]*$/.test(input) || input.length % 4 === 1) throw new TypeError('invalid base64url')
+  if (NodeBuffer) {
+    // Checked above, so Node's lenient decoder sees only what atob would accept; a view, not a copy.
+    const bytes = NodeBuffer.from(input, 'base64url')
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
   const b64 = input.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((input.length + 3) % 4)
   const binary = atob(b64)
   const out = new Uint8Array(binary.length)
@@ -57,8 +66,34 @@ export function randomToken(bytes = 32): string {
   return token
 }
 
+/**
+ * Synchronous primitives a runtime adapter may install (the node adapter does, from
+ * node:crypto): the same results as WebCrypto without its per-call job dispatch, which costs
+ * more than a SHA-256 of a short secret or an ECDSA signature itself (decision 0071). This
+ * module stays runtime-neutral: nothing here imports a runtime's own crypto.
+ */
+export interface NativeCrypto {
+  sha256(data: string | Uint8Array): Uint8Array<ArrayBuffer>
+  /** A signature over `data`, or undefined to leave this algorithm to WebCrypto. */
+  sign(alg: 'RS256' | 'ES256', key: CryptoKey, data: string): Uint8Array | undefined
+  verify(alg: 'RS256' | 'ES256', key: CryptoKey, data: string, signature: Uint8Array): boolean
+}
+
+let native: NativeCrypto | undefined
+
+/** Installs the runtime's synchronous primitives for every provider in this process. */
+export function useNativeCrypto(primitives: NativeCrypto): void {
+  native = primitives
+}
+
+/** The installed synchronous primitives, if any. */
+export function nativeCrypto(): NativeCrypto | undefined {
+  return native
+}
+
 /** SHA-256 of a string or bytes. */
 export async function sha256(input: string | Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  if (native) return native.sha256(input)
   const data = typeof input === 'string' ? encoder.encode(input) : input
   return new Uint8Array(await crypto.subtle.digest('SHA-256', data))
 }

@@ -70,6 +70,8 @@ export class Params {
 
 /** application/x-www-form-urlencoded decoding of one name or value; throws on a broken escape. */
 export function formDecode(raw: string): string {
+  // Most names and values (grant types, tokens, client ids) have nothing to decode.
+  if (!raw.includes('%') && !raw.includes('+')) return raw
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '))
   } catch {

@@ -85,6 +85,10 @@ export class KeySet {
   private salt = ''
   private version = -1
   private statuses = new Map<string, KeyStatus>()
+  /** The ring and the span of time {@link statuses} hold for. */
+  private statusesFor: RingKey[] | undefined
+  private statusesAt = Infinity
+  private statusesUntil = -Infinity
   private lastRefresh = -Infinity
   private lastMiss = -Infinity
   private refreshing: Promise<void> | undefined
@@ -245,12 +249,22 @@ export class KeySet {
     this.statuses = new Map()
   }
 
+  /**
+   * The statuses at `now()`, worked out again only when the ring changed, the clock passed the
+   * next moment a status can change (a key starting to sign, or retiring), or went back: every
+   * token request signs, and the answer is nearly always the one before.
+   */
   private restatus(): void {
-    this.statuses = keyStatuses(
-      this.ring.map((k) => k.stored),
-      this.options.now(),
-      this.options.retireAfterMs,
-    )
+    const now = this.options.now()
+    if (this.statusesFor === this.ring && now >= this.statusesAt && now < this.statusesUntil) return
+    const stored = this.ring.map((k) => k.stored)
+    this.statuses = keyStatuses(stored, now, this.options.retireAfterMs)
+    this.statusesFor = this.ring
+    this.statusesAt = now
+    this.statusesUntil = Infinity
+    for (const k of stored) {
+      for (const at of [k.signsFrom, k.signsFrom + this.options.retireAfterMs]) if (at > now && at < this.statusesUntil) this.statusesUntil = at
+    }
   }
 
   private owned(): SigningAlg[] {

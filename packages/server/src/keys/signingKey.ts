@@ -1,4 +1,4 @@
-import { base64url, base64urlDecode, sha256 } from '../base/crypto.js'
+import { base64url, base64urlDecode, nativeCrypto, sha256 } from '../base/crypto.js'
 import { ConfigError } from '../base/errors.js'
 import type { SigningAlg, SigningJwk } from '../model/index.js'
 
@@ -83,6 +83,7 @@ export async function thumbprint(jwk: Record<string, unknown>): Promise<string> 
 }
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 
 /** Encoded protected headers per key and `typ`: the same few bytes for every token a key signs. */
 const HEADERS = new WeakMap<SigningKey, Map<string, string>>()
@@ -99,7 +100,7 @@ function encodedHeader(key: SigningKey, typ: string): string {
 export async function signJwt(key: SigningKey, payload: object, typ = 'JWT', extraHeader?: Record<string, unknown>): Promise<string> {
   const header = extraHeader ? base64url(JSON.stringify({ ...extraHeader, alg: key.alg, kid: key.kid, typ })) : encodedHeader(key, typ)
   const input = `${header}.${base64url(JSON.stringify(payload))}`
-  const signature = await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, encoder.encode(input))
+  const signature = nativeCrypto()?.sign(key.alg, key.privateKey, input) ?? (await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, encoder.encode(input)))
   return `${input}.${base64url(signature)}`
 }
 
@@ -115,17 +116,17 @@ export async function verifyOwnJwt(
   const parts = token.split('.')
   if (parts.length !== 3) return undefined
   try {
-    const header = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[0]!))) as Record<string, unknown>
+    const header = JSON.parse(decoder.decode(base64urlDecode(parts[0]!))) as Record<string, unknown>
     const key = typeof header.kid === 'string' ? await keys.find(header.kid) : undefined
     if (!key || header.alg !== key.alg) return undefined
-    const ok = await crypto.subtle.verify(
-      ALGORITHMS[key.alg].sign,
-      key.publicKey,
-      base64urlDecode(parts[2]!),
-      new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
-    )
+    const signature = base64urlDecode(parts[2]!)
+    const input = `${parts[0]}.${parts[1]}`
+    const native = nativeCrypto()
+    const ok = native
+      ? native.verify(key.alg, key.publicKey, input, signature)
+      : await crypto.subtle.verify(ALGORITHMS[key.alg].sign, key.publicKey, signature, encoder.encode(input))
     if (!ok) return undefined
-    const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(parts[1]!))) as unknown
+    const payload = JSON.parse(decoder.decode(base64urlDecode(parts[1]!))) as unknown
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined
     return { header, payload: payload as Record<string, unknown> }
   } catch {

@@ -93,6 +93,8 @@ export async function authenticateClient(ctx: Context, params: Params, options: 
   return client
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 /**
  * RFC 6749 section 2.3.1: both parts are form-encoded before joining with `:`. Encoding a
  * character that needs none still works; a raw `:` in the secret, or a broken escape,
@@ -102,7 +104,10 @@ function decodeBasic(value: string, fail: (d: string) => OAuthError): { id: stri
   let decoded: string
   try {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new Error()
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)))
+    const binary = atob(value)
+    const bytes = new Uint8Array(binary.length)
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+    decoded = UTF8.decode(bytes)
   } catch {
     throw fail('The Basic credentials are not valid base64')
   }

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import { compactVerify } from 'jose'
+import { generateSigningKey, signJwt, verifyOwnJwt } from './keys/index.js'
+import { base64url, nativeCrypto, sha256 } from './base/crypto.js'
+import { installNodeCrypto } from './nodeCrypto.js'
+
+// Installed for this file's module instance only (vitest isolates files): every assertion
+// below runs through node:crypto, and is checked against WebCrypto itself.
+installNodeCrypto()
+expect(nativeCrypto()).toBeDefined()
+
+describe('node:crypto in the node adapter', () => {
+  for (const alg of ['ES256', 'RS256'] as const) {
+    it(`signs ${alg} tokens that WebCrypto verifies, and verifies tokens WebCrypto signed`, async () => {
+      const key = await generateSigningKey(alg)
+      const keys = { find: async (kid: string) => (kid === key.kid ? key : undefined) }
+      const token = await signJwt(key, { sub: 'alice' }, 'at+jwt')
+      const { payload, protectedHeader } = await compactVerify(token, key.publicKey)
+      expect(protectedHeader).toEqual({ alg, kid: key.kid, typ: 'at+jwt' })
+      expect(JSON.parse(new TextDecoder().decode(payload))).toEqual({ sub: 'alice' })
+
+      const [h, p] = token.split('.')
+      const spec = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' }
+      const webSigned = `${h}.${p}.${base64url(await crypto.subtle.sign(spec, key.privateKey, new TextEncoder().encode(`${h}.${p}`)))}`
+      expect((await verifyOwnJwt(keys, webSigned))?.payload).toEqual({ sub: 'alice' })
+      // One claim changed under the same signature: refused.
+      const forged = `${h}.${base64url(JSON.stringify({ sub: 'mallory' }))}.${webSigned.split('.')[2]}`
+      expect(await verifyOwnJwt(keys, forged)).toBeUndefined()
+    })
+  }
+
+  it('hashes as WebCrypto does', async () => {
+    for (const input of ['', 'client secret', 'ünïcode ✓']) {
+      const web = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input)))
+      expect(await sha256(input)).toEqual(web)
+      expect(await sha256(new TextEncoder().encode(input))).toEqual(web)
+    }
+  })
+})
