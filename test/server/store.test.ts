@@ -72,6 +72,39 @@ describe('SqliteStore', () => {
     second.close()
   })
 
+  it('shares one transaction among the commits of one turn, each answered as if alone and durable when answered', async () => {
+    const path = dbFile()
+    const clock = { now: 1_000_000_000_000 }
+    const store = new SqliteStore({ path, now: () => clock.now })
+    const later = clock.now + 60_000
+    for (const id of ['rt-1', 'rt-2', 'rt-3']) await store.upsert('RefreshToken', id, { grantId: 'g' }, later)
+    await store.upsert('Grant', 'tombstone', {}, later)
+    const spend = (id: string, next: string, payload: Record<string, unknown> = {}) =>
+      store.commit({ consume: { kind: 'RefreshToken', id }, writes: [{ kind: 'RefreshToken', id: next, payload: { grantId: 'g', ...payload }, expiresAt: later }] })
+    // All issued in one turn: two race for rt-1, one spends rt-2, one is blocked by its
+    // tombstone, one spends nothing that exists, and one cannot be written at all (a BigInt
+    // is not JSON): that one fails alone, and the others keep their answers.
+    const outcomes = await Promise.allSettled([
+      spend('rt-1', 'rt-1a'),
+      spend('rt-1', 'rt-1b'),
+      spend('rt-2', 'rt-2a'),
+      store.commit({ unless: { kind: 'Grant', id: 'tombstone' }, writes: [{ kind: 'RefreshToken', id: 'blocked', payload: {}, expiresAt: later }] }),
+      spend('rt-none', 'never'),
+      spend('rt-3', 'unwritable', { n: 1n }),
+    ])
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'))).toEqual(['committed', 'consumed', 'committed', 'present', 'missing', 'rejected'])
+    // What was answered `committed` is on disk for another connection at once.
+    const other = new SqliteStore({ path, now: () => clock.now })
+    for (const id of ['rt-1a', 'rt-2a']) expect(await other.find('RefreshToken', id)).toMatchObject({ consumed: false })
+    for (const id of ['rt-1b', 'blocked', 'never', 'unwritable']) expect(await other.find('RefreshToken', id)).toBeUndefined()
+    expect(await other.find('RefreshToken', 'rt-3')).toMatchObject({ consumed: false }) // the failed commit spent nothing
+    other.close()
+    // A commit still waiting for its turn when the store closes is refused, not lost silently.
+    const pending = spend('rt-1a', 'too-late')
+    store.close()
+    await expect(pending).rejects.toThrow()
+  })
+
   it('drops expired entries nobody looks up again, as it is written to, without a timer', async () => {
     // In memory: the same code path as a file, without 20000 fsyncs.
     const clock = { now: 1_000_000_000_000 }
