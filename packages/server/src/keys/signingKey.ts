@@ -105,6 +105,29 @@ export async function signJwt(key: SigningKey, payload: object, typ = 'JWT', ext
 }
 
 /**
+ * Tokens whose signature a key has already verified. A resource server introspects or calls
+ * userinfo with the same access token many times, and the same bytes under the same key give
+ * the same answer, so the signature check runs once per token; everything else (`exp`, the
+ * deny-list, the grant's tombstone, the client) is still checked on every call. Keyed by the
+ * key object: a key that is retired or replaced is a different object or none, so nothing it
+ * verified is found again. Bounded, and emptied when full, since a miss only costs a verify.
+ */
+const VERIFIED = new WeakMap<SigningKey, Set<string>>()
+const VERIFIED_PER_KEY = 2048
+
+function verifiedBy(key: SigningKey): Set<string> {
+  let tokens = VERIFIED.get(key)
+  if (!tokens) VERIFIED.set(key, (tokens = new Set()))
+  return tokens
+}
+
+function remember(key: SigningKey, token: string): void {
+  const tokens = verifiedBy(key)
+  if (tokens.size >= VERIFIED_PER_KEY) tokens.clear()
+  tokens.add(token)
+}
+
+/**
  * Verifies a JWT the provider signed itself and returns its header and payload, or
  * undefined for anything else: foreign keys, other algorithms, `none`, malformed input.
  * Expiry is left to the caller, which decides what an expired token still means.
@@ -119,13 +142,16 @@ export async function verifyOwnJwt(
     const header = JSON.parse(decoder.decode(base64urlDecode(parts[0]!))) as Record<string, unknown>
     const key = typeof header.kid === 'string' ? await keys.find(header.kid) : undefined
     if (!key || header.alg !== key.alg) return undefined
-    const signature = base64urlDecode(parts[2]!)
-    const input = `${parts[0]}.${parts[1]}`
-    const native = nativeCrypto()
-    const ok = native
-      ? native.verify(key.alg, key.publicKey, input, signature)
-      : await crypto.subtle.verify(ALGORITHMS[key.alg].sign, key.publicKey, signature, encoder.encode(input))
-    if (!ok) return undefined
+    if (!verifiedBy(key).has(token)) {
+      const signature = base64urlDecode(parts[2]!)
+      const input = `${parts[0]}.${parts[1]}`
+      const native = nativeCrypto()
+      const ok = native
+        ? native.verify(key.alg, key.publicKey, input, signature)
+        : await crypto.subtle.verify(ALGORITHMS[key.alg].sign, key.publicKey, signature, encoder.encode(input))
+      if (!ok) return undefined
+      remember(key, token)
+    }
     const payload = JSON.parse(decoder.decode(base64urlDecode(parts[1]!))) as unknown
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined
     return { header, payload: payload as Record<string, unknown> }
