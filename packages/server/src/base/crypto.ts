@@ -38,8 +38,12 @@ export function base64urlDecode(input: string): Uint8Array<ArrayBuffer> {
     const bytes = NodeBuffer.from(input, 'base64url')
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
-  const b64 = input.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((input.length + 3) % 4)
-  const binary = atob(b64)
+  return base64Decode(input.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((input.length + 3) % 4))
+}
+
+/** Decodes standard base64 through `atob` (its forgiving rules); throws where `atob` does. */
+export function base64Decode(input: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(input)
   const out = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
   return out

@@ -1,7 +1,7 @@
 // A reader of the few X.509 fields RFC 8705 needs, over WebCrypto and plain bytes: the
 // provider stays runtime-neutral (no node:crypto), and the TLS layer, not this file,
 // verifies the certificate chain.
-import { base64url, sha256 } from './crypto.js'
+import { base64Decode, base64url, sha256 } from './crypto.js'
 
 /** What client authentication and certificate binding read from a client certificate. */
 export interface X509Fields {
@@ -199,8 +199,7 @@ export function certificateDer(input: string | Uint8Array): Uint8Array<ArrayBuff
   if (typeof input !== 'string') return new Uint8Array(input)
   const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(input)
   if (!m) throw new TypeError('not a PEM certificate')
-  const binary = atob(m[1]!.replace(/\s+/g, ''))
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+  return base64Decode(m[1]!.replace(/\s+/g, ''))
 }
 
 /** RFC 8705 section 3.1: `x5t#S256`, the base64url SHA-256 of the DER certificate. */

@@ -11,7 +11,7 @@ import {
 import type { Context } from './context.js'
 import { findClient } from './clients.js'
 import { certificateMismatch, isCertificateMethod } from './mtls.js'
-import { base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
+import { base64Decode, base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { formDecode, readForm, type Params } from '../base/http.js'
 import { CLIENT_JWT_ALGS, type Client } from '../model/index.js'
@@ -104,10 +104,7 @@ function decodeBasic(value: string, fail: (d: string) => OAuthError): { id: stri
   let decoded: string
   try {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new Error()
-    const binary = atob(value)
-    const bytes = new Uint8Array(binary.length)
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-    decoded = UTF8.decode(bytes)
+    decoded = UTF8.decode(base64Decode(value))
   } catch {
     throw fail('The Basic credentials are not valid base64')
   }
