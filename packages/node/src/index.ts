@@ -6,7 +6,8 @@
  * @packageDocumentation
  * @module @realmauth/node
  */
-export { createNodeClient, type NodeClient, type NodeClientOptions, type DeviceAuthorization, type TokenInfo, type PresentedToken } from './NodeClient.js'
+export { createNodeClient } from './NodeClient.js'
+export type { NodeClient, NodeClientOptions, DeviceAuthorization, TokenInfo, PresentedToken } from './NodeClientTypes.js'
 export { clientAuthentication, type ClientAuthOptions, type PrivateKeyInput } from './clientAuthentication.js'
 export type { JwtBearerOptions } from './jwtBearerAssertion.js'
 export type { DecryptionKey } from './decryptionKey.js'

@@ -1,6 +1,6 @@
 import { AuthError, JourneyClient, type AuthorizationRequest, type JourneyStep, type JourneySuccess, type TokenSet } from '@realmauth/core'
 import { toAuthError } from '@realmauth/core/internal'
-import type { NodeClient } from './NodeClient.js'
+import type { NodeClient } from './NodeClientTypes.js'
 
 /** Options of {@link signInWithJourney}. */
 export interface JourneySignInOptions extends Partial<Pick<AuthorizationRequest, 'redirectUri' | 'scope'>> {

@@ -1,5 +1,5 @@
 import type { Context } from './context.js'
-import { resolveClient } from '../config/resolveConfig.js'
+import { resolveClient } from '../config/resolveClient.js'
 import { Validator } from '../config/Validator.js'
 import { isCertificateMethod } from './mtls.js'
 import { ConfigError, OAuthError } from '../base/errors.js'
