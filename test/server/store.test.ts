@@ -105,6 +105,60 @@ describe('SqliteStore', () => {
     await expect(pending).rejects.toThrow()
   })
 
+  it('answers a write only once its log is on disk, one flush shared by the writes made while another ran', async () => {
+    const path = dbFile()
+    const clock = { now: 1_000_000_000_000 }
+    const flushes: { resolve: () => void }[] = []
+    const store = new SqliteStore({ path, now: () => clock.now, flush: () => new Promise<void>((resolve) => flushes.push({ resolve })) })
+    const later = clock.now + 60_000
+    const settled = new Set<string>()
+    const track = (name: string, p: Promise<unknown>) => p.then(() => settled.add(name))
+    const turns = async (n = 5) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+    }
+    const first = track('first', store.upsert('RefreshToken', 'rt-1', { grantId: 'g' }, later))
+    await turns()
+    // Written (another connection sees it) but not answered: its flush has not returned.
+    expect(flushes).toHaveLength(1)
+    expect(settled.size).toBe(0)
+    // Writes made while that flush runs wait for the next one, and share it.
+    const second = track('second', store.commit({ consume: { kind: 'RefreshToken', id: 'rt-1' }, writes: [{ kind: 'RefreshToken', id: 'rt-2', payload: { grantId: 'g' }, expiresAt: later }] }))
+    const third = track('third', store.insert('AuthorizationCode', 'c-1', { grantId: 'g' }, later))
+    await turns()
+    flushes[0]!.resolve()
+    await first
+    await turns()
+    expect([...settled]).toEqual(['first'])
+    expect(flushes).toHaveLength(2)
+    flushes[1]!.resolve()
+    await Promise.all([second, third])
+    expect(flushes).toHaveLength(2)
+    // Reads and refusals wait for nothing.
+    expect(await store.find('RefreshToken', 'rt-2')).toMatchObject({ consumed: false })
+    expect(await store.commit({ consume: { kind: 'RefreshToken', id: 'rt-1' }, writes: [] })).toBe('consumed')
+    expect(flushes).toHaveLength(2)
+    store.close()
+  })
+
+  it('stops answering when the disk fails to flush: the waiting write is refused, and so is every later call', async () => {
+    const path = dbFile()
+    const clock = { now: 1_000_000_000_000 }
+    let fail = false
+    const store = new SqliteStore({ path, now: () => clock.now, flush: async () => { if (fail) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }) } })
+    const later = clock.now + 60_000
+    await store.upsert('RefreshToken', 'rt-1', { grantId: 'g' }, later)
+    fail = true
+    const rotation = store.commit({ consume: { kind: 'RefreshToken', id: 'rt-1' }, writes: [{ kind: 'RefreshToken', id: 'rt-2', payload: { grantId: 'g' }, expiresAt: later }] })
+    await expect(rotation).rejects.toThrow(/failed to flush its log \(EIO: i\/o error, fsync\); restart the provider/)
+    // Fail-stop: nothing more is answered from a file whose pages may be lost.
+    await expect(store.find('RefreshToken', 'rt-1')).rejects.toThrow()
+    await expect(store.upsert('Consent', 'k', {}, later)).rejects.toThrow()
+    // A restart recovers what the disk holds: here the flush's write did reach the file.
+    const reopened = new SqliteStore({ path, now: () => clock.now })
+    expect(await reopened.find('RefreshToken', 'rt-2')).toMatchObject({ consumed: false })
+    reopened.close()
+  })
+
   it('drops expired entries nobody looks up again, as it is written to, without a timer', async () => {
     // In memory: the same code path as a file, without 20000 fsyncs.
     const clock = { now: 1_000_000_000_000 }

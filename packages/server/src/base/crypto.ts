@@ -78,8 +78,8 @@ export function randomToken(bytes = 32): string {
  */
 export interface NativeCrypto {
   sha256(data: string | Uint8Array): Uint8Array<ArrayBuffer>
-  /** A signature over `data`, or undefined to leave this algorithm to WebCrypto. */
-  sign(alg: 'RS256' | 'ES256', key: CryptoKey, data: string): Uint8Array | undefined
+  /** A signature over `data` (now, or from a thread pool), or undefined to leave this algorithm to WebCrypto. */
+  sign(alg: 'RS256' | 'ES256', key: CryptoKey, data: string): Uint8Array | Promise<Uint8Array> | undefined
   verify(alg: 'RS256' | 'ES256', key: CryptoKey, data: string, signature: Uint8Array): boolean
 }
 

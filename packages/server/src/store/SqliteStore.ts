@@ -1,4 +1,6 @@
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import type { CommitOutcome, RecordKind, Store, StoreCommit, StoreEntry, StoredPayload } from './Store.js'
 
 /** Options of {@link SqliteStore}. */
@@ -14,6 +16,13 @@ export interface SqliteStoreOptions {
    * default. Past it a write fails as on a full disk: the provider answers 503 and loses nothing.
    */
   maxSizeBytes?: number
+  /**
+   * Flushes the write-ahead log to disk before a write is answered; defaults to `fs.fsync` of
+   * the `-wal` file on libuv's thread pool. Replace it only to simulate a disk that stalls or
+   * fails: a write is not answered while its flush is pending, and when a flush fails the
+   * store closes (every waiting and later call is refused) until the provider restarts.
+   */
+  flush?: (walFd: number) => Promise<void>
 }
 
 /**
@@ -93,8 +102,10 @@ const SQL = {
  *
  * Statements are synchronous, so within a process nothing interleaves with one; `insert` is
  * one statement and `consume` one `BEGIN IMMEDIATE` transaction, so several processes on one
- * file also see exactly one winner. The file runs in WAL mode with `synchronous = FULL`: a
- * consumed code stays consumed after a power cut.
+ * file also see exactly one winner. The file runs in WAL mode, and a write is answered only
+ * once the log holding it is flushed to disk: a consumed code stays consumed after a power
+ * cut. The flush runs off the main thread, shared by every write made while the previous
+ * one ran (decision 0074).
  *
  * @example
  * ```ts
@@ -113,14 +124,24 @@ export class SqliteStore implements Store {
   private closed = false
   /** Commits waiting for this turn's shared transaction (see {@link SqliteStore.commit}). */
   private pendingCommits: { tx: StoreCommit; resolve: (outcome: CommitOutcome) => void; reject: (error: unknown) => void }[] = []
+  /** The `-wal` file, flushed before a write is answered; absent for `:memory:`, whose writes are never durable. */
+  private readonly walFd: number | undefined
+  private readonly flush: (walFd: number) => Promise<void>
+  /** The flush running now, and the one queued behind it for writes made after it started. */
+  private flushing: Promise<void> | undefined
+  private nextFlush: Promise<void> | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? Date.now
     this.db = openDatabase(options.path)
     try {
       this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
-      this.db.exec('PRAGMA journal_mode = WAL')
-      this.db.exec('PRAGMA synchronous = FULL')
+      const { journal_mode: mode } = this.db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string }
+      // NORMAL: SQLite does not fsync at COMMIT, which would block the event loop for the
+      // disk's flush on every write; it still syncs around checkpoints, so the database file
+      // is never ahead of the log. The log is flushed by durable() before anything is
+      // answered, so an answered write is as safe as with FULL (decision 0074).
+      this.db.exec(`PRAGMA synchronous = ${mode === 'wal' ? 'NORMAL' : 'FULL'}`)
       // Reads through the OS page cache without a copy per page: with a million live rows, a
       // refresh's lookups and index inserts land on pages the 2 MB page cache does not hold
       // (decisions/0069). Writes still go through the WAL, so a full disk is still SQLITE_FULL.
@@ -136,21 +157,25 @@ export class SqliteStore implements Store {
       this.db.exec(SCHEMA)
       this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as typeof this.stmt
       this.sweep()
+      if (mode === 'wal') this.walFd = openLog(options.path)
     } catch (error) {
       this.db.close()
       throw error
     }
+    this.flush = options.flush ?? ((fd) => new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve()))))
   }
 
   async upsert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<void> {
     this.stmt.upsert.run(this.row(kind, id, payload, expiresAt))
     this.wrote()
+    await this.durable()
   }
 
   async insert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<boolean> {
     const { changes } = this.stmt.insert.run(this.row(kind, id, payload, expiresAt))
     if (Number(changes) === 0) return false
     this.wrote()
+    await this.durable()
     return true
   }
 
@@ -166,7 +191,7 @@ export class SqliteStore implements Store {
 
   async consume<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
     const now = this.now()
-    return this.transaction(() => {
+    const entry = this.transaction(() => {
       // Read the flag as it was, then set it, under the write lock: of any number of callers,
       // in this process or another on the same file, exactly one reads consumed = 0.
       const before = this.stmt.find.get(kind, id, now) as Row | undefined
@@ -175,14 +200,15 @@ export class SqliteStore implements Store {
       const after = this.stmt.markConsumed.get(kind, id, now) as Row
       return toEntry<P>({ ...after, consumed: 0 })
     })
+    if (entry && !entry.consumed) await this.durable()
+    return entry
   }
 
   /**
-   * Commits arriving in one turn of the event loop share one transaction, so one fsync
-   * (`synchronous = FULL`) makes all of them durable instead of one fsync each: under load,
-   * the disk's flush, not the work, was what a refresh cost (decision 0072). Each caller is
-   * answered only after the shared COMMIT, so nothing is acknowledged before it is durable,
-   * and the commits apply in arrival order, so the outcome is the one some serial order gives.
+   * Commits arriving in one turn of the event loop share one transaction (decision 0072), and
+   * its flush to disk: each caller is answered only after both, so nothing is acknowledged
+   * before it is durable, and the commits apply in arrival order, so the outcome is the one
+   * some serial order gives.
    */
   commit(tx: StoreCommit): Promise<CommitOutcome> {
     return new Promise((resolve, reject) => {
@@ -193,25 +219,30 @@ export class SqliteStore implements Store {
   private flushCommits(): void {
     const batch = this.pendingCommits
     this.pendingCommits = []
+    let outcomes: CommitOutcome[] | undefined
     if (batch.length > 1) {
-      let outcomes: CommitOutcome[] | undefined
       try {
         outcomes = this.transaction(() => batch.map(({ tx }) => this.apply(tx)))
       } catch {
         // The whole batch rolled back (a full disk, a closed store, a busy lock): each commit
         // runs again on its own below, so only the ones that fail alone are refused.
       }
-      if (outcomes) {
-        for (const [i, { resolve }] of batch.entries()) resolve(outcomes[i]!)
-        return
-      }
     }
-    for (const { tx, resolve, reject } of batch) {
+    const answers = batch.map(({ tx }, i) => {
+      if (outcomes) return outcomes[i]!
       try {
-        resolve(this.transaction(() => this.apply(tx)))
+        return this.transaction(() => this.apply(tx))
       } catch (error) {
-        reject(error)
+        return { error }
       }
+    })
+    // Answered once on disk: a commit that wrote waits for the flush covering it.
+    const flushed = answers.includes('committed') ? this.durable() : undefined
+    for (const [i, { resolve, reject }] of batch.entries()) {
+      const answer = answers[i]!
+      if (typeof answer === 'object') reject(answer.error)
+      else if (answer === 'committed') flushed!.then(() => resolve(answer), reject)
+      else resolve(answer)
     }
   }
 
@@ -236,10 +267,12 @@ export class SqliteStore implements Store {
 
   async destroy(kind: RecordKind, id: string): Promise<void> {
     this.stmt.destroy.run(kind, id)
+    await this.durable()
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     this.stmt.revokeByGrantId.run(grantId)
+    await this.durable()
   }
 
   /** Rows in the file, expired ones not yet swept included; for tests and diagnostics. */
@@ -252,6 +285,43 @@ export class SqliteStore implements Store {
     if (this.closed) return
     this.closed = true
     this.db.close()
+    if (this.walFd !== undefined) closeSync(this.walFd)
+  }
+
+  /**
+   * Resolves once everything written so far is on disk. A flush covers the writes made
+   * before it started, so a write made while one runs waits for the next, and all such
+   * writes share it: one fsync per disk round trip, however many requests wrote meanwhile.
+   */
+  private durable(): Promise<void> {
+    if (this.walFd === undefined) return Promise.resolve()
+    if (!this.flushing) {
+      this.flushing = this.flush(this.walFd).then(
+        () => {
+          this.flushing = undefined
+        },
+        (cause: unknown) => {
+          // Fail-stop, as PostgreSQL does on a failed fsync: what was written may or may not be
+          // on disk, and later flushes could report success over the lost pages, so nothing
+          // more is answered. The waiting writes are refused and every later call fails until
+          // the provider restarts and SQLite recovers from what the disk holds.
+          this.flushing = undefined
+          this.close()
+          throw new Error(`SqliteStore closed: the disk failed to flush its log (${(cause as Error)?.message ?? cause}); restart the provider`, { cause })
+        },
+      )
+      return this.flushing
+    }
+    return (this.nextFlush ??= this.flushing.then(
+      () => this.afterFlush(),
+      () => this.afterFlush(),
+    ))
+  }
+
+  private afterFlush(): Promise<void> {
+    this.nextFlush = undefined
+    if (this.closed) return Promise.reject(new Error('SqliteStore is closed'))
+    return this.durable()
   }
 
   private row(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number) {
@@ -291,6 +361,26 @@ export class SqliteStore implements Store {
 
 function toEntry<P extends StoredPayload>(row: Pick<Row, 'payload' | 'expires_at' | 'consumed'>): StoreEntry<P> {
   return { payload: JSON.parse(row.payload) as P, expiresAt: row.expires_at, consumed: row.consumed !== 0 }
+}
+
+/**
+ * Opens the write-ahead log for flushing (read-write: Windows flushes only such handles),
+ * and flushes its directory once, so that a newly created log is found after a power cut:
+ * SQLite would do that at its first sync of the log, which synchronous = NORMAL postpones.
+ */
+function openLog(path: string): number {
+  const fd = openSync(`${path}-wal`, 'r+')
+  try {
+    const dir = openSync(dirname(path), 'r')
+    try {
+      fsyncSync(dir)
+    } finally {
+      closeSync(dir)
+    }
+  } catch {
+    // Directories cannot be opened or flushed on every platform (Windows); nothing to do there.
+  }
+  return fd
 }
 
 /** Thrown by the {@link SqliteStore} constructor when better-sqlite3 (an optional dependency) cannot be loaded. */
