@@ -142,6 +142,10 @@ export class SqliteStore implements Store {
       // is never ahead of the log. The log is flushed by durable() before anything is
       // answered, so an answered write is as safe as with FULL (decision 0074).
       this.db.exec(`PRAGMA synchronous = ${mode === 'wal' ? 'NORMAL' : 'FULL'}`)
+      // A checkpoint runs inside the COMMIT that crosses this many log pages, on the main thread,
+      // with two fsyncs, and copies each page once however often the log rewrote it: 4000
+      // (16 MB of log) instead of SQLite's 1000 cut the store's CPU per refresh by 15-18%.
+      this.db.exec('PRAGMA wal_autocheckpoint = 4000')
       // Reads through the OS page cache without a copy per page: with a million live rows, a
       // refresh's lookups and index inserts land on pages the 2 MB page cache does not hold
       // (decisions/0069). Writes still go through the WAL, so a full disk is still SQLITE_FULL.
