@@ -181,45 +181,40 @@ export function toAuthError(err: unknown, during: string): AuthError {
   if (err instanceof oauth.AuthorizationResponseError) {
     return oauthError('authorization_error', during, err.error, err.error_description, undefined, err)
   }
+  let code: AuthErrorCode = 'invalid_response'
+  let message = err instanceof Error ? err.message : String(err)
+  let status: number | undefined
   if (err instanceof oauth.OperationProcessingError) {
     // A body that stalled past the timeout or was cut off by a reset never arrived: the
     // transport failed, not the provider's answer. Only a body that did arrive is judged.
     if (err.code === oauth.PARSE_ERROR && isTransportFailure(err.cause)) return toAuthError(err.cause, during)
-    const response = err.cause instanceof Response ? err.cause : undefined
-    if (response && response.status >= 500) {
-      return new AuthError('server_error', `${during}: the provider answered HTTP ${response.status}`, { status: response.status, cause: err })
+    status = err.cause instanceof Response ? err.cause.status : undefined
+    if (status !== undefined && status >= 500) {
+      code = 'server_error'
+      message = `the provider answered HTTP ${status}`
+    } else if ((err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) || /\bJWT\b|ID Token/.test(message)) {
+      // oauth4webapi reports a bad signature or `alg` as INVALID_RESPONSE; its message names the JWT.
+      code = 'id_token_invalid'
+    } else if (err.code === oauth.HTTP_REQUEST_FORBIDDEN || err.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
+      // No request was sent: an http: URL off loopback (or another scheme) is a setup problem.
+      code = 'configuration_error'
     }
-    // oauth4webapi reports a bad signature or `alg` as INVALID_RESPONSE; its message names the JWT.
-    if ((err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) || /\bJWT\b|ID Token/.test(err.message)) {
-      return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
-    }
-    // No request was sent: an http: URL off loopback (or another scheme) is a setup problem.
-    if (err.code === oauth.HTTP_REQUEST_FORBIDDEN || err.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
-      return new AuthError('configuration_error', `${during}: ${err.message}`, { cause: err })
-    }
-    return new AuthError('invalid_response', `${during}: ${err.message}`, { ...(response && { status: response.status }), cause: err })
-  }
-  if (err instanceof Error && err.name === 'TimeoutError') {
+  } else if (err instanceof Error && err.name === 'TimeoutError') {
     // The provider took too long: like a dropped connection, worth trying again later.
-    return new AuthError('network_error', `${during}: no answer within the timeout`, { cause: err })
-  }
-  if (err instanceof Error && err.name === 'AbortError') {
-    return new AuthError('aborted', `${during}: aborted`, { cause: err })
-  }
-  if (err instanceof TypeError && typeof (err as { code?: unknown }).code === 'string') {
-    // oauth4webapi's argument errors (ERR_INVALID_ARG_VALUE, ...) are TypeErrors with a code.
-    return new AuthError('configuration_error', `${during}: ${err.message}`, { cause: err })
-  }
-  if (err instanceof TypeError) {
-    // fetch rejects with a TypeError when no HTTP answer came back.
-    return new AuthError('network_error', `${during}: ${err.message}`, { cause: err })
-  }
-  if (err instanceof oauth.UnsupportedOperationError) {
+    code = 'network_error'
+    message = 'no answer within the timeout'
+  } else if (err instanceof Error && err.name === 'AbortError') {
+    code = 'aborted'
+    message = 'aborted'
+  } else if (err instanceof TypeError) {
+    // oauth4webapi's argument errors (ERR_INVALID_ARG_VALUE, ...) are TypeErrors with a code;
+    // fetch rejects with a plain TypeError when no HTTP answer came back.
+    code = typeof (err as { code?: unknown }).code === 'string' ? 'configuration_error' : 'network_error'
+  } else if (err instanceof oauth.UnsupportedOperationError && /\bJW[SETK]\b/.test(message)) {
     // A JWS/JWT/JWE/JWK it cannot handle is the ID token's; the rest (an unknown `token_type`, a hybrid callback) is the response's.
-    const code = /\bJW[SETK]\b/.test(err.message) ? 'id_token_invalid' : 'invalid_response'
-    return new AuthError(code, `${during}: ${err.message}`, { cause: err })
+    code = 'id_token_invalid'
   }
-  return new AuthError('invalid_response', `${during}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  return new AuthError(code, `${during}: ${message}`, { ...(status !== undefined && { status }), cause: err })
 }
 
 /** What reading a body throws when the bytes stopped coming: a timeout, an abort, or undici's `terminated` TypeError. */
