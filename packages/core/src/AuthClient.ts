@@ -1,4 +1,5 @@
 import { AuthError, toAuthError } from './AuthError.js'
+import { defined } from './defined.js'
 import { OidcClient, type AuthorizationRequest, type OidcClientOptions } from './OidcClient.js'
 import { retry, retryDelay, retryPolicy, type RetryPolicy } from './retry.js'
 import { MemoryTokenStore, dueForRenewal, renewalMargin, secondsLeft, type IdTokenClaims, type TokenSet, type TokenStore } from './TokenSet.js'
@@ -233,7 +234,7 @@ export class AuthClient {
     this.#failures = 0
     this.#adopt(tokens)
     this.#emit({ type: 'signed_in', tokens })
-    return { tokens, ...(transaction.appState !== undefined && { appState: transaction.appState }) }
+    return defined({ tokens, appState: transaction.appState })
   }
 
   /**
@@ -321,11 +322,7 @@ export class AuthClient {
     // A new session gets a new DPoP key: nothing links it to this one.
     await this.oidc.dpop?.reset().catch(() => {})
     const endSessionUrl = await this.oidc
-      .endSessionUrl({
-        ...(tokens?.idToken !== undefined && { idTokenHint: tokens.idToken }),
-        ...(options.postLogoutRedirectUri !== undefined && { postLogoutRedirectUri: options.postLogoutRedirectUri }),
-        ...(options.state !== undefined && { state: options.state }),
-      })
+      .endSessionUrl({ idTokenHint: tokens?.idToken, postLogoutRedirectUri: options.postLogoutRedirectUri, state: options.state })
       .catch(() => undefined)
     return { revoked, ...(endSessionUrl && { endSessionUrl }) }
   }
@@ -384,14 +381,14 @@ export class AuthClient {
       'Refresh',
       async () => {
         const next = await this.oidc.refresh(started.refreshToken!, started.claims ? { previousClaims: started.claims } : {})
-        const tokens: TokenSet = {
+        const tokens: TokenSet = defined({
           ...next,
           // Without rotation the provider sends no new refresh token: the old one stays good.
           refreshToken: next.refreshToken ?? started.refreshToken!,
-          ...(next.idToken === undefined && started.idToken !== undefined && { idToken: started.idToken }),
-          ...(next.claims === undefined && started.claims !== undefined && { claims: started.claims }),
-          ...(started.profile !== undefined && { profile: started.profile }),
-        }
+          idToken: next.idToken ?? started.idToken,
+          claims: next.claims ?? started.claims,
+          profile: started.profile,
+        })
         await this.#tokenStore.set(tokens)
         return { tokens, source: 'provider' as const }
       },

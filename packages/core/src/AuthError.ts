@@ -107,9 +107,10 @@ export class AuthError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'AuthError'
     this.code = code
-    if (options.error !== undefined) this.error = options.error
-    if (options.error_description !== undefined) this.error_description = options.error_description
-    if (options.status !== undefined) this.status = options.status
+    // Declared fields: each is an own property, `undefined` when not given.
+    this.error = options.error
+    this.error_description = options.error_description
+    this.status = options.status
     this.retryable = RETRYABLE.has(code) || (options.status !== undefined && options.status >= 500)
     this.needsUser = NEEDS_USER.has(code)
   }
@@ -150,8 +151,8 @@ export async function tokenEndpointError(err: unknown, during: string): Promise<
 function oauthError(code: AuthErrorCode, during: string, error: string, description: string | undefined, status: number | undefined, cause: unknown): AuthError {
   return new AuthError(code, `${during}: ${error}${description ? ` (${description})` : ''}`, {
     error,
-    ...(description !== undefined && { error_description: description }),
-    ...(status !== undefined && { status }),
+    error_description: description,
+    status,
     cause,
   })
 }
@@ -172,8 +173,8 @@ export function toAuthError(err: unknown, during: string): AuthError {
     const basic = challenge?.scheme === 'basic' && err.status === 401
     const code = codeOf(error) ?? (basic ? 'invalid_client' : 'oauth_error')
     return new AuthError(code, `${during}: ${error ?? 'authentication challenge'} (HTTP ${err.status})`, {
-      ...(error !== undefined && { error }),
-      ...(challenge?.parameters.error_description !== undefined && { error_description: challenge.parameters.error_description }),
+      error,
+      error_description: challenge?.parameters.error_description,
       status: err.status,
       cause: err,
     })
@@ -214,7 +215,7 @@ export function toAuthError(err: unknown, during: string): AuthError {
     // A JWS/JWT/JWE/JWK it cannot handle is the ID token's; the rest (an unknown `token_type`, a hybrid callback) is the response's.
     code = 'id_token_invalid'
   }
-  return new AuthError(code, `${during}: ${message}`, { ...(status !== undefined && { status }), cause: err })
+  return new AuthError(code, `${during}: ${message}`, { status, cause: err })
 }
 
 /** What reading a body throws when the bytes stopped coming: a timeout, an abort, or undici's `terminated` TypeError. */

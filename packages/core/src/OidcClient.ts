@@ -3,6 +3,7 @@ import { AuthError, toAuthError, tokenEndpointError, type AuthErrorCode } from '
 import type { JweDecrypt } from './decryptJwt.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
+import { defined } from './defined.js'
 import { requestOptions } from './http.js'
 import type { IdTokenClaims, TokenSet } from './TokenSet.js'
 import type { Transaction } from './Transaction.js'
@@ -84,8 +85,6 @@ export interface AuthorizationRequest {
 
 /** What one sign-in may change of the client's defaults (the redirect URI stays the client's). */
 export type SignInOptions = Omit<Partial<AuthorizationRequest>, 'redirectUri'>
-
-const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'])
 
 /**
  * The protocol: one issuer, one client. Builds requests, validates every response (ID-token
@@ -175,24 +174,31 @@ export class OidcClient {
     const codeVerifier = oauth.generateRandomCodeVerifier()
     const state = oauth.generateRandomState()
     const nonce = oauth.generateRandomNonce()
-    let params = new URLSearchParams()
-    for (const [k, v] of Object.entries(request.extraParams ?? {})) {
-      if (RESERVED.has(k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
-      params.set(k, v)
+    // The parameters the protocol's security rests on: extraParams cannot set any of them.
+    const security = {
+      client_id: this.clientId,
+      redirect_uri: request.redirectUri,
+      response_type: 'code',
+      scope: request.scope,
+      state,
+      nonce,
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
     }
-    params.set('client_id', this.clientId)
-    params.set('redirect_uri', request.redirectUri)
-    params.set('response_type', 'code')
-    params.set('scope', request.scope)
-    params.set('state', state)
-    params.set('nonce', nonce)
-    params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
-    params.set('code_challenge_method', 'S256')
-    if (request.prompt !== undefined) params.set('prompt', request.prompt)
-    if (request.loginHint !== undefined) params.set('login_hint', request.loginHint)
-    if (request.maxAge !== undefined) params.set('max_age', String(request.maxAge))
-    // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
-    if (this.dpop) params.set('dpop_jkt', await this.dpop.thumbprint())
+    for (const k of Object.keys(request.extraParams ?? {})) {
+      if (Object.hasOwn(security, k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
+    }
+    let params = new URLSearchParams({
+      ...request.extraParams,
+      ...security,
+      ...defined({
+        prompt: request.prompt,
+        login_hint: request.loginHint,
+        max_age: request.maxAge?.toString(),
+        // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
+        dpop_jkt: await this.dpop?.thumbprint(),
+      }),
+    })
     if (this.#signRequestObject) params = await this.#requestObject(as, params)
     const url = new URL(as.authorization_endpoint)
     if (push) {
@@ -202,16 +208,16 @@ export class OidcClient {
     } else {
       for (const [k, v] of params) url.searchParams.set(k, v)
     }
-    const transaction: Transaction = {
+    const transaction: Transaction = defined({
       state,
       codeVerifier,
       nonce,
       issuer: as.issuer,
       redirectUri: request.redirectUri,
       createdAt: this.#now(),
-      ...(request.maxAge !== undefined && { maxAge: request.maxAge }),
-      ...(request.appState !== undefined && { appState: request.appState }),
-    }
+      maxAge: request.maxAge,
+      appState: request.appState,
+    })
     return { url, transaction }
   }
 
@@ -267,7 +273,7 @@ export class OidcClient {
         ...jwe,
         expectedNonce: transaction.nonce,
         requireIdToken: true,
-        ...(transaction.maxAge !== undefined && { maxAge: transaction.maxAge }),
+        maxAge: transaction.maxAge,
       })]
     })
   }
@@ -281,7 +287,7 @@ export class OidcClient {
     const tokens = await this.tokenRequest('Refresh', async (_as, opts, jwe) => {
       const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
-        ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
+        additionalParameters: defined({ scope: options.scope }),
       })
       return [res, await oauth.processRefreshTokenResponse(as, this.#client, res, jwe)]
     })
@@ -298,7 +304,7 @@ export class OidcClient {
     try {
       const res = await oauth.revocationRequest(as, this.#client, this.#clientAuth, token, {
         ...this.requestOptions(as.revocation_endpoint),
-        ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
+        additionalParameters: defined({ token_type_hint: hint }),
       })
       await oauth.processRevocationResponse(res)
     } catch (err) {
@@ -324,10 +330,8 @@ export class OidcClient {
     const as = await this.metadata()
     if (!as.end_session_endpoint) return undefined
     const url = new URL(as.end_session_endpoint)
-    url.searchParams.set('client_id', this.clientId)
-    if (options.idTokenHint !== undefined) url.searchParams.set('id_token_hint', options.idTokenHint)
-    if (options.postLogoutRedirectUri !== undefined) url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri)
-    if (options.state !== undefined) url.searchParams.set('state', options.state)
+    const params = defined({ client_id: this.clientId, id_token_hint: options.idTokenHint, post_logout_redirect_uri: options.postLogoutRedirectUri, state: options.state })
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
     return url
   }
 
@@ -368,10 +372,7 @@ export class OidcClient {
 
   /** The injected fetch, for callers that make their own requests to the provider. */
   http(): { fetch?: typeof fetch; timeoutMs?: number } {
-    return {
-      ...(this.#fetchImpl && { fetch: this.#fetchImpl }),
-      ...(this.#timeoutMs !== undefined && { timeoutMs: this.#timeoutMs }),
-    }
+    return defined({ fetch: this.#fetchImpl, timeoutMs: this.#timeoutMs })
   }
 
   /** The oauth4webapi client metadata, with the clock synchronised to the injected one. */
@@ -420,16 +421,16 @@ export class OidcClient {
     if (claims) this.#checkExtraClaims(claims, receivedAt)
     // Kept signed, not encrypted: the provider cannot read a JWE to the client as an `id_token_hint`.
     const idToken = body.id_token !== undefined ? (decrypted.get(body.id_token) ?? body.id_token) : undefined
-    return {
+    return defined({
       accessToken: body.access_token,
       tokenType: body.token_type,
       receivedAt,
-      ...(body.expires_in !== undefined && { expiresAt: receivedAt + body.expires_in * 1000 }),
-      ...(body.refresh_token !== undefined && { refreshToken: body.refresh_token }),
-      ...(idToken !== undefined && { idToken }),
-      ...(claims !== undefined && { claims }),
-      ...(body.scope !== undefined && { scope: body.scope }),
-    }
+      expiresAt: body.expires_in === undefined ? undefined : receivedAt + body.expires_in * 1000,
+      refreshToken: body.refresh_token,
+      idToken,
+      claims,
+      scope: body.scope,
+    })
   }
 
   /** Runs `send` with a DPoP proof header when tokens are sender-constrained (see {@link DPoP.request}). @internal */
