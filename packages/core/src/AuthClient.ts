@@ -380,7 +380,7 @@ export class AuthClient {
     return retry(
       'Refresh',
       async () => {
-        const next = await this.oidc.refresh(started.refreshToken!, started.claims ? { previousClaims: started.claims } : {})
+        const next = await this.oidc.refresh(started.refreshToken!, { previousClaims: started.claims })
         const tokens: TokenSet = defined({
           ...next,
           // Without rotation the provider sends no new refresh token: the old one stays good.

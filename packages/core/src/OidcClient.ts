@@ -417,10 +417,10 @@ export class OidcClient {
     } catch (err) {
       throw await tokenEndpointError(err, during)
     }
-    const claims = body.id_token !== undefined ? oauth.getValidatedIdTokenClaims(body) : undefined
+    const claims = oauth.getValidatedIdTokenClaims(body)
     if (claims) this.#checkExtraClaims(claims, receivedAt)
     // Kept signed, not encrypted: the provider cannot read a JWE to the client as an `id_token_hint`.
-    const idToken = body.id_token !== undefined ? (decrypted.get(body.id_token) ?? body.id_token) : undefined
+    const idToken = body.id_token && (decrypted.get(body.id_token) ?? body.id_token)
     return defined({
       accessToken: body.access_token,
       tokenType: body.token_type,
