@@ -50,11 +50,12 @@ export interface OidcClientOptions {
    */
   par?: boolean
   /**
-   * Signs a sign-in's parameters into a request object (RFC 9101): the authorization URL,
-   * or the pushed request, then carries only `client_id` and `request`. `@realmauth/node`
-   * sets it from its `requestObject` option; core itself holds no keys.
+   * Signs a sign-in's parameters into a request object (RFC 9101) and returns what the
+   * authorization URL, or the pushed request, carries instead: `client_id` and `request`
+   * (section 5). A failure to sign should be a `configuration_error`. `@realmauth/node` sets
+   * it from its `requestObject` option; core itself holds no keys.
    */
-  signRequestObject?: (params: URLSearchParams, as: ServerMetadata) => Promise<string>
+  signRequestObject?: (params: URLSearchParams, as: ServerMetadata) => Promise<URLSearchParams>
   /**
    * Decrypts ID tokens and userinfo answers the provider encrypts to this client
    * (`id_token_encrypted_response_alg`, `userinfo_encrypted_response_alg`): `decryptJwt(key)`,
@@ -199,7 +200,7 @@ export class OidcClient {
         dpop_jkt: await this.dpop?.thumbprint(),
       }),
     })
-    if (this.#signRequestObject) params = await this.#requestObject(as, params)
+    if (this.#signRequestObject) params = await this.#signRequestObject(params, as)
     const url = new URL(as.authorization_endpoint)
     if (push) {
       const { request_uri } = await this.#pushed(as, params)
@@ -219,17 +220,6 @@ export class OidcClient {
       appState: request.appState,
     })
     return { url, transaction }
-  }
-
-  /** RFC 9101 section 5: the signed object stands for every parameter; `client_id` stays beside it. */
-  async #requestObject(as: ServerMetadata, params: URLSearchParams): Promise<URLSearchParams> {
-    let request: string
-    try {
-      request = await this.#signRequestObject!(params, as)
-    } catch (cause) {
-      throw new AuthError('configuration_error', `The request object could not be signed: ${(cause as Error).message}`, { cause })
-    }
-    return new URLSearchParams({ client_id: this.clientId, request })
   }
 
   async #pushed(as: ServerMetadata, params: URLSearchParams): Promise<oauth.PushedAuthorizationResponse> {
