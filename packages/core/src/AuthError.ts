@@ -147,9 +147,12 @@ export async function tokenEndpointError(err: unknown, during: string): Promise<
   return oauthError(codeOf(body.error) ?? error.code, during, body.error, typeof body.error_description === 'string' ? body.error_description : undefined, err.status, err)
 }
 
-/** An AuthError for an OAuth `error` the provider sent, its description in the message too. */
-function oauthError(code: AuthErrorCode, during: string, error: string, description: string | undefined, status: number | undefined, cause: unknown): AuthError {
-  return new AuthError(code, `${during}: ${error}${description ? ` (${description})` : ''}`, {
+/**
+ * An AuthError for an OAuth `error` the provider sent, its description in the message too;
+ * a challenge without an `error` is named by its status.
+ */
+function oauthError(code: AuthErrorCode, during: string, error: string | undefined, description: string | undefined, status: number | undefined, cause: unknown): AuthError {
+  return new AuthError(code, `${during}: ${error ?? `authentication challenge (HTTP ${status})`}${description ? ` (${description})` : ''}`, {
     error,
     error_description: description,
     status,
@@ -171,13 +174,7 @@ export function toAuthError(err: unknown, during: string): AuthError {
     const error = challenge?.parameters.error
     // A bare `Basic` challenge is how a token endpoint refuses client credentials (RFC 6749 5.2).
     const basic = challenge?.scheme === 'basic' && err.status === 401
-    const code = codeOf(error) ?? (basic ? 'invalid_client' : 'oauth_error')
-    return new AuthError(code, `${during}: ${error ?? 'authentication challenge'} (HTTP ${err.status})`, {
-      error,
-      error_description: challenge?.parameters.error_description,
-      status: err.status,
-      cause: err,
-    })
+    return oauthError(codeOf(error) ?? (basic ? 'invalid_client' : 'oauth_error'), during, error, challenge?.parameters.error_description, err.status, err)
   }
   if (err instanceof oauth.AuthorizationResponseError) {
     return oauthError('authorization_error', during, err.error, err.error_description, undefined, err)
