@@ -104,19 +104,15 @@ export class OidcClient {
   readonly issuer: string
   readonly clientId: string
   readonly #clientAuth: ClientAuthentication
-  readonly #fetchImpl: typeof fetch | undefined
-  readonly #timeoutMs: number | undefined
   /** The DPoP prover, when tokens are sender-constrained. */
   readonly dpop: DPoP | undefined
-  readonly #par: boolean | undefined
-  readonly #signRequestObject: OidcClientOptions['signRequestObject']
-  readonly #defaults: Pick<OidcClientOptions, 'redirectUri' | 'scope'>
+  /** The options as given: the ones read where they are used, not copied to a field each. */
+  readonly #options: OidcClientOptions
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
   /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. @internal */
   readonly jwks: oauth.JWKSCacheInput = {}
-  readonly #decrypt: JweDecrypt | undefined
   /** Userinfo answers must be JWEs (the `userinfoEncrypted` option). */
   readonly userinfoEncrypted: boolean
 
@@ -130,14 +126,9 @@ export class OidcClient {
     this.issuer = options.issuer
     this.clientId = options.clientId
     this.#clientAuth = options.clientAuth ?? oauth.None()
-    this.#fetchImpl = options.fetch
-    this.#timeoutMs = options.timeoutMs
     this.dpop = typeof options.dpop === 'function' ? options.dpop({ issuer: options.issuer, clientId: options.clientId }) : options.dpop
-    this.#par = options.par
-    this.#signRequestObject = options.signRequestObject
-    this.#defaults = options
+    this.#options = options
     this.#now = options.clock ?? Date.now
-    this.#decrypt = options.decrypt
     this.userinfoEncrypted = options.userinfoEncrypted ?? false
     this.#client = {
       client_id: options.clientId,
@@ -163,12 +154,12 @@ export class OidcClient {
    * `scope` default to the client's.
    */
   async signInUrl(options: Partial<AuthorizationRequest> = {}): Promise<{ url: URL; transaction: Transaction }> {
-    const redirectUri = options.redirectUri ?? this.#defaults.redirectUri
+    const redirectUri = options.redirectUri ?? this.#options.redirectUri
     if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
-    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#defaults.scope ?? 'openid profile' }
+    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#options.scope ?? 'openid profile' }
     const as = await this.metadata()
     if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
-    const push = this.#par ?? as.pushed_authorization_request_endpoint !== undefined
+    const push = this.#options.par ?? as.pushed_authorization_request_endpoint !== undefined
     if (push && !as.pushed_authorization_request_endpoint) {
       throw new AuthError('configuration_error', 'par is true but the provider advertises no pushed_authorization_request_endpoint')
     }
@@ -200,7 +191,7 @@ export class OidcClient {
         dpop_jkt: await this.dpop?.thumbprint(),
       }),
     })
-    if (this.#signRequestObject) params = await this.#signRequestObject(params, as)
+    if (this.#options.signRequestObject) params = await this.#options.signRequestObject(params, as)
     const url = new URL(as.authorization_endpoint)
     if (push) {
       const { request_uri } = await this.#pushed(as, params)
@@ -309,7 +300,7 @@ export class OidcClient {
    */
   async fetchWithToken(tokens: Pick<TokenSet, 'accessToken' | 'tokenType'>, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
-    const fetchImpl = this.#fetchImpl ?? fetch
+    const fetchImpl = this.#options.fetch ?? fetch
     if (tokens.tokenType === 'dpop' && this.dpop) return this.dpop.fetch(request, tokens.accessToken, this.#now, fetchImpl)
     request.headers.set('authorization', `Bearer ${tokens.accessToken}`)
     return fetchImpl(request)
@@ -340,7 +331,7 @@ export class OidcClient {
    * failure is `code`. `seen` collects each JWE's plaintext, for the ID token kept as a hint.
    */
   jweOptions(code: AuthErrorCode, during: string, seen?: Map<string, string>): { [oauth.jweDecrypt]?: oauth.JweDecryptFunction } {
-    const decrypt = this.#decrypt
+    const decrypt = this.#options.decrypt
     if (!decrypt) return {}
     return {
       [oauth.jweDecrypt]: async (jwe) => {
@@ -362,7 +353,7 @@ export class OidcClient {
 
   /** The injected fetch, for callers that make their own requests to the provider. */
   http(): { fetch?: typeof fetch; timeoutMs?: number } {
-    return defined({ fetch: this.#fetchImpl, timeoutMs: this.#timeoutMs })
+    return defined({ fetch: this.#options.fetch, timeoutMs: this.#options.timeoutMs })
   }
 
   /** The oauth4webapi client metadata, with the clock synchronised to the injected one. */
@@ -399,7 +390,7 @@ export class OidcClient {
       this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
         // A key means ID tokens come encrypted; a plain JWS here is a downgrade, however well signed.
-        if (this.#decrypt && !decrypted.has(body.id_token)) {
+        if (this.#options.decrypt && !decrypted.has(body.id_token)) {
           throw new AuthError('id_token_invalid', `${during}: the ID token is not encrypted, but this client holds a decryption key for it`)
         }
         await this.verifySignature(response)
