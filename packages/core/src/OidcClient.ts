@@ -156,7 +156,6 @@ export class OidcClient {
   async signInUrl(options: Partial<AuthorizationRequest> = {}): Promise<{ url: URL; transaction: Transaction }> {
     const redirectUri = options.redirectUri ?? this.#options.redirectUri
     if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
-    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#options.scope ?? 'openid profile' }
     const as = await this.metadata()
     if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
     const push = this.#options.par ?? as.pushed_authorization_request_endpoint !== undefined
@@ -169,46 +168,42 @@ export class OidcClient {
     // The parameters the protocol's security rests on: extraParams cannot set any of them.
     const security = {
       client_id: this.clientId,
-      redirect_uri: request.redirectUri,
+      redirect_uri: redirectUri,
       response_type: 'code',
-      scope: request.scope,
+      scope: options.scope ?? this.#options.scope ?? 'openid profile',
       state,
       nonce,
       code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
     }
-    for (const k of Object.keys(request.extraParams ?? {})) {
+    for (const k of Object.keys(options.extraParams ?? {})) {
       if (Object.hasOwn(security, k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
     }
     let params = new URLSearchParams({
-      ...request.extraParams,
+      ...options.extraParams,
       ...security,
       ...defined({
-        prompt: request.prompt,
-        login_hint: request.loginHint,
-        max_age: request.maxAge?.toString(),
+        prompt: options.prompt,
+        login_hint: options.loginHint,
+        max_age: options.maxAge?.toString(),
         // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
         dpop_jkt: await this.dpop?.thumbprint(),
       }),
     })
     if (this.#options.signRequestObject) params = await this.#options.signRequestObject(params, as)
+    // Pushed, the parameters stay between client and provider: the URL names them by reference.
+    if (push) params = new URLSearchParams({ client_id: this.clientId, request_uri: (await this.#pushed(as, params)).request_uri })
     const url = new URL(as.authorization_endpoint)
-    if (push) {
-      const { request_uri } = await this.#pushed(as, params)
-      url.searchParams.set('client_id', this.clientId)
-      url.searchParams.set('request_uri', request_uri)
-    } else {
-      for (const [k, v] of params) url.searchParams.set(k, v)
-    }
+    for (const [k, v] of params) url.searchParams.set(k, v)
     const transaction: Transaction = defined({
       state,
       codeVerifier,
       nonce,
       issuer: as.issuer,
-      redirectUri: request.redirectUri,
+      redirectUri,
       createdAt: this.#now(),
-      maxAge: request.maxAge,
-      appState: request.appState,
+      maxAge: options.maxAge,
+      appState: options.appState,
     })
     return { url, transaction }
   }
