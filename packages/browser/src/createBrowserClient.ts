@@ -144,9 +144,10 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
         }
       }
       pending = auth.handleCallback(url).then(
-        ({ appState }) => {
+        // What is left without the tokens: `appState`, when the sign-in kept one.
+        ({ tokens: _tokens, ...result }) => {
           clean()
-          return appState === undefined ? {} : { appState }
+          return result
         },
         (error: unknown) => {
           clean()
@@ -186,7 +187,7 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     getUser: () => auth.getSnapshot().user,
     async signOut(signOutOptions = {}) {
       const postLogoutRedirectUri = signOutOptions.postLogoutRedirectUri ?? signedOutTo ?? (origin ? `${origin}/` : undefined)
-      const { endSessionUrl } = await auth.signOut(postLogoutRedirectUri ? { postLogoutRedirectUri } : {})
+      const { endSessionUrl } = await auth.signOut({ postLogoutRedirectUri })
       if (endSessionUrl && signOutOptions.redirect !== false && browser) window.location.assign(endSessionUrl.href)
     },
     authFetch: (input, init) => auth.authFetch(input, init),

@@ -394,7 +394,14 @@ export class OidcClient {
       throw await tokenEndpointError(err, during)
     }
     const claims = oauth.getValidatedIdTokenClaims(body)
-    if (claims) this.#checkExtraClaims(claims, receivedAt)
+    // What oauth4webapi leaves to the caller: `azp` on single-audience tokens, and an `iat` from
+    // the future (it only requires a numeric one).
+    if (claims?.azp !== undefined && claims.azp !== this.clientId) {
+      throw new AuthError('id_token_invalid', `ID token azp '${String(claims.azp)}' is not this client`)
+    }
+    if (claims && claims.iat > receivedAt / 1000 + this.#client[oauth.clockTolerance]!) {
+      throw new AuthError('id_token_invalid', 'ID token iat is in the future')
+    }
     // Kept signed, not encrypted: the provider cannot read a JWE to the client as an `id_token_hint`.
     const idToken = body.id_token && (decrypted.get(body.id_token) ?? body.id_token)
     return defined({
@@ -412,16 +419,5 @@ export class OidcClient {
   /** Runs `send` with a DPoP proof header when tokens are sender-constrained (see {@link DPoP.request}). @internal */
   withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
     return this.dpop ? this.dpop.request(method, url, this.#now, accessToken, send) : send({})
-  }
-
-  /** What oauth4webapi leaves to the caller: `azp` on single-audience tokens, `iat` from the future. */
-  #checkExtraClaims(claims: IdTokenClaims, now: number): void {
-    if (claims.azp !== undefined && claims.azp !== this.clientId) {
-      throw new AuthError('id_token_invalid', `ID token azp '${String(claims.azp)}' is not this client`)
-    }
-    const tolerance = this.#client[oauth.clockTolerance] ?? 30
-    if (typeof claims.iat !== 'number' || claims.iat > now / 1000 + tolerance) {
-      throw new AuthError('id_token_invalid', 'ID token iat is missing or in the future')
-    }
   }
 }
