@@ -338,7 +338,7 @@ export class AuthClient {
     await this.load()
     const started = this.#snapshot.tokens
     if (!started?.refreshToken) throw new AuthError('login_required', 'There is no refresh token')
-    this.#set({ refreshing: true })
+    this.#publish({ ...this.#snapshot, refreshing: true })
     this.#emit({ type: 'refresh_start' })
     try {
       const lock = this.#options.lock ?? ((_name, fn) => fn())
@@ -359,14 +359,13 @@ export class AuthClient {
         }
         if (stored) await this.#tokenStore.remove().catch(() => {})
         this.#clearTimer()
-        this.#snapshot = { status: 'session_ended', refreshing: false, error }
-        this.#notify()
+        this.#publish({ status: 'session_ended', refreshing: false, error })
         this.#emit({ type: 'refresh_failure', error })
         this.#emit({ type: 'session_ended', error })
       } else {
         this.#failures++
-        this.#set({ refreshing: false, error })
-        this.#scheduleRetry()
+        this.#publish({ ...this.#snapshot, refreshing: false, error })
+        if (this.#policy.auto && this.#snapshot.tokens?.refreshToken) this.#startTimer(retryDelay(this.#policy, this.#failures + 1, this.#random))
         this.#emit({ type: 'refresh_failure', error })
       }
       throw error
@@ -407,15 +406,13 @@ export class AuthClient {
       const same = this.#snapshot.tokens === tokens && this.#snapshot.status === 'signed_in' && !this.#snapshot.refreshing
       if (!same) {
         const { claims, profile } = tokens
-        this.#snapshot = { status: 'signed_in', tokens, refreshing: false, ...(claims && { user: profile ? { ...claims, ...profile, sub: claims.sub } : claims }) }
-        this.#notify()
+        this.#publish({ status: 'signed_in', tokens, refreshing: false, ...(claims && { user: profile ? { ...claims, ...profile, sub: claims.sub } : claims }) })
       }
       this.#schedule()
     } else {
       this.#clearTimer()
       if (this.#snapshot.status !== 'signed_out' || this.#snapshot.tokens) {
-        this.#snapshot = { status: 'signed_out', refreshing: false }
-        this.#notify()
+        this.#publish({ status: 'signed_out', refreshing: false })
       }
     }
   }
@@ -431,13 +428,9 @@ export class AuthClient {
     this.#startTimer(Math.max(0, tokens.expiresAt - renewalMargin(tokens, this.#policy.marginSeconds * 1000) - jitter - this.#now()))
   }
 
-  #scheduleRetry(): void {
-    if (!this.#policy.auto || !this.#snapshot.tokens?.refreshToken) return
-    this.#clearTimer()
-    this.#startTimer(retryDelay(this.#policy, this.#failures + 1, this.#random))
-  }
-
+  /** Renews in `ms`, in place of any renewal planned before. */
   #startTimer(ms: number): void {
+    this.#clearTimer()
     const handle = this.#timers.setTimeout(() => {
       this.#timer = undefined
       this.refresh().catch(() => {})
@@ -452,12 +445,9 @@ export class AuthClient {
     this.#timer = undefined
   }
 
-  #set(partial: Partial<AuthSnapshot>): void {
-    this.#snapshot = { ...this.#snapshot, ...partial }
-    this.#notify()
-  }
-
-  #notify(): void {
+  /** Makes `snapshot` the one subscribers see, and tells them. */
+  #publish(snapshot: AuthSnapshot): void {
+    this.#snapshot = snapshot
     for (const listener of this.#listeners) listener()
   }
 
