@@ -64,8 +64,6 @@ export type AuthErrorCode =
   /** The user closed the sign-in popup before the sign-in finished. */
   | 'popup_closed'
 
-/** Codes where trying again later, unchanged, can succeed. */
-const RETRYABLE = new Set<AuthErrorCode>(['network_error', 'server_error'])
 /** Codes that only a person signing in can resolve. */
 const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token', 'journey_failed', 'journey_expired', 'popup_blocked', 'popup_closed'])
 
@@ -111,7 +109,8 @@ export class AuthError extends Error {
     this.error = options.error
     this.error_description = options.error_description
     this.status = options.status
-    this.retryable = RETRYABLE.has(code) || (options.status !== undefined && options.status >= 500)
+    // Trying again later, unchanged, can succeed: the request or the provider failed, not its judgement.
+    this.retryable = code === 'network_error' || code === 'server_error' || (options.status ?? 0) >= 500
     this.needsUser = NEEDS_USER.has(code)
   }
 }
