@@ -105,31 +105,28 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
   const auth = new AuthClient(config)
   const timers: Timers = core.timers ?? globalThis
   const callbacks = new Map<string, Promise<{ appState?: unknown }>>()
-  const cleanups: (() => void)[] = []
+  // dispose() removes every listener added with it.
+  const disposed = new AbortController()
+  const { signal } = disposed
 
   if (channel) {
     // Another tab changed the shared store: adopt what it wrote, make no request.
     channel.onmessage = () => void auth.syncFromStore()
-    const unsubscribe = auth.on((event) => {
+    // Unsubscribed by auth.dispose(), which drops every listener.
+    auth.on((event) => {
       if (event.type === 'signed_in' || event.type === 'signed_out' || event.type === 'session_ended' || (event.type === 'refresh_success' && event.source === 'provider')) {
         channel.postMessage(event.type)
       }
     })
-    cleanups.push(unsubscribe, () => channel.close())
   }
   if (browser) {
     // Timers stall while a laptop sleeps or a tab is hidden: check expiry when it comes back.
     const recheck = () => {
       if (document.visibilityState === 'visible') void auth.refreshIfDue()
     }
-    document.addEventListener('visibilitychange', recheck)
-    window.addEventListener('online', recheck)
-    window.addEventListener('pageshow', recheck)
-    cleanups.push(() => {
-      document.removeEventListener('visibilitychange', recheck)
-      window.removeEventListener('online', recheck)
-      window.removeEventListener('pageshow', recheck)
-    })
+    document.addEventListener('visibilitychange', recheck, { signal })
+    window.addEventListener('online', recheck, { signal })
+    window.addEventListener('pageshow', recheck, { signal })
     void auth.load()
   }
 
@@ -147,9 +144,10 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
         }
       }
       pending = auth.handleCallback(url).then(
-        ({ appState }) => {
+        // What is left without the tokens: `appState`, when the sign-in kept one.
+        ({ tokens: _tokens, ...result }) => {
           clean()
-          return appState === undefined ? {} : { appState }
+          return result
         },
         (error: unknown) => {
           clean()
@@ -189,12 +187,13 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     getUser: () => auth.getSnapshot().user,
     async signOut(signOutOptions = {}) {
       const postLogoutRedirectUri = signOutOptions.postLogoutRedirectUri ?? signedOutTo ?? (origin ? `${origin}/` : undefined)
-      const { endSessionUrl } = await auth.signOut(postLogoutRedirectUri ? { postLogoutRedirectUri } : {})
+      const { endSessionUrl } = await auth.signOut({ postLogoutRedirectUri })
       if (endSessionUrl && signOutOptions.redirect !== false && browser) window.location.assign(endSessionUrl.href)
     },
     authFetch: (input, init) => auth.authFetch(input, init),
     dispose() {
-      for (const cleanup of cleanups) cleanup()
+      disposed.abort()
+      channel?.close()
       auth.dispose()
     },
   }

@@ -1,4 +1,5 @@
 import { AuthError, toAuthError } from './AuthError.js'
+import { defined } from './defined.js'
 import { OidcClient, type AuthorizationRequest, type OidcClientOptions } from './OidcClient.js'
 import { retry, retryDelay, retryPolicy, type RetryPolicy } from './retry.js'
 import { MemoryTokenStore, dueForRenewal, renewalMargin, secondsLeft, type IdTokenClaims, type TokenSet, type TokenStore } from './TokenSet.js'
@@ -233,7 +234,7 @@ export class AuthClient {
     this.#failures = 0
     this.#adopt(tokens)
     this.#emit({ type: 'signed_in', tokens })
-    return { tokens, ...(transaction.appState !== undefined && { appState: transaction.appState }) }
+    return defined({ tokens, appState: transaction.appState })
   }
 
   /**
@@ -321,11 +322,7 @@ export class AuthClient {
     // A new session gets a new DPoP key: nothing links it to this one.
     await this.oidc.dpop?.reset().catch(() => {})
     const endSessionUrl = await this.oidc
-      .endSessionUrl({
-        ...(tokens?.idToken !== undefined && { idTokenHint: tokens.idToken }),
-        ...(options.postLogoutRedirectUri !== undefined && { postLogoutRedirectUri: options.postLogoutRedirectUri }),
-        ...(options.state !== undefined && { state: options.state }),
-      })
+      .endSessionUrl({ idTokenHint: tokens?.idToken, postLogoutRedirectUri: options.postLogoutRedirectUri, state: options.state })
       .catch(() => undefined)
     return { revoked, ...(endSessionUrl && { endSessionUrl }) }
   }
@@ -341,7 +338,7 @@ export class AuthClient {
     await this.load()
     const started = this.#snapshot.tokens
     if (!started?.refreshToken) throw new AuthError('login_required', 'There is no refresh token')
-    this.#set({ refreshing: true })
+    this.#publish({ ...this.#snapshot, refreshing: true })
     this.#emit({ type: 'refresh_start' })
     try {
       const lock = this.#options.lock ?? ((_name, fn) => fn())
@@ -362,14 +359,13 @@ export class AuthClient {
         }
         if (stored) await this.#tokenStore.remove().catch(() => {})
         this.#clearTimer()
-        this.#snapshot = { status: 'session_ended', refreshing: false, error }
-        this.#notify()
+        this.#publish({ status: 'session_ended', refreshing: false, error })
         this.#emit({ type: 'refresh_failure', error })
         this.#emit({ type: 'session_ended', error })
       } else {
         this.#failures++
-        this.#set({ refreshing: false, error })
-        this.#scheduleRetry()
+        this.#publish({ ...this.#snapshot, refreshing: false, error })
+        if (this.#policy.auto && this.#snapshot.tokens?.refreshToken) this.#startTimer(retryDelay(this.#policy, this.#failures + 1, this.#random))
         this.#emit({ type: 'refresh_failure', error })
       }
       throw error
@@ -383,15 +379,15 @@ export class AuthClient {
     return retry(
       'Refresh',
       async () => {
-        const next = await this.oidc.refresh(started.refreshToken!, started.claims ? { previousClaims: started.claims } : {})
-        const tokens: TokenSet = {
+        const next = await this.oidc.refresh(started.refreshToken!, { previousClaims: started.claims })
+        const tokens: TokenSet = defined({
           ...next,
           // Without rotation the provider sends no new refresh token: the old one stays good.
           refreshToken: next.refreshToken ?? started.refreshToken!,
-          ...(next.idToken === undefined && started.idToken !== undefined && { idToken: started.idToken }),
-          ...(next.claims === undefined && started.claims !== undefined && { claims: started.claims }),
-          ...(started.profile !== undefined && { profile: started.profile }),
-        }
+          idToken: next.idToken ?? started.idToken,
+          claims: next.claims ?? started.claims,
+          profile: started.profile,
+        })
         await this.#tokenStore.set(tokens)
         return { tokens, source: 'provider' as const }
       },
@@ -410,15 +406,13 @@ export class AuthClient {
       const same = this.#snapshot.tokens === tokens && this.#snapshot.status === 'signed_in' && !this.#snapshot.refreshing
       if (!same) {
         const { claims, profile } = tokens
-        this.#snapshot = { status: 'signed_in', tokens, refreshing: false, ...(claims && { user: profile ? { ...claims, ...profile, sub: claims.sub } : claims }) }
-        this.#notify()
+        this.#publish({ status: 'signed_in', tokens, refreshing: false, ...(claims && { user: profile ? { ...claims, ...profile, sub: claims.sub } : claims }) })
       }
       this.#schedule()
     } else {
       this.#clearTimer()
       if (this.#snapshot.status !== 'signed_out' || this.#snapshot.tokens) {
-        this.#snapshot = { status: 'signed_out', refreshing: false }
-        this.#notify()
+        this.#publish({ status: 'signed_out', refreshing: false })
       }
     }
   }
@@ -434,13 +428,9 @@ export class AuthClient {
     this.#startTimer(Math.max(0, tokens.expiresAt - renewalMargin(tokens, this.#policy.marginSeconds * 1000) - jitter - this.#now()))
   }
 
-  #scheduleRetry(): void {
-    if (!this.#policy.auto || !this.#snapshot.tokens?.refreshToken) return
-    this.#clearTimer()
-    this.#startTimer(retryDelay(this.#policy, this.#failures + 1, this.#random))
-  }
-
+  /** Renews in `ms`, in place of any renewal planned before. */
   #startTimer(ms: number): void {
+    this.#clearTimer()
     const handle = this.#timers.setTimeout(() => {
       this.#timer = undefined
       this.refresh().catch(() => {})
@@ -455,12 +445,9 @@ export class AuthClient {
     this.#timer = undefined
   }
 
-  #set(partial: Partial<AuthSnapshot>): void {
-    this.#snapshot = { ...this.#snapshot, ...partial }
-    this.#notify()
-  }
-
-  #notify(): void {
+  /** Makes `snapshot` the one subscribers see, and tells them. */
+  #publish(snapshot: AuthSnapshot): void {
+    this.#snapshot = snapshot
     for (const listener of this.#listeners) listener()
   }
 

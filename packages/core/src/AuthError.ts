@@ -64,8 +64,6 @@ export type AuthErrorCode =
   /** The user closed the sign-in popup before the sign-in finished. */
   | 'popup_closed'
 
-/** Codes where trying again later, unchanged, can succeed. */
-const RETRYABLE = new Set<AuthErrorCode>(['network_error', 'server_error'])
 /** Codes that only a person signing in can resolve. */
 const NEEDS_USER = new Set<AuthErrorCode>(['invalid_grant', 'login_required', 'authorization_error', 'access_denied', 'expired_token', 'journey_failed', 'journey_expired', 'popup_blocked', 'popup_closed'])
 
@@ -107,10 +105,12 @@ export class AuthError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'AuthError'
     this.code = code
-    if (options.error !== undefined) this.error = options.error
-    if (options.error_description !== undefined) this.error_description = options.error_description
-    if (options.status !== undefined) this.status = options.status
-    this.retryable = RETRYABLE.has(code) || (options.status !== undefined && options.status >= 500)
+    // Declared fields: each is an own property, `undefined` when not given.
+    this.error = options.error
+    this.error_description = options.error_description
+    this.status = options.status
+    // Trying again later, unchanged, can succeed: the request or the provider failed, not its judgement.
+    this.retryable = code === 'network_error' || code === 'server_error' || (options.status ?? 0) >= 500
     this.needsUser = NEEDS_USER.has(code)
   }
 }
@@ -146,12 +146,15 @@ export async function tokenEndpointError(err: unknown, during: string): Promise<
   return oauthError(codeOf(body.error) ?? error.code, during, body.error, typeof body.error_description === 'string' ? body.error_description : undefined, err.status, err)
 }
 
-/** An AuthError for an OAuth `error` the provider sent, its description in the message too. */
-function oauthError(code: AuthErrorCode, during: string, error: string, description: string | undefined, status: number | undefined, cause: unknown): AuthError {
-  return new AuthError(code, `${during}: ${error}${description ? ` (${description})` : ''}`, {
+/**
+ * An AuthError for an OAuth `error` the provider sent, its description in the message too;
+ * a challenge without an `error` is named by its status.
+ */
+function oauthError(code: AuthErrorCode, during: string, error: string | undefined, description: string | undefined, status: number | undefined, cause: unknown): AuthError {
+  return new AuthError(code, `${during}: ${error ?? `authentication challenge (HTTP ${status})`}${description ? ` (${description})` : ''}`, {
     error,
-    ...(description !== undefined && { error_description: description }),
-    ...(status !== undefined && { status }),
+    error_description: description,
+    status,
     cause,
   })
 }
@@ -170,56 +173,45 @@ export function toAuthError(err: unknown, during: string): AuthError {
     const error = challenge?.parameters.error
     // A bare `Basic` challenge is how a token endpoint refuses client credentials (RFC 6749 5.2).
     const basic = challenge?.scheme === 'basic' && err.status === 401
-    const code = codeOf(error) ?? (basic ? 'invalid_client' : 'oauth_error')
-    return new AuthError(code, `${during}: ${error ?? 'authentication challenge'} (HTTP ${err.status})`, {
-      ...(error !== undefined && { error }),
-      ...(challenge?.parameters.error_description !== undefined && { error_description: challenge.parameters.error_description }),
-      status: err.status,
-      cause: err,
-    })
+    return oauthError(codeOf(error) ?? (basic ? 'invalid_client' : 'oauth_error'), during, error, challenge?.parameters.error_description, err.status, err)
   }
   if (err instanceof oauth.AuthorizationResponseError) {
     return oauthError('authorization_error', during, err.error, err.error_description, undefined, err)
   }
+  let code: AuthErrorCode = 'invalid_response'
+  let message = err instanceof Error ? err.message : String(err)
+  let status: number | undefined
   if (err instanceof oauth.OperationProcessingError) {
     // A body that stalled past the timeout or was cut off by a reset never arrived: the
     // transport failed, not the provider's answer. Only a body that did arrive is judged.
     if (err.code === oauth.PARSE_ERROR && isTransportFailure(err.cause)) return toAuthError(err.cause, during)
-    const response = err.cause instanceof Response ? err.cause : undefined
-    if (response && response.status >= 500) {
-      return new AuthError('server_error', `${during}: the provider answered HTTP ${response.status}`, { status: response.status, cause: err })
+    status = err.cause instanceof Response ? err.cause.status : undefined
+    if (status !== undefined && status >= 500) {
+      code = 'server_error'
+      message = `the provider answered HTTP ${status}`
+    } else if ((err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) || /\bJWT\b|ID Token/.test(message)) {
+      // oauth4webapi reports a bad signature or `alg` as INVALID_RESPONSE; its message names the JWT.
+      code = 'id_token_invalid'
+    } else if (err.code === oauth.HTTP_REQUEST_FORBIDDEN || err.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
+      // No request was sent: an http: URL off loopback (or another scheme) is a setup problem.
+      code = 'configuration_error'
     }
-    // oauth4webapi reports a bad signature or `alg` as INVALID_RESPONSE; its message names the JWT.
-    if ((err.code !== undefined && ID_TOKEN_FAILURES.has(err.code)) || /\bJWT\b|ID Token/.test(err.message)) {
-      return new AuthError('id_token_invalid', `${during}: ${err.message}`, { cause: err })
-    }
-    // No request was sent: an http: URL off loopback (or another scheme) is a setup problem.
-    if (err.code === oauth.HTTP_REQUEST_FORBIDDEN || err.code === oauth.REQUEST_PROTOCOL_FORBIDDEN) {
-      return new AuthError('configuration_error', `${during}: ${err.message}`, { cause: err })
-    }
-    return new AuthError('invalid_response', `${during}: ${err.message}`, { ...(response && { status: response.status }), cause: err })
-  }
-  if (err instanceof Error && err.name === 'TimeoutError') {
+  } else if (err instanceof Error && err.name === 'TimeoutError') {
     // The provider took too long: like a dropped connection, worth trying again later.
-    return new AuthError('network_error', `${during}: no answer within the timeout`, { cause: err })
-  }
-  if (err instanceof Error && err.name === 'AbortError') {
-    return new AuthError('aborted', `${during}: aborted`, { cause: err })
-  }
-  if (err instanceof TypeError && typeof (err as { code?: unknown }).code === 'string') {
-    // oauth4webapi's argument errors (ERR_INVALID_ARG_VALUE, ...) are TypeErrors with a code.
-    return new AuthError('configuration_error', `${during}: ${err.message}`, { cause: err })
-  }
-  if (err instanceof TypeError) {
-    // fetch rejects with a TypeError when no HTTP answer came back.
-    return new AuthError('network_error', `${during}: ${err.message}`, { cause: err })
-  }
-  if (err instanceof oauth.UnsupportedOperationError) {
+    code = 'network_error'
+    message = 'no answer within the timeout'
+  } else if (err instanceof Error && err.name === 'AbortError') {
+    code = 'aborted'
+    message = 'aborted'
+  } else if (err instanceof TypeError) {
+    // oauth4webapi's argument errors (ERR_INVALID_ARG_VALUE, ...) are TypeErrors with a code;
+    // fetch rejects with a plain TypeError when no HTTP answer came back.
+    code = typeof (err as { code?: unknown }).code === 'string' ? 'configuration_error' : 'network_error'
+  } else if (err instanceof oauth.UnsupportedOperationError && /\bJW[SETK]\b/.test(message)) {
     // A JWS/JWT/JWE/JWK it cannot handle is the ID token's; the rest (an unknown `token_type`, a hybrid callback) is the response's.
-    const code = /\bJW[SETK]\b/.test(err.message) ? 'id_token_invalid' : 'invalid_response'
-    return new AuthError(code, `${during}: ${err.message}`, { cause: err })
+    code = 'id_token_invalid'
   }
-  return new AuthError('invalid_response', `${during}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  return new AuthError(code, `${during}: ${message}`, { status, cause: err })
 }
 
 /** What reading a body throws when the bytes stopped coming: a timeout, an abort, or undici's `terminated` TypeError. */

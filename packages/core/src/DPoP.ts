@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi'
 import { AuthError } from './AuthError.js'
+import { defined } from './defined.js'
 
 /**
  * Where a DPoP key pair lives between page loads or process restarts. A refresh token bound
@@ -110,15 +111,15 @@ export function createDPoP(options: DPoPOptions = {}): DPoP {
       const s = await load()
       const u = new URL(url)
       const nonce = nonces.get(u.origin)
-      const payload = {
+      const payload = defined({
         jti: randomId(),
         htm: method.toUpperCase(),
         // RFC 9449 4.2: the target URI without query and fragment.
         htu: u.origin + u.pathname,
         iat: Math.floor(now / 1000),
-        ...(nonce !== undefined && { nonce }),
-        ...(accessToken !== undefined && { ath: b64u(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(accessToken)))) }),
-      }
+        nonce,
+        ath: accessToken === undefined ? undefined : b64u(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(accessToken)))),
+      })
       const input = `${s.header}.${b64u(utf8(JSON.stringify(payload)))}`
       const signature = new Uint8Array(await crypto.subtle.sign(s.params, s.key, utf8(input)))
       return `${input}.${b64u(signature)}`

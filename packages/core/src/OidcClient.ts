@@ -3,6 +3,7 @@ import { AuthError, toAuthError, tokenEndpointError, type AuthErrorCode } from '
 import type { JweDecrypt } from './decryptJwt.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
+import { defined } from './defined.js'
 import { requestOptions } from './http.js'
 import type { IdTokenClaims, TokenSet } from './TokenSet.js'
 import type { Transaction } from './Transaction.js'
@@ -49,11 +50,12 @@ export interface OidcClientOptions {
    */
   par?: boolean
   /**
-   * Signs a sign-in's parameters into a request object (RFC 9101): the authorization URL,
-   * or the pushed request, then carries only `client_id` and `request`. `@realmauth/node`
-   * sets it from its `requestObject` option; core itself holds no keys.
+   * Signs a sign-in's parameters into a request object (RFC 9101) and returns what the
+   * authorization URL, or the pushed request, carries instead: `client_id` and `request`
+   * (section 5). A failure to sign should be a `configuration_error`. `@realmauth/node` sets
+   * it from its `requestObject` option; core itself holds no keys.
    */
-  signRequestObject?: (params: URLSearchParams, as: ServerMetadata) => Promise<string>
+  signRequestObject?: (params: URLSearchParams, as: ServerMetadata) => Promise<URLSearchParams>
   /**
    * Decrypts ID tokens and userinfo answers the provider encrypts to this client
    * (`id_token_encrypted_response_alg`, `userinfo_encrypted_response_alg`): `decryptJwt(key)`,
@@ -85,8 +87,6 @@ export interface AuthorizationRequest {
 /** What one sign-in may change of the client's defaults (the redirect URI stays the client's). */
 export type SignInOptions = Omit<Partial<AuthorizationRequest>, 'redirectUri'>
 
-const RESERVED = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method'])
-
 /**
  * The protocol: one issuer, one client. Builds requests, validates every response (ID-token
  * signature and claims included) and turns it into a {@link TokenSet}. It keeps no tokens;
@@ -104,19 +104,15 @@ export class OidcClient {
   readonly issuer: string
   readonly clientId: string
   readonly #clientAuth: ClientAuthentication
-  readonly #fetchImpl: typeof fetch | undefined
-  readonly #timeoutMs: number | undefined
   /** The DPoP prover, when tokens are sender-constrained. */
   readonly dpop: DPoP | undefined
-  readonly #par: boolean | undefined
-  readonly #signRequestObject: OidcClientOptions['signRequestObject']
-  readonly #defaults: Pick<OidcClientOptions, 'redirectUri' | 'scope'>
+  /** The options as given: the ones read where they are used, not copied to a field each. */
+  readonly #options: OidcClientOptions
   readonly #now: () => number
   readonly #client: oauth.Client
   #metadataPromise: Promise<ServerMetadata> | undefined
   /** JWKS cache oauth4webapi fills; it refetches on an unknown `kid` at most once a minute. @internal */
   readonly jwks: oauth.JWKSCacheInput = {}
-  readonly #decrypt: JweDecrypt | undefined
   /** Userinfo answers must be JWEs (the `userinfoEncrypted` option). */
   readonly userinfoEncrypted: boolean
 
@@ -130,14 +126,9 @@ export class OidcClient {
     this.issuer = options.issuer
     this.clientId = options.clientId
     this.#clientAuth = options.clientAuth ?? oauth.None()
-    this.#fetchImpl = options.fetch
-    this.#timeoutMs = options.timeoutMs
     this.dpop = typeof options.dpop === 'function' ? options.dpop({ issuer: options.issuer, clientId: options.clientId }) : options.dpop
-    this.#par = options.par
-    this.#signRequestObject = options.signRequestObject
-    this.#defaults = options
+    this.#options = options
     this.#now = options.clock ?? Date.now
-    this.#decrypt = options.decrypt
     this.userinfoEncrypted = options.userinfoEncrypted ?? false
     this.#client = {
       client_id: options.clientId,
@@ -163,67 +154,58 @@ export class OidcClient {
    * `scope` default to the client's.
    */
   async signInUrl(options: Partial<AuthorizationRequest> = {}): Promise<{ url: URL; transaction: Transaction }> {
-    const redirectUri = options.redirectUri ?? this.#defaults.redirectUri
+    const redirectUri = options.redirectUri ?? this.#options.redirectUri
     if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
-    const request: AuthorizationRequest = { ...options, redirectUri, scope: options.scope ?? this.#defaults.scope ?? 'openid profile' }
     const as = await this.metadata()
     if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
-    const push = this.#par ?? as.pushed_authorization_request_endpoint !== undefined
+    const push = this.#options.par ?? as.pushed_authorization_request_endpoint !== undefined
     if (push && !as.pushed_authorization_request_endpoint) {
       throw new AuthError('configuration_error', 'par is true but the provider advertises no pushed_authorization_request_endpoint')
     }
     const codeVerifier = oauth.generateRandomCodeVerifier()
     const state = oauth.generateRandomState()
     const nonce = oauth.generateRandomNonce()
-    let params = new URLSearchParams()
-    for (const [k, v] of Object.entries(request.extraParams ?? {})) {
-      if (RESERVED.has(k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
-      params.set(k, v)
+    // The parameters the protocol's security rests on: extraParams cannot set any of them.
+    const security = {
+      client_id: this.clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: options.scope ?? this.#options.scope ?? 'openid profile',
+      state,
+      nonce,
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
     }
-    params.set('client_id', this.clientId)
-    params.set('redirect_uri', request.redirectUri)
-    params.set('response_type', 'code')
-    params.set('scope', request.scope)
-    params.set('state', state)
-    params.set('nonce', nonce)
-    params.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier))
-    params.set('code_challenge_method', 'S256')
-    if (request.prompt !== undefined) params.set('prompt', request.prompt)
-    if (request.loginHint !== undefined) params.set('login_hint', request.loginHint)
-    if (request.maxAge !== undefined) params.set('max_age', String(request.maxAge))
-    // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
-    if (this.dpop) params.set('dpop_jkt', await this.dpop.thumbprint())
-    if (this.#signRequestObject) params = await this.#requestObject(as, params)
+    for (const k of Object.keys(options.extraParams ?? {})) {
+      if (Object.hasOwn(security, k)) throw new AuthError('configuration_error', `extraParams cannot set '${k}'`)
+    }
+    let params = new URLSearchParams({
+      ...options.extraParams,
+      ...security,
+      ...defined({
+        prompt: options.prompt,
+        login_hint: options.loginHint,
+        max_age: options.maxAge?.toString(),
+        // RFC 9449 10: the code is only redeemable with this key, so a stolen code is useless.
+        dpop_jkt: await this.dpop?.thumbprint(),
+      }),
+    })
+    if (this.#options.signRequestObject) params = await this.#options.signRequestObject(params, as)
+    // Pushed, the parameters stay between client and provider: the URL names them by reference.
+    if (push) params = new URLSearchParams({ client_id: this.clientId, request_uri: (await this.#pushed(as, params)).request_uri })
     const url = new URL(as.authorization_endpoint)
-    if (push) {
-      const { request_uri } = await this.#pushed(as, params)
-      url.searchParams.set('client_id', this.clientId)
-      url.searchParams.set('request_uri', request_uri)
-    } else {
-      for (const [k, v] of params) url.searchParams.set(k, v)
-    }
-    const transaction: Transaction = {
+    for (const [k, v] of params) url.searchParams.set(k, v)
+    const transaction: Transaction = defined({
       state,
       codeVerifier,
       nonce,
       issuer: as.issuer,
-      redirectUri: request.redirectUri,
+      redirectUri,
       createdAt: this.#now(),
-      ...(request.maxAge !== undefined && { maxAge: request.maxAge }),
-      ...(request.appState !== undefined && { appState: request.appState }),
-    }
+      maxAge: options.maxAge,
+      appState: options.appState,
+    })
     return { url, transaction }
-  }
-
-  /** RFC 9101 section 5: the signed object stands for every parameter; `client_id` stays beside it. */
-  async #requestObject(as: ServerMetadata, params: URLSearchParams): Promise<URLSearchParams> {
-    let request: string
-    try {
-      request = await this.#signRequestObject!(params, as)
-    } catch (cause) {
-      throw new AuthError('configuration_error', `The request object could not be signed: ${(cause as Error).message}`, { cause })
-    }
-    return new URLSearchParams({ client_id: this.clientId, request })
   }
 
   async #pushed(as: ServerMetadata, params: URLSearchParams): Promise<oauth.PushedAuthorizationResponse> {
@@ -237,14 +219,12 @@ export class OidcClient {
 
   /**
    * Checks an authorization response against its transaction (`state`, RFC 9207 `iss`,
-   * error responses, duplicated parameters) and exchanges the code.
+   * error responses) and exchanges the code. A repeated `state`, `iss`, `error` or `code` is
+   * oauth4webapi's `invalid_response`, before any request.
    */
   async handleCallback(callbackUrl: URL, transaction: Transaction): Promise<TokenSet> {
     const as = await this.metadata()
     const params = callbackUrl.searchParams
-    for (const name of ['state', 'iss', 'code', 'error']) {
-      if (params.getAll(name).length > 1) throw new AuthError('invalid_response', `The callback repeats '${name}'`)
-    }
     if (transaction.issuer !== as.issuer) {
       throw new AuthError('iss_mismatch', `The sign-in was started at ${transaction.issuer}, not at ${as.issuer}`)
     }
@@ -269,7 +249,7 @@ export class OidcClient {
         ...jwe,
         expectedNonce: transaction.nonce,
         requireIdToken: true,
-        ...(transaction.maxAge !== undefined && { maxAge: transaction.maxAge }),
+        maxAge: transaction.maxAge,
       })]
     })
   }
@@ -283,7 +263,7 @@ export class OidcClient {
     const tokens = await this.tokenRequest('Refresh', async (_as, opts, jwe) => {
       const res = await oauth.refreshTokenGrantRequest(as, this.#client, this.#clientAuth, refreshToken, {
         ...opts,
-        ...(options.scope !== undefined && { additionalParameters: { scope: options.scope } }),
+        additionalParameters: defined({ scope: options.scope }),
       })
       return [res, await oauth.processRefreshTokenResponse(as, this.#client, res, jwe)]
     })
@@ -300,7 +280,7 @@ export class OidcClient {
     try {
       const res = await oauth.revocationRequest(as, this.#client, this.#clientAuth, token, {
         ...this.requestOptions(as.revocation_endpoint),
-        ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
+        additionalParameters: defined({ token_type_hint: hint }),
       })
       await oauth.processRevocationResponse(res)
     } catch (err) {
@@ -315,7 +295,7 @@ export class OidcClient {
    */
   async fetchWithToken(tokens: Pick<TokenSet, 'accessToken' | 'tokenType'>, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
-    const fetchImpl = this.#fetchImpl ?? fetch
+    const fetchImpl = this.#options.fetch ?? fetch
     if (tokens.tokenType === 'dpop' && this.dpop) return this.dpop.fetch(request, tokens.accessToken, this.#now, fetchImpl)
     request.headers.set('authorization', `Bearer ${tokens.accessToken}`)
     return fetchImpl(request)
@@ -326,10 +306,8 @@ export class OidcClient {
     const as = await this.metadata()
     if (!as.end_session_endpoint) return undefined
     const url = new URL(as.end_session_endpoint)
-    url.searchParams.set('client_id', this.clientId)
-    if (options.idTokenHint !== undefined) url.searchParams.set('id_token_hint', options.idTokenHint)
-    if (options.postLogoutRedirectUri !== undefined) url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectUri)
-    if (options.state !== undefined) url.searchParams.set('state', options.state)
+    const params = defined({ client_id: this.clientId, id_token_hint: options.idTokenHint, post_logout_redirect_uri: options.postLogoutRedirectUri, state: options.state })
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
     return url
   }
 
@@ -348,7 +326,7 @@ export class OidcClient {
    * failure is `code`. `seen` collects each JWE's plaintext, for the ID token kept as a hint.
    */
   jweOptions(code: AuthErrorCode, during: string, seen?: Map<string, string>): { [oauth.jweDecrypt]?: oauth.JweDecryptFunction } {
-    const decrypt = this.#decrypt
+    const decrypt = this.#options.decrypt
     if (!decrypt) return {}
     return {
       [oauth.jweDecrypt]: async (jwe) => {
@@ -370,10 +348,7 @@ export class OidcClient {
 
   /** The injected fetch, for callers that make their own requests to the provider. */
   http(): { fetch?: typeof fetch; timeoutMs?: number } {
-    return {
-      ...(this.#fetchImpl && { fetch: this.#fetchImpl }),
-      ...(this.#timeoutMs !== undefined && { timeoutMs: this.#timeoutMs }),
-    }
+    return defined({ fetch: this.#options.fetch, timeoutMs: this.#options.timeoutMs })
   }
 
   /** The oauth4webapi client metadata, with the clock synchronised to the injected one. */
@@ -410,7 +385,7 @@ export class OidcClient {
       this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
         // A key means ID tokens come encrypted; a plain JWS here is a downgrade, however well signed.
-        if (this.#decrypt && !decrypted.has(body.id_token)) {
+        if (this.#options.decrypt && !decrypted.has(body.id_token)) {
           throw new AuthError('id_token_invalid', `${during}: the ID token is not encrypted, but this client holds a decryption key for it`)
         }
         await this.verifySignature(response)
@@ -418,35 +393,31 @@ export class OidcClient {
     } catch (err) {
       throw await tokenEndpointError(err, during)
     }
-    const claims = body.id_token !== undefined ? oauth.getValidatedIdTokenClaims(body) : undefined
-    if (claims) this.#checkExtraClaims(claims, receivedAt)
+    const claims = oauth.getValidatedIdTokenClaims(body)
+    // What oauth4webapi leaves to the caller: `azp` on single-audience tokens, and an `iat` from
+    // the future (it only requires a numeric one).
+    if (claims?.azp !== undefined && claims.azp !== this.clientId) {
+      throw new AuthError('id_token_invalid', `ID token azp '${String(claims.azp)}' is not this client`)
+    }
+    if (claims && claims.iat > receivedAt / 1000 + this.#client[oauth.clockTolerance]!) {
+      throw new AuthError('id_token_invalid', 'ID token iat is in the future')
+    }
     // Kept signed, not encrypted: the provider cannot read a JWE to the client as an `id_token_hint`.
-    const idToken = body.id_token !== undefined ? (decrypted.get(body.id_token) ?? body.id_token) : undefined
-    return {
+    const idToken = body.id_token && (decrypted.get(body.id_token) ?? body.id_token)
+    return defined({
       accessToken: body.access_token,
       tokenType: body.token_type,
       receivedAt,
-      ...(body.expires_in !== undefined && { expiresAt: receivedAt + body.expires_in * 1000 }),
-      ...(body.refresh_token !== undefined && { refreshToken: body.refresh_token }),
-      ...(idToken !== undefined && { idToken }),
-      ...(claims !== undefined && { claims }),
-      ...(body.scope !== undefined && { scope: body.scope }),
-    }
+      expiresAt: body.expires_in === undefined ? undefined : receivedAt + body.expires_in * 1000,
+      refreshToken: body.refresh_token,
+      idToken,
+      claims,
+      scope: body.scope,
+    })
   }
 
   /** Runs `send` with a DPoP proof header when tokens are sender-constrained (see {@link DPoP.request}). @internal */
   withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
     return this.dpop ? this.dpop.request(method, url, this.#now, accessToken, send) : send({})
-  }
-
-  /** What oauth4webapi leaves to the caller: `azp` on single-audience tokens, `iat` from the future. */
-  #checkExtraClaims(claims: IdTokenClaims, now: number): void {
-    if (claims.azp !== undefined && claims.azp !== this.clientId) {
-      throw new AuthError('id_token_invalid', `ID token azp '${String(claims.azp)}' is not this client`)
-    }
-    const tolerance = this.#client[oauth.clockTolerance] ?? 30
-    if (typeof claims.iat !== 'number' || claims.iat > now / 1000 + tolerance) {
-      throw new AuthError('id_token_invalid', 'ID token iat is missing or in the future')
-    }
   }
 }

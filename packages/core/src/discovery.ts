@@ -36,21 +36,17 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
   } catch (err) {
     throw toAuthError(err, 'Discovery')
   }
-  let published: { issuer?: unknown } | undefined
-  try {
-    published = (await response.clone().json()) as typeof published
-  } catch {
-    published = undefined
-  }
-  const stated = published?.issuer
-  // new URL() drops a default port, so `https://t:443/x` and `https://t/x` compare equal, as
-  // oauth4webapi compares them too; it returns the document's spelling, which is what `iss` carries.
-  if (typeof stated === 'string' && (!URL.canParse(stated) || new URL(stated).href !== asked.href)) {
-    throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer ${stated}`)
-  }
   try {
     return await oauth.processDiscoveryResponse(asked, response)
   } catch (err) {
+    // oauth4webapi compares the issuers as URLs, so `https://t:443/x` and `https://t/x` are
+    // equal, and returns the document's spelling, which is what `iss` carries. A string issuer
+    // it refused (another one, empty), or a TypeError (its `new URL()` of a non-URL issuer), is
+    // a document for someone else.
+    const stated = (err as { cause?: { body?: { issuer?: unknown } } }).cause?.body?.issuer
+    if (typeof stated === 'string' || err instanceof TypeError) {
+      throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer '${String(stated ?? '(not a URL)')}'`, { cause: err })
+    }
     const error = toAuthError(err, 'Discovery')
     if (error.code === 'network_error' || error.code === 'server_error') throw error
     // oauth4webapi only says the answer is not metadata: the usual cause is an issuer missing its realm path.

@@ -10,7 +10,8 @@ const LIFETIME = 60
  * The signer of RFC 9101 request objects for a `private_key_jwt` client: the same key and
  * `kid` as its client assertions, `typ` `oauth-authz-req+jwt`, `iss` and `client_id` the
  * client, `aud` the issuer, a one-minute `exp` by `clock`. `max_age` goes in as a number,
- * as OIDC Core's claims do.
+ * as OIDC Core's claims do. It returns what stands for the parameters (section 5): the
+ * signed object, with `client_id` beside it; a key that cannot sign is a `configuration_error`.
  */
 export async function requestObjectSigner(
   auth: ClientAuthOptions,
@@ -22,19 +23,25 @@ export async function requestObjectSigner(
   }
   const { key, kid } = await importPrivateKey(auth.privateKey, auth.alg, auth.kid)
   const alg = auth.alg ?? algOf(key)
-  return (params, as) => {
+  return async (params, as) => {
     const now = Math.floor(clock() / 1000)
     const claims: Record<string, unknown> = Object.fromEntries(params)
     if (params.has('max_age')) claims.max_age = Number(params.get('max_age'))
-    return new SignJWT({ ...claims, client_id: clientId })
-      .setProtectedHeader({ alg, kid, typ: 'oauth-authz-req+jwt' })
-      .setIssuer(clientId)
-      .setAudience(as.issuer)
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + LIFETIME)
-      .setJti(crypto.randomUUID())
-      .sign(key)
+    let request: string
+    try {
+      request = await new SignJWT({ ...claims, client_id: clientId })
+        .setProtectedHeader({ alg, kid, typ: 'oauth-authz-req+jwt' })
+        .setIssuer(clientId)
+        .setAudience(as.issuer)
+        .setIssuedAt(now)
+        .setNotBefore(now)
+        .setExpirationTime(now + LIFETIME)
+        .setJti(crypto.randomUUID())
+        .sign(key)
+    } catch (cause) {
+      throw new AuthError('configuration_error', `The request object could not be signed: ${(cause as Error).message}`, { cause })
+    }
+    return new URLSearchParams({ client_id: clientId, request })
   }
 }
 
