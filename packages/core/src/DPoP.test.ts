@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, jwtVerify } from 'jose'
+import { EmbeddedJWK, base64url, calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import { createDPoP, type DPoPKeyStore } from './DPoP.js'
 
 const T = Date.UTC(2026, 10, 22, 12)
@@ -12,7 +12,7 @@ describe('createDPoP', () => {
     expect(protectedHeader.alg).toBe('ES256')
     expect(Object.keys(protectedHeader.jwk!).sort()).toEqual(['crv', 'kty', 'x', 'y'])
     expect(payload).toMatchObject({ htm: 'POST', htu: 'https://as.example.com/token', iat: T / 1000 })
-    const ath = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('tok'))).toString('base64url')
+    const ath = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode('tok'))))
     expect(payload.ath).toBe(ath)
     expect(await dpop.thumbprint()).toBe(await calculateJwkThumbprint(protectedHeader.jwk!))
     const again = await dpop.proof('POST', 'https://as.example.com/token', T)
@@ -34,7 +34,7 @@ describe('createDPoP', () => {
 
   it('echoes the nonce an origin sent, only to that origin, and ignores malformed ones', async () => {
     const dpop = createDPoP()
-    const nonce = (proof: string) => JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()).nonce
+    const nonce = (proof: string) => decodeJwt(proof).nonce
     expect(dpop.observe('https://as.example.com/token', new Response(null, { headers: { 'DPoP-Nonce': 'n-1' } }))).toBe(true)
     expect(nonce(await dpop.proof('POST', 'https://as.example.com/token', T))).toBe('n-1')
     expect(nonce(await dpop.proof('GET', 'https://api.example.com/x', T))).toBeUndefined()
