@@ -27,17 +27,21 @@ export function guardStore(store: Store, timeoutMs: number): Store {
   return guarded
 }
 
-async function bounded<T>(name: string, run: () => Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`store.${name} did not answer within ${timeoutMs} ms`)), timeoutMs)
+/** One timer and one promise per operation: no deadline promise raced against it. */
+function bounded<T>(name: string, run: () => Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreUnavailableError(`store.${name} did not answer within ${timeoutMs} ms`)), timeoutMs)
+    const failed = (error: unknown) => {
+      clearTimeout(timer)
+      reject(error instanceof StoreUnavailableError ? error : new StoreUnavailableError(`store.${name} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }))
+    }
+    try {
+      run().then((value) => {
+        clearTimeout(timer)
+        resolve(value)
+      }, failed)
+    } catch (error) {
+      failed(error)
+    }
   })
-  try {
-    return await Promise.race([run(), deadline])
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) throw error
-    throw new StoreUnavailableError(`store.${name} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
-  } finally {
-    clearTimeout(timer)
-  }
 }
