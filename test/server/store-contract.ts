@@ -285,5 +285,28 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       expect(await store.commit({ unless: { kind: 'Grant', id: 'other' }, writes })).toBe('committed')
       expect((await store.find('AccessToken', 'at'))!.payload).toEqual({ grantId: 'g' })
     })
+
+    it('commit spends with no write, spends the entry it rewrites, and answers consumed before present', async () => {
+      const { store, clock } = await storeAt()
+      const later = clock.now + 1000
+      await store.upsert('DeviceCode', 'dc', { grantId: 'g', status: 'pending' }, later)
+      // A spend alone: the entry is consumed, and a second spend finds it so.
+      expect(await store.commit({ consume: { kind: 'DeviceCode', id: 'dc' }, writes: [] })).toBe('committed')
+      expect(await store.find('DeviceCode', 'dc')).toMatchObject({ consumed: true })
+      expect(await store.commit({ consume: { kind: 'DeviceCode', id: 'dc' }, writes: [] })).toBe('consumed')
+      // A write that replaces the very entry it spends, with another write after it: both
+      // land, and the rewritten entry is consumed.
+      await store.upsert('AuthorizationCode', 'c', { grantId: 'g', v: 1 }, later)
+      const rewrite = [
+        { kind: 'AuthorizationCode' as const, id: 'c', payload: { grantId: 'g', v: 2 }, expiresAt: later },
+        { kind: 'RefreshToken' as const, id: 'rt', payload: { grantId: 'g' }, expiresAt: later },
+      ]
+      expect(await store.commit({ consume: { kind: 'AuthorizationCode', id: 'c' }, writes: rewrite })).toBe('committed')
+      expect(await store.find('AuthorizationCode', 'c')).toMatchObject({ payload: { grantId: 'g', v: 2 }, consumed: true })
+      expect(await store.find('RefreshToken', 'rt')).toMatchObject({ consumed: false })
+      // Spent and revoked both: the spend is what the caller hears about (its reuse detection).
+      await store.upsert('Grant', 'g', { revoked: true }, later)
+      expect(await store.commit({ consume: { kind: 'AuthorizationCode', id: 'c' }, unless: { kind: 'Grant', id: 'g' }, writes: [] })).toBe('consumed')
+    })
   })
 }

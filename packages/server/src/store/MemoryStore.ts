@@ -84,7 +84,8 @@ export class MemoryStore implements Store {
       this.live(w.kind, w.id)
       this.put(w.kind, w.id, w.payload, w.expiresAt)
     }
-    if (spent) spent.consumed = true
+    // Looked up again: a write may have replaced the entry it spends, and the spend is on the entry as written.
+    if (tx.consume) this.entries.get(`${tx.consume.kind}:${tx.consume.id}`)!.consumed = true
     return 'committed'
   }
 

@@ -82,8 +82,15 @@ const SQL = {
   // Taken by commit (for its `unless` entry) and revokeByGrantId on the grant id, so a grant is
   // either revoked before a commit checks its tombstone, or after the commit's rows are visible.
   grantLock: 'SELECT pg_advisory_xact_lock(hashtext($1))',
-  lockRow: `SELECT consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3 FOR UPDATE`,
+  // A commit's checks in one round trip, after grantLock (so the tombstone read is a fresh
+  // snapshot): the entry to spend, locked (null when missing), and whether `unless` exists.
+  checks: `SELECT (SELECT consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3 FOR UPDATE) AS consumed,
+    EXISTS (SELECT 1 FROM ${TABLE} WHERE kind = $4 AND id = $5 AND expires_at > $3) AS present`,
   markConsumed: `UPDATE ${TABLE} SET consumed = true WHERE kind = $1 AND id = $2`,
+  // A write and the spend it pays for in one statement (rows differ; the caller checks).
+  upsertSpending: `WITH spent AS (UPDATE ${TABLE} SET consumed = true WHERE kind = $8 AND id = $9)
+    INSERT INTO ${TABLE} AS t ${COLUMNS} ON CONFLICT (kind, id) DO UPDATE SET ${UPDATE_ALL},
+    consumed = CASE WHEN t.expires_at > $7 THEN t.consumed ELSE false END`,
   sweep: `DELETE FROM ${TABLE} WHERE expires_at <= $1`,
   count: `SELECT count(*) AS n FROM ${TABLE}`,
   // starts_with, not a range: the database's collation need not order by code point.
@@ -194,15 +201,22 @@ export class PostgresStore implements Store {
   async commit(tx: StoreCommit): Promise<CommitOutcome> {
     const now = this.now()
     const outcome = await this.transaction(async (client): Promise<CommitOutcome> => {
-      if (tx.unless) await client.query(SQL.grantLock, [tx.unless.id])
-      if (tx.consume) {
-        const { rows } = await client.query(SQL.lockRow, [tx.consume.kind, tx.consume.id, now])
-        if (!rows[0]) return 'missing'
-        if (rows[0].consumed) return 'consumed'
+      const { consume, unless, writes } = tx
+      if (unless) await client.query(SQL.grantLock, [unless.id])
+      if (consume || unless) {
+        const { rows } = await client.query(SQL.checks, [consume?.kind ?? null, consume?.id ?? null, now, unless?.kind ?? null, unless?.id ?? null])
+        const { consumed, present } = rows[0] as unknown as { consumed: boolean | null; present: boolean }
+        if (consume && consumed === null) return 'missing'
+        if (consume && consumed) return 'consumed'
+        if (present) return 'present'
       }
-      if (tx.unless && (await client.query(SQL.find, [tx.unless.kind, tx.unless.id, now])).rows.length > 0) return 'present'
-      for (const w of tx.writes) await client.query(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
-      if (tx.consume) await client.query(SQL.markConsumed, [tx.consume.kind, tx.consume.id])
+      // The spend rides on the first write unless that write is the spent row itself (one
+      // statement must not change a row twice): five round trips for a rotation, not seven.
+      const [first, ...rest] = writes
+      const together = consume && first && !(first.kind === consume.kind && first.id === consume.id)
+      if (first) await client.query(together ? SQL.upsertSpending : SQL.upsert, [...this.row(first.kind, first.id, first.payload, first.expiresAt), ...(together ? [consume.kind, consume.id] : [])])
+      for (const w of rest) await client.query(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
+      if (consume && !together) await client.query(SQL.markConsumed, [consume.kind, consume.id])
       return 'committed'
     })
     if (outcome === 'committed') await this.wrote()
