@@ -4,11 +4,11 @@ import type { JweDecrypt } from './decryptJwt.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
 import { defined } from './defined.js'
-import { requestOptions } from './http.js'
+import { withRequestOptions, type RequestOptions as HttpRequestOptions } from './http.js'
 import type { IdTokenClaims, TokenSet } from './TokenSet.js'
 import type { Transaction } from './Transaction.js'
 
-type RequestOptions = ReturnType<typeof requestOptions> & { headers?: Record<string, string> }
+type RequestOptions = HttpRequestOptions & { headers?: Record<string, string> }
 
 /** How the client proves itself at the token endpoint; public clients use {@link oauth.None}. */
 export type ClientAuthentication = oauth.ClientAuth
@@ -210,8 +210,10 @@ export class OidcClient {
 
   async #pushed(as: ServerMetadata, params: URLSearchParams): Promise<oauth.PushedAuthorizationResponse> {
     try {
-      const res = await oauth.pushedAuthorizationRequest(as, this.oauthClient(), this.#clientAuth, params, this.requestOptions(as.pushed_authorization_request_endpoint))
-      return await oauth.processPushedAuthorizationResponse(as, this.#client, res)
+      return await this.request(as.pushed_authorization_request_endpoint, async (opts) => {
+        const res = await oauth.pushedAuthorizationRequest(as, this.oauthClient(), this.#clientAuth, params, opts)
+        return oauth.processPushedAuthorizationResponse(as, this.#client, res)
+      })
     } catch (err) {
       throw toAuthError(err, 'Pushed authorization request')
     }
@@ -278,11 +280,13 @@ export class OidcClient {
   async revoke(token: string, hint?: 'refresh_token' | 'access_token'): Promise<void> {
     const as = await this.metadata()
     try {
-      const res = await oauth.revocationRequest(as, this.#client, this.#clientAuth, token, {
-        ...this.requestOptions(as.revocation_endpoint),
-        additionalParameters: defined({ token_type_hint: hint }),
+      await this.request(as.revocation_endpoint, async (opts) => {
+        const res = await oauth.revocationRequest(as, this.#client, this.#clientAuth, token, {
+          ...opts,
+          additionalParameters: defined({ token_type_hint: hint }),
+        })
+        await oauth.processRevocationResponse(res)
       })
-      await oauth.processRevocationResponse(res)
     } catch (err) {
       throw toAuthError(err, 'Revocation')
     }
@@ -317,8 +321,11 @@ export class OidcClient {
    * `none` and HS* are refused.
    */
   async verifySignature(response: Response): Promise<void> {
-    const as = await this.metadata()
-    await oauth.validateApplicationLevelSignature(as, response, { ...this.requestOptions(as.jwks_uri), [oauth.jwksCache]: this.jwks })
+    await this.#verifySignature(await this.metadata(), response)
+  }
+
+  #verifySignature(as: ServerMetadata, response: Response): Promise<void> {
+    return this.request(as.jwks_uri, (opts) => oauth.validateApplicationLevelSignature(as, response, { ...opts, [oauth.jwksCache]: this.jwks }))
   }
 
   /**
@@ -341,9 +348,13 @@ export class OidcClient {
     }
   }
 
-  /** Request options for oauth4webapi calls to `url` (fetch, loopback http). */
-  requestOptions(url: string | undefined): ReturnType<typeof requestOptions> {
-    return requestOptions(url ?? this.issuer, this.http())
+  /**
+   * Runs `send` with request options for oauth4webapi calls to `url` (the issuer's when
+   * undefined): the injected fetch, loopback http, and each request's timeout, which ends
+   * when `send` settles (read the body inside it).
+   */
+  request<T>(url: string | undefined, send: (opts: HttpRequestOptions) => Promise<T>): Promise<T> {
+    return withRequestOptions(url ?? this.issuer, this.#options, send)
   }
 
   /** The injected fetch, for callers that make their own requests to the provider. */
@@ -378,17 +389,17 @@ export class OidcClient {
     let response: Response
     let body: oauth.TokenEndpointResponse
     const endpoint = as.token_endpoint ?? this.issuer
-    const decrypted = new Map<string, string>()
+    const decrypted = this.#options.decrypt ? new Map<string, string>() : undefined
     const jwe = this.jweOptions('id_token_invalid', during, decrypted)
     try {
-      ;[response, body] = await this.withProof('POST', endpoint, undefined, (headers) => run(as, { ...this.requestOptions(endpoint), headers }, jwe))
+      ;[response, body] = await this.withProof('POST', endpoint, undefined, (headers) => this.request(endpoint, (opts) => run(as, { ...opts, headers }, jwe)))
       this.dpop?.observe(endpoint, response)
       if (body.id_token !== undefined) {
         // A key means ID tokens come encrypted; a plain JWS here is a downgrade, however well signed.
-        if (this.#options.decrypt && !decrypted.has(body.id_token)) {
+        if (decrypted && !decrypted.has(body.id_token)) {
           throw new AuthError('id_token_invalid', `${during}: the ID token is not encrypted, but this client holds a decryption key for it`)
         }
-        await this.verifySignature(response)
+        await this.#verifySignature(as, response)
       }
     } catch (err) {
       throw await tokenEndpointError(err, during)
@@ -403,7 +414,7 @@ export class OidcClient {
       throw new AuthError('id_token_invalid', 'ID token iat is in the future')
     }
     // Kept signed, not encrypted: the provider cannot read a JWE to the client as an `id_token_hint`.
-    const idToken = body.id_token && (decrypted.get(body.id_token) ?? body.id_token)
+    const idToken = body.id_token && (decrypted?.get(body.id_token) ?? body.id_token)
     return defined({
       accessToken: body.access_token,
       tokenType: body.token_type,

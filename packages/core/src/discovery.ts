@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi'
 import { AuthError, toAuthError } from './AuthError.js'
-import { requestOptions, type HttpOptions } from './http.js'
+import { withRequestOptions, type HttpOptions } from './http.js'
 
 /** The provider's metadata (OIDC Discovery / RFC 8414), as oauth4webapi types it. */
 export type ServerMetadata = oauth.AuthorizationServer
@@ -30,12 +30,19 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
   } catch (cause) {
     throw new AuthError('configuration_error', `Issuer '${issuer}' is not a URL`, { cause })
   }
-  let response: Response
-  try {
-    response = await oauth.discoveryRequest(asked, { ...requestOptions(issuer, options), algorithm: 'oidc' })
-  } catch (err) {
-    throw toAuthError(err, 'Discovery')
-  }
+  return withRequestOptions(issuer, options, async (opts) => {
+    let response: Response
+    try {
+      response = await oauth.discoveryRequest(asked, { ...opts, algorithm: 'oidc' })
+    } catch (err) {
+      throw toAuthError(err, 'Discovery')
+    }
+    return processed(issuer, asked, response)
+  })
+}
+
+/** Checks the discovery answer (its body still under the request's timeout) into metadata. */
+async function processed(issuer: string, asked: URL, response: Response): Promise<ServerMetadata> {
   try {
     return await oauth.processDiscoveryResponse(asked, response)
   } catch (err) {

@@ -26,8 +26,9 @@ export async function fetchUserInfo(oidc: OidcClient, accessToken: string, expec
   const endpoint = as.userinfo_endpoint ?? oidc.issuer
   const client = oidc.oauthClient()
   let signed = false
-  const send = async (headers: Record<string, string>) => {
-    const res = await oauth.userInfoRequest(as, client, accessToken, { ...oidc.requestOptions(endpoint), headers })
+  // The body is read, and the signature checked, within the request's timeout.
+  const send = (headers: Record<string, string>) => oidc.request(endpoint, async (opts) => {
+    const res = await oauth.userInfoRequest(as, client, accessToken, { ...opts, headers })
     oidc.dpop?.observe(endpoint, res)
     signed = res.status === 200 && /^application\/jwt\b/i.test(res.headers.get('content-type') ?? '')
     if (!signed && oidc.userinfoEncrypted && res.status === 200) {
@@ -51,7 +52,7 @@ export async function fetchUserInfo(oidc: OidcClient, accessToken: string, expec
       throw new AuthError('userinfo_subject_mismatch', 'Userinfo answered for another subject than the ID token')
     }
     return claims
-  }
+  })
   try {
     return await (tokenType === 'dpop' ? oidc.withProof('GET', endpoint, accessToken, send) : send({}))
   } catch (err) {

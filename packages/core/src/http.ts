@@ -18,22 +18,43 @@ export interface HttpOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000
 
-/**
- * oauth4webapi's request options: our fetch, and plain `http:` allowed only on loopback
- * (RFC 8252 development setups), never elsewhere.
- */
-export function requestOptions(url: string, options: HttpOptions): {
+/** oauth4webapi's request options, as {@link withRequestOptions} hands them out. */
+export interface RequestOptions {
   [oauth.customFetch]?: typeof fetch
   [oauth.allowInsecureRequests]?: boolean
-  signal?: () => AbortSignal
-} {
-  const parsed = new URL(url)
-  const out: ReturnType<typeof requestOptions> = {}
-  if (options.fetch) out[oauth.customFetch] = options.fetch
-  if (parsed.protocol === 'http:' && LOOPBACK.has(parsed.hostname)) out[oauth.allowInsecureRequests] = true
+  signal: () => AbortSignal
+}
+
+/** Plain `http:` is allowed only on loopback (RFC 8252 development setups), never elsewhere. */
+export function allowsPlainHttp(url: string): boolean {
+  if (!/^\s*http:/i.test(url)) return false
+  return LOOPBACK.has(new URL(url).hostname)
+}
+
+/**
+ * Runs `send` with oauth4webapi's request options for `url`: our fetch, loopback `http:`, and a
+ * signal per request that aborts it after `timeoutMs`, each request its full time. Read the
+ * answer's body inside `send`: that is still under the limit. The timers stop when `send`
+ * settles, so nothing outlives the exchange; an `AbortSignal.timeout` would stay armed for the
+ * whole 30 s and be reclaimed only through a finalizer, which costs more than the rest of a
+ * token request's bookkeeping (decision 0075).
+ */
+export async function withRequestOptions<T>(url: string, options: HttpOptions, send: (opts: RequestOptions) => Promise<T>): Promise<T> {
+  let timers: ReturnType<typeof setTimeout>[] | undefined
   const ms = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const caller = options.signal
-  // A factory: oauth4webapi asks for a fresh signal per request, so each gets the full time.
-  out.signal = () => (caller ? AbortSignal.any([caller, AbortSignal.timeout(ms)]) : AbortSignal.timeout(ms))
-  return out
+  const opts: RequestOptions = {
+    signal: () => {
+      const controller = new AbortController()
+      ;(timers ??= []).push(setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms))
+      return caller ? AbortSignal.any([caller, controller.signal]) : controller.signal
+    },
+  }
+  if (options.fetch) opts[oauth.customFetch] = options.fetch
+  if (allowsPlainHttp(url)) opts[oauth.allowInsecureRequests] = true
+  try {
+    return await send(opts)
+  } finally {
+    if (timers) for (const timer of timers) clearTimeout(timer)
+  }
 }

@@ -148,14 +148,10 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
     },
     deviceAuthorization: (deviceOptions = {}) =>
       call('Device authorization', async (as) => {
-        const res = await oauth.deviceAuthorizationRequest(
-          as,
-          oidc.oauthClient(),
-          oidc.auth,
-          { scope: deviceOptions.scope ?? options.scope ?? 'openid profile' },
-          oidc.requestOptions(as.device_authorization_endpoint),
-        )
-        const body = await oauth.processDeviceAuthorizationResponse(as, oidc.oauthClient(), res)
+        const body = await oidc.request(as.device_authorization_endpoint, async (opts) => {
+          const res = await oauth.deviceAuthorizationRequest(as, oidc.oauthClient(), oidc.auth, { scope: deviceOptions.scope ?? options.scope ?? 'openid profile' }, opts)
+          return oauth.processDeviceAuthorizationResponse(as, oidc.oauthClient(), res)
+        })
         return {
           deviceCode: body.device_code,
           userCode: body.user_code,

@@ -11,16 +11,18 @@ import * as oauth from 'oauth4webapi'
 export async function introspect(oidc: OidcClient, token: string, hint?: 'access_token' | 'refresh_token', jwt = false): Promise<oauth.IntrospectionResponse> {
   const as = await oidc.metadata()
   try {
-    const res = await oauth.introspectionRequest(as, oidc.oauthClient(), oidc.auth, token, {
-      ...oidc.requestOptions(as.introspection_endpoint),
-      ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
-      ...(jwt && { requestJwtResponse: true }),
+    return await oidc.request(as.introspection_endpoint, async (opts) => {
+      const res = await oauth.introspectionRequest(as, oidc.oauthClient(), oidc.auth, token, {
+        ...opts,
+        ...(hint !== undefined && { additionalParameters: { token_type_hint: hint } }),
+        ...(jwt && { requestJwtResponse: true }),
+      })
+      const signed = /^application\/token-introspection\+jwt\b/i.test(res.headers.get('content-type') ?? '')
+      const answer = await oauth.processIntrospectionResponse(as, oidc.oauthClient(), res, oidc.jweOptions('invalid_response', 'Introspection'))
+      // oauth4webapi checks the claims of a JWT answer, not its signature.
+      if (signed) await oidc.verifySignature(res)
+      return answer
     })
-    const signed = /^application\/token-introspection\+jwt\b/i.test(res.headers.get('content-type') ?? '')
-    const answer = await oauth.processIntrospectionResponse(as, oidc.oauthClient(), res, oidc.jweOptions('invalid_response', 'Introspection'))
-    // oauth4webapi checks the claims of a JWT answer, not its signature.
-    if (signed) await oidc.verifySignature(res)
-    return answer
   } catch (err) {
     const error = toAuthError(err, 'Introspection')
     // toAuthError names every JWT failure an ID token's; here it is the answer that is bad.

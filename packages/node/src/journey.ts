@@ -71,15 +71,18 @@ export async function tokensForSession(
   })
   let response: Response
   try {
-    response = await (client.oidc.http().fetch ?? fetch)(url, {
-      headers: { cookie: `${options.cookieName ?? 'iPlanetDirectoryPro'}=${success.sessionToken}` },
-      redirect: 'manual',
-      signal: client.oidc.requestOptions(url.href).signal!(),
+    response = await client.oidc.request(url.href, async (opts) => {
+      const res = await (client.oidc.http().fetch ?? fetch)(url, {
+        headers: { cookie: `${options.cookieName ?? 'iPlanetDirectoryPro'}=${success.sessionToken}` },
+        redirect: 'manual',
+        signal: opts.signal(),
+      })
+      void res.body?.cancel().catch(() => {})
+      return res
     })
   } catch (err) {
     throw toAuthError(err, 'Authorization with the session')
   }
-  void response.body?.cancel().catch(() => {})
   const location = response.headers.get('location')
   if (response.status < 300 || response.status >= 400 || !location) {
     const code = response.status >= 500 ? 'server_error' : 'invalid_response'

@@ -1,6 +1,5 @@
-import { allowInsecureRequests } from 'oauth4webapi'
 import { AuthError, toAuthError } from '../AuthError.js'
-import { requestOptions, type HttpOptions } from '../http.js'
+import { allowsPlainHttp, withRequestOptions, type HttpOptions } from '../http.js'
 import type { OidcClientOptions } from '../OidcClient.js'
 import { toJourneyCallback, type JourneyCallback, type RawCallback } from './JourneyCallback.js'
 
@@ -70,7 +69,7 @@ export class JourneyClient {
     this.#options = options
     this.authenticateUrl = authenticateUrl(options.issuer)
     // The answers are passwords and codes: plain http only on loopback, as for every other request.
-    if (this.authenticateUrl.startsWith('http:') && !requestOptions(this.authenticateUrl, {})[allowInsecureRequests]) {
+    if (this.authenticateUrl.startsWith('http:') && !allowsPlainHttp(this.authenticateUrl)) {
       throw new AuthError('configuration_error', `${this.authenticateUrl} is not https`)
     }
   }
@@ -90,25 +89,26 @@ export class JourneyClient {
     url.searchParams.set('authIndexType', 'service')
     url.searchParams.set('authIndexValue', journey)
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v)
-    const signal = requestOptions(url.href, this.#options).signal!()
     let response: Response
     let body: unknown
     try {
-      response = await (this.#options.fetch ?? fetch)(url, {
-        method: 'POST',
-        credentials: this.#options.credentials ?? 'include',
-        headers: {
-          ...this.#options.headers,
-          accept: 'application/json',
-          'accept-api-version': API_VERSION,
-          'content-type': 'application/json',
-          // AM's CSRF filter refuses cross-site JSON posts without it.
-          'x-requested-with': 'realmauth',
-        },
-        ...(payload && { body: JSON.stringify(payload) }),
-        signal,
+      ;[response, body] = await withRequestOptions(url.href, this.#options, async (opts): Promise<[Response, unknown]> => {
+        const res = await (this.#options.fetch ?? fetch)(url, {
+          method: 'POST',
+          credentials: this.#options.credentials ?? 'include',
+          headers: {
+            ...this.#options.headers,
+            accept: 'application/json',
+            'accept-api-version': API_VERSION,
+            'content-type': 'application/json',
+            // AM's CSRF filter refuses cross-site JSON posts without it.
+            'x-requested-with': 'realmauth',
+          },
+          ...(payload && { body: JSON.stringify(payload) }),
+          signal: opts.signal(),
+        })
+        return [res, /\bjson\b/.test(res.headers.get('content-type') ?? '') ? await res.json() : undefined]
       })
-      body = /\bjson\b/.test(response.headers.get('content-type') ?? '') ? await response.json() : undefined
     } catch (err) {
       throw toAuthError(err, `Journey ${journey}`)
     }
