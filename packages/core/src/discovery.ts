@@ -30,6 +30,7 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
   } catch (cause) {
     throw new AuthError('configuration_error', `Issuer '${issuer}' is not a URL`, { cause })
   }
+  // The body is read, and checked, within the request's timeout.
   return withRequestOptions(issuer, options, async (opts) => {
     let response: Response
     try {
@@ -37,32 +38,27 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
     } catch (err) {
       throw toAuthError(err, 'Discovery')
     }
-    return processed(issuer, asked, response)
-  })
-}
-
-/** Checks the discovery answer (its body still under the request's timeout) into metadata. */
-async function processed(issuer: string, asked: URL, response: Response): Promise<ServerMetadata> {
-  try {
-    return await oauth.processDiscoveryResponse(asked, response)
-  } catch (err) {
-    // oauth4webapi compares the issuers as URLs, so `https://t:443/x` and `https://t/x` are
-    // equal, and returns the document's spelling, which is what `iss` carries. A string issuer
-    // it refused (another one, empty), or a TypeError (its `new URL()` of a non-URL issuer), is
-    // a document for someone else.
-    const stated = (err as { cause?: { body?: { issuer?: unknown } } }).cause?.body?.issuer
-    if (typeof stated === 'string' || err instanceof TypeError) {
-      throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer '${String(stated ?? '(not a URL)')}'`, { cause: err })
+    try {
+      return await oauth.processDiscoveryResponse(asked, response)
+    } catch (err) {
+      // oauth4webapi compares the issuers as URLs, so `https://t:443/x` and `https://t/x` are
+      // equal, and returns the document's spelling, which is what `iss` carries. A string issuer
+      // it refused (another one, empty), or a TypeError (its `new URL()` of a non-URL issuer), is
+      // a document for someone else.
+      const stated = (err as { cause?: { body?: { issuer?: unknown } } }).cause?.body?.issuer
+      if (typeof stated === 'string' || err instanceof TypeError) {
+        throw new AuthError('issuer_mismatch', `Discovery for ${issuer} answered for issuer '${String(stated ?? '(not a URL)')}'`, { cause: err })
+      }
+      const error = toAuthError(err, 'Discovery')
+      if (error.code === 'network_error' || error.code === 'server_error') throw error
+      // oauth4webapi only says the answer is not metadata: the usual cause is an issuer missing its realm path.
+      const url = response.url || `${asked.href.replace(/\/$/, '')}/.well-known/openid-configuration`
+      throw new AuthError(
+        'discovery_failed',
+        `Discovery failed: ${url} answered HTTP ${response.status}, not OpenID Provider metadata. Check the issuer '${issuer}': ` +
+          `an AM realm's issuer is {base}/oauth2/realms/root/realms/{realm}; build it with realmIssuer(baseUrl, realm). (${error.message})`,
+        { status: response.status, cause: err },
+      )
     }
-    const error = toAuthError(err, 'Discovery')
-    if (error.code === 'network_error' || error.code === 'server_error') throw error
-    // oauth4webapi only says the answer is not metadata: the usual cause is an issuer missing its realm path.
-    const url = response.url || `${asked.href.replace(/\/$/, '')}/.well-known/openid-configuration`
-    throw new AuthError(
-      'discovery_failed',
-      `Discovery failed: ${url} answered HTTP ${response.status}, not OpenID Provider metadata. Check the issuer '${issuer}': ` +
-        `an AM realm's issuer is {base}/oauth2/realms/root/realms/{realm}; build it with realmIssuer(baseUrl, realm). (${error.message})`,
-      { status: response.status, cause: err },
-    )
-  }
+  })
 }

@@ -27,8 +27,7 @@ export interface RequestOptions {
 
 /** Plain `http:` is allowed only on loopback (RFC 8252 development setups), never elsewhere. */
 export function allowsPlainHttp(url: string): boolean {
-  if (!/^\s*http:/i.test(url)) return false
-  return LOOPBACK.has(new URL(url).hostname)
+  return /^\s*http:/i.test(url) && LOOPBACK.has(new URL(url).hostname)
 }
 
 /**
@@ -40,21 +39,19 @@ export function allowsPlainHttp(url: string): boolean {
  * token request's bookkeeping (decision 0075).
  */
 export async function withRequestOptions<T>(url: string, options: HttpOptions, send: (opts: RequestOptions) => Promise<T>): Promise<T> {
-  let timers: ReturnType<typeof setTimeout>[] | undefined
-  const ms = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const timers: ReturnType<typeof setTimeout>[] = []
   const caller = options.signal
-  const opts: RequestOptions = {
-    signal: () => {
-      const controller = new AbortController()
-      ;(timers ??= []).push(setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms))
-      return caller ? AbortSignal.any([caller, controller.signal]) : controller.signal
-    },
-  }
-  if (options.fetch) opts[oauth.customFetch] = options.fetch
-  if (allowsPlainHttp(url)) opts[oauth.allowInsecureRequests] = true
   try {
-    return await send(opts)
+    return await send({
+      [oauth.customFetch]: options.fetch,
+      [oauth.allowInsecureRequests]: allowsPlainHttp(url),
+      signal: () => {
+        const controller = new AbortController()
+        timers.push(setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), options.timeoutMs ?? DEFAULT_TIMEOUT_MS))
+        return caller ? AbortSignal.any([caller, controller.signal]) : controller.signal
+      },
+    })
   } finally {
-    if (timers) for (const timer of timers) clearTimeout(timer)
+    timers.forEach(clearTimeout)
   }
 }
