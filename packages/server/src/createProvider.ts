@@ -16,6 +16,7 @@ import { guardStore, StoreUnavailableError } from './store/guardStore.js'
 import { corsHeaders, preflight } from './services/cors.js'
 import { ENDPOINTS } from './endpoints/table.js'
 import { landing } from './endpoints/landing.js'
+import { health } from './endpoints/health.js'
 import { login } from './endpoints/login.js'
 import { amErrorOf } from './endpoints/amError.js'
 
@@ -141,8 +142,16 @@ export function createProvider(config: ProviderConfig): Provider {
   }
 
   async function handle(request: HttpRequest, url: URL, options?: FetchOptions): Promise<Reply> {
-    await keys(false)
     const r = route(url, resolved.basePath, ENDPOINTS)
+    if (r.kind === 'health') {
+      requireMethod(request, 'GET')
+      // Before the keys: a live process answers live even while its store is down.
+      return health(r.check, async () => {
+        await keys(false)
+        await rt.store.find('Grant', 'health-check')
+      })
+    }
+    await keys(false)
     if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
     if (r.kind === 'landing') {
       requireMethod(request, 'GET')

@@ -7,6 +7,7 @@ const REASONS: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Request Entity Too Large',
+  503: 'Service Unavailable',
 }
 
 /** An answer in the shape AM's REST endpoints (`json/…`) give errors: `{ code, reason, message }`. */
