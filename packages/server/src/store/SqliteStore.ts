@@ -1,6 +1,6 @@
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { LogFlusher } from './LogFlusher.js'
+import { openDatabase, type Database, type Statement } from './openSqlite.js'
+export { SqliteUnavailableError } from './openSqlite.js'
 import type { CommitOutcome, RecordKind, Store, StoreCommit, StoreEntry, StoredPayload } from './Store.js'
 
 /** Options of {@link SqliteStore}. */
@@ -25,19 +25,6 @@ export interface SqliteStoreOptions {
   flush?: (walFd: number) => Promise<void>
 }
 
-/**
- * The part of the driver the store uses: better-sqlite3's `Database`, or `node:sqlite`'s
- * `DatabaseSync`, which has the same shape (decisions/0008-sqlite-store.md).
- */
-interface Database {
-  exec(sql: string): unknown
-  prepare(sql: string): Statement
-  close(): unknown
-}
-interface Statement {
-  run(...params: unknown[]): { changes: number | bigint }
-  get(...params: unknown[]): unknown
-}
 interface Row {
   id: string
   payload: string
@@ -124,12 +111,8 @@ export class SqliteStore implements Store {
   private closed = false
   /** Commits waiting for this turn's shared transaction (see {@link SqliteStore.commit}). */
   private pendingCommits: { tx: StoreCommit; resolve: (outcome: CommitOutcome) => void; reject: (error: unknown) => void }[] = []
-  /** The `-wal` file, flushed before a write is answered; absent for `:memory:`, whose writes are never durable. */
-  private readonly walFd: number | undefined
-  private readonly flush: (walFd: number) => Promise<void>
-  /** The flush running now, and the one queued behind it for writes made after it started. */
-  private flushing: Promise<void> | undefined
-  private nextFlush: Promise<void> | undefined
+  /** Flushes the `-wal` file before a write is answered; absent for `:memory:`, whose writes are never durable. */
+  private readonly log: LogFlusher | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? Date.now
@@ -161,12 +144,12 @@ export class SqliteStore implements Store {
       this.db.exec(SCHEMA)
       this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as typeof this.stmt
       this.sweep()
-      if (mode === 'wal') this.walFd = openLog(options.path)
+      // Fail-stop on a failed flush (decision 0074): the store closes and refuses every call.
+      if (mode === 'wal') this.log = new LogFlusher(options.path, options.flush, () => this.close())
     } catch (error) {
       this.db.close()
       throw error
     }
-    this.flush = options.flush ?? ((fd) => new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve()))))
   }
 
   async upsert(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): Promise<void> {
@@ -289,43 +272,12 @@ export class SqliteStore implements Store {
     if (this.closed) return
     this.closed = true
     this.db.close()
-    if (this.walFd !== undefined) closeSync(this.walFd)
+    this.log?.close()
   }
 
-  /**
-   * Resolves once everything written so far is on disk. A flush covers the writes made
-   * before it started, so a write made while one runs waits for the next, and all such
-   * writes share it: one fsync per disk round trip, however many requests wrote meanwhile.
-   */
+  /** Resolves once everything written so far is on disk (see {@link LogFlusher.durable}). */
   private durable(): Promise<void> {
-    if (this.walFd === undefined) return Promise.resolve()
-    if (!this.flushing) {
-      this.flushing = this.flush(this.walFd).then(
-        () => {
-          this.flushing = undefined
-        },
-        (cause: unknown) => {
-          // Fail-stop, as PostgreSQL does on a failed fsync: what was written may or may not be
-          // on disk, and later flushes could report success over the lost pages, so nothing
-          // more is answered. The waiting writes are refused and every later call fails until
-          // the provider restarts and SQLite recovers from what the disk holds.
-          this.flushing = undefined
-          this.close()
-          throw new Error(`SqliteStore closed: the disk failed to flush its log (${(cause as Error)?.message ?? cause}); restart the provider`, { cause })
-        },
-      )
-      return this.flushing
-    }
-    return (this.nextFlush ??= this.flushing.then(
-      () => this.afterFlush(),
-      () => this.afterFlush(),
-    ))
-  }
-
-  private afterFlush(): Promise<void> {
-    this.nextFlush = undefined
-    if (this.closed) return Promise.reject(new Error('SqliteStore is closed'))
-    return this.durable()
+    return this.log ? this.log.durable() : Promise.resolve()
   }
 
   private row(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number) {
@@ -365,58 +317,4 @@ export class SqliteStore implements Store {
 
 function toEntry<P extends StoredPayload>(row: Pick<Row, 'payload' | 'expires_at' | 'consumed'>): StoreEntry<P> {
   return { payload: JSON.parse(row.payload) as P, expiresAt: row.expires_at, consumed: row.consumed !== 0 }
-}
-
-/**
- * Opens the write-ahead log for flushing (read-write: Windows flushes only such handles),
- * and flushes its directory once, so that a newly created log is found after a power cut:
- * SQLite would do that at its first sync of the log, which synchronous = NORMAL postpones.
- */
-function openLog(path: string): number {
-  const fd = openSync(`${path}-wal`, 'r+')
-  try {
-    const dir = openSync(dirname(path), 'r')
-    try {
-      fsyncSync(dir)
-    } finally {
-      closeSync(dir)
-    }
-  } catch {
-    // Directories cannot be opened or flushed on every platform (Windows); nothing to do there.
-  }
-  return fd
-}
-
-/** Thrown by the {@link SqliteStore} constructor when better-sqlite3 (an optional dependency) cannot be loaded. */
-export class SqliteUnavailableError extends Error {
-  override name = 'SqliteUnavailableError'
-}
-
-/**
- * Loads the driver only when a store is opened, so a missing optional dependency is an error
- * here and nowhere else: better-sqlite3 when it installed and built for this Node, else
- * Node's own `node:sqlite` (22.13+ without a flag), whose `DatabaseSync` has the same shape.
- */
-function openDatabase(path: string): Database {
-  const require = createRequire(import.meta.url)
-  let cause: unknown
-  try {
-    const Driver = require('better-sqlite3') as new (path: string) => Database
-    return new Driver(path)
-  } catch (err) {
-    // Only a driver that cannot load falls back; a file it cannot open is the caller's error.
-    const unloadable = (err as { code?: string }).code === 'MODULE_NOT_FOUND' || (err as { code?: string }).code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION|self-register|bindings/.test(String((err as Error)?.message))
-    if (!unloadable) throw err
-    cause = err
-  }
-  let Builtin: new (path: string) => Database
-  try {
-    Builtin = (require('node:sqlite') as { DatabaseSync: typeof Builtin }).DatabaseSync
-  } catch {
-    throw new SqliteUnavailableError(
-      `SqliteStore needs the better-sqlite3 package (not installed, or built for another Node) or Node 22.13+ with node:sqlite: ${(cause as Error).message}`,
-      { cause },
-    )
-  }
-  return new Builtin(path)
 }
