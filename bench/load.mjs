@@ -8,7 +8,7 @@ export const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 export const WARMUP_SECONDS = 1
 export const CONNECTIONS = 32
 /** Rounds per cell; the order of the sides rotates, so drift in machine load falls on all. */
-export const ROUNDS = 3
+export const ROUNDS = 5
 /** Each run can lose up to CONNECTIONS tokens in flight when it stops; mint plenty. */
 export const REFRESH_POOL = CONNECTIONS * 10
 
