@@ -17,6 +17,10 @@ export default defineConfig([
       testing: 'src/testing.ts',
     },
     format: ['esm', 'cjs'],
+    // Shared chunks in the CommonJS build too, as core, node and react have: without them each
+    // CJS entry held its own copy of the provider, so `/testing`'s errors failed `instanceof`
+    // against the main entry's classes and `/node` missed the direct path and node:crypto.
+    splitting: true,
     dts: true,
     // Both configs run concurrently into dist/: clean everything except the
     // CLI's own output so this config cannot race-delete dist/cli.js.
