@@ -1,6 +1,8 @@
 // AM's health probes (AM 7.1+, "Monitor AM instances"): GET json/health/live and
 // json/health/ready answer 200 with an empty body, or 503; live as long as the process serves,
-// ready only while the keys are loaded and the store answers.
+// ready only while the keys are loaded and the store answers. Before 7.1 (KB "How do I check if
+// AM is up and running?"), load balancers poll isAlive.jsp: 200 and a page saying "Server is
+// ALIVE" while the configuration store answers, an error status otherwise.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +27,26 @@ for (const mode of MODES) {
         expect(await res.text()).toBe('')
         expect(res.headers.get('cache-control')).toBe('no-store')
       }
+    })
+
+    it('answers isAlive.jsp with the page monitors match, to GET, HEAD and POST, and OPTIONS as Tomcat does', async () => {
+      for (const method of ['GET', 'POST']) {
+        const res = await h.fetch('/isAlive.jsp', { method })
+        expect(res.status).toBe(200)
+        expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+        expect(res.headers.get('cache-control')).toBe('no-store')
+        expect(await res.text()).toContain('<h1>Server is ALIVE: </h1>')
+      }
+      const head = await h.fetch('/isAlive.jsp', { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      expect(await head.text()).toBe('')
+      // HAProxy's `option httpchk /isAlive.jsp` sends OPTIONS; Tomcat answers it without the check.
+      const options = await h.fetch('/isAlive.jsp', { method: 'OPTIONS' })
+      expect(options.status).toBe(200)
+      expect(options.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS')
+      expect((await h.fetch('/isAlive.jsp', { method: 'PUT' })).status).toBe(405)
+      expect((await h.fetch('/json/isAlive.jsp')).status).toBe(404)
     })
 
     it('refuses other methods and other health paths', async () => {
@@ -54,6 +76,13 @@ describe('health probes when the store fails (over HTTP)', () => {
       expect(ready.headers.get('retry-after')).toBe('1')
       expect(await ready.json()).toEqual({ code: 503, reason: 'Service Unavailable', message: 'Not ready: the store or the signing keys are unavailable' })
       expect((await fetch(`${running.url}/json/health/live`)).status).toBe(200)
+      // What a load balancer set up for older AM sees: an error status, and no "ALIVE" to match.
+      const isAlive = await fetch(`${running.url}/isAlive.jsp`)
+      expect(isAlive.status).toBe(503)
+      expect(isAlive.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      const page = await isAlive.text()
+      expect(page).toContain('<h1>Server is DOWN</h1>')
+      expect(page).not.toContain('ALIVE')
     } finally {
       await running.close()
     }

@@ -16,7 +16,7 @@ import { guardStore, StoreUnavailableError } from './store/guardStore.js'
 import { corsHeaders, preflight } from './services/cors.js'
 import { ENDPOINTS } from './endpoints/table.js'
 import { landing } from './endpoints/landing.js'
-import { health } from './endpoints/health.js'
+import { health, IS_ALIVE_METHODS } from './endpoints/health.js'
 import { login } from './endpoints/login.js'
 import { amErrorOf } from './endpoints/amError.js'
 
@@ -144,9 +144,9 @@ export function createProvider(config: ProviderConfig): Provider {
   async function handle(request: HttpRequest, url: URL, options?: FetchOptions): Promise<Reply> {
     const r = route(url, resolved.basePath, ENDPOINTS)
     if (r.kind === 'health') {
-      requireMethod(request, 'GET')
+      requireMethod(request, ...(r.check === 'isAlive' ? IS_ALIVE_METHODS : ['GET']))
       // Before the keys: a live process answers live even while its store is down.
-      return health(r.check, async () => {
+      return health(r.check, request.method, async () => {
         await keys(false)
         await rt.store.find('Grant', 'health-check')
       })

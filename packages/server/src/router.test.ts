@@ -61,6 +61,13 @@ describe('route', () => {
     expect(at('/am', '/am')).toEqual({ kind: 'not_found' })
   })
 
+  it("maps AM's probes at the base path, outside any realm", () => {
+    expect(at('/am/json/health/ready', '/am')).toEqual({ kind: 'health', check: 'ready' })
+    expect(at('/openam/isAlive.jsp', '/openam')).toEqual({ kind: 'health', check: 'isAlive' })
+    expect(at('/isAlive.jsp', '/openam')).toEqual({ kind: 'not_found' })
+    expect(at('/openam/oauth2/isAlive.jsp', '/openam')).toEqual({ kind: 'not_found' })
+  })
+
   it('maps the sign-in page, AM REST authenticate and sessions', () => {
     expect(at('/login?realm=/alpha')).toEqual({ kind: 'login', realmPath: '/alpha' })
     expect(at('/login')).toEqual({ kind: 'login', realmPath: '/' })

@@ -1,10 +1,11 @@
 import type { Endpoint } from './endpoints/Endpoint.js'
+import type { HealthCheck } from './endpoints/health.js'
 
 export type Route =
   | { kind: 'oauth2' | 'json'; endpoint: string; realmPath: string }
   | { kind: 'login'; realmPath: string }
   | { kind: 'landing' }
-  | { kind: 'health'; check: 'live' | 'ready' }
+  | { kind: 'health'; check: HealthCheck }
   | { kind: 'not_found' }
 
 /**
@@ -12,8 +13,8 @@ export type Route =
  * `/oauth2/realms/root/realms/alpha/authorize`, `/oauth2/authorize?realm=/alpha` and
  * `/oauth2/alpha/authorize`; AM's REST endpoints in the long form only,
  * `/json/realms/root/realms/alpha/authenticate`. A `realm` query parameter wins over the path.
- * `{basePath}/` is the landing page; `{basePath}/json/health/live` and `…/ready` are AM's
- * probes, outside any realm. `endpoints` are the endpoint table's rows.
+ * `{basePath}/` is the landing page; `{basePath}/json/health/live`, `…/ready` and
+ * `{basePath}/isAlive.jsp` are AM's probes, outside any realm. `endpoints` are the endpoint table's rows.
  */
 export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpoint, 'path' | 'under'>[]): Route {
   let path = url.pathname
@@ -23,6 +24,7 @@ export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpo
   if (path === '/') return { kind: 'landing' }
   if (path === '/login') return { kind: 'login', realmPath: queryRealm ?? '/' }
   if (path === '/json/health/live' || path === '/json/health/ready') return { kind: 'health', check: path === '/json/health/live' ? 'live' : 'ready' }
+  if (path === '/isAlive.jsp') return { kind: 'health', check: 'isAlive' }
   if (path.startsWith('/json/')) {
     // ForgeRock's SDK calls `sessions/` with a trailing slash.
     const m = /^\/json((?:\/realms\/[^/]+)*)\/([^/]+)\/?$/.exec(path)
