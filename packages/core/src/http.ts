@@ -36,7 +36,10 @@ export function allowsPlainHttp(url: string): boolean {
  * answer's body inside `send`: that is still under the limit. The timers stop when `send`
  * settles, so nothing outlives the exchange; an `AbortSignal.timeout` would stay armed for the
  * whole 30 s and be reclaimed only through a finalizer, which costs more than the rest of a
- * token request's bookkeeping (decision 0075).
+ * token request's bookkeeping (decision 0075). The timers are not unref'd: over a socket the
+ * socket holds the process anyway, and where nothing else does (an injected fetch, msw) it is
+ * the timer that turns a hung request into `network_error` instead of an exit with the call
+ * unsettled (test/clients/request-timeout.test.ts).
  */
 export async function withRequestOptions<T>(url: string, options: HttpOptions, send: (opts: RequestOptions) => Promise<T>): Promise<T> {
   const timers: ReturnType<typeof setTimeout>[] = []
