@@ -17,6 +17,10 @@ describe.each(MODES)('provider basics (%s)', (mode) => {
     expect(metadata.issuer).toBe(h.issuer())
     expect(metadata.token_endpoint).toBe(`${h.issuer()}/access_token`)
     expect(metadata.code_challenge_methods_supported).toEqual(['S256'])
+    // AM publishes no locale or policy fields (decision 0079); a client reading them here would miss them at AM.
+    for (const field of ['ui_locales_supported', 'claims_locales_supported', 'display_values_supported', 'op_policy_uri', 'op_tos_uri', 'service_documentation']) {
+      expect(metadata, field).not.toHaveProperty(field)
+    }
   })
 
   it('issues a client_credentials token', async () => {
