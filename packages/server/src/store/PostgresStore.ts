@@ -15,15 +15,23 @@ export interface PostgresStoreOptions {
   timeoutMs?: number
 }
 
+/**
+ * A statement as `pg` takes it: plain SQL (parsed and planned on every call), or a named
+ * prepared statement, which each connection parses once and then only executes. `pg` copies
+ * the object and sets the second argument of `query` as its `values`.
+ */
+type Query = string | { name: string; text: string }
+type Result = Promise<{ rows: Row[]; rowCount: number | null }>
+
 /** The part of the `pg` driver the store uses: its `Pool`. */
 interface Pool {
-  query(sql: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
+  query(query: Query, params?: unknown[]): Result
   connect(): Promise<PoolClient>
   on(event: 'error', listener: (error: Error) => void): unknown
   end(): Promise<void>
 }
 interface PoolClient {
-  query(sql: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>
+  query(query: Query, params?: unknown[]): Result
   release(error?: Error | boolean): void
   on(event: 'error', listener: (error: Error) => void): unknown
   off(event: 'error', listener: (error: Error) => void): unknown
@@ -63,7 +71,7 @@ const SCHEMA_LOCK = 0x7265616c6d // 'realm'
 const COLUMNS = `(kind, id, payload, expires_at, consumed, grant_id, user_code) VALUES ($1, $2, $3, $4, false, $5, $6)`
 const UPDATE_ALL = 'payload = excluded.payload, expires_at = excluded.expires_at, grant_id = excluded.grant_id, user_code = excluded.user_code'
 
-const SQL = {
+const TEXT = {
   // Keeps the consumed flag of a live entry; an expired one (not yet swept) starts afresh.
   upsert: `INSERT INTO ${TABLE} AS t ${COLUMNS} ON CONFLICT (kind, id) DO UPDATE SET ${UPDATE_ALL},
     consumed = CASE WHEN t.expires_at > $7 THEN t.consumed ELSE false END`,
@@ -96,6 +104,16 @@ const SQL = {
   // starts_with, not a range: the database's collation need not order by code point.
   countPrefix: `SELECT count(*) AS n FROM ${TABLE} WHERE kind = $1 AND starts_with(id, $2) AND expires_at > $3`,
 } as const
+
+/**
+ * Every statement above as a named prepared statement: PostgreSQL parses and plans each once
+ * per connection instead of once per call (the parse was most of its CPU on a rotation), and
+ * `pg` prepares it again by itself on a connection that replaced a dropped one. One name per
+ * text: the names are the keys, the texts constants.
+ */
+const SQL = Object.fromEntries(Object.entries(TEXT).map(([key, text]) => [key, { name: `realmauth_${key}`, text }])) as {
+  [K in keyof typeof TEXT]: { name: string; text: string }
+}
 
 /**
  * A {@link Store} in a PostgreSQL table, through the `pg` package: several provider processes
