@@ -33,6 +33,25 @@ describe('PostgreSQL store', () => {
     await pgQuery(PG_URL, 'TRUNCATE realmauth_entries')
     return store
   })
+
+  it('a commit whose later write the database refuses keeps nothing of it, and the connection that replaces its own works', async () => {
+    // One connection: the one the failure destroys is replaced, and its statements prepared anew.
+    const store = await PostgresStore.open(PG_URL, { max: 1 })
+    try {
+      await pgQuery(PG_URL, 'TRUNCATE realmauth_entries')
+      const later = Date.now() + 60_000
+      await store.upsert('RefreshToken', 'rt', { grantId: 'g' }, later)
+      const write = (id: string) => ({ kind: 'RefreshToken' as const, id, payload: { grantId: 'g' }, expiresAt: later })
+      // PostgreSQL text cannot hold NUL: the second write fails after the first and the spend ran.
+      await expect(store.commit({ consume: { kind: 'RefreshToken', id: 'rt' }, unless: { kind: 'Grant', id: 'g' }, writes: [write('rt-next'), write('bad\u0000id')] })).rejects.toThrow()
+      expect(await store.find('RefreshToken', 'rt-next')).toBeUndefined()
+      expect(await store.find('RefreshToken', 'rt')).toMatchObject({ consumed: false })
+      expect(await store.commit({ consume: { kind: 'RefreshToken', id: 'rt' }, unless: { kind: 'Grant', id: 'g' }, writes: [write('rt-next')] })).toBe('committed')
+      expect(await store.find('RefreshToken', 'rt-next')).toMatchObject({ consumed: false })
+    } finally {
+      await store.close()
+    }
+  })
 })
 
 /** One statement on a connection of its own, through pg (which has no types installed here). */

@@ -205,9 +205,11 @@ export class PostgresStore implements Store {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.transaction(async (client) => {
-      await client.query(SQL.grantLock, [grantId])
-      await client.query(SQL.revokeByGrantId, [grantId])
+    // One round trip: BEGIN, the lock, the delete and COMMIT go out together. The delete
+    // still runs after the lock is granted, and so sees what a commit holding it wrote.
+    await this.transaction(async (send) => {
+      send(SQL.grantLock, [grantId])
+      send(SQL.revokeByGrantId, [grantId])
     })
   }
 
@@ -218,23 +220,26 @@ export class PostgresStore implements Store {
 
   async commit(tx: StoreCommit): Promise<CommitOutcome> {
     const now = this.now()
-    const outcome = await this.transaction(async (client): Promise<CommitOutcome> => {
+    const outcome = await this.transaction(async (send, sent): Promise<CommitOutcome> => {
       const { consume, unless, writes } = tx
-      if (unless) await client.query(SQL.grantLock, [unless.id])
-      if (consume || unless) {
-        const { rows } = await client.query(SQL.checks, [consume?.kind ?? null, consume?.id ?? null, now, unless?.kind ?? null, unless?.id ?? null])
-        const { consumed, present } = rows[0] as unknown as { consumed: boolean | null; present: boolean }
+      if (unless) send(SQL.grantLock, [unless.id])
+      const checks = (consume || unless) && send(SQL.checks, [consume?.kind ?? null, consume?.id ?? null, now, unless?.kind ?? null, unless?.id ?? null])
+      // The first round trip: BEGIN, the lock and the checks. No write goes out before BEGIN
+      // is answered, so none can run outside the transaction.
+      await sent()
+      if (checks) {
+        const { consumed, present } = (await checks).rows[0] as unknown as { consumed: boolean | null; present: boolean }
         if (consume && consumed === null) return 'missing'
         if (consume && consumed) return 'consumed'
         if (present) return 'present'
       }
-      // The spend rides on the first write unless that write is the spent row itself (one
-      // statement must not change a row twice): five round trips for a rotation, not seven.
+      // The second: the writes, then COMMIT. The spend rides on the first write unless that
+      // write is the spent row itself (one statement must not change a row twice).
       const [first, ...rest] = writes
       const together = consume && first && !(first.kind === consume.kind && first.id === consume.id)
-      if (first) await client.query(together ? SQL.upsertSpending : SQL.upsert, [...this.row(first.kind, first.id, first.payload, first.expiresAt), ...(together ? [consume.kind, consume.id] : [])])
-      for (const w of rest) await client.query(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
-      if (consume && !together) await client.query(SQL.markConsumed, [consume.kind, consume.id])
+      if (first) send(together ? SQL.upsertSpending : SQL.upsert, [...this.row(first.kind, first.id, first.payload, first.expiresAt), ...(together ? [consume.kind, consume.id] : [])])
+      for (const w of rest) send(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
+      if (consume && !together) send(SQL.markConsumed, [consume.kind, consume.id])
       return 'committed'
     })
     if (outcome === 'committed') await this.wrote()
@@ -254,20 +259,35 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Runs `body` in a transaction on one connection; commits what it returns, rolls back on a
-   * throw. A connection that failed mid-transaction is destroyed, not returned to the pool.
+   * Runs `body` in a transaction on one connection, pipelined (`pg`'s `pipeline`): `send`
+   * queues a statement without waiting for the ones before it, `sent()` waits for every
+   * statement queued so far (BEGIN included) and throws the first failure. What `body` queued
+   * last goes out with COMMIT, in one round trip; its result is returned once all of them
+   * succeeded. Any failure rolls back: a statement that failed aborts the transaction, so the
+   * COMMIT behind it ends it without writing. A connection that failed mid-transaction is
+   * destroyed, not returned to the pool.
    */
-  private async transaction<T>(body: (client: PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(body: (send: (query: Query, params: unknown[]) => Result, sent: () => Promise<unknown>) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken: Error | undefined
     // A connection that dies between two statements emits 'error' on the checked-out client; with
     // no listener that would end the process. The next statement fails instead, and rolls back.
     const lost = (error: Error) => (broken ??= error)
     client.on('error', lost)
+    const queued: Result[] = []
+    const send = (query: Query, params?: unknown[]) => {
+      const result = client.query(query, params)
+      // Each is awaited by sent() or before COMMIT's answer is trusted; not unhandled meanwhile.
+      result.catch(() => {})
+      queued.push(result)
+      return result
+    }
+    const sent = () => Promise.all(queued)
     try {
-      await client.query('BEGIN')
-      const result = await body(client)
-      await client.query('COMMIT')
+      send('BEGIN')
+      const result = await body(send, sent)
+      send('COMMIT')
+      await sent()
       return result
     } catch (error) {
       broken = error as Error
@@ -326,6 +346,9 @@ function createPool(connectionString: string, max: number, timeoutMs: number): P
     statement_timeout: timeoutMs,
     idle_in_transaction_session_timeout: timeoutMs * 2,
     keepAlive: true,
+    // A transaction's statements go out together where none waits for another's answer
+    // (PostgresStore.transaction); statements on their own are unaffected.
+    pipeline: true,
   })
   // An idle connection the server drops must not crash the process; the next query reconnects.
   pool.on('error', () => {})
