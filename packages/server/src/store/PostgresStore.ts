@@ -90,7 +90,7 @@ const TEXT = {
   // Taken by commit (for its `unless` entry) and revokeByGrantId on the grant id, so a grant is
   // either revoked before a commit checks its tombstone, or after the commit's rows are visible.
   grantLock: 'SELECT pg_advisory_xact_lock(hashtext($1))',
-  // A commit's checks in one round trip, after grantLock (so the tombstone read is a fresh
+  // A commit's checks in one statement, after grantLock (so the tombstone read is a fresh
   // snapshot): the entry to spend, locked (null when missing), and whether `unless` exists.
   checks: `SELECT (SELECT consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3 FOR UPDATE) AS consumed,
     EXISTS (SELECT 1 FROM ${TABLE} WHERE kind = $4 AND id = $5 AND expires_at > $3) AS present`,
