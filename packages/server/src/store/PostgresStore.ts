@@ -205,10 +205,11 @@ export class PostgresStore implements Store {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    // One round trip: BEGIN, the lock, the delete and COMMIT go out together. The delete
-    // still runs after the lock is granted, and so sees what a commit holding it wrote.
-    await this.transaction(async (send) => {
+    // Two round trips: BEGIN and the lock, then the delete and COMMIT. The delete runs after
+    // the lock is granted, and so sees what a commit that held it wrote.
+    await this.transaction(async (send, sent) => {
       send(SQL.grantLock, [grantId])
+      await sent()
       send(SQL.revokeByGrantId, [grantId])
     })
   }
@@ -261,10 +262,11 @@ export class PostgresStore implements Store {
   /**
    * Runs `body` in a transaction on one connection, pipelined (`pg`'s `pipeline`): `send`
    * queues a statement without waiting for the ones before it, `sent()` waits for every
-   * statement queued so far (BEGIN included) and throws the first failure. What `body` queued
-   * last goes out with COMMIT, in one round trip; its result is returned once all of them
-   * succeeded. Any failure rolls back: a statement that failed aborts the transaction, so the
-   * COMMIT behind it ends it without writing. A connection that failed mid-transaction is
+   * statement queued so far (BEGIN included) and throws the first failure. `body` sends a write
+   * only after a `sent()`, so no write can run outside the transaction had BEGIN failed. What
+   * it queued last goes out with COMMIT, in one round trip; its result is returned once all of
+   * them succeeded. Any failure rolls back: a statement that failed aborts the transaction, so
+   * the COMMIT behind it ends it without writing. A connection that failed mid-transaction is
    * destroyed, not returned to the pool.
    */
   private async transaction<T>(body: (send: (query: Query, params: unknown[]) => Result, sent: () => Promise<unknown>) => Promise<T>): Promise<T> {
