@@ -109,7 +109,7 @@ const TEXT = {
 
 /**
  * Every statement above as a named prepared statement: PostgreSQL parses and plans each once
- * per connection instead of once per call (the parse was most of its CPU on a rotation), and
+ * per connection instead of once per call (about half its CPU on a rotation), and
  * `pg` prepares it again by itself on a connection that replaced a dropped one. One name per
  * text: the names are the keys, the texts constants.
  */
