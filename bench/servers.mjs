@@ -130,7 +130,7 @@ export async function realmauthCli(alg, refreshTokens, { store, keys } = {}) {
     return res.json()
   }
   try {
-    return { port, ...(await mintRealmauth(post, refreshTokens)), close }
+    return { port, pid: child.pid, ...(await mintRealmauth(post, refreshTokens)), close }
   } catch (error) {
     await close()
     throw error
