@@ -33,10 +33,15 @@ const require = createRequire(join(here, 'package.json'))
 
 const WEEK_MS = 7 * 86_400_000
 
+/** The provider's time prefix (decision 0077): milliseconds in 10 lowercase base32hex digits. */
+const timePrefix = (ms) => Math.floor(ms).toString(32).padStart(10, '0')
+
 /**
- * ROWS refresh-token rows as the provider writes them, each with a grant of its own: id the
- * SHA-256 (base64url) of a random token, payload the `RefreshTokenPayload` JSON, grant id
- * indexed. Sorted by id, so the preload appends to the primary key instead of splitting pages.
+ * ROWS refresh-token rows as the provider writes them, each with a grant of its own, made at
+ * some time in the week before the bench (so before every row the measured server writes):
+ * id the time of the token then the SHA-256 (base64url) of it, payload the
+ * `RefreshTokenPayload` JSON, grant id (the time of the grant, then 128 random bits) indexed.
+ * Sorted by id, so the preload appends to the primary key instead of splitting pages.
  */
 function refreshRows() {
   const now = Date.now()
@@ -44,10 +49,11 @@ function refreshRows() {
   const rows = []
   for (let i = 0; i < ROWS; i++) {
     const o = i * 64
-    const grantId = random.toString('base64url', o, o + 16)
+    const made = timePrefix(now - 60_000 - ((random.readUInt32BE(o) * WEEK_MS) / 2 ** 32))
+    const grantId = made + random.toString('base64url', o, o + 16)
     const jti = random.toString('base64url', o + 48, o + 64)
     const payload = `{"grantId":"${grantId}","clientId":"svc","realm":"/bench","jti":"${jti}","grantScope":["read"],"grantType":"password","username":"bench","authTime":${Math.floor(now / 1000)}}`
-    rows.push([random.toString('base64url', o + 16, o + 48), payload, now + WEEK_MS + i, grantId])
+    rows.push([made + random.toString('base64url', o + 16, o + 48), payload, now + WEEK_MS + i, grantId])
   }
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }
@@ -280,7 +286,7 @@ const lines = [
   '',
   `${named('@realmauth/server')} as the CLI (\`realmauth-server --config … --store …\`), one process per store, ${ALG} access tokens, load from ${named('autocannon')} in this process: ${CONNECTIONS} keep-alive connections in all (split evenly over the instances of a side), ${ROUNDS} rounds of ${SECONDS} s per side after a ${WARMUP_SECONDS} s warm-up, the sides taking turns. Rates are medians over the rounds; ratios are medians of the ratios within each round. ${machineLine()}.`,
   '',
-  `Preloaded: ${fmt(ROWS)} live grants, each with its refresh token (a row as the provider writes it: the SHA-256 of the token, its grant id indexed). ${preloads.join('; ')}.`,
+  `Preloaded: ${fmt(ROWS)} live grants, each with its refresh token (a row as the provider writes it, made in the week before: the time and SHA-256 of the token, its grant id indexed; decision 0077). ${preloads.join('; ')}.`,
   '',
   '| store | request | empty req/s | preloaded req/s | preloaded / empty | target | |',
   '|---|---|---:|---:|---:|---|---|',

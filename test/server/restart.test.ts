@@ -3,6 +3,7 @@
  * device codes, assertion `jti`s and the signing keys are all still there when a new process
  * starts on the same file. Runs the built packages/server/dist/cli.js, like cli.test.ts.
  */
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { SignJWT, createLocalJWKSet, importJWK, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { startCli as start, type Cli } from './cliProcess.js'
 import { DEMO } from '@realmauth/server'
+import { SqliteStore } from '@realmauth/server/sqlite'
 import { parseForm } from './harness.js'
 import { claims, pkce } from './flows.js'
 
@@ -182,6 +184,52 @@ describe('a restarted CLI on the same --store file', () => {
       await fetch(`${second.origin}/__realmauth/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advance": 5}' })
       const polled = await json(await fetch(`${second.issuer}/access_token`, form({ grant_type: DEVICE_GRANT, device_code: device.body.device_code as string, client_id: DEMO.device.client_id })))
       expect(polled.status, JSON.stringify(polled.body)).toBe(200)
+    } finally {
+      expect(await second.stop()).toBe(0)
+    }
+  })
+
+  it('honours a refresh token and a code stored before keys carried their time (decision 0077), and mints time-ordered ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'realmauth-upgrade-'))
+    const store = join(dir, 'provider.db')
+    const first = await startCli(['--store', store, '--port', '0'], dir)
+    const cookie = await signIn(first)
+    const one = await authorize(first, cookie)
+    const tokens = await exchange(first, one.code, one.verifier)
+    const two = await authorize(first, cookie)
+    expect(await first.stop()).toBe(0)
+
+    // Today's secrets: the time in ms (10 base32hex digits), then 256 random bits; stored under
+    // that time and the SHA-256 of the whole secret, so a leaked file holds nothing to present.
+    const refreshToken = tokens.body.refresh_token as string
+    for (const secret of [refreshToken, two.code]) expect(secret).toMatch(/^[0-9a-v]{10}[\w-]{43}$/)
+    const sha = (secret: string) => createHash('sha256').update(secret).digest('base64url')
+    // Rows as the version before wrote them: a bare random secret, keyed by its SHA-256 alone.
+    const rows = new SqliteStore({ path: store })
+    const legacy: Record<string, string> = {}
+    for (const [kind, secret] of [['RefreshToken', refreshToken], ['AuthorizationCode', two.code]] as const) {
+      const key = secret.slice(0, 10) + sha(secret)
+      const entry = await rows.find(kind, key)
+      expect(entry, kind).toBeDefined()
+      legacy[kind] = randomBytes(32).toString('base64url')
+      await rows.upsert(kind, sha(legacy[kind]), entry!.payload, entry!.expiresAt)
+      await rows.destroy(kind, key)
+    }
+    rows.close()
+
+    const second = await startCli(['--store', store, '--port', String(first.port)], dir)
+    try {
+      expect((await refresh(second, refreshToken)).body.error, 'the row moved away').toBe('invalid_grant')
+      const refreshed = await refresh(second, legacy.RefreshToken!)
+      expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200)
+      const next = refreshed.body.refresh_token as string
+      expect(next).toMatch(/^[0-9a-v]{10}[\w-]{43}$/)
+      // Made later, so it sorts after the token of the first process.
+      expect(next > refreshToken).toBe(true)
+      expect((await refresh(second, next)).status).toBe(200)
+      expect((await exchange(second, two.code, two.verifier)).body.error).toBe('invalid_grant')
+      const late = await exchange(second, legacy.AuthorizationCode!, two.verifier)
+      expect(late.status, JSON.stringify(late.body)).toBe(200)
     } finally {
       expect(await second.stop()).toBe(0)
     }

@@ -1,5 +1,5 @@
 import type { Context } from '../services/context.js'
-import { randomToken, secretKey } from '../base/crypto.js'
+import { timeOrderedKey, timeOrderedToken } from '../base/crypto.js'
 import type { CodePayload } from '../records/index.js'
 import type { Session } from '../services/session.js'
 import { issueAccessToken, issueIdToken, newGrantId, type GrantInfo } from '../services/tokens.js'
@@ -18,7 +18,7 @@ export async function issueAuthorizationResponse(ctx: Context, request: AuthRequ
   const { client } = request
   const types = request.responseType.split(' ')
   const info: GrantInfo = {
-    grantId: newGrantId(),
+    grantId: newGrantId(ctx),
     client,
     grantScope: request.scope,
     scope: request.scope,
@@ -32,7 +32,7 @@ export async function issueAuthorizationResponse(ctx: Context, request: AuthRequ
   }
   const out: Record<string, string> = {}
   if (types.includes('code')) {
-    const code = randomToken(32)
+    const code = timeOrderedToken(ctx.rt.now())
     const payload: CodePayload = {
       grantId: info.grantId,
       clientId: client.id,
@@ -48,7 +48,7 @@ export async function issueAuthorizationResponse(ctx: Context, request: AuthRequ
       ...(request.codeChallenge !== undefined && { codeChallenge: request.codeChallenge }),
       ...(request.dpopJkt !== undefined && { dpopJkt: request.dpopJkt }),
     }
-    await ctx.rt.store.upsert('AuthorizationCode', await secretKey(code), payload, (ctx.nowSec + client.lifetimes.code) * 1000)
+    await ctx.rt.store.upsert('AuthorizationCode', await timeOrderedKey(code), payload, (ctx.nowSec + client.lifetimes.code) * 1000)
     out.code = code
   }
   if (types.includes('token')) {

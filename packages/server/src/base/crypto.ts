@@ -111,6 +111,38 @@ export async function secretKey(token: string): Promise<string> {
 }
 
 /**
+ * Milliseconds as 10 digits of `Number#toString(32)` (lowercase base32hex, 50 bits: past the
+ * year 37000). Fixed-width numbers in these digits sort as the numbers do, byte by byte
+ * (SQLite) and under a database's language collation (PostgreSQL), which may order
+ * punctuation or case apart from the bytes.
+ */
+const TIME_CHARS = 10
+/** A {@link timeOrderedToken} of 32 random bytes, the only kind {@link timeOrderedKey} keeps the time of. */
+const TIME_ORDERED_SECRET = /^[0-9a-v]{10}[A-Za-z0-9_-]{43}$/
+
+/**
+ * A random token (`bytes` of CSPRNG entropy, as {@link randomToken}) after the time `nowMs`
+ * (milliseconds since the epoch) to the millisecond, so that a token made later sorts after
+ * one made earlier: a store keyed by it (or by {@link timeOrderedKey} of it) adds rows at the
+ * right edge of its B-trees, where the recent pages already are, however many older rows it
+ * holds (decision 0077). The time is no secret: the tokens handed out with it say as much.
+ */
+export function timeOrderedToken(nowMs: number, bytes = 32): string {
+  return Math.max(0, Math.floor(nowMs)).toString(32).padStart(TIME_CHARS, '0') + randomToken(bytes)
+}
+
+/**
+ * The store key of a bearer secret the provider minted with {@link timeOrderedToken}: its
+ * time, then {@link secretKey} of the whole secret, so the key sorts as the token does and the
+ * store still holds nothing a caller could present. Any other secret (one minted before
+ * decision 0077, or made up) gets plain {@link secretKey}, so older rows are still found.
+ */
+export async function timeOrderedKey(token: string): Promise<string> {
+  const key = await secretKey(token)
+  return TIME_ORDERED_SECRET.test(token) ? token.slice(0, TIME_CHARS) + key : key
+}
+
+/**
  * Compares a presented secret with the expected one in time that depends only on the
  * presented length (the caller's own input), never on where the first difference is or
  * on the expected secret's content.

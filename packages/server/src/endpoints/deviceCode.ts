@@ -1,6 +1,6 @@
 import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
-import { randomToken, secretKey } from '../base/crypto.js'
+import { timeOrderedKey, timeOrderedToken } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { json, type Reply } from '../base/http.js'
 import { DEVICE_GRANT } from '../model/index.js'
@@ -13,7 +13,7 @@ export async function deviceCode(ctx: Context): Promise<Reply> {
   const { params, client } = await clientRequest(ctx, { allowPublic: true })
   if (!client.grantTypes.has(DEVICE_GRANT)) throw new OAuthError('unauthorized_client', 'The client may not use the device grant')
   const scope = requestedScopes(client, params.get('scope'))
-  const code = randomToken(32)
+  const code = timeOrderedToken(ctx.rt.now())
   const userCode = newUserCode()
   const { deviceCodeLifetime, devicePollInterval } = ctx.realm.settings
   const payload: DeviceCodePayload = {
@@ -28,7 +28,7 @@ export async function deviceCode(ctx: Context): Promise<Reply> {
   }
   await ctx.rt.store.upsert(
     'DeviceCode',
-    await secretKey(code),
+    await timeOrderedKey(code),
     payload,
     (payload.expiresAt + DEVICE_RECORD_GRACE_S) * 1000,
   )

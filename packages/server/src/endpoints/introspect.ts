@@ -4,7 +4,7 @@ import { subjectFor } from '../services/claims.js'
 import { findClient } from '../services/clients.js'
 import { securedJwt } from '../services/jwtResponses.js'
 import type { Context } from '../services/context.js'
-import { secretKey } from '../base/crypto.js'
+import { timeOrderedKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { json, type HttpRequest, type Reply } from '../base/http.js'
 import { confirmation } from '../services/tokens.js'
@@ -77,7 +77,7 @@ async function access(ctx: Context, token: string): Promise<Record<string, unkno
 }
 
 async function refresh(ctx: Context, token: string): Promise<Record<string, unknown> | undefined> {
-  const entry = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
+  const entry = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await timeOrderedKey(token))
   if (!entry || entry.consumed || entry.payload.realm !== ctx.realm.path) return undefined
   const p = entry.payload
   if (!(await findClient(ctx, p.clientId))) return undefined

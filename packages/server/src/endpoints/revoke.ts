@@ -1,7 +1,7 @@
 import { findAccessToken, revokeAccessToken } from '../services/accessTokens.js'
 import { clientRequest } from '../services/clientAuth.js'
 import type { Context } from '../services/context.js'
-import { secretKey } from '../base/crypto.js'
+import { timeOrderedKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { json, type Reply } from '../base/http.js'
 import { revokeGrant } from '../services/tokens.js'
@@ -17,7 +17,7 @@ export async function revoke(ctx: Context): Promise<Reply> {
   if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
   const notYours = () => new OAuthError('unauthorized_client', 'The token was issued to another client')
 
-  const refresh = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await secretKey(token))
+  const refresh = await ctx.rt.store.find<RefreshTokenPayload>('RefreshToken', await timeOrderedKey(token))
   if (refresh && refresh.payload.realm === ctx.realm.path) {
     if (refresh.payload.clientId !== client.id) throw notYours()
     await revokeGrant(ctx, refresh.payload.grantId)

@@ -7,6 +7,6 @@ import type { Params, Reply } from '../base/http.js'
 /** RFC 6749 section 4.4: confidential clients only, no refresh token, no ID token. */
 export async function clientCredentialsGrant(ctx: Context, client: Client, params: Params, proof?: DPoPProof): Promise<Reply> {
   const scope = requestedScopes(client, params.get('scope'))
-  const info = { grantId: newGrantId(), client, grantScope: scope, scope, grantType: 'client_credentials', ...(proof && { dpopJkt: proof.jkt }) }
+  const info = { grantId: newGrantId(ctx), client, grantScope: scope, scope, grantType: 'client_credentials', ...(proof && { dpopJkt: proof.jkt }) }
   return tokenEndpointResponse(ctx, info, { refresh: false, idToken: false })
 }

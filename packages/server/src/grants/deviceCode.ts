@@ -22,7 +22,7 @@ export async function deviceCodeGrant(ctx: Context, client: Client, params: Para
     const used = (): Promise<never> => Promise.reject(new OAuthError('invalid_grant', 'The device code was already used'))
     if (entry.consumed) return used()
     const info = {
-      grantId: newGrantId(),
+      grantId: newGrantId(ctx),
       client,
       grantScope: record.scope,
       scope: record.scope,

@@ -28,7 +28,7 @@ export async function jwtBearerGrant(ctx: Context, client: Client, params: Param
   const user = findSubject(ctx, payload.sub as string)
   if (!user) throw new OAuthError('invalid_grant', 'The assertion subject (sub) is not a user of this realm')
   const info = {
-    grantId: newGrantId(),
+    grantId: newGrantId(ctx),
     client,
     grantScope: scope,
     scope,

@@ -17,7 +17,7 @@ export async function passwordGrant(ctx: Context, client: Client, params: Params
   const user = await verifyPassword(ctx, username, password)
   if (!user) throw new OAuthError('invalid_grant', 'The username or password is wrong')
   const info = {
-    grantId: newGrantId(),
+    grantId: newGrantId(ctx),
     client,
     grantScope: scope,
     scope,

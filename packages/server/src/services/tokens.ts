@@ -2,7 +2,7 @@ import { claimsFor, subjectFor } from './claims.js'
 import { certificateBinding } from './mtls.js'
 import type { Context } from './context.js'
 import { encryptToClient } from './jwtResponses.js'
-import { halfHash, randomToken, secretKey } from '../base/crypto.js'
+import { halfHash, randomToken, timeOrderedKey, timeOrderedToken } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { json, type Reply } from '../base/http.js'
 import { signJwt } from '../keys/index.js'
@@ -40,8 +40,12 @@ export interface GrantInfo {
   x5t?: string
 }
 
-export function newGrantId(): string {
-  return randomToken(16)
+/**
+ * A grant's id: 128 random bits after its time (decision 0077), so the rows of recent grants
+ * (their tombstones, and their tokens in the store's grant index) sit together at the end.
+ */
+export function newGrantId(ctx: Context): string {
+  return timeOrderedToken(ctx.rt.now(), 16)
 }
 
 /** Parses a space-delimited `scope`; refuses scopes the client may not have (`invalid_scope`). */
@@ -65,7 +69,7 @@ export function issuesRefreshTokens(ctx: Context, client: Client, grantType: str
 
 /** A new refresh token and the store entry that makes it valid (written by the caller). */
 async function mintRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token: string; jti: string; write: StoreWrite }> {
-  const token = randomToken(32)
+  const token = timeOrderedToken(ctx.rt.now())
   const jti = randomToken(16)
   const lifetime = info.client.lifetimes.refreshToken
   const expiresAt = lifetime === -1 ? FOREVER_MS : (ctx.nowSec + lifetime) * 1000
@@ -84,7 +88,7 @@ async function mintRefreshToken(ctx: Context, info: GrantInfo): Promise<{ token:
   if (info.dpopJkt !== undefined && info.client.isPublic) payload.jkt = info.dpopJkt
   // RFC 8705 section 4: likewise for a certificate.
   if (info.x5t !== undefined && info.client.isPublic) payload.x5t = info.x5t
-  return { token, jti, write: { kind: 'RefreshToken', id: await secretKey(token), payload, expiresAt } }
+  return { token, jti, write: { kind: 'RefreshToken', id: await timeOrderedKey(token), payload, expiresAt } }
 }
 
 /**
