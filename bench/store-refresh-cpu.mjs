@@ -21,6 +21,7 @@ const N = Number(process.env.N ?? 8000)
 const ROUNDS = Number(process.env.ROUNDS ?? 6)
 const SCHEMES = (process.env.SCHEMES ?? 'random,sec').split(',')
 const WEEK_MS = 7 * 86_400_000
+const EXPIRY = process.env.EXPIRY ?? 'made'
 
 const b64 = (buf) => buf.toString('base64url')
 const sha = (s) => b64(createHash('sha256').update(s).digest())
@@ -55,11 +56,12 @@ function preload(path, scheme) {
   const now = Date.now()
   const rows = []
   for (let i = 0; i < ROWS; i++) {
-    // Made at some time in the past week, before anything the measured loop makes.
-    const made = now - 60_000 - Math.floor(Math.random() * WEEK_MS)
+    // Made at some time in the past week, before anything the measured loop makes, and
+    // expiring a week after that (EXPIRY=after: all after the loop's rows, as the bench had it).
+    const made = now - 60_000 - Math.floor(Math.random() * (WEEK_MS - 3_600_000))
     const grantId = newGrant(scheme, made)
     const { id } = mint(scheme, grantId, made)
-    rows.push([id, JSON.stringify(payloadOf(grantId, made)), now + WEEK_MS + i, grantId])
+    rows.push([id, JSON.stringify(payloadOf(grantId, made)), EXPIRY === 'after' ? now + WEEK_MS + i : made + WEEK_MS, grantId])
   }
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
   try {
@@ -122,7 +124,7 @@ const dir = mkdtempSync(join(tmpdir(), 'realmauth-refresh-cpu-'))
 try {
   const sides = []
   for (const scheme of [...new Set(SCHEMES)]) {
-    const pristine = join(CACHE, `${scheme}-${ROWS}.db`)
+    const pristine = join(CACHE, `${scheme}-${ROWS}${EXPIRY === 'after' ? '' : '-made'}.db`)
     if (!existsSync(pristine)) {
       const t = performance.now()
       preload(pristine, scheme)

@@ -38,10 +38,11 @@ const timePrefix = (ms) => Math.floor(ms).toString(32).padStart(10, '0')
 
 /**
  * ROWS refresh-token rows as the provider writes them, each with a grant of its own, made at
- * some time in the week before the bench (so before every row the measured server writes):
- * id the time of the token then the SHA-256 (base64url) of it, payload the
- * `RefreshTokenPayload` JSON, grant id (the time of the grant, then 128 random bits) indexed.
- * Sorted by id, so the preload appends to the primary key instead of splitting pages.
+ * some time in the week before the bench (so before every row the measured server writes) and
+ * expiring a week (the default lifetime) after that: id the time of the token then the SHA-256
+ * (base64url) of it, payload the `RefreshTokenPayload` JSON, grant id (the time of the grant,
+ * then 128 random bits) indexed. Sorted by id, so the preload appends to the primary key
+ * instead of splitting pages.
  */
 function refreshRows() {
   const now = Date.now()
@@ -49,11 +50,12 @@ function refreshRows() {
   const rows = []
   for (let i = 0; i < ROWS; i++) {
     const o = i * 64
-    const made = timePrefix(now - 60_000 - ((random.readUInt32BE(o) * WEEK_MS) / 2 ** 32))
-    const grantId = made + random.toString('base64url', o, o + 16)
+    // Live for at least an hour more: made at most a week (the default lifetime) less an hour ago.
+    const made = now - 60_000 - Math.floor((random.readUInt32BE(o) * (WEEK_MS - 3_600_000)) / 2 ** 32)
+    const grantId = timePrefix(made) + random.toString('base64url', o, o + 16)
     const jti = random.toString('base64url', o + 48, o + 64)
-    const payload = `{"grantId":"${grantId}","clientId":"svc","realm":"/bench","jti":"${jti}","grantScope":["read"],"grantType":"password","username":"bench","authTime":${Math.floor(now / 1000)}}`
-    rows.push([made + random.toString('base64url', o + 16, o + 48), payload, now + WEEK_MS + i, grantId])
+    const payload = `{"grantId":"${grantId}","clientId":"svc","realm":"/bench","jti":"${jti}","grantScope":["read"],"grantType":"password","username":"bench","authTime":${Math.floor(made / 1000)}}`
+    rows.push([timePrefix(made) + random.toString('base64url', o + 16, o + 48), payload, made + WEEK_MS, grantId])
   }
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }
@@ -116,14 +118,20 @@ async function preloadPostgres(schema) {
       [schema],
     )
     for (const index of indexes) await client.query(`DROP INDEX ${schema}.${index.indexname}`)
+    // As refreshRows: made in the week before, expiring a week after; ids and grant ids start
+    // with the time in 10 base32hex digits (the provider's timeOrderedToken).
     const now = Date.now()
     await client.query(
       `INSERT INTO realmauth_entries (kind, id, payload, expires_at, consumed, grant_id, user_code)
-       SELECT 'RefreshToken', encode(sha256(convert_to('rt' || g || $1, 'UTF8')), 'base64'),
-              json_build_object('grantId', gid, 'clientId', 'svc', 'realm', '/bench', 'jti', md5('jti' || g || $1),
-                'grantScope', json_build_array('read'), 'grantType', 'password', 'username', 'bench', 'authTime', $2::bigint / 1000)::text,
-              $2::double precision + $3 + g, false, gid, NULL
-       FROM (SELECT g, md5('grant' || g || $1) AS gid FROM generate_series(1, $4::int) AS g) AS s`,
+       SELECT 'RefreshToken', t || encode(sha256(convert_to('rt' || g || $1, 'UTF8')), 'base64'),
+              json_build_object('grantId', t || gid, 'clientId', 'svc', 'realm', '/bench', 'jti', md5('jti' || g || $1),
+                'grantScope', json_build_array('read'), 'grantType', 'password', 'username', 'bench', 'authTime', made / 1000)::text,
+              made + $3, false, t || gid, NULL
+       FROM (SELECT g, gid, made,
+               (SELECT string_agg(substr('0123456789abcdefghijklmnopqrstuv', ((made >> (5 * (9 - k))) & 31)::int + 1, 1), '' ORDER BY k)
+                FROM generate_series(0, 9) AS k) AS t
+             FROM (SELECT g, md5('grant' || g || $1) AS gid, ($2::bigint - 60000 - floor(random() * ($3 - 3600000)))::bigint AS made
+                   FROM generate_series(1, $4::int) AS g) AS r) AS s`,
       [randomBytes(8).toString('hex'), now, WEEK_MS, ROWS],
     )
     for (const index of indexes) await client.query(index.indexdef)
@@ -286,7 +294,7 @@ const lines = [
   '',
   `${named('@realmauth/server')} as the CLI (\`realmauth-server --config … --store …\`), one process per store, ${ALG} access tokens, load from ${named('autocannon')} in this process: ${CONNECTIONS} keep-alive connections in all (split evenly over the instances of a side), ${ROUNDS} rounds of ${SECONDS} s per side after a ${WARMUP_SECONDS} s warm-up, the sides taking turns. Rates are medians over the rounds; ratios are medians of the ratios within each round. ${machineLine()}.`,
   '',
-  `Preloaded: ${fmt(ROWS)} live grants, each with its refresh token (a row as the provider writes it, made in the week before: the time and SHA-256 of the token, its grant id indexed; decision 0077). ${preloads.join('; ')}.`,
+  `Preloaded: ${fmt(ROWS)} live grants, each with its refresh token (a row as the provider writes it, made in the week before and expiring a week after that: the time and SHA-256 of the token, its grant id indexed; decision 0077). ${preloads.join('; ')}.`,
   '',
   '| store | request | empty req/s | preloaded req/s | preloaded / empty | target | |',
   '|---|---|---:|---:|---:|---|---|',
