@@ -7,13 +7,11 @@
 //   SCHEMES=random,ms node store-refresh-cpu.mjs
 import { createHash, randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SqliteStore } from '@realmauth/server/sqlite'
-import { here } from './common.mjs'
+import { preloadSqlite } from './preloadSqlite.mjs'
 
-const require = createRequire(join(here, 'package.json'))
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const POOL = Number(process.env.POOL ?? 640)
 const BATCH = Number(process.env.BATCH ?? 32)
@@ -50,9 +48,6 @@ const payloadOf = (grantId, now) =>
   ({ grantId, clientId: 'svc', realm: '/bench', jti: b64(randomBytes(16)), grantScope: ['read'], grantType: 'password', username: 'bench', authTime: Math.floor(now / 1000) })
 
 function preload(path, scheme) {
-  new SqliteStore({ path }).close()
-  const Database = require('better-sqlite3')
-  const db = new Database(path)
   const now = Date.now()
   const rows = []
   for (let i = 0; i < ROWS; i++) {
@@ -63,20 +58,7 @@ function preload(path, scheme) {
     const { id } = mint(scheme, grantId, made)
     rows.push([id, JSON.stringify(payloadOf(grantId, made)), EXPIRY === 'after' ? now + WEEK_MS + i : made + WEEK_MS, grantId])
   }
-  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  try {
-    db.exec('PRAGMA synchronous = OFF; PRAGMA cache_size = -262144')
-    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL").all()
-    const insert = db.prepare("INSERT INTO entries (kind, id, payload, expires_at, consumed, grant_id, user_code) VALUES ('RefreshToken', ?, ?, ?, 0, ?, NULL)")
-    db.transaction(() => {
-      for (const index of indexes) db.exec(`DROP INDEX ${index.name}`)
-      for (const row of rows) insert.run(...row)
-      for (const index of indexes) db.exec(index.sql)
-    })()
-    db.exec('ANALYZE')
-  } finally {
-    db.close()
-  }
+  preloadSqlite(path, rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
 }
 
 /** A store side: its pool of live tokens, refreshed round robin as clients would. */

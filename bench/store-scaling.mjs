@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, wr
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SqliteStore } from '@realmauth/server/sqlite'
+import { preloadSqlite } from './preloadSqlite.mjs'
 import { CONNECTIONS, REFRESH_POOL, SECONDS, WARMUP_SECONDS, compare, load, pairedRatio, side } from './load.mjs'
 import { realmauthCli } from './servers.mjs'
 import { fmt, here, machineLine, named, print, verdict, writeSection } from './common.mjs'
@@ -58,31 +58,6 @@ function refreshRows() {
     rows.push([timePrefix(made) + random.toString('base64url', o + 16, o + 48), payload, made + WEEK_MS, grantId])
   }
   return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-}
-
-/**
- * Preloads a new SQLite file. The store makes the schema; its secondary indexes are dropped
- * for the load and made again from their own SQL after it (one sort each, not a million
- * random inserts), in one transaction without fsync: the file then is what the store made.
- */
-function preloadSqlite(path) {
-  new SqliteStore({ path }).close()
-  const Database = require('better-sqlite3')
-  const db = new Database(path)
-  try {
-    db.exec('PRAGMA synchronous = OFF; PRAGMA cache_size = -262144')
-    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL").all()
-    const insert = db.prepare("INSERT INTO entries (kind, id, payload, expires_at, consumed, grant_id, user_code) VALUES ('RefreshToken', ?, ?, ?, 0, ?, NULL)")
-    const rows = refreshRows()
-    db.transaction(() => {
-      for (const index of indexes) db.exec(`DROP INDEX ${index.name}`)
-      for (const row of rows) insert.run(...row)
-      for (const index of indexes) db.exec(index.sql)
-    })()
-    db.exec('ANALYZE')
-  } finally {
-    db.close()
-  }
 }
 
 /** A connection string whose sessions use `schema` (libpq's `options`, which pg passes on). */
@@ -248,7 +223,7 @@ try {
     const empty = join(dir, 'empty.db')
     const full = join(dir, 'full.db')
     const t = performance.now()
-    preloadSqlite(full)
+    preloadSqlite(full, refreshRows())
     preloads.push(`SQLite: ${fmt(ROWS)} rows in ${((performance.now() - t) / 1000).toFixed(1)} s (sorted, one transaction, indexes made after)`)
     const sides = [['empty', [await startCli(empty)]], ['full', [await startCli(full)]]]
     await measure('SQLite', sides)
