@@ -405,6 +405,14 @@ describe.each(MODES)('client authentication (%s)', (mode) => {
       await expectError(await withAssertion(await assertion('jwt-cert', rsa.privateKey)), 400, 'invalid_client')
     })
 
+    it('says which kid matched no registered key (a key loaded from PEM has its thumbprint as kid)', async () => {
+      const body = await expectError(await withAssertion(await assertion('jwt-jwks', ec.privateKey, { alg: 'ES256', kid: 'ec-2' })), 400, 'invalid_client')
+      expect(body.error_description).toBe('client_assertion is not valid: no key registered for the client matches its header (kid ec-2, alg ES256)')
+      // A kid outside error_description's characters is not echoed.
+      const odd = await expectError(await withAssertion(await assertion('jwt-jwks', ec.privateKey, { alg: 'ES256', kid: 'ec"2' })), 400, 'invalid_client')
+      expect(odd.error_description).toBe('client_assertion is not valid: no key registered for the client matches its header (its kid, alg ES256)')
+    })
+
     it('refuses a wrong client_assertion_type or a missing or garbled assertion', async () => {
       const jwt = await assertion('jwt-jwks', rsa.privateKey, { kid: 'rsa-1' })
       await expectError(await cc({}, { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer', client_assertion: jwt }), 400, 'invalid_client')

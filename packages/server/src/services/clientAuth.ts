@@ -2,6 +2,7 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
+  errors,
   importSPKI,
   importX509,
   jwtVerify,
@@ -177,7 +178,7 @@ export async function verifyClientJwt(ctx: Context, client: Client, jwt: string,
       requiredClaims: ['exp', 'jti', 'sub'],
     }))
   } catch (cause) {
-    throw new Error(`is not valid: ${(cause as Error).message}`)
+    throw new Error(`is not valid: ${cause instanceof errors.JWKSNoMatchingKey ? noKeyFor(jwt) : (cause as Error).message}`)
   }
   const exp = payload.exp as number
   // The jti is remembered until exp: an assertion good for a year would be a year-long
@@ -190,6 +191,18 @@ export async function verifyClientJwt(ctx: Context, client: Client, jwt: string,
   const fresh = await ctx.rt.store.insert('ReplayDetection', await secretKey(`${client.id}\n${payload.jti}`), {}, (exp + CLOCK_TOLERANCE_S) * 1000)
   if (!fresh) throw new Error('was already used (jti replay)')
   return payload
+}
+
+/**
+ * jose's "no applicable key found in the JSON Web Key Set" leaves a client guessing; the usual
+ * cause is a `kid` that differs from the registered key's (a key loaded from PEM gets its
+ * thumbprint as `kid`), so the answer names the header the keys were matched against.
+ */
+function noKeyFor(jwt: string): string {
+  const header = JSON.parse(new TextDecoder().decode(base64urlDecode(jwt.split('.')[0]!))) as { kid?: unknown; alg?: unknown }
+  // Echoed only when it fits RFC 6749's error_description characters (no quote, no backslash).
+  const kid = typeof header.kid !== 'string' ? 'no kid' : /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,100}$/.test(header.kid) ? `kid ${header.kid}` : 'its kid'
+  return `no key registered for the client matches its header (${kid}, alg ${String(header.alg)})`
 }
 
 function unverifiedSubject(jwt: string): string | undefined {
