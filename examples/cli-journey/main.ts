@@ -1,5 +1,5 @@
 // Run with `npm start` going in another terminal: npx tsx examples/cli-journey/main.ts [journey]
-import { createInterface } from 'node:readline/promises'
+import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { AuthError } from '@realmauth/node'
 import { journeySignIn } from './journeySignIn.js'
@@ -12,7 +12,10 @@ const output = new Writable({
     done()
   },
 })
-const rl = createInterface({ input: process.stdin, output, terminal: true })
+const rl = createInterface({ input: process.stdin, output, terminal: Boolean(process.stdin.isTTY) })
+// Lines are read as they come and queued, not by `rl.question`: answers piped in
+// (`printf 'demo\n…' | …`) arrive before the questions, and `question` would drop them.
+const lines = rl[Symbol.asyncIterator]()
 
 try {
   const tokens = await journeySignIn({
@@ -24,8 +27,9 @@ try {
     async ask(prompt, secret) {
       process.stdout.write(`${prompt}: `)
       muted = secret
-      const answer = await rl.question('')
+      const { value: answer, done } = await lines.next()
       muted = false
+      if (done) throw new Error('the input ended before every question was answered')
       if (secret) process.stdout.write('\n')
       return answer
     },
