@@ -5,7 +5,7 @@
 // Usage: node scripts/setup.mjs [--no-build]
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -31,7 +31,36 @@ export function installed() {
   return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === lockHash()
 }
 
-/** Installs when needed (npm ci, which also builds through the root `prepare` script), else builds. */
+/** What `npm run build:run` builds, and the outputs a finished build of each leaves (types last). */
+export const BUILT = {
+  core: ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'],
+  server: ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'cli.js'],
+  node: ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'],
+}
+
+/** The newest modification time of a file or of any file under a directory. */
+function newest(path) {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return Math.max(0, ...readdirSync(path).map((name) => newest(`${path}/${name}`)))
+}
+
+/**
+ * Every package's outputs exist and are newer than its sources and build settings, so a second
+ * `npm start` starts in a second instead of rebuilding. A build stopped half way (tsup empties
+ * dist/ first, types come last) lacks an output, so it is built again.
+ */
+export function built(at = root) {
+  const shared = Math.max(...['tsconfig.base.json', 'package-lock.json'].map((f) => newest(`${at}${f}`)))
+  return Object.entries(BUILT).every(([pkg, outputs]) => {
+    const dir = `${at}packages/${pkg}/`
+    if (!outputs.every((f) => existsSync(`${dir}dist/${f}`))) return false
+    const inputs = Math.max(shared, ...['src', 'package.json', 'tsup.config.ts', 'tsconfig.json'].map((f) => newest(`${dir}${f}`)))
+    return Math.min(...outputs.map((f) => statSync(`${dir}dist/${f}`).mtimeMs)) > inputs
+  })
+}
+
+/** Installs when needed (npm ci, which also builds through the root `prepare` script), else builds what is out of date. */
 export function setup({ build = true } = {}) {
   if (!installed()) {
     console.log('Installing dependencies (npm ci)…')
@@ -39,7 +68,10 @@ export function setup({ build = true } = {}) {
     writeFileSync(stamp, `${lockHash()}\n`)
     return
   }
-  if (build) run(['run', 'build:run', '--silent'])
+  if (build && !built()) {
+    console.log('Building the packages (their sources changed since the last build)…')
+    run(['run', 'build:run', '--silent'])
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) setup({ build: !process.argv.includes('--no-build') })

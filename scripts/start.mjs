@@ -9,14 +9,14 @@ import { setup } from './setup.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const USAGE = `Usage: npm start [-- --app react-spa|spa-vanilla] [--provider-port N] [--app-port N] [--no-build]
 
-Installs the dependencies if node_modules is missing or stale, builds the packages, then serves
-the reference provider with the demo realm, clients and user, and an example app that signs in
-against it.
+Installs the dependencies if node_modules is missing or stale, builds the packages whose sources
+changed since their last build, then serves the reference provider with the demo realm, clients
+and user, and an example app that signs in against it.
 
   --app            the example app to serve (default react-spa)
   --provider-port  the provider's port (default 9000)
   --app-port       the example app's port (default 5173)
-  --no-build       skip the build (the packages' dist/ is up to date)
+  --no-build       skip the build, even when a package's sources are newer than its dist/
   --help           this text`
 
 function fail(message) {
