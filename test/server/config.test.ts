@@ -2,6 +2,7 @@
  * Config validation, in process: an invalid config is refused at `createProvider` with a
  * `ConfigError` whose `field` (and message) name the offending path.
  */
+import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ConfigError, DEMO, createProvider, demoConfig, generateSigningKey, type ClientConfig, type ProviderConfig, type RealmConfig, type SigningJwk } from '@realmauth/server'
 
@@ -226,12 +227,21 @@ describe('config validation', () => {
     })
   })
 
+  it('accepts, as written, every config file the README shows', () => {
+    const readme = readFileSync(new URL('../../packages/server/README.md', import.meta.url), 'utf8')
+    const files = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as Record<string, unknown>).filter((j) => 'realms' in j)
+    expect(files.length).toBeGreaterThan(0)
+    for (const file of files) expect(() => createProvider(file as unknown as ProviderConfig)).not.toThrow()
+  })
+
   it('refuses a field it does not know at every level, so a typo is never silent', () => {
     const svc = { client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'] }
-    expect(expectRefused({ ...demoConfig(), basepath: '/am' }, 'basepath').message).toContain('is not a known setting')
-    expectRefused(withRealm({ name: 'alpha', allow_implicit_consent: true }), 'realms[0].allow_implicit_consent')
-    expectRefused(withClient({ ...svc, redirect_uri: 'https://a.example/cb' }), 'realms[0].clients[1].redirect_uri')
-    expectRefused(withRealm({ name: 'alpha', users: [{ username: 'u', password: 'p', mail: 'u@example.com' }] }), 'realms[0].users[0].mail')
+    // The likeliest meant setting is named: the same letters, or two edits away at most.
+    expect(expectRefused({ ...demoConfig(), basepath: '/am' }, 'basepath').message).toBe('Invalid provider config at basepath: is not a known setting; did you mean base_path?')
+    expect(expectRefused(withRealm({ name: 'alpha', allow_implicit_consent: true }), 'realms[0].allow_implicit_consent').message).toMatch(/is not a known setting$/)
+    expect(expectRefused(withClient({ ...svc, redirect_uri: 'https://a.example/cb' }), 'realms[0].clients[1].redirect_uri').message).toMatch(/did you mean redirect_uris\?$/)
+    expect(expectRefused(withRealm({ name: 'alpha', users: [{ username: 'u', password: 'p', mail: 'u@example.com' }] }), 'realms[0].users[0].mail').message).toMatch(/did you mean email\?$/)
+    expect(expectRefused(withRealm({ name: 'alpha', acces_token_lifetime: 60 }), 'realms[0].acces_token_lifetime').message).toMatch(/did you mean access_token_lifetime\?$/)
     expectRefused(
       withRealm({ name: 'alpha', journeys: { Login: { entry: 'ok', nodes: { ok: { type: 'Success' } }, acr: ['x'] } } }),
       'realms[0].journeys.Login.acr',

@@ -652,7 +652,7 @@ describe.each(MODES)('resources (%s)', (mode) => {
     })
 
     it('refuses metadata it does not know or does not honour yet with invalid_client_metadata, naming the field', async () => {
-      for (const [field, value, problem] of [['redirect_uri', 'RS256', 'is not a known setting'], ['userinfo_signed_response_alg', 'none', 'must be one of RS256, ES256']] as const) {
+      for (const [field, value, problem] of [['redirect_uri', 'RS256', 'is not a known setting; did you mean redirect_uris?'], ['userinfo_signed_response_alg', 'none', 'must be one of RS256, ES256']] as const) {
         const res = await register('beta', { grant_types: ['client_credentials'], [field]: value })
         expect(res.status, field).toBe(400)
         const error = await body(res)
