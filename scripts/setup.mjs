@@ -69,7 +69,7 @@ export function setup({ build = true } = {}) {
     return
   }
   if (build && !built()) {
-    console.log('Building the packages (their sources changed since the last build)…')
+    console.log('Building the packages (dist/ is missing or older than src/)…')
     run(['run', 'build:run', '--silent'])
   }
 }
