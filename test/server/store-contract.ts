@@ -229,6 +229,18 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       expect(await store.findByUserCode('HJKLMNPQ')).toBeUndefined()
     })
 
+    it('answers a lookup of an id with a NUL, as a made-up client_id can be, as not there', async () => {
+      const { store, clock } = await storeAt()
+      await store.upsert('Client', 'alpha x', { userCode: 'BCDFGHJK' }, clock.now + 1000)
+      // PostgreSQL text cannot hold NUL: its store must not turn the lookup into an error (a 503).
+      expect(await store.find('Client', 'alpha x\u0000')).toBeUndefined()
+      expect(await store.consume('Client', 'alpha x\u0000')).toBeUndefined()
+      expect(await store.findByUserCode('BCDFGHJK\u0000')).toBeUndefined()
+      expect(await store.count('Client', 'alpha\u0000')).toBe(0)
+      await store.destroy('Client', 'alpha x\u0000')
+      expect(await store.find('Client', 'alpha x')).toMatchObject({ consumed: false })
+    })
+
     it('answers every kind the provider keeps', async () => {
       const { store, clock } = await storeAt()
       // A record of every kind: adding one to RecordKind does not compile until it is listed here too.

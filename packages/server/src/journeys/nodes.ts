@@ -2,7 +2,7 @@ import type { Context } from '../services/context.js'
 import { verifyPassword } from '../services/users.js'
 import { base32Decode, verifyTotp } from '../base/totp.js'
 import type { CollectorNodeConfig, JourneyNodeConfig } from '../model/index.js'
-import { randomToken } from '../base/crypto.js'
+import { randomToken, secretKey } from '../base/crypto.js'
 import type { JourneyPayload, LockoutFailurePayload, LockoutPayload } from '../records/index.js'
 import type { Answers, Callback } from './callbacks.js'
 
@@ -122,7 +122,7 @@ export async function decide(ctx: Context, node: JourneyNodeConfig, state: Journ
     }
     case 'RetryLimit': {
       if (state.username === undefined) return 'reject'
-      const key = lockoutKey(ctx, state.username)
+      const key = await lockoutKey(ctx, state.username)
       const lock = (await ctx.rt.store.find<LockoutPayload>('Lockout', key))?.payload
       if (lock && lock.lockedUntil > ctx.nowSec) return 'reject'
       // One insert per failure and a count, not read-add-write: concurrent failures each count.
@@ -138,10 +138,22 @@ export async function decide(ctx: Context, node: JourneyNodeConfig, state: Journ
   }
 }
 
-/** Encoded, so that no user name reaches into another's failures (`bob\n…` is not under `bob`). */
-function lockoutKey(ctx: Context, username: string): string {
-  return `${ctx.realm.path}\n${encodeURIComponent(username)}`
+/**
+ * Encoded, so that no user name reaches into another's failures (`bob\n…` is not under `bob`).
+ * A name anyone can type but not encode goes by its digest after `#`, which no encoded name
+ * holds: a long one (PostgreSQL refuses a key over about 2.7 KB, a 503 instead of a count), and
+ * one with a lone surrogate, which JSON carries and `encodeURIComponent` throws on (a 500).
+ */
+async function lockoutKey(ctx: Context, username: string): Promise<string> {
+  let encoded: string | undefined
+  try {
+    encoded = encodeURIComponent(username)
+  } catch {
+    encoded = undefined
+  }
+  return `${ctx.realm.path}\n${encoded !== undefined && encoded.length <= LOCKOUT_NAME_CHARS ? encoded : '#' + (await secretKey(username))}`
 }
+const LOCKOUT_NAME_CHARS = 256
 
 /**
  * Writes the user's lock with a new epoch, so the failures so far stop counting. It is kept as
@@ -162,13 +174,13 @@ function longestLockout(ctx: Context): number {
 
 async function isLocked(ctx: Context, username: string | undefined): Promise<boolean> {
   if (username === undefined) return false
-  const entry = await ctx.rt.store.find<LockoutPayload>('Lockout', lockoutKey(ctx, username))
+  const entry = await ctx.rt.store.find<LockoutPayload>('Lockout', await lockoutKey(ctx, username))
   return entry !== undefined && entry.payload.lockedUntil > ctx.nowSec
 }
 
 /** A completed journey forgets the user's failures (and writes nothing when there were none). */
 export async function clearFailures(ctx: Context, username: string): Promise<void> {
-  const key = lockoutKey(ctx, username)
+  const key = await lockoutKey(ctx, username)
   const lock = (await ctx.rt.store.find<LockoutPayload>('Lockout', key))?.payload
   if (lock?.lockedUntil || (await ctx.rt.store.count('Lockout', `${key}\n${lock?.epoch ?? ''}\n`)) > 0) await newEpoch(ctx, key, 0)
 }

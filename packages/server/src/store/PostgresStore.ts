@@ -186,23 +186,27 @@ export class PostgresStore implements Store {
   }
 
   async find<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    if (unstorable(id)) return undefined
     const { rows } = await this.pool.query(SQL.find, [kind, id, this.now()])
     return rows[0] && toEntry<P>(rows[0])
   }
 
   async findByUserCode<P extends StoredPayload>(userCode: string) {
+    if (unstorable(userCode)) return undefined
     const { rows } = await this.pool.query(SQL.findByUserCode, [userCode, this.now()])
     const row = rows[0]
     return row && { id: row.id, entry: toEntry<P>(row) }
   }
 
   async consume<P extends StoredPayload>(kind: RecordKind, id: string): Promise<StoreEntry<P> | undefined> {
+    if (unstorable(id)) return undefined
     const { rows } = await this.pool.query(SQL.consume, [kind, id, this.now()])
     const row = rows[0]
     return row && toEntry<P>({ ...row, consumed: row.was === true })
   }
 
   async destroy(kind: RecordKind, id: string): Promise<void> {
+    if (unstorable(id)) return
     await this.pool.query(SQL.destroy, [kind, id])
   }
 
@@ -217,6 +221,7 @@ export class PostgresStore implements Store {
   }
 
   async count(kind: RecordKind, idPrefix: string): Promise<number> {
+    if (unstorable(idPrefix)) return 0
     const { rows } = await this.pool.query(SQL.countPrefix, [kind, idPrefix, this.now()])
     return Number(rows[0]!.n)
   }
@@ -333,6 +338,16 @@ export class PostgresStore implements Store {
     await this.pool.query(SQL.sweep, [this.now()])
     this.liveAfterSweep = await this.size()
   }
+}
+
+/**
+ * Whether `id` holds a NUL, which PostgreSQL text cannot: no row has such an id, so a lookup of
+ * one (a `client_id` or `interaction` a request made up) answers "not there", as SQLite and the
+ * memory store do, instead of an error the provider would answer with 503. Writes of one still
+ * fail: the provider makes every id it writes.
+ */
+function unstorable(id: string): boolean {
+  return id.includes('\0')
 }
 
 function toEntry<P extends StoredPayload>(row: Pick<Row, 'payload' | 'expires_at' | 'consumed'>): StoreEntry<P> {
