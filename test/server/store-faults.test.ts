@@ -78,9 +78,13 @@ function random(seed: number): () => number {
  * A TCP proxy in front of PostgreSQL. `pass` forwards; `drop` resets a connection with the
  * given probability each time the client sends (a query in flight dies); `silent` keeps
  * every connection open and forwards nothing (a dropped route, a frozen server).
+ * `commitLost` faults the next COMMIT once: `request` resets the client's connection instead of
+ * forwarding it (the writes with it never arrive), `answer` forwards it and then resets the
+ * client's side only, so the database commits and its answer is lost.
  */
 class FaultyProxy {
   mode: 'pass' | 'drop' | 'silent' = 'pass'
+  commitLost: 'request' | 'answer' | undefined
   dropRate = 0
   drops = 0
   private readonly server: Server
@@ -113,7 +117,21 @@ class FaultyProxy {
     client.on('error', end).on('close', end)
     upstream.on('error', end).on('close', end)
     upstream.connect(this.target.port, this.target.host)
-    client.on('data', (chunk) => {
+    let answered = true
+    client.on('data', (chunk: Buffer) => {
+      if (this.commitLost && chunk.includes('COMMIT\0')) {
+        const lost = this.commitLost
+        this.commitLost = undefined
+        if (lost === 'answer') {
+          // The upstream connection stays (until close()): its backend goes on to commit, to nobody.
+          answered = false
+          upstream.write(chunk)
+          client.removeAllListeners('close').removeAllListeners('error').on('error', () => {})
+          this.sockets.delete(client)
+        } else upstream.destroy()
+        client.resetAndDestroy()
+        return
+      }
       if (this.mode === 'silent') return
       if (this.mode === 'drop' && this.next() < this.dropRate) {
         this.drops++
@@ -124,7 +142,7 @@ class FaultyProxy {
       upstream.write(chunk)
     })
     upstream.on('data', (chunk) => {
-      if (this.mode !== 'silent') client.write(chunk)
+      if (this.mode !== 'silent' && answered) client.write(chunk)
     })
   }
 }
@@ -153,6 +171,68 @@ describe('PostgreSQL faults over HTTP', () => {
 
   afterEach(() => {
     proxy.mode = 'pass'
+    proxy.commitLost = undefined
+  })
+
+  /** A refresh and what came of it: the new refresh token, or the error. */
+  async function refresh(refreshToken: string) {
+    const res = await token(server.url, { grant_type: 'refresh_token', refresh_token: refreshToken })
+    return { status: res.status, error: res.body.error, refreshToken: res.body.refresh_token as string | undefined, accessToken: res.body.access_token as string }
+  }
+
+  it('answers 503 when a rotation\'s COMMIT never reaches the database, and the same refresh token then works', async () => {
+    const refreshToken = await signIn(server.url)
+    proxy.commitLost = 'request'
+    expect(await refresh(refreshToken)).toMatchObject({ status: 503, error: 'temporarily_unavailable' })
+    expect(proxy.commitLost).toBeUndefined()
+    expect(await refresh(refreshToken)).toMatchObject({ status: 200, refreshToken: expect.any(String) })
+  })
+
+  it('answers a rotation whose COMMIT answer was lost with the tokens the database committed, not a 503 the retry of which the spent token fails', async () => {
+    const refreshToken = await signIn(server.url)
+    proxy.commitLost = 'answer'
+    const answered = await refresh(refreshToken)
+    expect(proxy.commitLost).toBeUndefined()
+    // The rotation committed: its new token is the one that works, and the old one is spent.
+    expect(answered).toMatchObject({ status: 200, refreshToken: expect.any(String) })
+    expect(await refresh(answered.refreshToken!)).toMatchObject({ status: 200 })
+    expect(await refresh(refreshToken)).toMatchObject({ status: 400, error: 'invalid_grant' })
+  })
+
+  it('answers 503 when the backend of a rotation waiting for its grant\'s lock is terminated, and the token and the pool then work', async () => {
+    const pg = createRequire(import.meta.url)('pg') as { Client: new (url: string) => { connect(): Promise<void>; query(sql: string, params?: unknown[]): Promise<{ rows: { pid: number }[] }>; end(): Promise<void> } }
+    const refreshToken = await signIn(server.url)
+    const holder = new pg.Client(PG_URL)
+    const admin = new pg.Client(PG_URL)
+    await holder.connect()
+    await admin.connect()
+    try {
+      // The grant's lock (decision 0076), held by another transaction: the rotation's first round trip waits on it.
+      const signedIn = await token(server.url, { grant_type: 'refresh_token', refresh_token: refreshToken })
+      const grantId = JSON.parse(Buffer.from((signedIn.body.access_token as string).split('.')[1]!, 'base64url').toString()).authGrantId as string
+      const current = signedIn.body.refresh_token as string
+      await holder.query('BEGIN')
+      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [grantId])
+      const rotation = refresh(current)
+      let waiting: number | undefined
+      for (let i = 0; i < 5000 && waiting === undefined; i++) {
+        const { rows } = await admin.query(
+          `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND objid = (hashtext($1)::bigint & 4294967295)::text::oid`,
+          [grantId],
+        )
+        waiting = rows[0]?.pid
+      }
+      expect(waiting).toEqual(expect.any(Number))
+      await admin.query('SELECT pg_terminate_backend($1)', [waiting])
+      expect(await rotation).toMatchObject({ status: 503, error: 'temporarily_unavailable' })
+      expect(errors.mock.calls.some((c) => c.join(' ').includes('terminat'))).toBe(true)
+      await holder.query('ROLLBACK')
+      expect(await refresh(current)).toMatchObject({ status: 200, refreshToken: expect.any(String) })
+    } finally {
+      await holder.end()
+      await admin.end()
+    }
   })
 
   it('loses no refresh token while connections drop mid-rotation: each answer is 200 or 503, and after a 503 the same token works', async () => {

@@ -37,6 +37,8 @@ interface PoolClient {
   off(event: 'error', listener: (error: Error) => void): unknown
   /** `pg`'s connection; its socket is corked so that statements queued together leave in one write. */
   connection?: { stream?: { cork?(): void; uncork?(): void } }
+  /** The PostgreSQL backend's process id (`pg` reads it at connect). */
+  processID?: number | null
 }
 interface Row {
   id: string
@@ -45,6 +47,7 @@ interface Row {
   consumed: boolean
   was?: boolean
   n?: string
+  status?: string | null
 }
 
 const TABLE = 'realmauth_entries'
@@ -93,9 +96,10 @@ const TEXT = {
   // either revoked before a commit checks its tombstone, or after the commit's rows are visible.
   grantLock: 'SELECT pg_advisory_xact_lock(hashtext($1))',
   // A commit's checks in one statement, after grantLock (so the tombstone read is a fresh
-  // snapshot): the entry to spend, locked (null when missing), and whether `unless` exists.
+  // snapshot): the entry to spend, locked (null when missing), whether `unless` exists, and the
+  // transaction's id, by which a commit whose answer was lost is found out (committed, below).
   checks: `SELECT (SELECT consumed FROM ${TABLE} WHERE kind = $1 AND id = $2 AND expires_at > $3 FOR UPDATE) AS consumed,
-    EXISTS (SELECT 1 FROM ${TABLE} WHERE kind = $4 AND id = $5 AND expires_at > $3) AS present`,
+    EXISTS (SELECT 1 FROM ${TABLE} WHERE kind = $4 AND id = $5 AND expires_at > $3) AS present, txid_current() AS xid`,
   markConsumed: `UPDATE ${TABLE} SET consumed = true WHERE kind = $1 AND id = $2`,
   // A write and the spend it pays for in one statement (rows differ; the caller checks).
   upsertSpending: `WITH spent AS (UPDATE ${TABLE} SET consumed = true WHERE kind = $8 AND id = $9)
@@ -103,6 +107,9 @@ const TEXT = {
     consumed = CASE WHEN t.expires_at > $7 THEN t.consumed ELSE false END`,
   sweep: `DELETE FROM ${TABLE} WHERE expires_at <= $1`,
   count: `SELECT count(*) AS n FROM ${TABLE}`,
+  // Ends transaction $2 if backend $1 still has it open (backend_xid is txid_current() less its epoch).
+  endTransaction: `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_xid = ($2::bigint % 4294967296)::text::xid`,
+  transactionStatus: 'SELECT txid_status($1) AS status',
   // starts_with, not a range: the database's collation need not order by code point.
   countPrefix: `SELECT count(*) AS n FROM ${TABLE} WHERE kind = $1 AND starts_with(id, $2) AND expires_at > $3`,
 } as const
@@ -137,6 +144,7 @@ const SQL = Object.fromEntries(Object.entries(TEXT).map(([key, text]) => [key, {
  */
 export class PostgresStore implements Store {
   private readonly now: () => number
+  private readonly timeoutMs: number
   private writesSinceSweep = 0
   /** Rows after the last sweep: the next one comes after as many writes (at least 1000). */
   private liveAfterSweep = 0
@@ -147,6 +155,7 @@ export class PostgresStore implements Store {
     options: PostgresStoreOptions,
   ) {
     this.now = options.now ?? Date.now
+    this.timeoutMs = options.timeoutMs ?? 5000
   }
 
   /** Connects, creates the table and its indexes when missing, and sweeps expired rows. */
@@ -228,30 +237,58 @@ export class PostgresStore implements Store {
 
   async commit(tx: StoreCommit): Promise<CommitOutcome> {
     const now = this.now()
-    const outcome = await this.transaction(async (send, sent): Promise<CommitOutcome> => {
-      const { consume, unless, writes } = tx
-      if (unless) send(SQL.grantLock, [unless.id])
-      const checks = (consume || unless) && send(SQL.checks, [consume?.kind ?? null, consume?.id ?? null, now, unless?.kind ?? null, unless?.id ?? null])
-      // The first round trip: BEGIN, the lock and the checks. No write goes out before BEGIN
-      // is answered, so none can run outside the transaction.
-      await sent()
-      if (checks) {
-        const { consumed, present } = (await checks).rows[0] as unknown as { consumed: boolean | null; present: boolean }
+    /** Set once the writes are queued: the transaction that would commit them, and its backend. */
+    let writing: { xid: string; pid: number | undefined } | undefined
+    let outcome: CommitOutcome
+    try {
+      outcome = await this.transaction(async (send, sent, pid): Promise<CommitOutcome> => {
+        const { consume, unless, writes } = tx
+        if (unless) send(SQL.grantLock, [unless.id])
+        const checks = send(SQL.checks, [consume?.kind ?? null, consume?.id ?? null, now, unless?.kind ?? null, unless?.id ?? null])
+        // The first round trip: BEGIN, the lock and the checks. No write goes out before BEGIN
+        // is answered, so none can run outside the transaction.
+        await sent()
+        const { consumed, present, xid } = (await checks).rows[0] as unknown as { consumed: boolean | null; present: boolean; xid: string }
         if (consume && consumed === null) return 'missing'
         if (consume && consumed) return 'consumed'
         if (present) return 'present'
-      }
-      // The second: the writes, then COMMIT. The spend rides on the first write unless that
-      // write is the spent row itself (one statement must not change a row twice).
-      const [first, ...rest] = writes
-      const together = consume && first && !(first.kind === consume.kind && first.id === consume.id)
-      if (first) send(together ? SQL.upsertSpending : SQL.upsert, [...this.row(first.kind, first.id, first.payload, first.expiresAt), ...(together ? [consume.kind, consume.id] : [])])
-      for (const w of rest) send(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
-      if (consume && !together) send(SQL.markConsumed, [consume.kind, consume.id])
-      return 'committed'
-    })
+        writing = { xid, pid }
+        // The second: the writes, then COMMIT. The spend rides on the first write unless that
+        // write is the spent row itself (one statement must not change a row twice).
+        const [first, ...rest] = writes
+        const together = consume && first && !(first.kind === consume.kind && first.id === consume.id)
+        if (first) send(together ? SQL.upsertSpending : SQL.upsert, [...this.row(first.kind, first.id, first.payload, first.expiresAt), ...(together ? [consume.kind, consume.id] : [])])
+        for (const w of rest) send(SQL.upsert, this.row(w.kind, w.id, w.payload, w.expiresAt))
+        if (consume && !together) send(SQL.markConsumed, [consume.kind, consume.id])
+        return 'committed'
+      })
+    } catch (error) {
+      // The connection failed with the writes sent: the database may have committed them and
+      // only the answer been lost. Answering that as a failure would have the client retry with
+      // a refresh token already spent, and be refused (reuse detection may end the grant).
+      if (!writing || (await this.committed(writing).catch(() => false)) !== true) throw error
+      outcome = 'committed'
+    }
     if (outcome === 'committed') await this.wrote()
     return outcome
+  }
+
+  /**
+   * Whether transaction `xid` committed, asked on another connection. First its backend `pid` is
+   * ended if it still holds the transaction open (its COMMIT not arrived, or arriving late), so
+   * the answer cannot change afterwards; a COMMIT under way finishes first. Then `txid_status`,
+   * asked again while the ending backend still says "in progress", for at most the store's
+   * timeout; still undecided is not committed.
+   */
+  private async committed({ xid, pid }: { xid: string; pid: number | undefined }): Promise<boolean> {
+    if (pid !== undefined) await this.pool.query(SQL.endTransaction, [pid, xid])
+    const deadline = performance.now() + this.timeoutMs
+    for (;;) {
+      const { rows } = await this.pool.query(SQL.transactionStatus, [xid])
+      const status = rows[0]?.status
+      if (status !== 'in progress' || performance.now() >= deadline) return status === 'committed'
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
   }
 
   /** Rows in the table, expired ones not yet swept included; for tests and diagnostics. */
@@ -276,7 +313,7 @@ export class PostgresStore implements Store {
    * the COMMIT behind it ends it without writing. A connection that failed mid-transaction is
    * destroyed, not returned to the pool.
    */
-  private async transaction<T>(body: (send: (query: Query, params: unknown[]) => Result, sent: () => Promise<unknown>) => Promise<T>): Promise<T> {
+  private async transaction<T>(body: (send: (query: Query, params: unknown[]) => Result, sent: () => Promise<unknown>, pid: number | undefined) => Promise<T>): Promise<T> {
     const client = await this.pool.connect()
     let broken: Error | undefined
     // A connection that dies between two statements emits 'error' on the checked-out client; with
@@ -307,7 +344,7 @@ export class PostgresStore implements Store {
     const sent = () => Promise.all(queued)
     try {
       send('BEGIN')
-      const result = await body(send, sent)
+      const result = await body(send, sent, client.processID ?? undefined)
       send('COMMIT')
       await sent()
       return result
