@@ -4,7 +4,6 @@
  * them, and a process does not grow with them.
  */
 import { mkdtempSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import v8 from 'node:v8'
@@ -16,6 +15,8 @@ import { SqliteStore } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { basic } from './harness.js'
 import { pgUrl } from '../support/postgres.js'
+// The driver SqliteStore picks: better-sqlite3 where it loads, else node:sqlite (Node 22 and 24).
+import { openDatabase } from '../../packages/server/src/store/openSqlite.js'
 
 const CONFIG: ProviderConfig = {
   realms: [{ name: 'alpha', allow_dynamic_registration: true, registration_limit: 3, clients: [] }],
@@ -70,9 +71,8 @@ describe('registered clients over SQLite, across two processes sharing the file 
     const c = await instance()
     expect(await clientCredentials(c, client)).toBe(200)
     // The secret is in no row of the file, in any form a client could present.
-    const Database = createRequire(import.meta.url)('better-sqlite3') as new (p: string) => { prepare(sql: string): { all(): { payload: string }[] }; close(): void }
-    const db = new Database(path)
-    const rows = db.prepare("SELECT payload FROM entries WHERE kind = 'Client'").all()
+    const db = openDatabase(path)
+    const rows = db.prepare("SELECT payload FROM entries WHERE kind = 'Client'").all() as { payload: string }[]
     db.close()
     expect(rows).toHaveLength(1)
     expect(rows[0]!.payload).not.toContain(client.client_secret as string)

@@ -18,6 +18,8 @@ import { PostgresStore } from '@realmauth/server/postgres'
 import { basic } from './harness.js'
 import { startCli } from './cliProcess.js'
 import { pgUrl } from '../support/postgres.js'
+// The driver SqliteStore picks: better-sqlite3 where it loads, else node:sqlite (Node 22 and 24).
+import { openDatabase } from '../../packages/server/src/store/openSqlite.js'
 
 const PG_URL = pgUrl()
 const USER = { username: 'alice', password: 'Alice-pw-1' }
@@ -344,14 +346,10 @@ describe('SQLite faults', () => {
     )
     await killed
     // Read the file as the restarted provider will: per grant, exactly one live, unspent refresh token.
-    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
-      prepare(sql: string): { all(): { grant_id: string; live: number }[] }
-      close(): void
-    }
-    const conn = new Database(db)
+    const conn = openDatabase(db)
     const rows = conn
       .prepare("SELECT grant_id, sum(CASE WHEN consumed = 0 THEN 1 ELSE 0 END) AS live FROM entries WHERE kind = 'RefreshToken' GROUP BY grant_id")
-      .all()
+      .all() as { grant_id: string; live: number }[]
     conn.close()
     expect(rows).toHaveLength(grants)
     for (const row of rows) expect(row, `grant ${row.grant_id}`).toMatchObject({ live: 1 })

@@ -15,6 +15,8 @@ import { SqliteStore } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { storeContract } from './store-contract.js'
 import { pgUrl } from '../support/postgres.js'
+// The driver SqliteStore picks: better-sqlite3 where it loads, else node:sqlite (Node 22 and 24).
+import { openDatabase } from '../../packages/server/src/store/openSqlite.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'realmauth-store-'))
 let files = 0
@@ -215,13 +217,9 @@ describe('SqliteStore', () => {
   it('runs the file in WAL mode and refuses a file from a newer schema', () => {
     const path = dbFile()
     new SqliteStore({ path }).close()
-    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
-      pragma(sql: string, options?: { simple: boolean }): unknown
-      close(): void
-    }
-    const db = new Database(path)
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
-    db.pragma('user_version = 99')
+    const db = openDatabase(path)
+    expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
+    db.exec('PRAGMA user_version = 99')
     db.close()
     expect(() => new SqliteStore({ path })).toThrow(/newer @realmauth\/server \(schema 99/)
     expect(() => new SqliteStore({ path: join(dir, 'no-such-dir', 'x.db') })).toThrow()

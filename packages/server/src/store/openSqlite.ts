@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module'
 
 /**
- * The part of the driver the store uses: better-sqlite3's `Database`, or `node:sqlite`'s
- * `DatabaseSync`, which has the same shape (decisions/0008-sqlite-store.md).
+ * The part of the driver the store (and the tests that read its file) use: better-sqlite3's
+ * `Database`, or `node:sqlite`'s `DatabaseSync`, which has the same shape
+ * (decisions/0008-sqlite-store.md).
  */
 export interface Database {
   exec(sql: string): unknown
@@ -13,6 +14,7 @@ export interface Database {
 export interface Statement {
   run(...params: unknown[]): { changes: number | bigint }
   get(...params: unknown[]): unknown
+  all(...params: unknown[]): unknown[]
 }
 
 /** Thrown by the `SqliteStore` constructor when better-sqlite3 (an optional dependency) cannot be loaded. */
