@@ -14,9 +14,11 @@ export class StoreUnavailableError extends Error {
  * operator's own: a database that stops answering costs a request `timeoutMs`, never a hang,
  * and the provider can tell "the store is down" (503) from its own bugs (500).
  *
- * A timed-out operation may still complete later. For the writes that matter this is safe:
- * {@link Store.commit} spends a token in the same transaction that stores its successor, and the
- * PostgreSQL store bounds its statements server-side to the same time.
+ * A timed-out operation may still complete later. {@link Store.commit} spends a token in the same
+ * transaction that stores its successor, so the store stays whole; but a commit that lands after
+ * its 503 has spent the token the client will retry with (its successor never handed out). The
+ * PostgreSQL store bounds each statement server-side to its own `timeoutMs`, not the whole
+ * commit with its waits for a connection and the grant's lock (decision 0078).
  */
 export function guardStore(store: Store, timeoutMs: number): Store {
   const guarded = Object.create(store) as Store
