@@ -215,9 +215,11 @@ describe('PostgreSQL faults over HTTP', () => {
       const current = signedIn.body.refresh_token as string
       await holder.query('BEGIN')
       await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [grantId])
-      const rotation = refresh(current)
+      let settled = false
+      const rotation = refresh(current).finally(() => (settled = true))
+      // Asked until the rotation waits on the lock (or, failing that, has answered): no wall-clock wait.
       let waiting: number | undefined
-      for (let i = 0; i < 5000 && waiting === undefined; i++) {
+      while (waiting === undefined && !settled) {
         const { rows } = await admin.query(
           `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
              AND objid = (hashtext($1)::bigint & 4294967295)::text::oid`,
