@@ -14,7 +14,7 @@ import { MemoryStore } from '@realmauth/server'
 import { SqliteStore } from '@realmauth/server/sqlite'
 import { PostgresStore } from '@realmauth/server/postgres'
 import { storeContract } from './store-contract.js'
-import { pgUrl } from '../support/postgres.js'
+import { pgSchemaUrl } from '../support/postgres.js'
 // The driver SqliteStore picks: better-sqlite3 where it loads, else node:sqlite (Node 22 and 24).
 import { openDatabase } from '../../packages/server/src/store/openSqlite.js'
 
@@ -27,9 +27,10 @@ storeContract('SqliteStore (file)', (now) => new SqliteStore({ path: dbFile(), n
 storeContract('SqliteStore (:memory:)', (now) => new SqliteStore({ path: ':memory:', now }))
 
 // The system's server when REALMAUTH_PG_URL names one, else an embedded one (test/support/postgres.ts).
-const PG_URL = pgUrl()
+const PG_URL = await pgSchemaUrl('realmauth_store_test')
 describe('PostgreSQL store', () => {
-  // Each test starts on an empty table (the tests of this file run one after another).
+  // Each test starts on an empty table (the tests of this file run one after another), in a
+  // schema of its own: the other files' stores share the database while this one runs.
   storeContract('PostgresStore', async (now) => {
     const store = await PostgresStore.open(PG_URL, { now })
     await pgQuery(PG_URL, 'TRUNCATE realmauth_entries')

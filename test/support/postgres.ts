@@ -5,6 +5,7 @@
  * and stops it, folder and all, after the run: a machine with only Node and npm runs them too.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +15,28 @@ export function pgUrl(): string {
   const url = process.env.REALMAUTH_PG_URL
   if (!url) throw new Error('REALMAUTH_PG_URL is not set: run the tests with vitest.config.ts, whose globalSetup test/support/postgres.ts starts a server')
   return url
+}
+
+/**
+ * The database URL with `schema` first on the search path, the schema made if missing: a test
+ * file that empties the store's table (`TRUNCATE`) or keeps rows on a clock of its own does it
+ * there, not under the other files, which run at the same time on the same database (and whose
+ * stores sweep every row their clocks see expired, at open and as they write).
+ */
+export async function pgSchemaUrl(schema: string): Promise<string> {
+  const { Client } = createRequire(import.meta.url)('pg') as {
+    Client: new (options: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> }
+  }
+  const client = new Client({ connectionString: pgUrl() })
+  await client.connect()
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+  } finally {
+    await client.end()
+  }
+  const url = new URL(pgUrl())
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return url.href
 }
 
 function freePort(): Promise<number> {
