@@ -239,6 +239,30 @@ describe('PostgreSQL faults over HTTP', () => {
     }
   })
 
+  it('writes nothing for a rotation the provider gave up on: after its 503 the same refresh token works', async () => {
+    const pg = createRequire(import.meta.url)('pg') as { Client: new (url: string) => { connect(): Promise<void>; query(sql: string, params?: unknown[]): Promise<unknown>; end(): Promise<void> } }
+    // A second instance on the same store whose patience (store_timeout_ms) ends while the
+    // rotation still waits for its grant's lock: the database would carry it out afterwards.
+    const impatient = await listen(createProvider({ ...CONFIG, store, store_timeout_ms: 300 }))
+    const holder = new pg.Client(PG_URL)
+    await holder.connect()
+    try {
+      const signedIn = await token(server.url, { grant_type: 'refresh_token', refresh_token: await signIn(server.url) })
+      const grantId = JSON.parse(Buffer.from((signedIn.body.access_token as string).split('.')[1]!, 'base64url').toString()).authGrantId as string
+      const current = signedIn.body.refresh_token as string
+      await holder.query('BEGIN')
+      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [grantId])
+      const gaveUp = await token(impatient.url, { grant_type: 'refresh_token', refresh_token: current })
+      expect({ status: gaveUp.status, error: gaveUp.body.error }).toEqual({ status: 503, error: 'temporarily_unavailable' })
+      // The abandoned rotation takes the lock first (it has waited longest), then writes nothing.
+      await holder.query('ROLLBACK')
+      expect(await refresh(current)).toMatchObject({ status: 200, refreshToken: expect.any(String) })
+    } finally {
+      await holder.end()
+      await impatient.close()
+    }
+  })
+
   it('loses no refresh token while connections drop mid-rotation: each answer is 200 or 503, and after a 503 the same token works', async () => {
     const chains = await Promise.all(Array.from({ length: 10 }, () => signIn(server.url)))
     proxy.mode = 'drop'

@@ -252,6 +252,9 @@ export class PostgresStore implements Store {
         if (consume && consumed === null) return 'missing'
         if (consume && consumed) return 'consumed'
         if (present) return 'present'
+        // The provider answered 503 while this waited (for a connection, the grant's lock):
+        // the client retries with the token this would spend, so write nothing.
+        if (tx.signal?.aborted) throw new Error('The commit was abandoned: it outlasted the store timeout before writing')
         writing = { xid, pid }
         // The second: the writes, then COMMIT. The spend rides on the first write unless that
         // write is the spent row itself (one statement must not change a row twice).

@@ -64,6 +64,12 @@ export interface StoreCommit {
   /** An entry that must not be live (a revoked grant's tombstone). */
   unless?: { kind: RecordKind; id: string }
   writes: StoreWrite[]
+  /**
+   * Aborted once the caller has stopped waiting (the provider's `store_timeout_ms` passed and
+   * it answered 503): a store that may wait before it writes (for a connection, a lock) checks
+   * it before writing and then writes nothing, so the client's retry finds its token unspent.
+   */
+  signal?: AbortSignal
 }
 
 /**
