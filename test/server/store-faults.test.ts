@@ -201,20 +201,28 @@ describe('PostgreSQL faults over HTTP', () => {
     expect(await refresh(refreshToken)).toMatchObject({ status: 400, error: 'invalid_grant' })
   })
 
-  it('answers 503 when the backend of a rotation waiting for its grant\'s lock is terminated, and the token and the pool then work', async () => {
-    const pg = createRequire(import.meta.url)('pg') as { Client: new (url: string) => { connect(): Promise<void>; query(sql: string, params?: unknown[]): Promise<{ rows: { pid: number }[] }>; end(): Promise<void> } }
-    const refreshToken = await signIn(server.url)
+  type PgClient = { connect(): Promise<void>; query(sql: string, params?: unknown[]): Promise<{ rows: { pid: number }[] }>; end(): Promise<void> }
+  const pg = createRequire(import.meta.url)('pg') as { Client: new (url: string) => PgClient }
+
+  /**
+   * A grant after one rotation, its current refresh token, and a connection holding the grant's
+   * lock (decision 0076) in an open transaction: the next rotation's first round trip waits on it.
+   */
+  async function lockedGrant(): Promise<{ current: string; grantId: string; holder: PgClient }> {
+    const signedIn = await token(server.url, { grant_type: 'refresh_token', refresh_token: await signIn(server.url) })
+    const grantId = JSON.parse(Buffer.from((signedIn.body.access_token as string).split('.')[1]!, 'base64url').toString()).authGrantId as string
     const holder = new pg.Client(PG_URL)
-    const admin = new pg.Client(PG_URL)
     await holder.connect()
+    await holder.query('BEGIN')
+    await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [grantId])
+    return { current: signedIn.body.refresh_token as string, grantId, holder }
+  }
+
+  it('answers 503 when the backend of a rotation waiting for its grant\'s lock is terminated, and the token and the pool then work', async () => {
+    const { current, grantId, holder } = await lockedGrant()
+    const admin = new pg.Client(PG_URL)
     await admin.connect()
     try {
-      // The grant's lock (decision 0076), held by another transaction: the rotation's first round trip waits on it.
-      const signedIn = await token(server.url, { grant_type: 'refresh_token', refresh_token: refreshToken })
-      const grantId = JSON.parse(Buffer.from((signedIn.body.access_token as string).split('.')[1]!, 'base64url').toString()).authGrantId as string
-      const current = signedIn.body.refresh_token as string
-      await holder.query('BEGIN')
-      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [grantId])
       let settled = false
       const rotation = refresh(current).finally(() => (settled = true))
       // Asked until the rotation waits on the lock (or, failing that, has answered): no wall-clock wait.
@@ -240,18 +248,11 @@ describe('PostgreSQL faults over HTTP', () => {
   })
 
   it('writes nothing for a rotation the provider gave up on: after its 503 the same refresh token works', async () => {
-    const pg = createRequire(import.meta.url)('pg') as { Client: new (url: string) => { connect(): Promise<void>; query(sql: string, params?: unknown[]): Promise<unknown>; end(): Promise<void> } }
     // A second instance on the same store whose patience (store_timeout_ms) ends while the
     // rotation still waits for its grant's lock: the database would carry it out afterwards.
     const impatient = await listen(createProvider({ ...CONFIG, store, store_timeout_ms: 300 }))
-    const holder = new pg.Client(PG_URL)
-    await holder.connect()
+    const { current, holder } = await lockedGrant()
     try {
-      const signedIn = await token(server.url, { grant_type: 'refresh_token', refresh_token: await signIn(server.url) })
-      const grantId = JSON.parse(Buffer.from((signedIn.body.access_token as string).split('.')[1]!, 'base64url').toString()).authGrantId as string
-      const current = signedIn.body.refresh_token as string
-      await holder.query('BEGIN')
-      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [grantId])
       const gaveUp = await token(impatient.url, { grant_type: 'refresh_token', refresh_token: current })
       expect({ status: gaveUp.status, error: gaveUp.body.error }).toEqual({ status: 503, error: 'temporarily_unavailable' })
       // The abandoned rotation takes the lock first (it has waited longest), then writes nothing.
