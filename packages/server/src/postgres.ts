@@ -18,4 +18,5 @@
  * @packageDocumentation
  * @module @realmauth/server/postgres
  */
-export { PostgresStore, PostgresUnavailableError, type PostgresStoreOptions } from './store/PostgresStore.js'
+export { PostgresStore, type PostgresStoreOptions } from './store/PostgresStore.js'
+export { PostgresUnavailableError } from './store/openPostgres.js'

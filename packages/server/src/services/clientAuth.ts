@@ -2,6 +2,8 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
+  decodeJwt,
+  decodeProtectedHeader,
   errors,
   importSPKI,
   importX509,
@@ -12,7 +14,7 @@ import {
 import type { Context } from './context.js'
 import { findClient } from './clients.js'
 import { certificateMismatch, isCertificateMethod } from './mtls.js'
-import { base64Decode, base64urlDecode, constantTimeEqual, secretKey } from '../base/crypto.js'
+import { base64Decode, constantTimeEqual, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { formDecode, readForm, type Params } from '../base/http.js'
 import { CLIENT_JWT_ALGS, type Client } from '../model/index.js'
@@ -199,7 +201,8 @@ export async function verifyClientJwt(ctx: Context, client: Client, jwt: string,
  * thumbprint as `kid`), so the answer names the header the keys were matched against.
  */
 function noKeyFor(jwt: string): string {
-  const header = JSON.parse(new TextDecoder().decode(base64urlDecode(jwt.split('.')[0]!))) as { kid?: unknown; alg?: unknown }
+  // jwtVerify parsed this header before it looked for a key.
+  const header = decodeProtectedHeader(jwt)
   // Echoed only when it fits RFC 6749's error_description characters (no quote, no backslash).
   const kid = typeof header.kid !== 'string' ? 'no kid' : /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,100}$/.test(header.kid) ? `kid ${header.kid}` : 'its kid'
   return `no key registered for the client matches its header (${kid}, alg ${String(header.alg)})`
@@ -207,8 +210,8 @@ function noKeyFor(jwt: string): string {
 
 function unverifiedSubject(jwt: string): string | undefined {
   try {
-    const payload = JSON.parse(new TextDecoder().decode(base64urlDecode(jwt.split('.')[1]!))) as { sub?: unknown }
-    return typeof payload.sub === 'string' ? payload.sub : undefined
+    const { sub } = decodeJwt(jwt)
+    return typeof sub === 'string' ? sub : undefined
   } catch {
     return undefined
   }

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module'
 import type { CommitOutcome, RecordKind, Store, StoreCommit, StoreEntry, StoredPayload } from './Store.js'
+import { createPool, pipelined, type Pool, type Row } from './openPostgres.js'
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -13,41 +13,6 @@ export interface PostgresStoreOptions {
    * and the broken connection is dropped so the pool recovers once the database is back.
    */
   timeoutMs?: number
-}
-
-/**
- * A statement as `pg` takes it: plain SQL (parsed and planned on every call), or a named
- * prepared statement, which each connection parses once and then only executes. `pg` copies
- * the object and sets the second argument of `query` as its `values`.
- */
-type Query = string | { name: string; text: string }
-type Result = Promise<{ rows: Row[]; rowCount: number | null }>
-
-/** The part of the `pg` driver the store uses: its `Pool`. */
-interface Pool {
-  query(query: Query, params?: unknown[]): Result
-  connect(): Promise<PoolClient>
-  on(event: 'error', listener: (error: Error) => void): unknown
-  end(): Promise<void>
-}
-interface PoolClient {
-  query(query: Query, params?: unknown[]): Result
-  release(error?: Error | boolean): void
-  on(event: 'error', listener: (error: Error) => void): unknown
-  off(event: 'error', listener: (error: Error) => void): unknown
-  /** `pg`'s connection; its socket is corked so that statements queued together leave in one write. */
-  connection?: { stream?: { cork?(): void; uncork?(): void } }
-  /** The PostgreSQL backend's process id (`pg` reads it at connect). */
-  processID?: number | null
-}
-interface Row {
-  id: string
-  payload: string
-  expires_at: number
-  consumed: boolean
-  was?: boolean
-  n?: string
-  status?: string | null
 }
 
 const TABLE = 'realmauth_entries'
@@ -222,7 +187,7 @@ export class PostgresStore implements Store {
   async revokeByGrantId(grantId: string): Promise<void> {
     // Two round trips: BEGIN and the lock, then the delete and COMMIT. The delete runs after
     // the lock is granted, and so sees what a commit that held it wrote.
-    await this.transaction(async (send, sent) => {
+    await pipelined(this.pool, async (send, sent) => {
       send(SQL.grantLock, [grantId])
       await sent()
       send(SQL.revokeByGrantId, [grantId])
@@ -241,7 +206,7 @@ export class PostgresStore implements Store {
     let writing: { xid: string; pid: number | undefined } | undefined
     let outcome: CommitOutcome
     try {
-      outcome = await this.transaction(async (send, sent, pid): Promise<CommitOutcome> => {
+      outcome = await pipelined(this.pool, async (send, sent, pid): Promise<CommitOutcome> => {
         const { consume, unless, writes } = tx
         if (unless) send(SQL.grantLock, [unless.id])
         const checks = send(SQL.checks, [consume?.kind ?? null, consume?.id ?? null, now, unless?.kind ?? null, unless?.id ?? null])
@@ -306,61 +271,6 @@ export class PostgresStore implements Store {
     return this.closed
   }
 
-  /**
-   * Runs `body` in a transaction on one connection, pipelined (`pg`'s `pipeline`): `send`
-   * queues a statement without waiting for the ones before it, `sent()` waits for every
-   * statement queued so far (BEGIN included) and throws the first failure. `body` sends a write
-   * only after a `sent()`, so no write can run outside the transaction had BEGIN failed. What
-   * it queued last goes out with COMMIT, in one round trip; its result is returned once all of
-   * them succeeded. Any failure rolls back: a statement that failed aborts the transaction, so
-   * the COMMIT behind it ends it without writing. A connection that failed mid-transaction is
-   * destroyed, not returned to the pool.
-   */
-  private async transaction<T>(body: (send: (query: Query, params: unknown[]) => Result, sent: () => Promise<unknown>, pid: number | undefined) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    let broken: Error | undefined
-    // A connection that dies between two statements emits 'error' on the checked-out client; with
-    // no listener that would end the process. The next statement fails instead, and rolls back.
-    const lost = (error: Error) => (broken ??= error)
-    client.on('error', lost)
-    const queued: Result[] = []
-    // Statements queued in one turn leave in one write (Node's cork, uncorked on the next
-    // tick): a syscall per round trip instead of one per statement, on both sides.
-    const stream = client.connection?.stream
-    let corked = false
-    const uncork = () => {
-      corked = false
-      stream!.uncork!()
-    }
-    const send = (query: Query, params?: unknown[]) => {
-      if (!corked && stream?.cork && stream.uncork) {
-        corked = true
-        stream.cork()
-        process.nextTick(uncork)
-      }
-      const result = client.query(query, params)
-      // Each is awaited by sent() or before COMMIT's answer is trusted; not unhandled meanwhile.
-      result.catch(() => {})
-      queued.push(result)
-      return result
-    }
-    const sent = () => Promise.all(queued)
-    try {
-      send('BEGIN')
-      const result = await body(send, sent, client.processID ?? undefined)
-      send('COMMIT')
-      await sent()
-      return result
-    } catch (error) {
-      broken = error as Error
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.off('error', lost)
-      client.release(broken ?? false)
-    }
-  }
-
   private row(kind: RecordKind, id: string, payload: StoredPayload, expiresAt: number): unknown[] {
     // JSON text: a copy by construction, so callers cannot change what was stored.
     const grantId = typeof payload.grantId === 'string' && payload.grantId !== '' ? payload.grantId : null
@@ -392,37 +302,4 @@ function unstorable(id: string): boolean {
 
 function toEntry<P extends StoredPayload>(row: Pick<Row, 'payload' | 'expires_at' | 'consumed'>): StoreEntry<P> {
   return { payload: JSON.parse(row.payload) as P, expiresAt: Number(row.expires_at), consumed: row.consumed === true }
-}
-
-/** Thrown by {@link PostgresStore.open} when `pg` (an optional dependency) cannot be loaded. */
-export class PostgresUnavailableError extends Error {
-  override name = 'PostgresUnavailableError'
-}
-
-/** Loads `pg` only when a store is opened, so a missing optional dependency is an error here and nowhere else. */
-function createPool(connectionString: string, max: number, timeoutMs: number): Pool {
-  let driver: { Pool: new (config: Record<string, unknown>) => Pool }
-  try {
-    driver = createRequire(import.meta.url)('pg') as typeof driver
-  } catch (cause) {
-    throw new PostgresUnavailableError(`PostgresStore needs the pg package, which is not installed: ${(cause as Error).message}`, { cause })
-  }
-  const pool = new driver.Pool({
-    connectionString,
-    max,
-    connectionTimeoutMillis: timeoutMs,
-    // Client side: a query on a connection that went silent (a dropped route, a frozen server)
-    // fails after this, and pg-pool destroys that connection. Server side: a statement or an
-    // open transaction left behind by a lost client cannot hold row locks for longer.
-    query_timeout: timeoutMs,
-    statement_timeout: timeoutMs,
-    idle_in_transaction_session_timeout: timeoutMs * 2,
-    keepAlive: true,
-    // A transaction's statements go out together where none waits for another's answer
-    // (PostgresStore.transaction); statements on their own are unaffected.
-    pipeline: true,
-  })
-  // An idle connection the server drops must not crash the process; the next query reconnects.
-  pool.on('error', () => {})
-  return pool
 }
