@@ -127,6 +127,30 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await post('/sessions?_action=getSessionInfo', { tokenId })).status).toBe(401)
   })
 
+  it('sessions answer as AM 7 does: tokenId in the body for validate and refresh, idle expiry, times to the second, 501 for other actions', async () => {
+    const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    const { tokenId } = (await res.json()) as { tokenId: string }
+    const bob = sessionCookie(await post('/authenticate', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' }))
+    // AM 7 "Manage sessions using REST": an administrator's token in the header or cookie, the session asked about as tokenId.
+    expect(await (await post('/sessions?_action=validate', { tokenId }, { cookie: bob })).json()).toMatchObject({ valid: true, uid: 'alice', realm: '/alpha' })
+    expect(await (await post('/sessions?_action=validate', { tokenId: 'unknown' }, { cookie: bob })).json()).toEqual({ valid: false })
+    // Same page's getSessionInfo example: maxIdleExpirationTime is there, and times carry no fraction of a second.
+    const info = (await (await post('/sessions?_action=getSessionInfo', { tokenId })).json()) as Record<string, string>
+    const SECOND = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/
+    for (const field of ['latestAccessTime', 'maxIdleExpirationTime', 'maxSessionExpirationTime']) expect(info[field]).toMatch(SECOND)
+    expect(Date.parse(info.maxIdleExpirationTime!)).toBeLessThanOrEqual(Date.parse(info.maxSessionExpirationTime!))
+    // Same page's "Refresh server-side sessions": refresh answers as getSessionInfo does.
+    const refreshed = await post('/sessions?_action=refresh', { tokenId })
+    expect(refreshed.status).toBe(200)
+    expect(await refreshed.json()).toMatchObject({ username: 'alice', realm: '/alpha', maxIdleExpirationTime: info.maxIdleExpirationTime })
+    // AM's SessionResource refuses an action it lacks with CREST's NotSupportedException: 501, not 400.
+    for (const action of ['getSessionProperties', 'nope', '']) {
+      const refused = await post(`/sessions?_action=${action}`, undefined, { cookie: bob })
+      expect([refused.status, await refused.json()]).toEqual([501, { code: 501, reason: 'Not Implemented', message: `Action ${action} not implemented for this resource` }])
+    }
+    expect((await post('/sessions?_action=refresh', { tokenId: 'unknown' })).status).toBe(401)
+  })
+
   it('a wrong password is AM’s 401 Login failure', async () => {
     const res = await answer('Login', await start('Login'), ALICE.username, 'nope')
     expect(res.status).toBe(401)

@@ -7,6 +7,7 @@ const REASONS: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Request Entity Too Large',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
 }
 

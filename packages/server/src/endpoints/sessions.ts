@@ -5,38 +5,46 @@ import { SESSION_LIFETIME_S } from '../records/index.js'
 import { endSession, getSession } from '../services/session.js'
 import { amError } from './amError.js'
 
+/** The actions AM 7's `sessions` resource answers that the provider implements; others are AM's 501. */
+const ACTIONS = new Set(['logout', 'validate', 'getSessionInfo', 'refresh'])
+
 /**
  * `POST {basePath}/json/realms/root/realms/{realm}/sessions?_action=…` for the session the
- * SSO token names: for `getSessionInfo`, `tokenId` in a JSON body; else a header named like the
- * cookie (`iPlanetDirectoryPro: …`, as AM takes it from clients that keep no cookies); else the
- * cookie. `logout` ends it (`{ result: 'Successfully logged out' }`), `getSessionInfo`
- * describes it, `validate` says whether it is live. No live session is AM's 401.
+ * SSO token names: `tokenId` in a JSON body (for `validate`, `getSessionInfo` and `refresh`); else
+ * a header named like the cookie (`iPlanetDirectoryPro: …`, as AM takes it from clients that keep
+ * no cookies); else the cookie. `logout` ends it (`{ result: 'Successfully logged out' }`),
+ * `getSessionInfo` describes it, `refresh` describes it too (AM's resets the idle time; the
+ * provider's sessions have none), `validate` says whether it is live. No live session is AM's
+ * 401; an action AM has and the provider does not, or a made-up one, is AM's 501.
  */
 export async function sessions(ctx: Context): Promise<Reply> {
-  const action = ctx.url.searchParams.get('_action')
+  const action = ctx.url.searchParams.get('_action') ?? ''
+  // CREST's NotSupportedException, worded as AM's SessionResource words it (OpenAM/Wren:AM source).
+  if (!ACTIONS.has(action)) return amError(501, `Action ${action} not implemented for this resource`)
   const session = await getSession(ctx, await ssoToken(ctx, action))
   if (action === 'validate') {
     return json(session ? { valid: true, sessionUid: session.id, uid: session.username, realm: session.realm } : { valid: false })
   }
-  if (action !== 'logout' && action !== 'getSessionInfo') {
-    throw new OAuthError('invalid_request', `Action '${action ?? ''}' is not supported; use logout, getSessionInfo or validate`, 400)
-  }
   if (!session) return amError(401, 'Access Denied')
   if (action === 'logout') return json({ result: 'Successfully logged out' }, 200, { 'set-cookie': await endSession(ctx, session) })
-  const iso = (sec: number) => new Date(sec * 1000).toISOString()
+  // AM writes times to the second ("2020-02-21T14:31:18Z" in AM 7's "Manage sessions using REST").
+  const iso = (sec: number) => new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const expires = iso(session.authTime + SESSION_LIFETIME_S)
   return json({
     username: session.username,
     universalId: `id=${session.username},ou=user,${ctx.realm.segments.length ? `o=${ctx.realm.segments.at(-1)},` : ''}ou=services,ou=am-config`,
     realm: session.realm,
     latestAccessTime: iso(ctx.nowSec),
-    maxSessionExpirationTime: iso(session.authTime + SESSION_LIFETIME_S),
+    // No idle timeout here: idling never ends a session before its maximum, so both say the same time.
+    maxIdleExpirationTime: expires,
+    maxSessionExpirationTime: expires,
     properties: { acr: session.acr ?? '', amr: (session.amr ?? []).join(' ') },
   })
 }
 
 /** The token the request names explicitly; one that is there decides, even when the cookie names another session. */
-async function ssoToken(ctx: Context, action: string | null): Promise<string | undefined> {
-  if (action === 'getSessionInfo') {
+async function ssoToken(ctx: Context, action: string): Promise<string | undefined> {
+  if (action !== 'logout') {
     const text = await ctx.request.body(ctx.rt.config.maxBodyBytes)
     const { tokenId } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
     if (tokenId !== undefined && typeof tokenId !== 'string') throw new OAuthError('invalid_request', 'tokenId must be a string', 400)
