@@ -1206,14 +1206,16 @@ function writeAllowedOnRejection(w: Write, spec: Spec, status: number, error: st
 
 function check(spec: Spec, r: Resolved, res: Result, writes: Write[], sizeBefore: number, sizeAfter: number): void {
   const label = `${r.method} ${r.url.pathname}${r.url.search.slice(0, 200)} -> ${res.status} ${res.body.toString().slice(0, 300)}`
-  expect(res.status, label).toBeLessThan(500)
+  // AM's REST tree answers an action it does not have with CREST's 501 Not Implemented (decision 0082): the one 5xx that is an answer, not a fault.
+  const notImplemented = res.status === 501 && r.url.pathname.includes('/json/') && JSON.parse(res.body.toString()).reason === 'Not Implemented'
+  if (!notImplemented) expect(res.status, label).toBeLessThan(500)
   const kind = pageKind(r.url)
   const type = res.headers.get('content-type') ?? ''
   const hasBody = !(r.method === 'HEAD' && res.body.length === 0)
   const html = type.startsWith('text/html') ? res.body.toString() : ''
 
   if (res.status >= 400) {
-    expect(JSON_ERROR_STATUSES, label).toContain(res.status)
+    if (!notImplemented) expect(JSON_ERROR_STATUSES, label).toContain(res.status)
     const routed = kind === 'html' && type.startsWith('text/html')
     if (!routed && hasBody) {
       // JSON endpoints, and HTML ones refusing before any page (unknown realm, wrong method).

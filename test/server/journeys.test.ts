@@ -378,6 +378,18 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(await info.json()).toMatchObject({ username: ALICE.username })
   })
 
+  it('serverinfo/* names the session cookie, as AM tells clients that look for it before they have one', async () => {
+    // ForgeRock's Node.js agent (AmClient.getServerInfo) reads cookieName here; the fields are AM's ServerInfoResource's.
+    const res = await h.fetch(`${h.origin}${base}/serverinfo/*`, { headers: { origin: 'https://web.example' } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://web.example')
+    // The provider's cookie has no Domain attribute, and is Secure only over HTTPS (as the harness's origin says).
+    expect(await res.json()).toEqual({ _id: '*', domains: [], cookieName: 'iPlanetDirectoryPro', secureCookie: h.origin.startsWith('https:'), realm: '/alpha' })
+    expect(await (await h.fetch(`${h.origin}${base}/serverinfo/cookieDomains`)).json()).toEqual({ _id: 'cookieDomains', domains: [] })
+    const post = await h.fetch(`${h.origin}${base}/serverinfo/*`, { method: 'POST' })
+    expect([post.status, ((await post.json()) as { code: number }).code]).toEqual([405, 405])
+  })
+
   it('CORS allows the SSO token header under the cookie name the provider is configured with', async () => {
     const other = await startHarness(mode, { ...CONFIG, cookie_name: 'AlphaSSO' })
     try {
@@ -386,6 +398,7 @@ describe.each(MODES)('journeys (%s)', (mode) => {
         headers: { origin: 'https://web.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'alphasso' },
       })
       expect(pre.headers.get('access-control-allow-headers')!.split(', ')).toContain('alphasso')
+      expect(await (await other.fetch(`${other.origin}${base}/serverinfo/*`)).json()).toMatchObject({ cookieName: 'AlphaSSO' })
     } finally {
       await other.close()
     }

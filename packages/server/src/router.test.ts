@@ -81,6 +81,10 @@ describe('route', () => {
     expect(at('/json/realms/root/realms/alpha/sessions')).toEqual({ kind: 'json', endpoint: 'sessions', realmPath: '/alpha' })
     expect(at('/json/realms/root/realms/alpha/sessions/?_action=logout')).toEqual({ kind: 'json', endpoint: 'sessions', realmPath: '/alpha' })
     expect(at('/json/realms/root/realms/alpha/users')).toEqual({ kind: 'not_found' })
+    expect(at('/json/realms/root/realms/alpha/serverinfo/*')).toEqual({ kind: 'json', endpoint: 'serverinfo/*', realmPath: '/alpha' })
+    expect(at('/json/serverinfo/*')).toEqual({ kind: 'json', endpoint: 'serverinfo/*', realmPath: '/' })
+    expect(at('/json/realms/root/realms/alpha/serverinfo/nope')).toEqual({ kind: 'not_found' })
+    expect(at('/json/realms/root/realms/alpha/sessions/a/b')).toEqual({ kind: 'not_found' })
     expect(at('/oauth2/realms/root/realms/alpha/authenticate')).toEqual({ kind: 'not_found' })
   })
 

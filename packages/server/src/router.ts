@@ -26,8 +26,8 @@ export function route(url: URL, basePath: string, endpoints: readonly Pick<Endpo
   if (path === '/json/health/live' || path === '/json/health/ready') return { kind: 'health', check: path === '/json/health/live' ? 'live' : 'ready' }
   if (path === '/isAlive.jsp') return { kind: 'health', check: 'isAlive' }
   if (path.startsWith('/json/')) {
-    // ForgeRock's SDK calls `sessions/` with a trailing slash.
-    const m = /^\/json((?:\/realms\/[^/]+)*)\/([^/]+)\/?$/.exec(path)
+    // ForgeRock's SDK calls `sessions/` with a trailing slash; `serverinfo/*` is two segments.
+    const m = /^\/json((?:\/realms\/[^/]+)*)\/([^/]+(?:\/[^/]+)?)\/?$/.exec(path)
     const fromPath = m ? realmFromRealmsPath(m[1]!) : undefined
     if (!m || fromPath === undefined || !endpoints.some((e) => e.under === 'json' && e.path === m[2])) return { kind: 'not_found' }
     return { kind: 'json', endpoint: m[2]!, realmPath: queryRealm ?? fromPath }

@@ -10,6 +10,7 @@ import { jwks } from './jwks.js'
 import { par } from './par.js'
 import { register } from './register.js'
 import { revoke } from './revoke.js'
+import { serverInfo } from './serverInfo.js'
 import { sessions } from './sessions.js'
 import { token } from './token.js'
 import { tokeninfo } from './tokeninfo.js'
@@ -44,4 +45,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { path: '.well-known/openid-configuration', methods: ['GET'], handler: (ctx) => discovery(ctx, ENDPOINTS), cors: true },
   { path: 'authenticate', under: 'json', methods: ['POST'], handler: authenticate, cors: true },
   { path: 'sessions', under: 'json', methods: ['POST'], handler: sessions, cors: true },
+  { path: 'serverinfo/*', under: 'json', methods: ['GET'], handler: serverInfo, cors: true },
+  { path: 'serverinfo/cookieDomains', under: 'json', methods: ['GET'], handler: serverInfo, cors: true },
 ]

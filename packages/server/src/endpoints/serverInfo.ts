@@ -1,0 +1,23 @@
+import type { Context } from '../services/context.js'
+import { json, type Reply } from '../base/http.js'
+
+/**
+ * `GET {basePath}/json/realms/root/realms/{realm}/serverinfo/*`: what AM tells a client about its
+ * session cookie before it has one. ForgeRock's Node.js agent reads `cookieName` here to find the
+ * session (`AmClient.getServerInfo`), AM's own UI reads `cookieName`, `domains` and `secureCookie`.
+ * The fields are those AM's `ServerInfoResource` writes (OpenAM and Wren:AM source) that the
+ * provider can answer truthfully: its session cookie carries no `Domain` (so `domains` is empty),
+ * and is `Secure` exactly when the request came over HTTPS. AM's self-service, social sign-in,
+ * referral and locale fields are left out (decision 0082). `serverinfo/cookieDomains` answers
+ * the domains alone, as AM's does.
+ */
+export async function serverInfo(ctx: Context): Promise<Reply> {
+  if (ctx.url.pathname.replace(/\/$/, '').endsWith('/cookieDomains')) return json({ _id: 'cookieDomains', domains: [] })
+  return json({
+    _id: '*',
+    domains: [],
+    cookieName: ctx.rt.config.cookieName,
+    secureCookie: ctx.url.protocol === 'https:',
+    realm: ctx.realm.path,
+  })
+}
