@@ -305,6 +305,21 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect(none.status).toBe(400)
   })
 
+  it('noSession=true checks the credentials and starts no session: AM’s message in place of tokenId, no cookie', async () => {
+    // AM's RestAuthenticationHandler answers this when the login made no SSO token (AM 7.x "Authenticate endpoint parameters").
+    const DONE = { message: 'Authentication Successful', successUrl: '/console', realm: '/alpha' }
+    const zeroPage = await post('/authenticate?noSession=true', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    expect([zeroPage.status, await zeroPage.json(), zeroPage.headers.getSetCookie()]).toEqual([200, DONE, []])
+    const step = await start('Login')
+    const done = await post('/authenticate?authIndexType=service&authIndexValue=Login&noSession=true', {
+      ...step,
+      callbacks: step.callbacks.map((c, i) => ({ ...c, input: c.input!.map((inp) => ({ ...inp, value: [CAROL.username, CAROL.password][i] })) })),
+    })
+    expect([done.status, await done.json(), done.headers.getSetCookie()]).toEqual([200, DONE, []])
+    const wrong = await post('/authenticate?noSession=true', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': 'nope' })
+    expect(wrong.status).toBe(401)
+  })
+
   it('the sign-in page runs the journey authorize?service= names, one form per step', async () => {
     const b = new Browser(h)
     const iss = h.issuer()
