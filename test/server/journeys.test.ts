@@ -151,6 +151,21 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await post('/sessions?_action=refresh', { tokenId: 'unknown' })).status).toBe(401)
   })
 
+  it('users?_action=idFromSession names the session’s user as AM’s IdentityResource does; no session is its 403', async () => {
+    const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
+    const { tokenId } = (await res.json()) as { tokenId: string }
+    const cookie = sessionCookie(res)
+    const ID = { id: 'alice', realm: '/alpha', dn: 'id=alice,ou=user,o=alpha,ou=services,ou=am-config', successURL: '/console', fullLoginURL: '/login?realm=%2Falpha' }
+    const byCookie = await post('/users?_action=idFromSession', undefined, { cookie })
+    expect([byCookie.status, await byCookie.json()]).toEqual([200, ID])
+    expect(await (await post('/users?_action=idFromSession', undefined, { iPlanetDirectoryPro: tokenId })).json()).toEqual(ID)
+    const other = await post('/users?_action=create', {}, { cookie })
+    expect([other.status, ((await other.json()) as { message: string }).message]).toEqual([501, 'Action create not implemented for this resource'])
+    await post('/sessions?_action=logout', undefined, { cookie })
+    const gone = await post('/users?_action=idFromSession', undefined, { cookie })
+    expect([gone.status, await gone.json()]).toEqual([403, { code: 403, reason: 'Forbidden', message: 'SSO Token cannot be retrieved.' }])
+  })
+
   it('a wrong password is AM’s 401 Login failure', async () => {
     const res = await answer('Login', await start('Login'), ALICE.username, 'nope')
     expect(res.status).toBe(401)

@@ -2,7 +2,7 @@ import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
 import { json, parseJsonObject, type Reply } from '../base/http.js'
 import { SESSION_LIFETIME_S } from '../records/index.js'
-import { endSession, getSession } from '../services/session.js'
+import { endSession, getSession, universalId } from '../services/session.js'
 import { amError } from './amError.js'
 
 /** The actions AM 7's `sessions` resource answers that the provider implements; others are AM's 501. */
@@ -32,7 +32,7 @@ export async function sessions(ctx: Context): Promise<Reply> {
   const expires = iso(session.authTime + SESSION_LIFETIME_S)
   return json({
     username: session.username,
-    universalId: `id=${session.username},ou=user,${ctx.realm.segments.length ? `o=${ctx.realm.segments.at(-1)},` : ''}ou=services,ou=am-config`,
+    universalId: universalId(ctx, session.username),
     realm: session.realm,
     latestAccessTime: iso(ctx.nowSec),
     // No idle timeout here: idling never ends a session before its maximum, so both say the same time.

@@ -15,6 +15,7 @@ import { sessions } from './sessions.js'
 import { token } from './token.js'
 import { tokeninfo } from './tokeninfo.js'
 import { userinfo } from './userinfo.js'
+import { users } from './users.js'
 
 /**
  * Every endpoint under an issuer, and AM's REST endpoints (`under: 'json'`). The router, the method check, CORS and the discovery
@@ -45,6 +46,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   { path: '.well-known/openid-configuration', methods: ['GET'], handler: (ctx) => discovery(ctx, ENDPOINTS), cors: true },
   { path: 'authenticate', under: 'json', methods: ['POST'], handler: authenticate, cors: true },
   { path: 'sessions', under: 'json', methods: ['POST'], handler: sessions, cors: true },
+  { path: 'users', under: 'json', methods: ['POST'], handler: users, cors: true },
   { path: 'serverinfo/*', under: 'json', methods: ['GET'], handler: serverInfo, cors: true },
   { path: 'serverinfo/cookieDomains', under: 'json', methods: ['GET'], handler: serverInfo, cors: true },
 ]

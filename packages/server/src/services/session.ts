@@ -19,6 +19,11 @@ export async function getSession(ctx: Context, token = readCookie(ctx.request, c
   return { ...entry.payload, id }
 }
 
+/** AM's universal id (DN) of a user of this realm, as its `sessions` and `users` resources print it. */
+export function universalId(ctx: Context, username: string): string {
+  return `id=${username},ou=user,${ctx.realm.segments.length ? `o=${ctx.realm.segments.at(-1)},` : ''}ou=services,ou=am-config`
+}
+
 /** Starts a session and returns the `Set-Cookie` value for it. */
 export async function createSession(
   ctx: Context,
