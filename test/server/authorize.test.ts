@@ -448,6 +448,39 @@ describe.each(MODES)('authorize (%s)', (mode) => {
       await expectErrorPage(await b.post(consent.action, { ...consent.fields, decision: 'deny' }))
     })
 
+    it('AM’s consent in the request: a POST with decision=allow and the SSO token as csrf answers at once, without a page', async () => {
+      // AM's REST sign-in, then the authorization request posted with the session cookie, decision and csrf,
+      // as AM's "Authorization code grant" examples (and apps that get codes without a browser) do.
+      const signIn = await h.fetch(`${h.origin}/json/realms/root/realms/alpha/authenticate`, {
+        method: 'POST',
+        headers: { 'x-openam-username': CAROL.username, 'x-openam-password': CAROL.password },
+      })
+      const { tokenId } = (await signIn.json()) as { tokenId: string }
+      const cookie = `iPlanetDirectoryPro=${tokenId}`
+      const request = { client_id: WEB.client_id, redirect_uri: WEB.redirect_uri, response_type: 'code', scope: 'openid profile', state: 'direct' }
+      const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+      const post = (fields: Record<string, string>, withCookie = true) =>
+        h.fetch(`${iss}/authorize`, { method: 'POST', headers: { ...(withCookie && { cookie }), ...FORM }, body: new URLSearchParams(fields).toString() })
+      const ok = clientRedirect(await post({ ...request, decision: 'allow', csrf: tokenId }), WEB.redirect_uri)
+      expect(ok.get('code')).toBeTruthy()
+      expect(ok.get('state')).toBe('direct')
+      // The code is good at the token endpoint as any other.
+      const tokens = await h.fetch(`${iss}/access_token`, {
+        method: 'POST',
+        headers: { authorization: basic(WEB.client_id, WEB.client_secret), ...FORM },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: ok.get('code')!, redirect_uri: WEB.redirect_uri }).toString(),
+      })
+      expect(tokens.status).toBe(200)
+      // csrf must be the session's own token: anything else is refused to the client, as is a denial.
+      expect(clientRedirect(await post({ ...request, decision: 'allow', csrf: 'forged' }), WEB.redirect_uri).get('error')).toBe('invalid_request')
+      expect(clientRedirect(await post({ ...request, decision: 'allow' }), WEB.redirect_uri).get('error')).toBe('invalid_request')
+      expect(clientRedirect(await post({ ...request, decision: 'deny', csrf: tokenId }), WEB.redirect_uri).get('error')).toBe('access_denied')
+      // Without the session it is the sign-in, as any request without one.
+      const anonymous = await post({ ...request, decision: 'allow', csrf: tokenId }, false)
+      expect(anonymous.status).toBe(302)
+      expect(new URL(anonymous.headers.get('location')!).pathname).toBe('/login')
+    })
+
     it('the interaction link after sign-in is single use', async () => {
       const b = new Browser(h)
       const first = await b.get(authorizeUrl(iss, { client_id: HYBRID.client_id, redirect_uri: HYBRID.redirect_uri, response_type: 'code', scope: 'openid' }))

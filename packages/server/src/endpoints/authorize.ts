@@ -5,7 +5,7 @@ import { requestObjectParams } from '../authorization/requestObject.js'
 import { resolveTarget, validateRequest, type AuthRequest, type Target } from '../authorization/request.js'
 import { errorPage, respondError } from '../authorization/responseMode.js'
 import type { Context } from '../services/context.js'
-import { randomToken } from '../base/crypto.js'
+import { randomToken, secretKey } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import { Params, pageParams, redirect, type Reply } from '../base/http.js'
 import { consentPage } from '../base/pages.js'
@@ -15,21 +15,29 @@ import { getSession, loginUrl } from '../services/session.js'
 
 type InteractionState = { id: string; createdAt: number; staleSession?: string; pushed?: string }
 
+/** AM's consent given in the authorization request itself: `decision`, `csrf` (the SSO token), `save_consent`. */
+type DirectDecision = { decision: string | undefined; csrf: string | undefined; saveConsent: boolean }
+
 /**
  * `authorize` (RFC 6749 section 3.1, OIDC Core 3): sign-in, consent and the seven response
  * types, the parameters given directly, by a `request_uri` from `par` (RFC 9126 section 4),
  * or in a signed request object by value or by a registered `request_uri` (RFC 9101).
  * Until client and redirect URI are known good, errors are an error page; after, they go back
- * to the client with `state` and `iss`.
+ * to the client with `state` and `iss`. A POST carrying `decision` and `csrf` (the session's SSO
+ * token) without a consent page's `interaction` is AM's consent in the request: answered at once.
  */
 export async function authorize(ctx: Context): Promise<Reply> {
   let params: Params
   let target: Target
   let interaction: InteractionState | undefined
   let pushed: string | undefined
+  let direct: DirectDecision | undefined
   try {
     params = await pageParams(ctx.request, ctx.url, ctx.rt.config.maxBodyBytes)
-    if (ctx.request.method === 'POST' && params.has('decision')) return await consentDecision(ctx, params)
+    if (ctx.request.method === 'POST' && params.has('decision')) {
+      if (params.has('interaction')) return await consentDecision(ctx, params)
+      direct = { decision: params.get('decision'), csrf: params.get('csrf'), saveConsent: params.get('save_consent') === 'on' }
+    }
     const interactionId = params.get('interaction')
     if (interactionId !== undefined) {
       const entry = await ctx.rt.store.find<InteractionPayload>('Interaction', interactionId)
@@ -55,7 +63,7 @@ export async function authorize(ctx: Context): Promise<Reply> {
       throw new OAuthError('invalid_request', 'Authorization requests of this client must be pushed to the par endpoint first (RFC 9126)')
     }
     const request = validateRequest(ctx, params, target)
-    return await proceed(ctx, request, params, interaction)
+    return await proceed(ctx, request, params, interaction, direct)
   } catch (error) {
     if (error instanceof OAuthError) return await respondError(ctx, target, error)
     throw error
@@ -67,6 +75,7 @@ async function proceed(
   request: AuthRequest,
   params: Params,
   interaction: InteractionState | undefined,
+  direct?: DirectDecision,
 ): Promise<Reply> {
   const session = await getSession(ctx)
   // A sign-in completed after this request began satisfies prompt=login and max_age.
@@ -85,7 +94,13 @@ async function proceed(
     const id = interaction?.id ?? (await saveInteraction(ctx, params, request.pushed, session?.id))
     return redirect(loginUrl(ctx, `${ctx.issuer}/authorize?interaction=${id}`, request.loginHint, request.journey))
   }
-  if (await needsConsent(ctx, request, session)) {
+  if (direct) {
+    // AM's REST consent: a POST of the request with decision=allow and the session's SSO token as csrf gets its
+    // answer without a page (AM's "Authorization code grant" examples; apps and tests get codes this way).
+    if ((await secretKey(direct.csrf ?? '')) !== session.id) throw new OAuthError('invalid_request', 'csrf must be the session token of the user deciding')
+    if (direct.decision !== 'allow') throw new OAuthError('access_denied', 'The user denied the request')
+    if (direct.saveConsent) await rememberConsent(ctx, session, request)
+  } else if (await needsConsent(ctx, request, session)) {
     if (request.prompt.has('none')) throw new OAuthError('consent_required', 'The user must consent')
     const id = interaction?.id ?? (await saveInteraction(ctx, params, request.pushed))
     return consentPage({
