@@ -166,6 +166,16 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect([gone.status, await gone.json()]).toEqual([403, { code: 403, reason: 'Forbidden', message: 'SSO Token cannot be retrieved.' }])
   })
 
+  it('under json/ an unknown resource or realm is AM’s 404 { code, reason, message } too, as every other error there', async () => {
+    const NOT_FOUND = { code: 404, reason: 'Not Found' }
+    const resource = await post('/groups?_queryFilter=true')
+    expect([resource.status, await resource.json()]).toEqual([404, expect.objectContaining(NOT_FOUND)])
+    const realm = await h.fetch(`${h.origin}/json/realms/root/realms/nope/authenticate`, { method: 'POST' })
+    expect([realm.status, await realm.json()]).toEqual([404, { ...NOT_FOUND, message: "Realm '/nope' does not exist" }])
+    // Outside json/ the OAuth shape stays.
+    expect(await (await h.fetch(`${h.origin}/oauth2/realms/root/realms/nope/authorize`)).json()).toMatchObject({ error: 'not_found' })
+  })
+
   it('a wrong password is AM’s 401 Login failure', async () => {
     const res = await answer('Login', await start('Login'), ALICE.username, 'nope')
     expect(res.status).toBe(401)

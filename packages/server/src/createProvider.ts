@@ -152,13 +152,13 @@ export function createProvider(config: ProviderConfig): Provider {
       })
     }
     await keys(false)
-    if (r.kind === 'not_found') throw new OAuthError('not_found', `No endpoint at ${url.pathname}`, 404)
+    if (r.kind === 'not_found') return notFound(url, resolved.basePath, `No endpoint at ${url.pathname}`)
     if (r.kind === 'landing') {
       requireMethod(request, 'GET')
       return landing(rt, url.origin)
     }
     const realm = resolved.realms.get(r.realmPath)
-    if (!realm) throw new OAuthError('not_found', `Realm '${r.realmPath}' does not exist`, 404)
+    if (!realm) return notFound(url, resolved.basePath, `Realm '${r.realmPath}' does not exist`)
     const ctx: Context = {
       rt,
       request,
@@ -268,4 +268,11 @@ function toReply(error: unknown): Reply {
 function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
   Object.assign(reply.headers, headers)
   return reply
+}
+
+/** A 404: under `json/` in AM's `{ code, reason, message }`, as every other error there (decision 0082); else OAuth's shape. */
+function notFound(url: URL, basePath: string, message: string): Reply {
+  const error = new OAuthError('not_found', message, 404)
+  if (url.pathname.startsWith(`${basePath}/json/`)) return amErrorOf(error)
+  throw error
 }
