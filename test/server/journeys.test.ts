@@ -149,6 +149,8 @@ describe.each(MODES)('journeys (%s)', (mode) => {
       expect([refused.status, await refused.json()]).toEqual([501, { code: 501, reason: 'Not Implemented', message: `Action ${action} not implemented for this resource` }])
     }
     expect((await post('/sessions?_action=refresh', { tokenId: 'unknown' })).status).toBe(401)
+    // AM finds actions in a case-insensitive map.
+    expect(await (await post('/sessions?_action=GETSESSIONINFO', { tokenId })).json()).toMatchObject({ username: 'alice' })
   })
 
   it('users?_action=idFromSession names the session’s user as AM’s IdentityResource does; no session is its 403', async () => {

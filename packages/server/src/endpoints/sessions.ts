@@ -5,8 +5,11 @@ import { SESSION_LIFETIME_S } from '../records/index.js'
 import { endSession, getSession, universalId } from '../services/session.js'
 import { amError } from './amError.js'
 
-/** The actions AM 7's `sessions` resource answers that the provider implements; others are AM's 501. */
-const ACTIONS = new Set(['logout', 'validate', 'getSessionInfo', 'refresh'])
+/**
+ * The actions AM 7's `sessions` resource answers that the provider implements, by their names in
+ * lower case: AM looks actions up in a case-insensitive map (`SessionResourceV2`). Others are AM's 501.
+ */
+const ACTIONS = new Map(['logout', 'validate', 'getSessionInfo', 'refresh'].map((a) => [a.toLowerCase(), a]))
 
 /**
  * `POST {basePath}/json/realms/root/realms/{realm}/sessions?_action=…` for the session the
@@ -18,9 +21,10 @@ const ACTIONS = new Set(['logout', 'validate', 'getSessionInfo', 'refresh'])
  * 401; an action AM has and the provider does not, or a made-up one, is AM's 501.
  */
 export async function sessions(ctx: Context): Promise<Reply> {
-  const action = ctx.url.searchParams.get('_action') ?? ''
+  const asked = ctx.url.searchParams.get('_action') ?? ''
+  const action = ACTIONS.get(asked.toLowerCase())
   // CREST's NotSupportedException, worded as AM's SessionResource words it (OpenAM/Wren:AM source).
-  if (!ACTIONS.has(action)) return amError(501, `Action ${action} not implemented for this resource`)
+  if (action === undefined) return amError(501, `Action ${asked} not implemented for this resource`)
   const session = await getSession(ctx, await ssoToken(ctx, action))
   if (action === 'validate') {
     return json(session ? { valid: true, sessionUid: session.id, uid: session.username, realm: session.realm } : { valid: false })
