@@ -298,11 +298,15 @@ describe.each(MODES)('resources (%s)', (mode) => {
     it("shows a client its own token, and another client's only with am-introspect-all-tokens", async () => {
       const { access_token } = await passwordTokens(h, { scope: 'openid profile' })
       const at = claims(access_token)
+      await h.advance(60)
+      // AM's /oauth2/introspect "Response content": user_id (the deprecated form of username) and expires_in, the seconds left.
       expect(await introspect(h, access_token, ropcAuth)).toMatchObject({
         active: true,
         scope: 'openid profile',
         client_id: ROPC.id,
         username: DEMO.user.username,
+        user_id: DEMO.user.username,
+        expires_in: (at.exp as number) - (at.iat as number) - 60,
         sub: DEMO.user.username,
         token_type: 'Bearer',
         exp: at.exp,
@@ -330,6 +334,8 @@ describe.each(MODES)('resources (%s)', (mode) => {
         token_type: 'refresh_token',
         client_id: ROPC.id,
         username: DEMO.user.username,
+        user_id: DEMO.user.username,
+        expires_in: 604800,
         scope: 'openid profile email address phone',
       })
       expect(rt.exp).toBe((claims(access_token).iat as number) + 604800)
