@@ -127,30 +127,39 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await post('/sessions?_action=getSessionInfo', { tokenId })).status).toBe(401)
   })
 
-  it('sessions answer as AM 7 does: tokenId in the body for validate and refresh, idle expiry, times to the second, 501 for other actions', async () => {
+  it('sessions answer as AM’s "Manage sessions using REST" shows: tokenId in the body, refresh’s timeouts, logout of a dead token, 501 for other actions', async () => {
     const res = await post('/authenticate', undefined, { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password })
     const { tokenId } = (await res.json()) as { tokenId: string }
     const bob = sessionCookie(await post('/authenticate', undefined, { 'x-openam-username': 'bob', 'x-openam-password': 'Bu1lder-bob' }))
-    // AM 7 "Manage sessions using REST": an administrator's token in the header or cookie, the session asked about as tokenId.
+    // An administrator's token in the header or cookie, the session asked about as tokenId in the body.
     expect(await (await post('/sessions?_action=validate', { tokenId }, { cookie: bob })).json()).toMatchObject({ valid: true, uid: 'alice', realm: '/alpha' })
     expect(await (await post('/sessions?_action=validate', { tokenId: 'unknown' }, { cookie: bob })).json()).toEqual({ valid: false })
-    // Same page's getSessionInfo example: maxIdleExpirationTime is there, and times carry no fraction of a second.
+    // getSessionInfo: maxIdleExpirationTime is there, and times carry no fraction of a second.
     const info = (await (await post('/sessions?_action=getSessionInfo', { tokenId })).json()) as Record<string, string>
     const SECOND = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/
     for (const field of ['latestAccessTime', 'maxIdleExpirationTime', 'maxSessionExpirationTime']) expect(info[field]).toMatch(SECOND)
     expect(Date.parse(info.maxIdleExpirationTime!)).toBeLessThanOrEqual(Date.parse(info.maxSessionExpirationTime!))
-    // Same page's "Refresh server-side sessions": refresh answers as getSessionInfo does.
-    const refreshed = await post('/sessions?_action=refresh', { tokenId })
-    expect(refreshed.status).toBe(200)
-    expect(await refreshed.json()).toMatchObject({ username: 'alice', realm: '/alpha', maxIdleExpirationTime: info.maxIdleExpirationTime })
+    expect(await (await post('/sessions?_action=getSessionInfoAndResetIdleTime', { tokenId })).json()).toEqual(info)
+    // refresh answers the timeouts: idle and left in seconds, the maximums in minutes.
+    await h.advance(60)
+    const refreshed = await post('/sessions?_action=refresh', { tokenId }, { cookie: bob })
+    expect([refreshed.status, await refreshed.json()]).toEqual([200, { uid: 'alice', realm: '/alpha', idletime: 0, maxidletime: 480, maxsessiontime: 480, maxtime: 8 * 3600 - 60 }])
+    expect((await post('/sessions?_action=refresh', { tokenId: 'unknown' })).status).toBe(401)
     // AM's SessionResource refuses an action it lacks with CREST's NotSupportedException: 501, not 400.
     for (const action of ['getSessionProperties', 'nope', '']) {
       const refused = await post(`/sessions?_action=${action}`, undefined, { cookie: bob })
       expect([refused.status, await refused.json()]).toEqual([501, { code: 501, reason: 'Not Implemented', message: `Action ${action} not implemented for this resource` }])
     }
-    expect((await post('/sessions?_action=refresh', { tokenId: 'unknown' })).status).toBe(401)
     // AM finds actions in a case-insensitive map.
     expect(await (await post('/sessions?_action=GETSESSIONINFO', { tokenId })).json()).toMatchObject({ username: 'alice' })
+    // logout takes tokenId too (an administrator ending another's session); a token that is not live is AM's 'Token has expired'.
+    const out = await post('/sessions?_action=logout', { tokenId }, { cookie: bob })
+    expect([out.status, await out.json()]).toEqual([200, { result: 'Successfully logged out' }])
+    expect(out.headers.getSetCookie()).toEqual([]) // bob's own cookie stays
+    expect(await (await post('/sessions?_action=validate', { tokenId })).json()).toEqual({ valid: false })
+    expect(await (await post('/sessions?_action=validate', undefined, { cookie: bob })).json()).toMatchObject({ valid: true, uid: 'bob' })
+    const again = await post('/sessions?_action=logout', { tokenId })
+    expect([again.status, await again.json()]).toEqual([200, { result: 'Token has expired' }])
   })
 
   it('users?_action=idFromSession names the session’s user as AM’s IdentityResource does; no session is its 403', async () => {
