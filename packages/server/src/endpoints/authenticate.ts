@@ -12,8 +12,7 @@ import { amError } from './amError.js'
  * `authId` it starts the journey `authIndexValue` names (`Login` by default) and answers its first
  * callbacks; posting an answer back with the callbacks filled in runs the next step. Success sets
  * the session cookie and answers `{ tokenId, successUrl, realm }`, or with `noSession=true` on the
- * request that completes it, `{ message: 'Authentication Successful', successUrl, realm }` and no
- * session; failure is AM's 401. The zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`)
+ * request that completes it, `{ successUrl, realm }` and no session; failure is AM's 401. The zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`)
  * answers the first step from headers.
  */
 export async function authenticate(ctx: Context): Promise<Reply> {
@@ -55,11 +54,9 @@ async function respond(ctx: Context, result: StepResult): Promise<Reply> {
     return json({ authId, callbacks: toJson(callbacks), ...(header !== undefined && { header }), ...(description !== undefined && { description }), ...(stage !== undefined && { stage }) })
   }
   const successUrl = `${ctx.rt.config.basePath}/console`
-  // `noSession=true` checks the credentials and creates no session: AM's RestAuthenticationHandler then answers
-  // this message in place of tokenId, and sets no cookie ("Authenticate endpoint parameters", AM 7.x).
-  if (ctx.url.searchParams.get('noSession')?.toLowerCase() === 'true') {
-    return json({ message: 'Authentication Successful', successUrl, realm: ctx.realm.path })
-  }
+  // `noSession=true` checks the credentials and creates no session: AM answers without tokenId and sets no cookie
+  // (AM's "Authenticate endpoint parameters": `{ successUrl, realm }`; the message of AM's old chains is not there).
+  if (ctx.url.searchParams.get('noSession')?.toLowerCase() === 'true') return json({ successUrl, realm: ctx.realm.path })
   const { cookie, token } = await createSession(ctx, result.username, { acr: result.acr, amr: result.amr })
   return json({ tokenId: token, successUrl, realm: ctx.realm.path }, 200, { 'set-cookie': cookie })
 }
