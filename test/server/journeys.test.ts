@@ -339,6 +339,9 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     expect((await res.json()) as { tokenId: string }).toHaveProperty('tokenId')
     const none = await post('/authenticate?authIndexType=service&authIndexValue=Nope')
     expect(none.status).toBe(400)
+    // AM's "Authenticate endpoints": authIndexType=service without authIndexValue is the default journey.
+    const fallback = (await (await post('/authenticate?authIndexType=service')).json()) as Step
+    expect(fallback.callbacks.map((c) => c.type)).toEqual(['NameCallback', 'PasswordCallback'])
   })
 
   it('noSession=true checks the credentials and starts no session: no tokenId, no cookie', async () => {

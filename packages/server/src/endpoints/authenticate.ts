@@ -26,12 +26,16 @@ export async function authenticate(ctx: Context): Promise<Reply> {
   return respond(ctx, await startJourney(ctx, chosenJourney(ctx), { read: zeroPage(ctx) }))
 }
 
-/** The journey `authIndexType=service&authIndexValue=…` names; `Login` when none. */
+/**
+ * The journey `authIndexType=service&authIndexValue=…` names; `Login`, the realm's default, when
+ * none does ("If authIndexType=service and no authIndexValue is specified, the default service is
+ * used", AM's "Authenticate endpoints").
+ */
 function chosenJourney(ctx: Context): Journey {
   const type = ctx.url.searchParams.get('authIndexType')
   const value = ctx.url.searchParams.get('authIndexValue')
   if (type !== null && type !== 'service') throw new OAuthError('invalid_request', `authIndexType '${type}' is not supported; use 'service'`, 400)
-  const name = type === null ? 'Login' : (value ?? '')
+  const name = type === null || !value ? 'Login' : value
   const journey = ctx.realm.journeys.get(name)
   if (!journey) throw new OAuthError('invalid_request', `No journey named '${name}' in this realm`, 400)
   return journey
