@@ -440,6 +440,8 @@ describe.each(MODES)('journeys (%s)', (mode) => {
     // The provider's cookie has no Domain attribute, and is Secure only over HTTPS (as the harness's origin says).
     expect(await res.json()).toEqual({ _id: '*', domains: [], cookieName: 'iPlanetDirectoryPro', secureCookie: h.origin.startsWith('https:'), realm: '/alpha' })
     expect(await (await h.fetch(`${h.origin}${base}/serverinfo/cookieDomains`)).json()).toEqual({ _id: 'cookieDomains', domains: [] })
+    // Agents ask at the root (json/serverinfo/*); AM's root realm always exists, so it answers though none is configured here.
+    expect(await (await h.fetch(`${h.origin}/json/serverinfo/*`)).json()).toMatchObject({ cookieName: 'iPlanetDirectoryPro', realm: '/' })
     const post = await h.fetch(`${h.origin}${base}/serverinfo/*`, { method: 'POST' })
     expect([post.status, ((await post.json()) as { code: number }).code]).toEqual([405, 405])
   })

@@ -19,6 +19,7 @@ import { landing } from './endpoints/landing.js'
 import { health, IS_ALIVE_METHODS } from './endpoints/health.js'
 import { login } from './endpoints/login.js'
 import { amErrorOf } from './endpoints/amError.js'
+import { serverInfoOf } from './endpoints/serverInfo.js'
 
 const BY_ROUTE = new Map(ENDPOINTS.map((e) => [`${e.under ?? 'oauth2'} ${e.path}`, e]))
 
@@ -158,7 +159,13 @@ export function createProvider(config: ProviderConfig): Provider {
       return landing(rt, url.origin)
     }
     const realm = resolved.realms.get(r.realmPath)
-    if (!realm) return notFound(url, resolved.basePath, `Realm '${r.realmPath}' does not exist`)
+    if (!realm) {
+      // AM's root realm always exists, and serverinfo's answer is the server's: agents ask it at the root.
+      if (r.kind === 'json' && r.realmPath === '/' && r.endpoint.startsWith('serverinfo/') && request.method === 'GET') {
+        return serverInfoOf(rt.config.cookieName, url, '/')
+      }
+      return notFound(url, resolved.basePath, `Realm '${r.realmPath}' does not exist`)
+    }
     const ctx: Context = {
       rt,
       request,

@@ -12,12 +12,15 @@ import { json, type Reply } from '../base/http.js'
  * the domains alone, as AM's does.
  */
 export async function serverInfo(ctx: Context): Promise<Reply> {
-  if (ctx.url.pathname.replace(/\/$/, '').endsWith('/cookieDomains')) return json({ _id: 'cookieDomains', domains: [] })
-  return json({
-    _id: '*',
-    domains: [],
-    cookieName: ctx.rt.config.cookieName,
-    secureCookie: ctx.url.protocol === 'https:',
-    realm: ctx.realm.path,
-  })
+  return serverInfoOf(ctx.rt.config.cookieName, ctx.url, ctx.realm.path)
+}
+
+/**
+ * The answer for `realmPath`. Everything in it is the server's, not the realm's: the provider
+ * answers it at the root (`{basePath}/json/serverinfo/*`, where agents ask) even when no root
+ * realm is configured, since AM's root realm always exists.
+ */
+export function serverInfoOf(cookieName: string, url: URL, realmPath: string): Reply {
+  if (url.pathname.replace(/\/$/, '').endsWith('/cookieDomains')) return json({ _id: 'cookieDomains', domains: [] })
+  return json({ _id: '*', domains: [], cookieName, secureCookie: url.protocol === 'https:', realm: realmPath })
 }
