@@ -210,6 +210,20 @@ describe('@realmauth/node against node-oidc-provider 9', () => {
     expect((refused as AccessTokenError).code).toBe('insufficient_scope')
   })
 
+  it('oidc-provider neither introspects nor revokes its JWT access tokens: typed errors that say so', async () => {
+    const client = await node({ clientId: 'svc-basic', auth: { method: 'client_secret_basic', clientSecret: SECRET } })
+    const jwt = await client.getToken({ scope: 'read', resource: API })
+    // RFC 7009 2.2.1 allows this answer to a revocation.
+    expect(await client.revoke(jwt).catch((e: unknown) => e)).toMatchObject({ code: 'oauth_error', error: 'unsupported_token_type', status: 400 })
+
+    // A resource server asking to introspect JWTs too has a setting this provider cannot honour.
+    const verifier = createAccessTokenVerifier({ issuer, audience: API, introspection: { clientId: 'svc-basic', clientSecret: SECRET, introspectJwts: true } })
+    const error = await verifier.verify(jwt).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(AuthError)
+    expect(error).toMatchObject({ code: 'configuration_error', error: 'unsupported_token_type' })
+    expect((error as AuthError).message).toContain('leave introspection.introspectJwts off for this provider')
+  })
+
   it('an opaque access token verifies by introspection', async () => {
     const client = await node({ clientId: 'svc-post', auth: { method: 'client_secret_post', clientSecret: SECRET } })
     const opaque = await client.getToken({ scope: 'read' })
