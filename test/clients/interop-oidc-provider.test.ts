@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // `oidc-provider-9` is the bench workspace's devDependency alias of `oidc-provider@9`
 // (bench/package.json); npm hoists it to the root node_modules, so it resolves from here too.
 import Provider, { type ProviderContext } from 'oidc-provider-9'
-import { AuthClient, AuthError, OidcClient, createDPoP } from '@realmauth/core'
+import { AuthClient, AuthError, OidcClient, createDPoP, userinfoProfile } from '@realmauth/core'
 import { AccessTokenError, createAccessTokenVerifier, createNodeClient, type NodeClientOptions } from '@realmauth/node'
 
 const SECRET = 'a-secret-long-enough-for-oidc-provider-0123456789'
@@ -415,5 +415,37 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
 
     expect(await rp.userinfo(tokens.accessToken, USER)).toMatchObject({ sub: USER, name: 'Alice Liddell' })
     expect(await rp.introspect(tokens.accessToken)).toMatchObject({ active: true, client_id: 'rp-jose', sub: USER })
+  })
+
+  it('the user oidc-provider leaves out of its ID token comes from userinfo with `profile`; a revoked refresh token ends the session', async () => {
+    const auth = new AuthClient({ issuer, clientId: 'spa', redirectUri: REDIRECT, scope: 'openid profile offline_access', profile: userinfoProfile, refresh: { auto: false } })
+    browse.jar = []
+    await auth.handleCallback((await browse(await auth.signInUrl({ prompt: 'consent' }), REDIRECT)).href)
+    // Its ID tokens carry only protocol claims when an access token comes with them (OIDC Core 5.4).
+    expect(decode(auth.getSnapshot().tokens!.idToken!).name).toBeUndefined()
+    expect(auth.getSnapshot().user).toMatchObject({ sub: USER, name: 'Alice Liddell' })
+
+    await auth.oidc.revoke(auth.getSnapshot().tokens!.refreshToken!, 'refresh_token')
+    expect(await auth.getAccessToken({ forceRefresh: true }).catch((e: unknown) => e)).toMatchObject({ code: 'invalid_grant' })
+    expect(auth.getSnapshot().status).toBe('session_ended')
+  })
+
+  it('a user who cancels on the sign-in page comes back with access_denied, a typed error that needs the user', async () => {
+    const web = await node({ clientId: 'web', auth: { method: 'client_secret_basic', clientSecret: SECRET }, redirectUri: REDIRECT })
+    const { url, transaction } = await web.signInUrl()
+    // The sign-in page's "Cancel" link, followed as a browser would.
+    const start = await fetch(url, { redirect: 'manual' })
+    const cookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+    const cancel = new URL(`${start.headers.get('location')!}/abort`, issuer)
+    const abort = await fetch(cancel, { redirect: 'manual', headers: { cookie } })
+    const resume = await fetch(new URL(abort.headers.get('location')!, issuer), { redirect: 'manual', headers: { cookie } })
+    const callback = new URL(resume.headers.get('location')!)
+    expect(callback.searchParams.get('iss')).toBe(issuer)
+    expect(await web.handleCallback(callback, transaction).catch((e: unknown) => e)).toMatchObject({ code: 'authorization_error', error: 'access_denied', needsUser: true })
+  })
+
+  it('userinfo with a token the provider does not know is invalid_token', async () => {
+    const web = await node({ clientId: 'web', auth: { method: 'client_secret_basic', clientSecret: SECRET } })
+    expect(await web.userinfo('not-a-token', USER).catch((e: unknown) => e)).toMatchObject({ code: 'invalid_token', status: 401 })
   })
 })
