@@ -6,40 +6,31 @@
  * `prompt=consent`, `iss` in every authorization response, PAR offered, its own device and
  * logout confirmation pages, and `devInteractions` sign-in pages that take any login.
  */
-import { createServer, type Server } from 'node:http'
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// `oidc-provider-9` is the bench workspace's devDependency alias of `oidc-provider@9`
-// (bench/package.json); npm hoists it to the root node_modules, so it resolves from here too.
-import Provider, { type ProviderContext } from 'oidc-provider-9'
 import { AuthClient, AuthError, OidcClient, createDPoP, userinfoProfile } from '@realmauth/core'
 import { AccessTokenError, createAccessTokenVerifier, createNodeClient, type NodeClientOptions } from '@realmauth/node'
+import type { ProviderContext } from 'oidc-provider-9'
+import { OP_USER, startOidcProvider9, type OidcProvider9 } from '../support/oidcProvider9.js'
 
 const SECRET = 'a-secret-long-enough-for-oidc-provider-0123456789'
 const REDIRECT = 'http://127.0.0.1:1/cb'
 const LOGGED_OUT = 'http://127.0.0.1:1/bye'
 /** The API (RFC 8707 resource) whose access tokens are RFC 9068 JWTs. */
 const API = 'https://api.interop.test'
-const USER = 'alice'
+const USER = OP_USER.sub
 
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const clientKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 /** The key `rp-jose`'s ID tokens are encrypted to. */
 const encryptionKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const clientJwks = (...keys: object[]) => ({ keys: [{ ...clientKey.publicKey.export({ format: 'jwk' }), kid: 'client-key', alg: 'ES256', use: 'sig' }, ...keys] })
 
-let server: Server
+let op: OidcProvider9
 let issuer: string
-let provider: InstanceType<typeof Provider>
 
 beforeAll(async () => {
-  // The issuer names the port, so the server listens before the provider exists.
-  let handler: ReturnType<InstanceType<typeof Provider>['callback']> | undefined
-  server = createServer((req, res) => handler!(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`
   const common = { redirect_uris: [] as string[], response_types: [] as string[] }
-  provider = new Provider(issuer, {
+  op = await startOidcProvider9({
     clients: [
       { ...common, client_id: 'svc-basic', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'] },
       { ...common, client_id: 'svc-post', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'] },
@@ -94,14 +85,7 @@ beforeAll(async () => {
       },
       { ...common, client_id: 'cli', token_endpoint_auth_method: 'none', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] },
     ],
-    jwks: { keys: [{ ...rsa.privateKey.export({ format: 'jwk' }), kid: 'op-rs256', alg: 'RS256', use: 'sig' }] },
-    cookies: { keys: ['interop-cookie-key'] },
-    findAccount: (_ctx: ProviderContext, sub: string) => ({ accountId: sub, claims: () => ({ sub, name: 'Alice Liddell', email: 'alice@example.test' }) }),
-    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'read'],
-    ttl: { AccessToken: 300, ClientCredentials: 300, DeviceCode: 300, Grant: 3600, IdToken: 300, Interaction: 300, RefreshToken: 3600, Session: 3600 },
     features: {
-      devInteractions: { enabled: true },
       requestObjects: { enabled: true },
       encryption: { enabled: true },
       jwtUserinfo: { enabled: true },
@@ -121,13 +105,10 @@ beforeAll(async () => {
       },
     },
   })
-  handler = provider.callback()
+  issuer = op.issuer
 })
 
-afterAll(async () => {
-  server.closeAllConnections()
-  await new Promise((resolve) => server.close(resolve))
-})
+afterAll(() => op.close())
 
 /**
  * A user's browser, as far as these flows need one: follows redirects with a cookie jar and
@@ -318,7 +299,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     const first = signedIn.tokens!
     expect(first.refreshToken).toEqual(expect.any(String))
 
-    expect(await auth.oidc.fetchWithToken(first, `${issuer}/me`).then((r) => r.json())).toMatchObject({ sub: USER, name: 'Alice Liddell', email: 'alice@example.test' })
+    expect(await auth.oidc.fetchWithToken(first, `${issuer}/me`).then((r) => r.json())).toMatchObject({ sub: USER, name: OP_USER.name, email: OP_USER.email })
 
     const refreshed = await auth.refresh()
     expect(refreshed.accessToken).not.toBe(first.accessToken)
@@ -350,7 +331,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     browse.jar = []
     const tokens = await web.handleCallback(await browse(url, REDIRECT), transaction)
     expect(tokens.claims).toMatchObject({ sub: USER, aud: 'web' })
-    expect(await web.userinfo(tokens.accessToken, USER)).toMatchObject({ sub: USER, name: 'Alice Liddell' })
+    expect(await web.userinfo(tokens.accessToken, USER)).toMatchObject({ sub: USER, name: OP_USER.name })
 
     const refreshed = await web.refresh(tokens.refreshToken!, { previousClaims: tokens.claims! })
     expect(refreshed.claims).toMatchObject({ sub: USER })
@@ -378,7 +359,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
 
     const me = await auth.authFetch(`${issuer}/me`)
     expect(me.status).toBe(200)
-    expect(await me.json()).toMatchObject({ sub: USER, name: 'Alice Liddell' })
+    expect(await me.json()).toMatchObject({ sub: USER, name: OP_USER.name })
 
     // The pushed request binds the code with dpop_jkt, no proof (RFC 9449 section 10); the code
     // exchange was refused once for want of the nonce, then answered with it.
@@ -413,7 +394,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     expect(tokens.claims).toMatchObject({ sub: USER, aud: 'rp-jose' })
     expect(tokens.idToken!.split('.')).toHaveLength(3) // kept signed, so it can be an id_token_hint
 
-    expect(await rp.userinfo(tokens.accessToken, USER)).toMatchObject({ sub: USER, name: 'Alice Liddell' })
+    expect(await rp.userinfo(tokens.accessToken, USER)).toMatchObject({ sub: USER, name: OP_USER.name })
     expect(await rp.introspect(tokens.accessToken)).toMatchObject({ active: true, client_id: 'rp-jose', sub: USER })
   })
 
@@ -423,7 +404,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     await auth.handleCallback((await browse(await auth.signInUrl({ prompt: 'consent' }), REDIRECT)).href)
     // Its ID tokens carry only protocol claims when an access token comes with them (OIDC Core 5.4).
     expect(decode(auth.getSnapshot().tokens!.idToken!).name).toBeUndefined()
-    expect(auth.getSnapshot().user).toMatchObject({ sub: USER, name: 'Alice Liddell' })
+    expect(auth.getSnapshot().user).toMatchObject({ sub: USER, name: OP_USER.name })
 
     await auth.oidc.revoke(auth.getSnapshot().tokens!.refreshToken!, 'refresh_token')
     expect(await auth.getAccessToken({ forceRefresh: true }).catch((e: unknown) => e)).toMatchObject({ code: 'invalid_grant' })
