@@ -19,6 +19,7 @@ const LOGGED_OUT = 'http://127.0.0.1:1/bye'
 /** The API (RFC 8707 resource) whose access tokens are RFC 9068 JWTs. */
 const API = 'https://api.interop.test'
 const USER = OP_USER.sub
+const ODD_SECRET = `a:b+c/d%20e f=g&h~${SECRET}`
 
 const clientKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 /** The key `rp-jose`'s ID tokens are encrypted to. */
@@ -83,6 +84,8 @@ beforeAll(async () => {
         introspection_signed_response_alg: 'RS256',
         jwks: clientJwks({ ...encryptionKey.publicKey.export({ format: 'jwk' }), kid: 'client-enc', alg: 'RSA-OAEP-256', use: 'enc' }),
       },
+      // RFC 6749 2.3.1: id and secret are form-encoded before Basic; these characters show it was done on both sides.
+      { ...common, client_id: 'svc:odd id', client_secret: ODD_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'] },
       { ...common, client_id: 'cli', token_endpoint_auth_method: 'none', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] },
     ],
     features: {
@@ -165,6 +168,7 @@ describe('@realmauth/node against node-oidc-provider 9', () => {
     ['svc-basic', { method: 'client_secret_basic', clientSecret: SECRET }],
     ['svc-post', { method: 'client_secret_post', clientSecret: SECRET }],
     ['svc-jwt', { method: 'private_key_jwt', privateKey: clientKey.privateKey, kid: 'client-key' }],
+    ['svc:odd id', { method: 'client_secret_basic', clientSecret: ODD_SECRET }],
   ] as const)('client credentials as %s: an opaque token its introspection calls active, revoked then inactive', async (clientId, auth) => {
     const client = await node({ clientId, auth: auth as NodeClientOptions['auth'] })
     const tokens = await client.clientCredentials({ scope: 'read' })
@@ -428,5 +432,13 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
   it('userinfo with a token the provider does not know is invalid_token', async () => {
     const web = await node({ clientId: 'web', auth: { method: 'client_secret_basic', clientSecret: SECRET } })
     expect(await web.userinfo('not-a-token', USER).catch((e: unknown) => e)).toMatchObject({ code: 'invalid_token', status: 401 })
+  })
+
+  it('a request object by value, when PAR is turned off, signs the user in as well', async () => {
+    const rp = await node({ clientId: 'rp-jose', auth: { method: 'private_key_jwt', privateKey: clientKey.privateKey, kid: 'client-key' }, redirectUri: REDIRECT, requestObject: true, par: false, decryptionKey: encryptionKey.privateKey })
+    const { url, transaction } = await rp.signInUrl()
+    expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request'])
+    browse.jar = []
+    expect((await rp.handleCallback(await browse(url, REDIRECT), transaction)).claims).toMatchObject({ sub: USER })
   })
 })
