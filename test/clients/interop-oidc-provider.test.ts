@@ -263,6 +263,25 @@ describe('@realmauth/node against node-oidc-provider 9', () => {
     expect(tokens.refreshToken).toEqual(expect.any(String))
   })
 
+  it('device flow: a user who approves while the CLI waits: authorization_pending, then tokens', async () => {
+    let approve: (() => Promise<unknown>) | undefined
+    const waits: number[] = []
+    // The CLI's wait between polls is when the user gets to the page: the second one approves.
+    const sleep = async (ms: number) => {
+      waits.push(ms)
+      if (waits.length === 2) await approve!()
+    }
+    const polls: number[] = []
+    const client = await node({ clientId: 'cli', auth: { method: 'none' }, scope: 'openid', sleep })
+    const device = await client.deviceAuthorization()
+    browse.jar = []
+    approve = () => browse(device.verificationUriComplete!, REDIRECT)
+    const tokens = await client.pollDeviceToken(device, { onPoll: (n) => polls.push(n) })
+    expect(polls).toEqual([1, 2]) // oidc-provider 9 never answers slow_down
+    expect(waits).toEqual([5000, 5000])
+    expect(tokens.claims).toMatchObject({ sub: USER, aud: 'cli' })
+  })
+
   it('device flow: a user who cancels ends the poll with access_denied', async () => {
     const client = await node({ clientId: 'cli', auth: { method: 'none' }, sleep: async () => {} })
     const device = await client.deviceAuthorization({ scope: 'openid' })
