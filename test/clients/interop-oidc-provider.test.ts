@@ -114,12 +114,17 @@ beforeAll(async () => {
 afterAll(() => op.close())
 
 /**
- * A user's browser, as far as these flows need one: follows redirects with a cookie jar and
- * submits each page's first POST form (hidden inputs, plus `fields` the page names). Stops
- * at the first redirect to `stopAt`, or at a page with no form or a text field not in `fields`.
+ * A user's browser, as far as these flows need one, with a cookie jar of its own: what it
+ * returns follows redirects and submits each page's first POST form (hidden inputs, plus
+ * `fields` the page names), and stops at the first redirect to `stopAt`, or at a page with no
+ * form or a text field not in `fields`.
  */
-async function browse(start: string | URL, stopAt: string, fields: Record<string, string> = { login: USER, password: 'any' }): Promise<URL> {
-  const jar = browse.jar
+function browser() {
+  const jar: { name: string; value: string; path: string }[] = []
+  return (start: string | URL, stopAt: string, fields?: Record<string, string>) => browse(jar, start, stopAt, fields)
+}
+
+async function browse(jar: { name: string; value: string; path: string }[], start: string | URL, stopAt: string, fields: Record<string, string> = { login: USER, password: 'any' }): Promise<URL> {
   let url = new URL(start)
   let init: RequestInit = {}
   for (let step = 0; step < 20; step++) {
@@ -158,7 +163,6 @@ async function browse(start: string | URL, stopAt: string, fields: Record<string
   }
   throw new Error(`browse: no end after 20 steps at ${url.href}`)
 }
-browse.jar = [] as { name: string; value: string; path: string }[]
 
 const node = (opts: Omit<NodeClientOptions, 'issuer'>) => createNodeClient({ issuer, ...opts })
 const decode = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
@@ -253,7 +257,7 @@ describe('@realmauth/node against node-oidc-provider 9', () => {
     const device = await client.deviceAuthorization()
     expect(device).toMatchObject({ userCode: expect.any(String), verificationUri: `${issuer}/device`, interval: 5 })
 
-    browse.jar = []
+    const browse = browser()
     const end = await browse(device.verificationUriComplete!, REDIRECT)
     expect(end.pathname).toMatch(/^\/device/)
 
@@ -274,7 +278,7 @@ describe('@realmauth/node against node-oidc-provider 9', () => {
     const polls: number[] = []
     const client = await node({ clientId: 'cli', auth: { method: 'none' }, scope: 'openid', sleep })
     const device = await client.deviceAuthorization()
-    browse.jar = []
+    const browse = browser()
     approve = () => browse(device.verificationUriComplete!, REDIRECT)
     const tokens = await client.pollDeviceToken(device, { onPoll: (n) => polls.push(n) })
     expect(polls).toEqual([1, 2]) // oidc-provider 9 never answers slow_down
@@ -285,7 +289,7 @@ describe('@realmauth/node against node-oidc-provider 9', () => {
   it('device flow: a user who cancels ends the poll with access_denied', async () => {
     const client = await node({ clientId: 'cli', auth: { method: 'none' }, sleep: async () => {} })
     const device = await client.deviceAuthorization({ scope: 'openid' })
-    browse.jar = []
+    const browse = browser()
     // The confirmation page's other button: abort.
     await browse(device.verificationUriComplete!, REDIRECT, { abort: 'yes' })
     const error = await client.pollDeviceToken(device).catch((e: unknown) => e)
@@ -312,7 +316,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     // Pushed: the address carries only the reference.
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
 
-    browse.jar = []
+    const browse = browser()
     const callback = await browse(url, REDIRECT)
     expect(callback.searchParams.get('iss')).toBe(issuer)
     await auth.handleCallback(callback.href)
@@ -337,7 +341,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
   it('a callback from another issuer, or without iss, is refused before the code is spent', async () => {
     const oidc = new OidcClient({ issuer, clientId: 'spa', redirectUri: REDIRECT })
     const { url, transaction } = await oidc.signInUrl()
-    browse.jar = []
+    const browse = browser()
     const callback = await browse(url, REDIRECT)
     const forged = new URL(callback)
     forged.searchParams.set('iss', 'http://127.0.0.1:2')
@@ -351,7 +355,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
   it('a confidential web app (node client): code flow with client_secret_basic, refresh, userinfo, revocation', async () => {
     const web = await node({ clientId: 'web', auth: { method: 'client_secret_basic', clientSecret: SECRET }, redirectUri: REDIRECT, scope: 'openid profile offline_access' })
     const { url, transaction } = await web.signInUrl({ prompt: 'consent' })
-    browse.jar = []
+    const browse = browser()
     const tokens = await web.handleCallback(await browse(url, REDIRECT), transaction)
     expect(tokens.claims).toMatchObject({ sub: USER, aud: 'web' })
     expect(await web.userinfo(tokens.accessToken, USER)).toMatchObject({ sub: USER, name: OP_USER.name })
@@ -375,7 +379,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     }
     const auth = new AuthClient({ issuer, clientId: 'spa-dpop', redirectUri: REDIRECT, scope: 'openid profile offline_access', dpop, fetch: recording, refresh: { auto: false } })
     const url = await auth.signInUrl({ prompt: 'consent' })
-    browse.jar = []
+    const browse = browser()
     const { tokens } = await auth.handleCallback((await browse(url, REDIRECT)).href)
     expect(tokens.tokenType).toBe('dpop')
     expect(tokens.claims).toMatchObject({ sub: USER })
@@ -412,7 +416,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     })
     const { url, transaction } = await rp.signInUrl()
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
-    browse.jar = []
+    const browse = browser()
     const tokens = await rp.handleCallback(await browse(url, REDIRECT), transaction)
     expect(tokens.claims).toMatchObject({ sub: USER, aud: 'rp-jose' })
     expect(tokens.idToken!.split('.')).toHaveLength(3) // kept signed, so it can be an id_token_hint
@@ -423,7 +427,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
 
   it('the user oidc-provider leaves out of its ID token comes from userinfo with `profile`; a revoked refresh token ends the session', async () => {
     const auth = new AuthClient({ issuer, clientId: 'spa', redirectUri: REDIRECT, scope: 'openid profile offline_access', profile: userinfoProfile, refresh: { auto: false } })
-    browse.jar = []
+    const browse = browser()
     await auth.handleCallback((await browse(await auth.signInUrl({ prompt: 'consent' }), REDIRECT)).href)
     // Its ID tokens carry only protocol claims when an access token comes with them (OIDC Core 5.4).
     expect(decode(auth.getSnapshot().tokens!.idToken!).name).toBeUndefined()
@@ -457,7 +461,7 @@ describe('@realmauth/core against node-oidc-provider 9', () => {
     const rp = await node({ clientId: 'rp-jose', auth: { method: 'private_key_jwt', privateKey: clientKey.privateKey, kid: 'client-key' }, redirectUri: REDIRECT, requestObject: true, par: false, decryptionKey: encryptionKey.privateKey })
     const { url, transaction } = await rp.signInUrl()
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request'])
-    browse.jar = []
+    const browse = browser()
     expect((await rp.handleCallback(await browse(url, REDIRECT), transaction)).claims).toMatchObject({ sub: USER })
   })
 })
