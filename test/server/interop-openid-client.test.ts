@@ -1,0 +1,313 @@
+/**
+ * A relying party nobody here wrote: panva's openid-client v6 (strict, RFC-following, OpenID
+ * certified) drives every flow the provider offers over real HTTP on loopback, written as a
+ * user of openid-client would write it. Where openid-client refuses an answer, the provider is
+ * fixed or the comment says which spec openid-client is stricter than.
+ *
+ * openid-client is a devDependency of the `bench` workspace; npm hoists it to the root
+ * node_modules, so this file resolves it without a dependency of its own.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import * as client from 'openid-client'
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
+import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
+import { Browser, parseForm, startHarness, type Harness } from './harness.js'
+import { authorizeAsUser } from './flows.js'
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+/** A `client_secret_post` web app (DEMO.web is `client_secret_basic`). */
+const POST = { client_id: 'rp-post', client_secret: 'rp-post-secret', redirect_uri: 'http://localhost:3000/post/callback' }
+/** A web app that signs in with `private_key_jwt`; its key is made in `beforeAll`. */
+const JWT_RP = { client_id: 'rp-jwt', redirect_uri: 'http://localhost:3000/jwt/callback', kid: 'rp-jwt-1' }
+
+function interopConfig(jwtRpKey: Record<string, unknown>): ProviderConfig {
+  const config = demoConfig()
+  // Identity Cloud's base path: every issuer openid-client discovers is /am/oauth2/realms/root/realms/….
+  config.base_path = '/am'
+  config.realms[0]!.clients!.push(
+    {
+      client_id: POST.client_id,
+      client_secret: POST.client_secret,
+      token_endpoint_auth_method: 'client_secret_post',
+      redirect_uris: [POST.redirect_uri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid profile email',
+    },
+    {
+      client_id: JWT_RP.client_id,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [jwtRpKey] },
+      redirect_uris: [JWT_RP.redirect_uri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid profile',
+    },
+  )
+  config.realms.push({ name: '/' }, { name: 'alpha/beta' })
+  return config
+}
+
+describe('openid-client v6 against the provider over HTTP', () => {
+  let h: Harness
+  let jwtRpKey: CryptoKey
+  /** openid-client refuses http: issuers unless told otherwise; loopback is where tests live. */
+  const insecure = { execute: [client.allowInsecureRequests] }
+  const discover = (clientId: string, metadata?: Partial<client.ClientMetadata> | string, auth?: client.ClientAuth, issuer = h.issuer()) =>
+    client.discovery(new URL(issuer), clientId, metadata, auth, insecure)
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true })
+    jwtRpKey = pair.privateKey
+    h = await startHarness('http', interopConfig({ ...(await exportJWK(pair.publicKey)), kid: JWT_RP.kid, alg: 'ES256', use: 'sig' }))
+  })
+  afterAll(() => h.close())
+
+  /** Code flow as openid-client's README writes it: PKCE S256, state and nonce, the user signs in, the code is exchanged. */
+  async function signIn(config: client.Configuration, redirect_uri: string, options: { par?: boolean; scope?: string; DPoP?: client.DPoPHandle } = {}) {
+    const code_verifier = client.randomPKCECodeVerifier()
+    const state = client.randomState()
+    const nonce = client.randomNonce()
+    const parameters = {
+      redirect_uri,
+      scope: options.scope ?? 'openid profile',
+      code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    }
+    const url = options.par
+      ? await client.buildAuthorizationUrlWithPAR(config, parameters, options.DPoP ? { DPoP: options.DPoP } : undefined)
+      : client.buildAuthorizationUrl(config, parameters)
+    const { location, browser } = await authorizeAsUser(h, url)
+    const tokens = await client.authorizationCodeGrant(
+      config,
+      location,
+      { pkceCodeVerifier: code_verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true },
+      undefined,
+      options.DPoP ? { DPoP: options.DPoP } : undefined,
+    )
+    return { tokens, url, callback: location, browser }
+  }
+
+  describe('discovery', () => {
+    it('discovers a realm under /am and finds the issuer it asked for', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret)
+      const metadata = config.serverMetadata()
+      expect(metadata.issuer).toBe(`${h.origin}/am/oauth2/realms/root/realms/alpha`)
+      expect(metadata.token_endpoint).toBe(`${metadata.issuer}/access_token`)
+      expect(config.serverMetadata().supportsPKCE()).toBe(true)
+      expect(metadata.authorization_response_iss_parameter_supported).toBe(true)
+    })
+
+    it('discovers the root realm and a sub-realm by their own issuers', async () => {
+      const root = await discover('any', undefined, client.None(), `${h.origin}/am/oauth2`)
+      expect(root.serverMetadata().issuer).toBe(`${h.origin}/am/oauth2`)
+      const beta = await discover('any', undefined, client.None(), h.issuer('alpha/beta'))
+      expect(beta.serverMetadata().issuer).toBe(`${h.origin}/am/oauth2/realms/root/realms/alpha/realms/beta`)
+    })
+  })
+
+  describe('authorization code flow', () => {
+    it('signs a user in with client_secret_basic: the callback carries iss, the ID token its nonce', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const { tokens, callback } = await signIn(config, DEMO.web.redirect_uri)
+      // RFC 9207: openid-client checks iss against the discovered issuer; here it was sent.
+      expect(callback.searchParams.get('iss')).toBe(config.serverMetadata().issuer)
+      expect(tokens.token_type).toBe('bearer')
+      expect(tokens.refresh_token).toBeTypeOf('string')
+      const idToken = tokens.claims()!
+      expect(idToken).toMatchObject({ iss: config.serverMetadata().issuer, aud: DEMO.web.client_id, sub: DEMO.user.username })
+    })
+
+    it('refuses a callback whose iss names another issuer (mix-up)', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const code_verifier = client.randomPKCECodeVerifier()
+      const state = client.randomState()
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: DEMO.web.redirect_uri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
+        code_challenge_method: 'S256',
+        state,
+      })
+      const { location } = await authorizeAsUser(h, url)
+      location.searchParams.set('iss', h.issuer('alpha/beta'))
+      await expect(client.authorizationCodeGrant(config, location, { pkceCodeVerifier: code_verifier, expectedState: state })).rejects.toMatchObject({
+        code: 'OAUTH_INVALID_RESPONSE',
+        cause: { message: 'unexpected "iss" (issuer) response parameter value' },
+      })
+    })
+
+    it('pushes the request with client_secret_post (PAR): authorize sees only client_id and request_uri', async () => {
+      const config = await discover(POST.client_id, POST.client_secret, client.ClientSecretPost(POST.client_secret))
+      const { tokens, url } = await signIn(config, POST.redirect_uri, { par: true, scope: 'openid email' })
+      expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
+      expect(tokens.scope?.split(' ').sort()).toEqual(['email', 'openid'])
+    })
+
+    it('authenticates with private_key_jwt for the code, the refresh and introspection', async () => {
+      const config = await discover(JWT_RP.client_id, undefined, client.PrivateKeyJwt({ key: jwtRpKey, kid: JWT_RP.kid }))
+      const { tokens } = await signIn(config, JWT_RP.redirect_uri)
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
+      expect(refreshed.access_token).not.toBe(tokens.access_token)
+      const introspected = await client.tokenIntrospection(config, refreshed.access_token)
+      expect(introspected).toMatchObject({ active: true, client_id: JWT_RP.client_id, sub: DEMO.user.username })
+    })
+
+    it('signs in the public SPA client with None', async () => {
+      const config = await discover(DEMO.spa.client_id, undefined, client.None())
+      const { tokens } = await signIn(config, DEMO.spa.redirect_uri)
+      expect(tokens.claims()).toMatchObject({ aud: DEMO.spa.client_id, sub: DEMO.user.username })
+    })
+  })
+
+  describe('after sign-in', () => {
+    it('rotates the refresh token and refuses the rotated-out one', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const { tokens } = await signIn(config, DEMO.web.redirect_uri)
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
+      expect(refreshed.refresh_token).toBeTypeOf('string')
+      expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
+      // OIDC Core 12.2: the refreshed ID token names the same user and client.
+      expect(refreshed.claims()).toMatchObject({ sub: tokens.claims()!.sub, aud: DEMO.web.client_id })
+      const reused = client.refreshTokenGrant(config, tokens.refresh_token!)
+      await expect(reused).rejects.toMatchObject({ error: 'invalid_grant' })
+    })
+
+    it('reads userinfo for the ID token subject, and refuses one for another subject', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const { tokens } = await signIn(config, DEMO.web.redirect_uri, { scope: 'openid profile email' })
+      const sub = tokens.claims()!.sub
+      const userinfo = await client.fetchUserInfo(config, tokens.access_token, sub)
+      expect(userinfo).toMatchObject({ sub, name: 'Demo User', email: 'demo@example.com' })
+      await expect(client.fetchUserInfo(config, tokens.access_token, 'someone-else')).rejects.toMatchObject({
+        code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+        cause: { message: expect.stringContaining('"sub"') },
+      })
+    })
+
+    it('introspects, then revokes: a revoked refresh token ends its grant', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const { tokens } = await signIn(config, DEMO.web.redirect_uri)
+      expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: DEMO.web.client_id, token_type: 'Bearer' })
+      expect(await client.tokenIntrospection(config, tokens.refresh_token!)).toMatchObject({ active: true })
+      await client.tokenRevocation(config, tokens.refresh_token!)
+      expect(await client.tokenIntrospection(config, tokens.refresh_token!)).toEqual({ active: false })
+      expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false })
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' })
+    })
+
+    it('ends the session at the end-session URL it builds, back at the post-logout URI with state', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const { tokens, browser } = await signIn(config, DEMO.web.redirect_uri)
+      const state = client.randomState()
+      const endSession = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:3000/', state })
+      const res = await browser.get(endSession.href)
+      expect(res.status).toBe(302)
+      expect(res.headers.get('location')).toBe(`http://localhost:3000/?state=${state}`)
+      // The session is gone: a silent sign-in comes back with login_required.
+      const code_verifier = client.randomPKCECodeVerifier()
+      const silent = client.buildAuthorizationUrl(config, {
+        redirect_uri: DEMO.web.redirect_uri,
+        scope: 'openid',
+        prompt: 'none',
+        state,
+        code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
+        code_challenge_method: 'S256',
+      })
+      const back = await browser.get(silent.href)
+      const callback = new URL(back.headers.get('location')!)
+      await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: code_verifier, expectedState: state })).rejects.toMatchObject({
+        error: 'login_required',
+      })
+    })
+  })
+
+  describe('DPoP', () => {
+    it('binds the SPA tokens to its key: token, refresh and userinfo carry proofs', async () => {
+      const config = await discover(DEMO.spa.client_id, undefined, client.None())
+      const keyPair = await client.randomDPoPKeyPair('ES256')
+      const DPoP = client.getDPoPHandle(config, keyPair)
+      const { tokens } = await signIn(config, DEMO.spa.redirect_uri, { DPoP, par: true })
+      expect(tokens.token_type).toBe('dpop')
+      const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey))
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt })
+      const sub = tokens.claims()!.sub
+      expect(await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP })).toMatchObject({ sub })
+      // Without its proof the bound token is no bearer token (RFC 9449 section 7.1).
+      await expect(client.fetchUserInfo(config, tokens.access_token, sub)).rejects.toMatchObject({
+        code: 'OAUTH_WWW_AUTHENTICATE_CHALLENGE',
+        status: 401,
+        cause: [{ scheme: 'dpop', parameters: { error: 'invalid_token' } }],
+      })
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP })
+      expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt })
+    })
+  })
+
+  describe('client credentials and the access token at a resource server', () => {
+    it('gets a token with client_secret_basic and no ID token or refresh token', async () => {
+      const config = await discover(DEMO.m2m.client_id, DEMO.m2m.client_secret, client.ClientSecretBasic(DEMO.m2m.client_secret))
+      const tokens = await client.clientCredentialsGrant(config, { scope: 'read write' })
+      expect(tokens).toMatchObject({ token_type: 'bearer', scope: 'read write' })
+      expect(tokens.id_token).toBeUndefined()
+      expect(tokens.refresh_token).toBeUndefined()
+    })
+
+    it('gets a token with private_key_jwt that a resource server verifies against the JWKS (RFC 9068)', async () => {
+      const key = await importJWK(DEMO.jwt.privateJwk, 'ES256')
+      const config = await discover(DEMO.jwt.client_id, undefined, client.PrivateKeyJwt({ key: key as CryptoKey, kid: DEMO.jwt.privateJwk.kid }))
+      const tokens = await client.clientCredentialsGrant(config, { scope: 'read' })
+      const metadata = config.serverMetadata()
+      const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(metadata.jwks_uri!)), {
+        typ: 'at+jwt',
+        issuer: metadata.issuer,
+        audience: DEMO.jwt.client_id,
+        requiredClaims: ['exp', 'iat', 'jti', 'client_id', 'sub'],
+      })
+      expect(protectedHeader.typ).toBe('at+jwt')
+      expect(payload).toMatchObject({ client_id: DEMO.jwt.client_id, scope: 'read' })
+      expect(payload.exp! - payload.iat!).toBe(tokens.expires_in)
+    })
+  })
+
+  describe('device flow', () => {
+    it('polls until the user approves on the device page', async () => {
+      let answered!: () => void
+      const firstAnswer = new Promise<void>((resolve) => (answered = resolve))
+      const config = await discover(DEMO.device.client_id, undefined, client.None())
+      // Tells the test when the first poll has been answered, so the user approves in between.
+      config[client.customFetch] = async (url, options) => {
+        const res = await fetch(url, options)
+        if (String(options.body).includes(encodeURIComponent(DEVICE_GRANT))) answered()
+        return res
+      }
+      const device = await client.initiateDeviceAuthorization(config, { scope: 'openid profile' })
+      expect(device.interval).toBe(5)
+      // openid-client waits `interval` seconds with setTimeout before each poll; only its timers are faked.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+      try {
+        const polling = client.pollDeviceAuthorizationGrant(config, device)
+        await vi.advanceTimersByTimeAsync(device.interval! * 1000)
+        await firstAnswer
+        await approveDevice(device.verification_uri_complete!)
+        await vi.advanceTimersByTimeAsync(device.interval! * 1000)
+        const tokens = await polling
+        expect(tokens.claims()).toMatchObject({ aud: DEMO.device.client_id, sub: DEMO.user.username })
+        expect(tokens.refresh_token).toBeTypeOf('string')
+      } finally {
+        vi.useRealTimers()
+      }
+    })
+  })
+
+  /** The user opens the verification URI, is sent to sign in, comes back to the code and allows the device. */
+  async function approveDevice(verificationUri: string): Promise<void> {
+    const browser = new Browser(h)
+    const at = (res: Response) => new URL(res.headers.get('location')!, h.origin).href
+    const login = parseForm(await (await browser.get(at(await browser.get(verificationUri)))).text())
+    const signedIn = await browser.post(new URL(login.action, h.origin).href, { ...login.fields, username: DEMO.user.username, password: DEMO.user.password })
+    const confirm = parseForm(await (await browser.get(at(signedIn))).text())
+    const done = await browser.post(new URL(confirm.action, h.origin).href, { ...confirm.fields, decision: 'allow' })
+    expect(await done.text()).toContain('Device connected')
+  }
+})
