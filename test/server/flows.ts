@@ -23,16 +23,15 @@ export interface AuthorizeResult {
 
 /**
  * Drives `authorize` as a user: follows the redirect to the sign-in page, signs in, allows
- * the consent page if one appears, and returns the redirect back to the client. `query` is
- * the request's parameters, or the whole authorization URL a client library built.
+ * the consent page if one appears, and returns the redirect back to the client.
  */
 export async function authorizeAsUser(
   h: Harness,
-  query: Record<string, string> | URL,
+  query: Record<string, string>,
   options: { browser?: Browser; username?: string; password?: string; realm?: string; decision?: 'allow' | 'deny' } = {},
 ): Promise<AuthorizeResult> {
   const browser = options.browser ?? new Browser(h)
-  const url = query instanceof URL ? query.href : `${h.issuer(options.realm)}/authorize?${new URLSearchParams(query)}`
+  const url = `${h.issuer(options.realm)}/authorize?${new URLSearchParams(query)}`
   let res = await browser.get(url)
   for (let step = 0; step < 6; step++) {
     if (res.status === 302) {

@@ -12,19 +12,26 @@ import * as client from 'openid-client'
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { Browser, parseForm, startHarness, type Harness } from './harness.js'
-import { authorizeAsUser } from './flows.js'
+import { drive, type Outcome } from './authorizeKit.js'
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 /** A `client_secret_post` web app (DEMO.web is `client_secret_basic`). */
 const POST = { client_id: 'rp-post', client_secret: 'rp-post-secret', redirect_uri: 'http://localhost:3000/post/callback' }
 /** A web app that signs in with `private_key_jwt`; its key is made in `beforeAll`. */
 const JWT_RP = { client_id: 'rp-jwt', redirect_uri: 'http://localhost:3000/jwt/callback', kid: 'rp-jwt-1' }
+/** A web app that may take an ID token from authorize (hybrid and implicit). */
+const FRONT = { client_id: 'rp-front', client_secret: 'rp-front-secret', redirect_uri: 'http://localhost:3000/front/callback' }
+/** A web app that asks for JWT answers: ID tokens encrypted to its key, userinfo and introspection signed. */
+const JOSE = { client_id: 'rp-jose', client_secret: 'rp-jose-secret', redirect_uri: 'http://localhost:3000/jose/callback', kid: 'rp-jose-enc' }
+/** The public client of the sub-realm that wants DPoP nonces. */
+const BETA_SPA = { client_id: 'beta-spa', redirect_uri: 'http://localhost:5173/beta/callback' }
 
-function interopConfig(jwtRpKey: Record<string, unknown>): ProviderConfig {
+function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<string, unknown> }): ProviderConfig {
   const config = demoConfig()
   // Identity Cloud's base path: every issuer openid-client discovers is /am/oauth2/realms/root/realms/….
   config.base_path = '/am'
-  config.realms[0]!.clients!.push(
+  const alpha = config.realms[0]!
+  alpha.clients!.push(
     {
       client_id: POST.client_id,
       client_secret: POST.client_secret,
@@ -36,33 +43,86 @@ function interopConfig(jwtRpKey: Record<string, unknown>): ProviderConfig {
     {
       client_id: JWT_RP.client_id,
       token_endpoint_auth_method: 'private_key_jwt',
-      jwks: { keys: [jwtRpKey] },
+      jwks: { keys: [keys.jwtRp] },
       redirect_uris: [JWT_RP.redirect_uri],
       grant_types: ['authorization_code', 'refresh_token'],
       scope: 'openid profile',
     },
+    {
+      client_id: FRONT.client_id,
+      client_secret: FRONT.client_secret,
+      redirect_uris: [FRONT.redirect_uri],
+      grant_types: ['authorization_code', 'implicit'],
+      scope: 'openid profile',
+    },
+    {
+      client_id: JOSE.client_id,
+      client_secret: JOSE.client_secret,
+      redirect_uris: [JOSE.redirect_uri],
+      grant_types: ['authorization_code'],
+      scope: 'openid profile email',
+      jwks: { keys: [keys.jose] },
+      id_token_encrypted_response_alg: 'RSA-OAEP-256',
+      userinfo_signed_response_alg: 'RS256',
+      introspection_signed_response_alg: 'RS256',
+    },
   )
-  config.realms.push({ name: '/' }, { name: 'alpha/beta' })
+  config.realms.push(
+    { name: '/' },
+    {
+      name: 'alpha/beta',
+      dpop_nonce: true,
+      allow_dynamic_registration: true,
+      allow_implied_consent: true,
+      clients: [
+        {
+          client_id: BETA_SPA.client_id,
+          token_endpoint_auth_method: 'none',
+          redirect_uris: [BETA_SPA.redirect_uri],
+          grant_types: ['authorization_code', 'refresh_token'],
+          scope: 'openid profile',
+          implied_consent: true,
+        },
+      ],
+      users: alpha.users,
+    },
+  )
   return config
 }
 
 describe('openid-client v6 against the provider over HTTP', () => {
   let h: Harness
   let jwtRpKey: CryptoKey
+  let joseKey: CryptoKey
   /** openid-client refuses http: issuers unless told otherwise; loopback is where tests live. */
   const insecure = { execute: [client.allowInsecureRequests] }
   const discover = (clientId: string, metadata?: Partial<client.ClientMetadata> | string, auth?: client.ClientAuth, issuer = h.issuer()) =>
     client.discovery(new URL(issuer), clientId, metadata, auth, insecure)
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256', { extractable: true })
-    jwtRpKey = pair.privateKey
-    h = await startHarness('http', interopConfig({ ...(await exportJWK(pair.publicKey)), kid: JWT_RP.kid, alg: 'ES256', use: 'sig' }))
+    const signing = await generateKeyPair('ES256', { extractable: true })
+    const encryption = await generateKeyPair('RSA-OAEP-256', { extractable: true })
+    jwtRpKey = signing.privateKey
+    joseKey = encryption.privateKey
+    h = await startHarness(
+      'http',
+      interopConfig({
+        jwtRp: { ...(await exportJWK(signing.publicKey)), kid: JWT_RP.kid, alg: 'ES256', use: 'sig' },
+        jose: { ...(await exportJWK(encryption.publicKey)), kid: JOSE.kid, alg: 'RSA-OAEP-256', use: 'enc' },
+      }),
+    )
   })
   afterAll(() => h.close())
 
-  /** Code flow as openid-client's README writes it: PKCE S256, state and nonce, the user signs in, the code is exchanged. */
-  async function signIn(config: client.Configuration, redirect_uri: string, options: { par?: boolean; scope?: string; DPoP?: client.DPoPHandle } = {}) {
+  /**
+   * Code flow as openid-client's README writes it: PKCE S256, state and nonce, the user signs
+   * in (and consents), the code is exchanged. `extra` adds request parameters (`response_mode`).
+   */
+  async function signIn(
+    config: client.Configuration,
+    redirect_uri: string,
+    options: { par?: boolean; jar?: client.CryptoKey | client.PrivateKey; scope?: string; extra?: Record<string, string>; DPoP?: client.DPoPHandle } = {},
+  ) {
     const code_verifier = client.randomPKCECodeVerifier()
     const state = client.randomState()
     const nonce = client.randomNonce()
@@ -73,19 +133,29 @@ describe('openid-client v6 against the provider over HTTP', () => {
       code_challenge_method: 'S256',
       state,
       nonce,
+      ...options.extra,
     }
+    const dpop = options.DPoP ? { DPoP: options.DPoP } : undefined
     const url = options.par
-      ? await client.buildAuthorizationUrlWithPAR(config, parameters, options.DPoP ? { DPoP: options.DPoP } : undefined)
-      : client.buildAuthorizationUrl(config, parameters)
-    const { location, browser } = await authorizeAsUser(h, url)
+      ? await client.buildAuthorizationUrlWithPAR(config, parameters, dpop)
+      : options.jar
+        ? await client.buildAuthorizationUrlWithJAR(config, parameters, options.jar)
+        : client.buildAuthorizationUrl(config, parameters)
+    const outcome = await drive(h, url.href, { user: DEMO.user })
     const tokens = await client.authorizationCodeGrant(
       config,
-      location,
+      callbackOf(outcome),
       { pkceCodeVerifier: code_verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true },
       undefined,
-      options.DPoP ? { DPoP: options.DPoP } : undefined,
+      dpop,
     )
-    return { tokens, url, callback: location, browser }
+    return { tokens, url, outcome, browser: outcome.browser }
+  }
+
+  /** What the app's callback receives: the redirect, or the browser's POST of the form_post page. */
+  function callbackOf(outcome: Outcome): URL | Request {
+    if (outcome.location) return outcome.location
+    return new Request(outcome.formPost!.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: outcome.params })
   }
 
   describe('discovery', () => {
@@ -109,9 +179,9 @@ describe('openid-client v6 against the provider over HTTP', () => {
   describe('authorization code flow', () => {
     it('signs a user in with client_secret_basic: the callback carries iss, the ID token its nonce', async () => {
       const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
-      const { tokens, callback } = await signIn(config, DEMO.web.redirect_uri)
+      const { tokens, outcome } = await signIn(config, DEMO.web.redirect_uri)
       // RFC 9207: openid-client checks iss against the discovered issuer; here it was sent.
-      expect(callback.searchParams.get('iss')).toBe(config.serverMetadata().issuer)
+      expect(outcome.location!.searchParams.get('iss')).toBe(config.serverMetadata().issuer)
       expect(tokens.token_type).toBe('bearer')
       expect(tokens.refresh_token).toBeTypeOf('string')
       const idToken = tokens.claims()!
@@ -129,7 +199,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
         code_challenge_method: 'S256',
         state,
       })
-      const { location } = await authorizeAsUser(h, url)
+      const location = (await drive(h, url.href, { user: DEMO.user })).location!
       location.searchParams.set('iss', h.issuer('alpha/beta'))
       await expect(client.authorizationCodeGrant(config, location, { pkceCodeVerifier: code_verifier, expectedState: state })).rejects.toMatchObject({
         code: 'OAUTH_INVALID_RESPONSE',
@@ -157,6 +227,99 @@ describe('openid-client v6 against the provider over HTTP', () => {
       const config = await discover(DEMO.spa.client_id, undefined, client.None())
       const { tokens } = await signIn(config, DEMO.spa.redirect_uri)
       expect(tokens.claims()).toMatchObject({ aud: DEMO.spa.client_id, sub: DEMO.user.username })
+    })
+  })
+
+  describe('response modes, hybrid, implicit and request objects', () => {
+    it('takes the code from a form_post callback (a Request, as a server framework hands it over)', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const { tokens, outcome } = await signIn(config, DEMO.web.redirect_uri, { extra: { response_mode: 'form_post' } })
+      expect(outcome.formPost?.action).toBe(DEMO.web.redirect_uri)
+      expect(tokens.claims()!.sub).toBe(DEMO.user.username)
+    })
+
+    it('runs the hybrid flow (code id_token): the front-channel ID token is checked, c_hash included', async () => {
+      const config = await discover(FRONT.client_id, FRONT.client_secret, client.ClientSecretBasic(FRONT.client_secret), undefined)
+      client.useCodeIdTokenResponseType(config)
+      const { tokens, url, outcome } = await signIn(config, FRONT.redirect_uri)
+      expect(url.searchParams.get('response_type')).toBe('code id_token')
+      expect(outcome.location!.hash).toContain('id_token=')
+      expect(tokens.claims()!.sub).toBe(DEMO.user.username)
+    })
+
+    it('runs the implicit flow for an ID token alone', async () => {
+      const config = await discover(FRONT.client_id, FRONT.client_secret, client.ClientSecretBasic(FRONT.client_secret))
+      client.useIdTokenResponseType(config)
+      const nonce = client.randomNonce()
+      const state = client.randomState()
+      const url = client.buildAuthorizationUrl(config, { redirect_uri: FRONT.redirect_uri, scope: 'openid profile', nonce, state })
+      const { location } = await drive(h, url.href, { user: DEMO.user })
+      const idToken = await client.implicitAuthentication(config, location!, nonce, { expectedState: state })
+      // OIDC Core 5.4: with no access token to call userinfo with, the scope claims come in the ID token.
+      expect(idToken).toMatchObject({ sub: DEMO.user.username, name: 'Demo User', aud: FRONT.client_id })
+    })
+
+    it('signs the request object with the private_key_jwt client key (JAR)', async () => {
+      const config = await discover(JWT_RP.client_id, undefined, client.PrivateKeyJwt({ key: jwtRpKey, kid: JWT_RP.kid }))
+      const { tokens, url } = await signIn(config, JWT_RP.redirect_uri, { jar: { key: jwtRpKey, kid: JWT_RP.kid } })
+      expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request'])
+      expect(tokens.claims()!.sub).toBe(DEMO.user.username)
+    })
+  })
+
+  describe('JWT answers for a client that asked for them', () => {
+    async function joseConfig() {
+      const config = await discover(
+        JOSE.client_id,
+        { client_secret: JOSE.client_secret, userinfo_signed_response_alg: 'RS256', introspection_signed_response_alg: 'RS256' },
+        client.ClientSecretBasic(JOSE.client_secret),
+      )
+      client.enableDecryptingResponses(config, undefined, { key: joseKey, kid: JOSE.kid, alg: 'RSA-OAEP-256' })
+      return config
+    }
+
+    it('decrypts the ID token, and verifies signed userinfo and a JWT introspection answer (RFC 9701)', async () => {
+      const config = await joseConfig()
+      const { tokens } = await signIn(config, JOSE.redirect_uri, { scope: 'openid email' })
+      expect(tokens.id_token!.split('.')).toHaveLength(5)
+      const sub = tokens.claims()!.sub
+      expect(await client.fetchUserInfo(config, tokens.access_token, sub)).toMatchObject({ sub, email: 'demo@example.com' })
+      expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: JOSE.client_id, sub })
+    })
+  })
+
+  describe('a sub-realm that asks for DPoP nonces and registers clients', () => {
+    const beta = () => h.issuer('alpha/beta')
+
+    it('answers use_dpop_nonce, and openid-client retries with the nonce at token and userinfo', async () => {
+      const config = await discover(BETA_SPA.client_id, undefined, client.None(), beta())
+      const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
+      const { tokens } = await signIn(config, BETA_SPA.redirect_uri, { DPoP })
+      expect(tokens.token_type).toBe('dpop')
+      expect(tokens.claims()!.iss).toBe(beta())
+      const sub = tokens.claims()!.sub
+      expect(await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP })).toMatchObject({ sub })
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP })
+      expect(refreshed.token_type).toBe('dpop')
+    })
+
+    it('registers clients (RFC 7591) and signs in with them', async () => {
+      const redirect_uri = 'http://localhost:3000/dcr/callback'
+      // The shortest registration: no method named, so RFC 7591's client_secret_basic is registered while
+      // openid-client authenticates with client_secret_post by default. AM takes a plain secret client's
+      // secret either way (seed 002), so the sign-in works.
+      const plain = await client.dynamicClientRegistration(new URL(beta()), { redirect_uris: [redirect_uri] }, undefined, insecure)
+      expect(plain.clientMetadata()).toMatchObject({ token_endpoint_auth_method: 'client_secret_basic', client_secret: expect.any(String) })
+      expect((await signIn(plain, redirect_uri, { scope: 'openid' })).tokens.claims()!.aud).toBe(plain.clientMetadata().client_id)
+      // A client that names its method is held to it: openid-client must be told to use Basic.
+      const basic = await client.dynamicClientRegistration(
+        new URL(beta()),
+        { redirect_uris: [redirect_uri], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile' },
+        client.ClientSecretBasic(),
+        insecure,
+      )
+      const { tokens } = await signIn(basic, redirect_uri)
+      expect(tokens.claims()).toMatchObject({ aud: basic.clientMetadata().client_id, sub: DEMO.user.username })
     })
   })
 
@@ -272,13 +435,13 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
   describe('device flow', () => {
     it('polls until the user approves on the device page', async () => {
-      let answered!: () => void
-      const firstAnswer = new Promise<void>((resolve) => (answered = resolve))
+      let answered!: (error: unknown) => void
+      const firstAnswer = new Promise<unknown>((resolve) => (answered = resolve))
       const config = await discover(DEMO.device.client_id, undefined, client.None())
-      // Tells the test when the first poll has been answered, so the user approves in between.
+      // Tells the test what the first poll was answered, so the user approves between two polls.
       config[client.customFetch] = async (url, options) => {
-        const res = await fetch(url, options)
-        if (String(options.body).includes(encodeURIComponent(DEVICE_GRANT))) answered()
+        const res = await fetch(url, options as RequestInit)
+        if (String(options.body).includes(encodeURIComponent(DEVICE_GRANT))) answered(((await res.clone().json()) as { error?: string }).error)
         return res
       }
       const device = await client.initiateDeviceAuthorization(config, { scope: 'openid profile' })
@@ -288,7 +451,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
       try {
         const polling = client.pollDeviceAuthorizationGrant(config, device)
         await vi.advanceTimersByTimeAsync(device.interval! * 1000)
-        await firstAnswer
+        expect(await firstAnswer).toBe('authorization_pending')
         await approveDevice(device.verification_uri_complete!)
         await vi.advanceTimersByTimeAsync(device.interval! * 1000)
         const tokens = await polling
