@@ -9,12 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as client from 'openid-client'
-import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
+import { SignJWT, calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { Browser, parseForm, startHarness, type Harness } from './harness.js'
 import { drive, type Outcome } from './authorizeKit.js'
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 /** A `client_secret_post` web app (DEMO.web is `client_secret_basic`). */
 const POST = { client_id: 'rp-post', client_secret: 'rp-post-secret', redirect_uri: 'http://localhost:3000/post/callback' }
 /** A web app that signs in with `private_key_jwt`; its key is made in `beforeAll`. */
@@ -37,7 +38,7 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
       client_secret: POST.client_secret,
       token_endpoint_auth_method: 'client_secret_post',
       redirect_uris: [POST.redirect_uri],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', 'password'],
       scope: 'openid profile email',
     },
     {
@@ -45,7 +46,7 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
       token_endpoint_auth_method: 'private_key_jwt',
       jwks: { keys: [keys.jwtRp] },
       redirect_uris: [JWT_RP.redirect_uri],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT],
       scope: 'openid profile',
     },
     {
@@ -156,6 +157,19 @@ describe('openid-client v6 against the provider over HTTP', () => {
   function callbackOf(outcome: Outcome): URL | Request {
     if (outcome.location) return outcome.location
     return new Request(outcome.formPost!.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: outcome.params })
+  }
+
+  /** What openid-client was answered, request by request: the endpoint, status, content type and any DPoP nonce challenge. */
+  function recordAnswers(config: client.Configuration) {
+    const seen: { endpoint: string; status: number; type: string | null; nonceAsked: boolean }[] = []
+    config[client.customFetch] = async (url, options) => {
+      const res = await fetch(url, options as RequestInit)
+      const body = res.status >= 400 ? await res.clone().text() : ''
+      const nonceAsked = body.includes('use_dpop_nonce') || (res.headers.get('www-authenticate') ?? '').includes('use_dpop_nonce')
+      seen.push({ endpoint: new URL(url).pathname.split('/').pop()!, status: res.status, type: res.headers.get('content-type'), nonceAsked })
+      return res
+    }
+    return seen
   }
 
   describe('discovery', () => {
@@ -280,19 +294,25 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
     it('decrypts the ID token, and verifies signed userinfo and a JWT introspection answer (RFC 9701)', async () => {
       const config = await joseConfig()
+      const seen = recordAnswers(config)
       const { tokens } = await signIn(config, JOSE.redirect_uri, { scope: 'openid email' })
       expect(tokens.id_token!.split('.')).toHaveLength(5)
       const sub = tokens.claims()!.sub
       expect(await client.fetchUserInfo(config, tokens.access_token, sub)).toMatchObject({ sub, email: 'demo@example.com' })
       expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: JOSE.client_id, sub })
+      expect(seen.filter((a) => a.endpoint !== 'access_token').map((a) => `${a.endpoint} ${a.type}`)).toEqual([
+        'userinfo application/jwt',
+        'introspect application/token-introspection+jwt',
+      ])
     })
   })
 
   describe('a sub-realm that asks for DPoP nonces and registers clients', () => {
     const beta = () => h.issuer('alpha/beta')
 
-    it('answers use_dpop_nonce, and openid-client retries with the nonce at token and userinfo', async () => {
+    it('answers use_dpop_nonce, and openid-client retries with the nonce and keeps it for userinfo and refresh', async () => {
       const config = await discover(BETA_SPA.client_id, undefined, client.None(), beta())
+      const seen = recordAnswers(config)
       const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
       const { tokens } = await signIn(config, BETA_SPA.redirect_uri, { DPoP })
       expect(tokens.token_type).toBe('dpop')
@@ -301,6 +321,9 @@ describe('openid-client v6 against the provider over HTTP', () => {
       expect(await client.fetchUserInfo(config, tokens.access_token, sub, { DPoP })).toMatchObject({ sub })
       const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP })
       expect(refreshed.token_type).toBe('dpop')
+      // The first proof had no nonce: the token endpoint asked for one (400 use_dpop_nonce). openid-client keeps
+      // a nonce per origin, and the provider's nonce is good at every endpoint of the realm, so userinfo took it.
+      expect(seen.filter((a) => a.nonceAsked).map((a) => `${a.endpoint} ${a.status}`)).toEqual(['access_token 400'])
     })
 
     it('registers clients (RFC 7591) and signs in with them', async () => {
@@ -334,6 +357,26 @@ describe('openid-client v6 against the provider over HTTP', () => {
       expect(refreshed.claims()).toMatchObject({ sub: tokens.claims()!.sub, aud: DEMO.web.client_id })
       const reused = client.refreshTokenGrant(config, tokens.refresh_token!)
       await expect(reused).rejects.toMatchObject({ error: 'invalid_grant' })
+    })
+
+    it('honours max_age: the ID token carries auth_time, which openid-client checks', async () => {
+      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const code_verifier = client.randomPKCECodeVerifier()
+      const state = client.randomState()
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: DEMO.web.redirect_uri,
+        scope: 'openid',
+        max_age: '300',
+        state,
+        code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
+        code_challenge_method: 'S256',
+      })
+      const { location } = await drive(h, url.href, { user: DEMO.user })
+      const tokens = await client.authorizationCodeGrant(config, location!, { pkceCodeVerifier: code_verifier, expectedState: state, maxAge: 300 })
+      expect(tokens.claims()!.auth_time).toBeTypeOf('number')
+      // A narrower scope on refresh (RFC 6749 section 6): the new access token has only it.
+      const narrowed = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid' })
+      expect(narrowed.scope).toBe('openid')
     })
 
     it('reads userinfo for the ID token subject, and refuses one for another subject', async () => {
@@ -402,6 +445,10 @@ describe('openid-client v6 against the provider over HTTP', () => {
         status: 401,
         cause: [{ scheme: 'dpop', parameters: { error: 'invalid_token' } }],
       })
+      // AM's tokeninfo is a protected resource like any other API: openid-client sends the token and a proof.
+      const info = await client.fetchProtectedResource(config, tokens.access_token, new URL(`${h.issuer()}/tokeninfo`), 'GET', undefined, undefined, { DPoP })
+      expect(info.status).toBe(200)
+      expect(await info.json()).toMatchObject({ client_id: DEMO.spa.client_id, cnf: { jkt } })
       const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP })
       expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt })
     })
@@ -430,6 +477,29 @@ describe('openid-client v6 against the provider over HTTP', () => {
       expect(protectedHeader.typ).toBe('at+jwt')
       expect(payload).toMatchObject({ client_id: DEMO.jwt.client_id, scope: 'read' })
       expect(payload.exp! - payload.iat!).toBe(tokens.expires_in)
+    })
+  })
+
+  describe('grants openid-client has no function of its own for (genericGrantRequest)', () => {
+    it('trades a username and password (resource owner password credentials)', async () => {
+      const config = await discover(POST.client_id, POST.client_secret, client.ClientSecretPost(POST.client_secret))
+      const tokens = await client.genericGrantRequest(config, 'password', { ...DEMO.user, scope: 'openid profile' })
+      expect(tokens.claims()).toMatchObject({ sub: DEMO.user.username, aud: POST.client_id })
+      expect(tokens.refresh_token).toBeTypeOf('string')
+    })
+
+    it('trades a JWT the client signed for its user (RFC 7523), authenticating with private_key_jwt', async () => {
+      const config = await discover(JWT_RP.client_id, undefined, client.PrivateKeyJwt({ key: jwtRpKey, kid: JWT_RP.kid }))
+      const assertion = await new SignJWT({ jti: client.randomState() })
+        .setProtectedHeader({ alg: 'ES256', kid: JWT_RP.kid })
+        .setIssuer(JWT_RP.client_id)
+        .setSubject(DEMO.user.username)
+        .setAudience(config.serverMetadata().token_endpoint!)
+        .setIssuedAt()
+        .setExpirationTime('2m')
+        .sign(jwtRpKey)
+      const tokens = await client.genericGrantRequest(config, JWT_BEARER_GRANT, { assertion, scope: 'profile' })
+      expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: DEMO.user.username, client_id: JWT_RP.client_id, scope: 'profile' })
     })
   })
 
