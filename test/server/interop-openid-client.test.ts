@@ -9,12 +9,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as client from 'openid-client'
-import { SignJWT, calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
+import { SignJWT, calculateJwkThumbprint, compactDecrypt, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
 import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
 import { Browser, parseForm, startHarness, type Harness } from './harness.js'
 import { drive, type Outcome } from './authorizeKit.js'
 
-const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 /** A `client_secret_post` web app (DEMO.web is `client_secret_basic`). */
 const POST = { client_id: 'rp-post', client_secret: 'rp-post-secret', redirect_uri: 'http://localhost:3000/post/callback' }
@@ -22,8 +21,10 @@ const POST = { client_id: 'rp-post', client_secret: 'rp-post-secret', redirect_u
 const JWT_RP = { client_id: 'rp-jwt', redirect_uri: 'http://localhost:3000/jwt/callback', kid: 'rp-jwt-1' }
 /** A web app that may take an ID token from authorize (hybrid and implicit). */
 const FRONT = { client_id: 'rp-front', client_secret: 'rp-front-secret', redirect_uri: 'http://localhost:3000/front/callback' }
-/** A web app that asks for JWT answers: ID tokens encrypted to its key, userinfo and introspection signed. */
+/** A web app that asks for JWT answers: ID tokens encrypted to its key, userinfo and introspection signed, then encrypted. */
 const JOSE = { client_id: 'rp-jose', client_secret: 'rp-jose-secret', redirect_uri: 'http://localhost:3000/jose/callback', kid: 'rp-jose-enc' }
+/** A web app whose userinfo is encrypted to it but not signed (OIDC Registration section 2 allows it). */
+const JWE = { client_id: 'rp-jwe', client_secret: 'rp-jwe-secret' }
 /** The public client of the sub-realm that wants DPoP nonces. */
 const BETA_SPA = { client_id: 'beta-spa', redirect_uri: 'http://localhost:5173/beta/callback' }
 
@@ -65,7 +66,18 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
       jwks: { keys: [keys.jose] },
       id_token_encrypted_response_alg: 'RSA-OAEP-256',
       userinfo_signed_response_alg: 'RS256',
+      userinfo_encrypted_response_alg: 'RSA-OAEP-256',
       introspection_signed_response_alg: 'RS256',
+      introspection_encrypted_response_alg: 'RSA-OAEP-256',
+    },
+    {
+      client_id: JWE.client_id,
+      client_secret: JWE.client_secret,
+      redirect_uris: [JOSE.redirect_uri],
+      grant_types: ['authorization_code'],
+      scope: 'openid profile email',
+      jwks: { keys: [keys.jose] },
+      userinfo_encrypted_response_alg: 'RSA-OAEP-256',
     },
   )
   config.realms.push(
@@ -89,6 +101,14 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
     },
   )
   return config
+}
+
+interface Answer {
+  endpoint: string
+  status: number
+  type: string | null
+  error?: string
+  parts?: number
 }
 
 describe('openid-client v6 against the provider over HTTP', () => {
@@ -159,14 +179,21 @@ describe('openid-client v6 against the provider over HTTP', () => {
     return new Request(outcome.formPost!.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: outcome.params })
   }
 
-  /** What openid-client was answered, request by request: the endpoint, status, content type and any DPoP nonce challenge. */
-  function recordAnswers(config: client.Configuration) {
-    const seen: { endpoint: string; status: number; type: string | null; nonceAsked: boolean }[] = []
+  /**
+   * What openid-client was answered, request by request: the endpoint, status, content type, the
+   * `error` (from the body, or a `WWW-Authenticate` challenge) and how many dot-separated parts a
+   * JWT answer has (3 signed, 5 encrypted). `onAnswer` sees each one as it arrives.
+   */
+  function recordAnswers(config: client.Configuration, onAnswer: (answer: Answer) => void = () => {}) {
+    const seen: Answer[] = []
     config[client.customFetch] = async (url, options) => {
       const res = await fetch(url, options as RequestInit)
-      const body = res.status >= 400 ? await res.clone().text() : ''
-      const nonceAsked = body.includes('use_dpop_nonce') || (res.headers.get('www-authenticate') ?? '').includes('use_dpop_nonce')
-      seen.push({ endpoint: new URL(url).pathname.split('/').pop()!, status: res.status, type: res.headers.get('content-type'), nonceAsked })
+      const body = await res.clone().text()
+      const type = res.headers.get('content-type')
+      const error = /error="([^"]+)"/.exec(res.headers.get('www-authenticate') ?? '')?.[1] ?? (res.status >= 400 ? /"error":"([^"]+)"/.exec(body)?.[1] : undefined)
+      const answer: Answer = { endpoint: new URL(url).pathname.split('/').pop()!, status: res.status, type, ...(error && { error }), ...(type?.includes('jwt') && { parts: body.split('.').length }) }
+      seen.push(answer)
+      onAnswer(answer)
       return res
     }
     return seen
@@ -292,7 +319,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
       return config
     }
 
-    it('decrypts the ID token, and verifies signed userinfo and a JWT introspection answer (RFC 9701)', async () => {
+    it('decrypts the ID token, and decrypts and verifies userinfo and the introspection answer (RFC 9701)', async () => {
       const config = await joseConfig()
       const seen = recordAnswers(config)
       const { tokens } = await signIn(config, JOSE.redirect_uri, { scope: 'openid email' })
@@ -300,10 +327,28 @@ describe('openid-client v6 against the provider over HTTP', () => {
       const sub = tokens.claims()!.sub
       expect(await client.fetchUserInfo(config, tokens.access_token, sub)).toMatchObject({ sub, email: 'demo@example.com' })
       expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: JOSE.client_id, sub })
-      expect(seen.filter((a) => a.endpoint !== 'access_token').map((a) => `${a.endpoint} ${a.type}`)).toEqual([
-        'userinfo application/jwt',
-        'introspect application/token-introspection+jwt',
+      expect(seen.filter((a) => a.endpoint !== 'access_token').map((a) => `${a.endpoint} ${a.type} ${a.parts}`)).toEqual([
+        'userinfo application/jwt 5',
+        'introspect application/token-introspection+jwt 5',
       ])
+    })
+
+    it('is stricter than OIDC on encrypted-only userinfo: openid-client wants it signed inside, so the app decrypts it with jose', async () => {
+      const config = await discover(JWE.client_id, JWE.client_secret, client.ClientSecretBasic(JWE.client_secret))
+      client.enableDecryptingResponses(config, undefined, { key: joseKey, kid: JOSE.kid, alg: 'RSA-OAEP-256' })
+      const { tokens } = await signIn(config, JOSE.redirect_uri, { scope: 'openid email' })
+      const sub = tokens.claims()!.sub
+      // OIDC Dynamic Client Registration section 2: with userinfo_encrypted_response_alg alone, the answer is a
+      // JWE of the claims; a nested (signed, then encrypted) JWT only when both are asked for. openid-client
+      // accepts only the nested form.
+      await expect(client.fetchUserInfo(config, tokens.access_token, sub)).rejects.toMatchObject({
+        code: 'OAUTH_INVALID_RESPONSE',
+        cause: { message: 'Invalid JWT' },
+      })
+      const res = await client.fetchProtectedResource(config, tokens.access_token, new URL(config.serverMetadata().userinfo_endpoint!), 'GET')
+      expect(res.headers.get('content-type')).toBe('application/jwt')
+      const { plaintext } = await compactDecrypt(await res.text(), joseKey)
+      expect(JSON.parse(new TextDecoder().decode(plaintext))).toMatchObject({ sub, email: 'demo@example.com' })
     })
   })
 
@@ -323,7 +368,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
       expect(refreshed.token_type).toBe('dpop')
       // The first proof had no nonce: the token endpoint asked for one (400 use_dpop_nonce). openid-client keeps
       // a nonce per origin, and the provider's nonce is good at every endpoint of the realm, so userinfo took it.
-      expect(seen.filter((a) => a.nonceAsked).map((a) => `${a.endpoint} ${a.status}`)).toEqual(['access_token 400'])
+      expect(seen.filter((a) => a.error === 'use_dpop_nonce').map((a) => `${a.endpoint} ${a.status}`)).toEqual(['access_token 400'])
     })
 
     it('registers clients (RFC 7591) and signs in with them', async () => {
@@ -505,15 +550,11 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
   describe('device flow', () => {
     it('polls until the user approves on the device page', async () => {
-      let answered!: (error: unknown) => void
-      const firstAnswer = new Promise<unknown>((resolve) => (answered = resolve))
+      let answered!: (answer: Answer) => void
+      const firstPoll = new Promise<Answer>((resolve) => (answered = resolve))
       const config = await discover(DEMO.device.client_id, undefined, client.None())
-      // Tells the test what the first poll was answered, so the user approves between two polls.
-      config[client.customFetch] = async (url, options) => {
-        const res = await fetch(url, options as RequestInit)
-        if (String(options.body).includes(encodeURIComponent(DEVICE_GRANT))) answered(((await res.clone().json()) as { error?: string }).error)
-        return res
-      }
+      // Tells the test when the first poll is answered, so the user approves between two polls.
+      recordAnswers(config, (answer) => answer.endpoint === 'access_token' && answered(answer))
       const device = await client.initiateDeviceAuthorization(config, { scope: 'openid profile' })
       expect(device.interval).toBe(5)
       // openid-client waits `interval` seconds with setTimeout before each poll; only its timers are faked.
@@ -521,7 +562,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
       try {
         const polling = client.pollDeviceAuthorizationGrant(config, device)
         await vi.advanceTimersByTimeAsync(device.interval! * 1000)
-        expect(await firstAnswer).toBe('authorization_pending')
+        expect(await firstPoll).toMatchObject({ status: 400, error: 'authorization_pending' })
         await approveDevice(device.verification_uri_complete!)
         await vi.advanceTimersByTimeAsync(device.interval! * 1000)
         const tokens = await polling
