@@ -25,6 +25,8 @@ const FRONT = { client_id: 'rp-front', client_secret: 'rp-front-secret', redirec
 const JOSE = { client_id: 'rp-jose', client_secret: 'rp-jose-secret', redirect_uri: 'http://localhost:3000/jose/callback', kid: 'rp-jose-enc' }
 /** A web app whose userinfo is encrypted to it but not signed (OIDC Registration section 2 allows it). */
 const JWE = { client_id: 'rp-jwe', client_secret: 'rp-jwe-secret' }
+/** A web app that sees the user under a pairwise subject. */
+const PAIRWISE = { client_id: 'rp-pairwise', client_secret: 'rp-pairwise-secret', redirect_uri: 'http://localhost:3000/pairwise/callback' }
 /** The public client of the sub-realm that wants DPoP nonces. */
 const BETA_SPA = { client_id: 'beta-spa', redirect_uri: 'http://localhost:5173/beta/callback' }
 
@@ -69,6 +71,14 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
       userinfo_encrypted_response_alg: 'RSA-OAEP-256',
       introspection_signed_response_alg: 'RS256',
       introspection_encrypted_response_alg: 'RSA-OAEP-256',
+    },
+    {
+      client_id: PAIRWISE.client_id,
+      client_secret: PAIRWISE.client_secret,
+      redirect_uris: [PAIRWISE.redirect_uri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid profile',
+      subject_type: 'pairwise',
     },
     {
       client_id: JWE.client_id,
@@ -209,6 +219,15 @@ describe('openid-client v6 against the provider over HTTP', () => {
       expect(metadata.authorization_response_iss_parameter_supported).toBe(true)
     })
 
+    it('refuses the short form /am/oauth2/alpha as an issuer: discovery there names the realm issuer (OIDC Discovery 4.3)', async () => {
+      // One realm, one issuer: tokens carry the long form, so the short form's discovery does too, and
+      // openid-client holds the discovered issuer to the URL it was given. Apps configure the realm issuer.
+      await expect(discover(DEMO.web.client_id, DEMO.web.client_secret, undefined, `${h.origin}/am/oauth2/alpha`)).rejects.toMatchObject({
+        code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+        cause: { expected: `${h.origin}/am/oauth2/alpha`, body: { issuer: h.issuer() } },
+      })
+    })
+
     it('discovers the root realm and a sub-realm by their own issuers', async () => {
       const root = await discover('any', undefined, client.None(), `${h.origin}/am/oauth2`)
       expect(root.serverMetadata().issuer).toBe(`${h.origin}/am/oauth2`)
@@ -268,6 +287,22 @@ describe('openid-client v6 against the provider over HTTP', () => {
       const config = await discover(DEMO.spa.client_id, undefined, client.None())
       const { tokens } = await signIn(config, DEMO.spa.redirect_uri)
       expect(tokens.claims()).toMatchObject({ aud: DEMO.spa.client_id, sub: DEMO.user.username })
+    })
+  })
+
+  describe('client authentication failures', () => {
+    it('a wrong Basic secret is a 401 challenge (RFC 6749 section 5.2), which openid-client raises as such', async () => {
+      const config = await discover(DEMO.m2m.client_id, 'wrong', client.ClientSecretBasic('wrong'))
+      const error = await client.clientCredentialsGrant(config).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(client.WWWAuthenticateChallengeError)
+      expect(error).toMatchObject({ status: 401, cause: [{ scheme: 'basic', parameters: { realm: '/alpha' } }] })
+      // The body still says why, for apps that read it.
+      expect(await (error as client.WWWAuthenticateChallengeError).response.json()).toMatchObject({ error: 'invalid_client' })
+    })
+
+    it('a wrong secret in the body is invalid_client in the body', async () => {
+      const config = await discover(POST.client_id, 'wrong', client.ClientSecretPost('wrong'))
+      await expect(client.refreshTokenGrant(config, 'any')).rejects.toMatchObject({ status: 400, error: 'invalid_client' })
     })
   })
 
@@ -434,6 +469,15 @@ describe('openid-client v6 against the provider over HTTP', () => {
         code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
         cause: { message: expect.stringContaining('"sub"') },
       })
+    })
+
+    it('gives a pairwise client one subject in the ID token, the refreshed ID token and userinfo', async () => {
+      const config = await discover(PAIRWISE.client_id, PAIRWISE.client_secret, client.ClientSecretBasic(PAIRWISE.client_secret))
+      const { tokens } = await signIn(config, PAIRWISE.redirect_uri)
+      const sub = tokens.claims()!.sub
+      expect(sub).not.toBe(DEMO.user.username)
+      expect((await client.fetchUserInfo(config, tokens.access_token, sub)).sub).toBe(sub)
+      expect((await client.refreshTokenGrant(config, tokens.refresh_token!)).claims()!.sub).toBe(sub)
     })
 
     it('introspects, then revokes: a revoked refresh token ends its grant', async () => {
