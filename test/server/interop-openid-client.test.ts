@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as client from 'openid-client'
 import { SignJWT, calculateJwkThumbprint, compactDecrypt, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, type CryptoKey } from 'jose'
-import { DEMO, demoConfig, type ProviderConfig } from '@realmauth/server'
+import { DEMO, demoConfig, type ClientConfig, type ProviderConfig } from '@realmauth/server'
 import { Browser, parseForm, startHarness, type Harness } from './harness.js'
 import { drive, type Outcome } from './authorizeKit.js'
 
@@ -24,11 +24,17 @@ const FRONT = { client_id: 'rp-front', client_secret: 'rp-front-secret', redirec
 /** A web app that asks for JWT answers: ID tokens encrypted to its key, userinfo and introspection signed, then encrypted. */
 const JOSE = { client_id: 'rp-jose', client_secret: 'rp-jose-secret', redirect_uri: 'http://localhost:3000/jose/callback', kid: 'rp-jose-enc' }
 /** A web app whose userinfo is encrypted to it but not signed (OIDC Registration section 2 allows it). */
-const JWE = { client_id: 'rp-jwe', client_secret: 'rp-jwe-secret' }
+const JWE = { client_id: 'rp-jwe', client_secret: 'rp-jwe-secret', redirect_uri: 'http://localhost:3000/jwe/callback' }
 /** A web app that sees the user under a pairwise subject. */
 const PAIRWISE = { client_id: 'rp-pairwise', client_secret: 'rp-pairwise-secret', redirect_uri: 'http://localhost:3000/pairwise/callback' }
 /** The public client of the sub-realm that wants DPoP nonces. */
 const BETA_SPA = { client_id: 'beta-spa', redirect_uri: 'http://localhost:5173/beta/callback' }
+
+/** A web app with a secret that signs users in by code; `extra` is what sets it apart. */
+function secretClient(app: { client_id: string; client_secret: string; redirect_uri: string }, extra: Partial<ClientConfig>): ClientConfig {
+  const { client_id, client_secret, redirect_uri } = app
+  return { client_id, client_secret, redirect_uris: [redirect_uri], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile email', ...extra }
+}
 
 function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<string, unknown> }): ProviderConfig {
   const config = demoConfig()
@@ -36,14 +42,7 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
   config.base_path = '/am'
   const alpha = config.realms[0]!
   alpha.clients!.push(
-    {
-      client_id: POST.client_id,
-      client_secret: POST.client_secret,
-      token_endpoint_auth_method: 'client_secret_post',
-      redirect_uris: [POST.redirect_uri],
-      grant_types: ['authorization_code', 'refresh_token', 'password'],
-      scope: 'openid profile email',
-    },
+    secretClient(POST, { token_endpoint_auth_method: 'client_secret_post', grant_types: ['authorization_code', 'refresh_token', 'password'] }),
     {
       client_id: JWT_RP.client_id,
       token_endpoint_auth_method: 'private_key_jwt',
@@ -52,43 +51,17 @@ function interopConfig(keys: { jwtRp: Record<string, unknown>; jose: Record<stri
       grant_types: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT],
       scope: 'openid profile',
     },
-    {
-      client_id: FRONT.client_id,
-      client_secret: FRONT.client_secret,
-      redirect_uris: [FRONT.redirect_uri],
-      grant_types: ['authorization_code', 'implicit'],
-      scope: 'openid profile',
-    },
-    {
-      client_id: JOSE.client_id,
-      client_secret: JOSE.client_secret,
-      redirect_uris: [JOSE.redirect_uri],
-      grant_types: ['authorization_code'],
-      scope: 'openid profile email',
+    secretClient(FRONT, { grant_types: ['authorization_code', 'implicit'] }),
+    secretClient(JOSE, {
       jwks: { keys: [keys.jose] },
       id_token_encrypted_response_alg: 'RSA-OAEP-256',
       userinfo_signed_response_alg: 'RS256',
       userinfo_encrypted_response_alg: 'RSA-OAEP-256',
       introspection_signed_response_alg: 'RS256',
       introspection_encrypted_response_alg: 'RSA-OAEP-256',
-    },
-    {
-      client_id: PAIRWISE.client_id,
-      client_secret: PAIRWISE.client_secret,
-      redirect_uris: [PAIRWISE.redirect_uri],
-      grant_types: ['authorization_code', 'refresh_token'],
-      scope: 'openid profile',
-      subject_type: 'pairwise',
-    },
-    {
-      client_id: JWE.client_id,
-      client_secret: JWE.client_secret,
-      redirect_uris: [JOSE.redirect_uri],
-      grant_types: ['authorization_code'],
-      scope: 'openid profile email',
-      jwks: { keys: [keys.jose] },
-      userinfo_encrypted_response_alg: 'RSA-OAEP-256',
-    },
+    }),
+    secretClient(PAIRWISE, { subject_type: 'pairwise' }),
+    secretClient(JWE, { jwks: { keys: [keys.jose] }, userinfo_encrypted_response_alg: 'RSA-OAEP-256' }),
   )
   config.realms.push(
     { name: '/' },
@@ -145,43 +118,44 @@ describe('openid-client v6 against the provider over HTTP', () => {
   })
   afterAll(() => h.close())
 
+  type How = { par?: boolean; jar?: client.CryptoKey | client.PrivateKey; DPoP?: client.DPoPHandle }
+
   /**
-   * Code flow as openid-client's README writes it: PKCE S256, state and nonce, the user signs
-   * in (and consents), the code is exchanged. `extra` adds request parameters (`response_mode`).
+   * An authorization request as openid-client's README builds it: PKCE S256, state and nonce,
+   * scope `openid profile` unless `params` says otherwise; pushed (PAR) or signed (JAR) if asked.
+   * Returns the URL and the checks the callback is held to.
    */
-  async function signIn(
-    config: client.Configuration,
-    redirect_uri: string,
-    options: { par?: boolean; jar?: client.CryptoKey | client.PrivateKey; scope?: string; extra?: Record<string, string>; DPoP?: client.DPoPHandle } = {},
-  ) {
+  async function authorizationRequest(config: client.Configuration, redirect_uri: string, params: Record<string, string> = {}, how: How = {}) {
     const code_verifier = client.randomPKCECodeVerifier()
     const state = client.randomState()
     const nonce = client.randomNonce()
     const parameters = {
       redirect_uri,
-      scope: options.scope ?? 'openid profile',
+      scope: 'openid profile',
       code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
       code_challenge_method: 'S256',
       state,
       nonce,
-      ...options.extra,
+      ...params,
     }
-    const dpop = options.DPoP ? { DPoP: options.DPoP } : undefined
-    const url = options.par
-      ? await client.buildAuthorizationUrlWithPAR(config, parameters, dpop)
-      : options.jar
-        ? await client.buildAuthorizationUrlWithJAR(config, parameters, options.jar)
+    const url = how.par
+      ? await client.buildAuthorizationUrlWithPAR(config, parameters, how.DPoP && { DPoP: how.DPoP })
+      : how.jar
+        ? await client.buildAuthorizationUrlWithJAR(config, parameters, how.jar)
         : client.buildAuthorizationUrl(config, parameters)
+    return { url, checks: { pkceCodeVerifier: code_verifier, expectedState: state, expectedNonce: nonce } }
+  }
+
+  /** The code flow end to end: the request, the user signing in (and consenting), the code exchanged. */
+  async function signIn(config: client.Configuration, redirect_uri: string, params: Record<string, string> = {}, how: How = {}) {
+    const { url, checks } = await authorizationRequest(config, redirect_uri, params, how)
     const outcome = await drive(h, url.href, { user: DEMO.user })
-    const tokens = await client.authorizationCodeGrant(
-      config,
-      callbackOf(outcome),
-      { pkceCodeVerifier: code_verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true },
-      undefined,
-      dpop,
-    )
+    const tokens = await client.authorizationCodeGrant(config, callbackOf(outcome), { ...checks, idTokenExpected: true }, undefined, how.DPoP && { DPoP: how.DPoP })
     return { tokens, url, outcome, browser: outcome.browser }
   }
+
+  /** The demo web app (client_secret_basic), discovered. */
+  const demoWeb = () => discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
 
   /** What the app's callback receives: the redirect, or the browser's POST of the form_post page. */
   function callbackOf(outcome: Outcome): URL | Request {
@@ -238,7 +212,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
   describe('authorization code flow', () => {
     it('signs a user in with client_secret_basic: the callback carries iss, the ID token its nonce', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const config = await demoWeb()
       const { tokens, outcome } = await signIn(config, DEMO.web.redirect_uri)
       // RFC 9207: openid-client checks iss against the discovered issuer; here it was sent.
       expect(outcome.location!.searchParams.get('iss')).toBe(config.serverMetadata().issuer)
@@ -249,19 +223,11 @@ describe('openid-client v6 against the provider over HTTP', () => {
     })
 
     it('refuses a callback whose iss names another issuer (mix-up)', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
-      const code_verifier = client.randomPKCECodeVerifier()
-      const state = client.randomState()
-      const url = client.buildAuthorizationUrl(config, {
-        redirect_uri: DEMO.web.redirect_uri,
-        scope: 'openid',
-        code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
-        code_challenge_method: 'S256',
-        state,
-      })
+      const config = await demoWeb()
+      const { url, checks } = await authorizationRequest(config, DEMO.web.redirect_uri)
       const location = (await drive(h, url.href, { user: DEMO.user })).location!
       location.searchParams.set('iss', h.issuer('alpha/beta'))
-      await expect(client.authorizationCodeGrant(config, location, { pkceCodeVerifier: code_verifier, expectedState: state })).rejects.toMatchObject({
+      await expect(client.authorizationCodeGrant(config, location, checks)).rejects.toMatchObject({
         code: 'OAUTH_INVALID_RESPONSE',
         cause: { message: 'unexpected "iss" (issuer) response parameter value' },
       })
@@ -269,7 +235,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
     it('pushes the request with client_secret_post (PAR): authorize sees only client_id and request_uri', async () => {
       const config = await discover(POST.client_id, POST.client_secret, client.ClientSecretPost(POST.client_secret))
-      const { tokens, url } = await signIn(config, POST.redirect_uri, { par: true, scope: 'openid email' })
+      const { tokens, url } = await signIn(config, POST.redirect_uri, { scope: 'openid email' }, { par: true })
       expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
       expect(tokens.scope?.split(' ').sort()).toEqual(['email', 'openid'])
     })
@@ -308,8 +274,8 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
   describe('response modes, hybrid, implicit and request objects', () => {
     it('takes the code from a form_post callback (a Request, as a server framework hands it over)', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
-      const { tokens, outcome } = await signIn(config, DEMO.web.redirect_uri, { extra: { response_mode: 'form_post' } })
+      const config = await demoWeb()
+      const { tokens, outcome } = await signIn(config, DEMO.web.redirect_uri, { response_mode: 'form_post' })
       expect(outcome.formPost?.action).toBe(DEMO.web.redirect_uri)
       expect(tokens.claims()!.sub).toBe(DEMO.user.username)
     })
@@ -337,7 +303,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
     it('signs the request object with the private_key_jwt client key (JAR)', async () => {
       const config = await discover(JWT_RP.client_id, undefined, client.PrivateKeyJwt({ key: jwtRpKey, kid: JWT_RP.kid }))
-      const { tokens, url } = await signIn(config, JWT_RP.redirect_uri, { jar: { key: jwtRpKey, kid: JWT_RP.kid } })
+      const { tokens, url } = await signIn(config, JWT_RP.redirect_uri, {}, { jar: { key: jwtRpKey, kid: JWT_RP.kid } })
       expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request'])
       expect(tokens.claims()!.sub).toBe(DEMO.user.username)
     })
@@ -371,7 +337,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
     it('is stricter than OIDC on encrypted-only userinfo: openid-client wants it signed inside, so the app decrypts it with jose', async () => {
       const config = await discover(JWE.client_id, JWE.client_secret, client.ClientSecretBasic(JWE.client_secret))
       client.enableDecryptingResponses(config, undefined, { key: joseKey, kid: JOSE.kid, alg: 'RSA-OAEP-256' })
-      const { tokens } = await signIn(config, JOSE.redirect_uri, { scope: 'openid email' })
+      const { tokens } = await signIn(config, JWE.redirect_uri, { scope: 'openid email' })
       const sub = tokens.claims()!.sub
       // OIDC Dynamic Client Registration section 2: with userinfo_encrypted_response_alg alone, the answer is a
       // JWE of the claims; a nested (signed, then encrypted) JWT only when both are asked for. openid-client
@@ -394,7 +360,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
       const config = await discover(BETA_SPA.client_id, undefined, client.None(), beta())
       const seen = recordAnswers(config)
       const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
-      const { tokens } = await signIn(config, BETA_SPA.redirect_uri, { DPoP })
+      const { tokens } = await signIn(config, BETA_SPA.redirect_uri, {}, { DPoP })
       expect(tokens.token_type).toBe('dpop')
       expect(tokens.claims()!.iss).toBe(beta())
       const sub = tokens.claims()!.sub
@@ -428,7 +394,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
 
   describe('after sign-in', () => {
     it('rotates the refresh token and refuses the rotated-out one', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const config = await demoWeb()
       const { tokens } = await signIn(config, DEMO.web.redirect_uri)
       const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
       expect(refreshed.refresh_token).toBeTypeOf('string')
@@ -440,19 +406,10 @@ describe('openid-client v6 against the provider over HTTP', () => {
     })
 
     it('honours max_age: the ID token carries auth_time, which openid-client checks', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
-      const code_verifier = client.randomPKCECodeVerifier()
-      const state = client.randomState()
-      const url = client.buildAuthorizationUrl(config, {
-        redirect_uri: DEMO.web.redirect_uri,
-        scope: 'openid',
-        max_age: '300',
-        state,
-        code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
-        code_challenge_method: 'S256',
-      })
+      const config = await demoWeb()
+      const { url, checks } = await authorizationRequest(config, DEMO.web.redirect_uri, { max_age: '300' })
       const { location } = await drive(h, url.href, { user: DEMO.user })
-      const tokens = await client.authorizationCodeGrant(config, location!, { pkceCodeVerifier: code_verifier, expectedState: state, maxAge: 300 })
+      const tokens = await client.authorizationCodeGrant(config, location!, { ...checks, maxAge: 300 })
       expect(tokens.claims()!.auth_time).toBeTypeOf('number')
       // A narrower scope on refresh (RFC 6749 section 6): the new access token has only it.
       const narrowed = await client.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid' })
@@ -460,7 +417,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
     })
 
     it('reads userinfo for the ID token subject, and refuses one for another subject', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const config = await demoWeb()
       const { tokens } = await signIn(config, DEMO.web.redirect_uri, { scope: 'openid profile email' })
       const sub = tokens.claims()!.sub
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, sub)
@@ -481,7 +438,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
     })
 
     it('introspects, then revokes: a revoked refresh token ends its grant', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const config = await demoWeb()
       const { tokens } = await signIn(config, DEMO.web.redirect_uri)
       expect(await client.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true, client_id: DEMO.web.client_id, token_type: 'Bearer' })
       expect(await client.tokenIntrospection(config, tokens.refresh_token!)).toMatchObject({ active: true })
@@ -492,7 +449,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
     })
 
     it('ends the session at the end-session URL it builds, back at the post-logout URI with state', async () => {
-      const config = await discover(DEMO.web.client_id, DEMO.web.client_secret, client.ClientSecretBasic(DEMO.web.client_secret))
+      const config = await demoWeb()
       const { tokens, browser } = await signIn(config, DEMO.web.redirect_uri)
       const state = client.randomState()
       const endSession = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:3000/', state })
@@ -500,18 +457,9 @@ describe('openid-client v6 against the provider over HTTP', () => {
       expect(res.status).toBe(302)
       expect(res.headers.get('location')).toBe(`http://localhost:3000/?state=${state}`)
       // The session is gone: a silent sign-in comes back with login_required.
-      const code_verifier = client.randomPKCECodeVerifier()
-      const silent = client.buildAuthorizationUrl(config, {
-        redirect_uri: DEMO.web.redirect_uri,
-        scope: 'openid',
-        prompt: 'none',
-        state,
-        code_challenge: await client.calculatePKCECodeChallenge(code_verifier),
-        code_challenge_method: 'S256',
-      })
-      const back = await browser.get(silent.href)
-      const callback = new URL(back.headers.get('location')!)
-      await expect(client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: code_verifier, expectedState: state })).rejects.toMatchObject({
+      const silent = await authorizationRequest(config, DEMO.web.redirect_uri, { prompt: 'none' })
+      const back = await browser.get(silent.url.href)
+      await expect(client.authorizationCodeGrant(config, new URL(back.headers.get('location')!), silent.checks)).rejects.toMatchObject({
         error: 'login_required',
       })
     })
@@ -522,7 +470,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
       const config = await discover(DEMO.spa.client_id, undefined, client.None())
       const keyPair = await client.randomDPoPKeyPair('ES256')
       const DPoP = client.getDPoPHandle(config, keyPair)
-      const { tokens } = await signIn(config, DEMO.spa.redirect_uri, { DPoP, par: true })
+      const { tokens } = await signIn(config, DEMO.spa.redirect_uri, {}, { DPoP, par: true })
       expect(tokens.token_type).toBe('dpop')
       const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey))
       expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt })
