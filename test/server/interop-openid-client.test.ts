@@ -1,7 +1,7 @@
 /**
  * A relying party nobody here wrote: panva's openid-client v6 (strict, RFC-following, OpenID
- * certified) drives every flow the provider offers over real HTTP on loopback, written as a
- * user of openid-client would write it. Where openid-client refuses an answer, the provider is
+ * certified) drives every flow the provider offers but mutual TLS (mtls.test.ts) over real HTTP
+ * on loopback, written as a user of openid-client would write it (decision 0080). Where openid-client refuses an answer, the provider is
  * fixed or the comment says which spec openid-client is stricter than.
  *
  * openid-client is a devDependency of the `bench` workspace; npm hoists it to the root
@@ -555,6 +555,7 @@ describe('openid-client v6 against the provider over HTTP', () => {
         const polling = client.pollDeviceAuthorizationGrant(config, device)
         await vi.advanceTimersByTimeAsync(device.interval! * 1000)
         expect(await firstPoll).toMatchObject({ status: 400, error: 'authorization_pending' })
+        // The user's four round trips outlast openid-client's handling of the answer, so its next wait is set by now.
         await approveDevice(device.verification_uri_complete!)
         await vi.advanceTimersByTimeAsync(device.interval! * 1000)
         const tokens = await polling
