@@ -957,8 +957,8 @@ describe.each(MODES)('authorize under base_path /am (%s)', (mode) => {
   let iss: string
   beforeAll(async () => {
     h = await startHarness(mode, authorizeConfig('/am'))
-    // Built by hand: the harness's issuer() does not know the base path in http mode.
-    iss = `${h.origin}/am/oauth2/realms/root/realms/alpha`
+    iss = h.issuer()
+    expect(iss).toBe(`${h.origin}/am/oauth2/realms/root/realms/alpha`)
   })
   afterAll(() => h.close())
 

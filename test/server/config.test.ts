@@ -176,6 +176,8 @@ describe('config validation', () => {
     expectRefused(withRealm({ name: 'alpha', id_token_lifetime: 0 }), 'realms[0].id_token_lifetime')
     expectRefused(withRealm({ name: 'alpha', device_code_lifetime: 0 }), 'realms[0].device_code_lifetime')
     expectRefused(withRealm({ name: 'alpha', device_poll_interval: -5 }), 'realms[0].device_poll_interval')
+    // An interval of 0 is an answer openid-client refuses ("must be a positive number"), so it is refused here.
+    expectRefused(withRealm({ name: 'alpha', device_poll_interval: 0 }), 'realms[0].device_poll_interval')
     expectRefused(
       withClient({ client_id: 'svc', client_secret: 's', grant_types: ['client_credentials'], access_token_lifetime: Number.NaN }),
       'realms[0].clients[1].access_token_lifetime',

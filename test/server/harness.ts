@@ -90,7 +90,7 @@ async function startCli(config: ProviderConfig): Promise<Harness> {
     origin,
     issuer: (realm = 'alpha') => {
       const names = realm.split('/').filter(Boolean)
-      return `${origin}/oauth2${names.length ? '/realms/root' + names.map((n) => `/realms/${n}`).join('') : ''}`
+      return `${origin}${config.base_path ?? ''}/oauth2${names.length ? '/realms/root' + names.map((n) => `/realms/${n}`).join('') : ''}`
     },
     fetch: (input, init) => fetch(new URL(input, origin), { ...init, redirect: 'manual' }),
     advance: async (seconds) => {

@@ -229,6 +229,27 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       expect(await store.findByUserCode('HJKLMNPQ')).toBeUndefined()
     })
 
+    it('counts the live entries of one kind under a prefix: a realm\'s clients, a user\'s failures', async () => {
+      const { store, clock } = await storeAt()
+      for (const kind of ['Client', 'Lockout', 'Session'] as const) {
+        await store.upsert(kind, 'alpha/1', {}, clock.now + 1000)
+        await store.upsert(kind, 'alpha/2', {}, clock.now + 1000)
+        await store.upsert(kind, 'alpha/3', {}, clock.now + 10) // expires first
+        await store.upsert(kind, 'alphabet/1', {}, clock.now + 1000) // another prefix
+        await store.upsert(kind, 'beta/1', {}, clock.now + 1000)
+      }
+      await store.upsert('Grant', 'alpha/9', {}, clock.now + 1000) // another kind
+      for (const kind of ['Client', 'Lockout', 'Session'] as const) expect(await store.count(kind, 'alpha/')).toBe(3)
+      clock.now += 11
+      for (const kind of ['Client', 'Lockout', 'Session'] as const) {
+        expect(await store.count(kind, 'alpha/')).toBe(2)
+        expect(await store.count(kind, 'alpha')).toBe(3)
+        expect(await store.count(kind, 'gamma/')).toBe(0)
+      }
+      await store.destroy('Client', 'alpha/1')
+      expect(await store.count('Client', 'alpha/')).toBe(1)
+    })
+
     it('answers a lookup of an id with a NUL, as a made-up client_id can be, as not there', async () => {
       const { store, clock } = await storeAt()
       await store.upsert('Client', 'alpha x', { userCode: 'BCDFGHJK' }, clock.now + 1000)

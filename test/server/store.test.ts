@@ -72,6 +72,20 @@ async function pgQuery(url: string, sql: string): Promise<void> {
 }
 
 describe('SqliteStore', () => {
+  it('creates its file, and SQLite its log beside it, readable by the owner only', async () => {
+    const path = dbFile()
+    const store = new SqliteStore({ path })
+    await store.upsert('Session', 's', { userId: 'demo' }, Date.now() + 60_000)
+    // Sessions, grants and the sealed signing keys live here: no other local user may read them.
+    for (const file of [path, `${path}-wal`]) expect((statSync(file).mode & 0o777).toString(8)).toBe('600')
+    store.close()
+    // A file its operator made keeps the mode they gave it.
+    const shared = dbFile()
+    writeFileSync(shared, '', { mode: 0o640 })
+    new SqliteStore({ path: shared }).close()
+    expect((statSync(shared).mode & 0o777).toString(8)).toBe('640')
+  })
+
   it('keeps entries, consumed flags and both indexes across close and reopen', async () => {
     const path = dbFile()
     const clock = { now: 1_000_000_000_000 }

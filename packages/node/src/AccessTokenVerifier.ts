@@ -50,7 +50,9 @@ export interface IntrospectionOptions {
   cacheTtl?: number
   /**
    * Also ask about JWTs that verified locally, so a revoked token is refused within
-   * `cacheTtl`. Default false: JWTs are checked statelessly, without a request.
+   * `cacheTtl`. Default false: JWTs are checked statelessly, without a request. A provider
+   * that introspects no JWTs (node-oidc-provider answers `unsupported_token_type`) makes every
+   * JWT a `configuration_error` that says so.
    */
   introspectJwts?: boolean
 }

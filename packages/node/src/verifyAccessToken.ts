@@ -139,6 +139,15 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       return (await introspectAs(oidc, token, 'access_token')) as Record<string, unknown>
     } catch (err) {
       const error = err as AuthError
+      if (error.error === 'unsupported_token_type') {
+        // About the token, not our client: node-oidc-provider, for one, answers this for every
+        // JWT access token it issued (it keeps none to look up), so `introspectJwts` cannot work there.
+        throw new AuthError(
+          'configuration_error',
+          `${options.issuer} does not introspect tokens of this kind (unsupported_token_type)${COMPACT_JWS.test(token) ? ': leave introspection.introspectJwts off for this provider' : ''}`,
+          { status: error.status!, error: error.error, cause: err },
+        )
+      }
       if (error.status !== undefined && error.status >= 400 && error.status < 500) {
         // The token is only a form field: a 4xx is about our client credentials or request.
         throw new AuthError('configuration_error', `Introspection refused the resource server's client: ${error.message}`, {

@@ -31,6 +31,21 @@ describe('node:crypto in the node adapter', () => {
     })
   }
 
+  it('signs with keys whose private part stays unextractable, without Node 24\'s deprecation of KeyObject.from on them (DEP0204)', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(warning.code ?? warning.message)
+    process.on('warning', onWarning)
+    try {
+      const key = await generateSigningKey('ES256')
+      expect(key.privateKey.extractable).toBe(false)
+      await signJwt(key, { sub: 'alice' })
+      await new Promise((resolve) => setImmediate(resolve)) // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings).not.toContain('DEP0204')
+  })
+
   it('hashes as WebCrypto does', async () => {
     for (const input of ['', 'client secret', 'ünïcode ✓']) {
       const web = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(input)))

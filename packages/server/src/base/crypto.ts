@@ -79,8 +79,12 @@ export function randomToken(bytes = 32): string {
 export interface NativeCrypto {
   sha256(data: string | Uint8Array): Uint8Array<ArrayBuffer>
   /** A signature over `data` (now, or from a thread pool), or undefined to leave this algorithm to WebCrypto. */
-  sign(alg: 'RS256' | 'ES256', key: CryptoKey, data: string): Uint8Array | Promise<Uint8Array> | undefined
-  verify(alg: 'RS256' | 'ES256', key: CryptoKey, data: string, signature: Uint8Array): boolean
+  /**
+   * Keys come as the JWKs the provider imported: its private CryptoKeys are not extractable,
+   * and Node 24 deprecates making a `KeyObject` from such a key (DEP0204).
+   */
+  sign(alg: 'RS256' | 'ES256', privateJwk: Record<string, unknown>, data: string): Uint8Array | Promise<Uint8Array> | undefined
+  verify(alg: 'RS256' | 'ES256', publicJwk: Record<string, unknown>, data: string, signature: Uint8Array): boolean
 }
 
 let native: NativeCrypto | undefined

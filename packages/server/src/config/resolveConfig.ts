@@ -104,7 +104,8 @@ function resolveRealm(v: Validator, at: string, r: RealmConfig): Realm {
   const settings: RealmSettings = {
     lifetimes,
     deviceCodeLifetime: v.optNumber(`${at}.device_code_lifetime`, r.device_code_lifetime, 1) ?? 300,
-    devicePollInterval: v.optNumber(`${at}.device_poll_interval`, r.device_poll_interval, 0) ?? 5,
+    // At least 1: strict clients (openid-client) refuse `interval: 0` in the device answer (decision 0080).
+    devicePollInterval: v.optNumber(`${at}.device_poll_interval`, r.device_poll_interval, 1) ?? 5,
     issueRefreshTokens: v.optBool(`${at}.issue_refresh_tokens`, r.issue_refresh_tokens) ?? true,
     rotateRefreshTokens: v.optBool(`${at}.issue_refresh_tokens_on_refresh`, r.issue_refresh_tokens_on_refresh) ?? true,
     reuseDetection: v.optOneOf(`${at}.refresh_token_reuse_detection`, r.refresh_token_reuse_detection, ['all', 'public', 'none'] as const) ?? 'public',

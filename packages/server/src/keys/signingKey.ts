@@ -100,7 +100,7 @@ function encodedHeader(key: SigningKey, typ: string): string {
 export async function signJwt(key: SigningKey, payload: object, typ = 'JWT', extraHeader?: Record<string, unknown>): Promise<string> {
   const header = extraHeader ? base64url(JSON.stringify({ ...extraHeader, alg: key.alg, kid: key.kid, typ })) : encodedHeader(key, typ)
   const input = `${header}.${base64url(JSON.stringify(payload))}`
-  const signature = (await nativeCrypto()?.sign(key.alg, key.privateKey, input)) ?? (await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, encoder.encode(input)))
+  const signature = (await nativeCrypto()?.sign(key.alg, key.privateJwk, input)) ?? (await crypto.subtle.sign(ALGORITHMS[key.alg].sign, key.privateKey, encoder.encode(input)))
   return `${input}.${base64url(signature)}`
 }
 
@@ -147,7 +147,7 @@ export async function verifyOwnJwt(
       const input = `${parts[0]}.${parts[1]}`
       const native = nativeCrypto()
       const ok = native
-        ? native.verify(key.alg, key.publicKey, input, signature)
+        ? native.verify(key.alg, key.publicJwk, input, signature)
         : await crypto.subtle.verify(ALGORITHMS[key.alg].sign, key.publicKey, signature, encoder.encode(input))
       if (!ok) return undefined
       remember(key, token)

@@ -9,7 +9,7 @@ export interface RealmConfig extends Lifetimes {
   name: string
   /** Device code lifetime in seconds; default 300. */
   device_code_lifetime?: number
-  /** Device polling interval in seconds; default 5. */
+  /** Device polling interval in seconds, at least 1; default 5. */
   device_poll_interval?: number
   /** AM's "Issue Refresh Tokens". Default true. */
   issue_refresh_tokens?: boolean

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 /**
@@ -28,6 +29,7 @@ export class SqliteUnavailableError extends Error {
  * Node's own `node:sqlite` (22.13+ without a flag), whose `DatabaseSync` has the same shape.
  */
 export function openDatabase(path: string): Database {
+  createPrivate(path)
   const require = createRequire(import.meta.url)
   let cause: unknown
   try {
@@ -49,4 +51,19 @@ export function openDatabase(path: string): Database {
     )
   }
   return new Builtin(path)
+}
+
+/**
+ * Creates a store file that does not exist yet readable by its owner only. The file holds
+ * sessions, grants and the sealed signing keys, and SQLite gives its `-wal` and `-shm` files
+ * the database file's mode, so this one mode covers all three. An existing file keeps the
+ * mode its operator gave it; a path that cannot be created is left for the driver to report.
+ */
+function createPrivate(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return
+  try {
+    writeFileSync(path, '', { mode: 0o600, flag: 'a' })
+  } catch {
+    // The driver's own error names the path and the reason.
+  }
 }
