@@ -12,8 +12,8 @@ import { amError } from './amError.js'
  * `authId` it starts the journey `authIndexValue` names (`Login` by default) and answers its first
  * callbacks; posting an answer back with the callbacks filled in runs the next step. Success sets
  * the session cookie and answers `{ tokenId, successUrl, realm }`, or with `noSession=true` on the
- * request that completes it, `{ successUrl, realm }` and no session; failure is AM's 401. The zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`)
- * answers the first step from headers.
+ * request that completes it, `{ successUrl, realm }` and no session; failure is AM's 401. The
+ * zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`) answers the first step from headers.
  */
 export async function authenticate(ctx: Context): Promise<Reply> {
   const text = await ctx.request.body(ctx.rt.config.maxBodyBytes)
