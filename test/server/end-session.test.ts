@@ -67,8 +67,7 @@ describe.each(MODES)('connect/endSession (%s)', (mode) => {
     const probe = authorizeUrl(iss, { client_id: HYBRID.client_id, redirect_uri: HYBRID.redirect_uri, response_type: 'code', scope: 'openid', prompt: 'none' })
     expect(new URL((await h.fetch(probe, withCookie)).headers.get('location')!).searchParams.get('code')).toBeTruthy()
     const res = await h.fetch(`${iss}/connect/endSession?${new URLSearchParams({ id_token_hint: idToken })}`, withCookie)
-    expect(res.status).toBe(200)
-    expect(await res.text()).toContain('Signed out')
+    expect(res.status).toBe(204)
     expect(new URL((await h.fetch(probe, withCookie)).headers.get('location')!).searchParams.get('error')).toBe('login_required')
     // The other session (the browser's) is untouched.
     expect(await silent(browser)).toBe('signed-in')
@@ -139,12 +138,13 @@ describe.each(MODES)('connect/endSession (%s)', (mode) => {
     expect(res.headers.get('location')).toBe(`${HYBRID.post_logout_redirect_uri}?state=late`)
   })
 
-  it('without post_logout_redirect_uri it shows a signed-out page', async () => {
+  it('without post_logout_redirect_uri it answers 204 No Content, as AM does', async () => {
+    // AM's "/oauth2/connect/endSession": "If omitted, AM returns HTTP 204 No Content to indicate the end user logged out."
     const { browser, idToken } = await signIn()
     const res = await endSession(browser, { id_token_hint: idToken })
-    expect(res.status).toBe(200)
+    expect(res.status).toBe(204)
     expect(res.headers.get('location')).toBeNull()
-    expect(await res.text()).toContain('You are signed out.')
+    expect(await res.text()).toBe('')
     expect(await silent(browser)).toBe('login_required')
   })
 

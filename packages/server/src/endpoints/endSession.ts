@@ -9,7 +9,8 @@ import { endSession as end, getSession } from '../services/session.js'
 /**
  * `connect/endSession` (OIDC RP-Initiated Logout 1.0): ends the browser session, not the
  * tokens already issued. `post_logout_redirect_uri` must be registered by the client named
- * by `id_token_hint` (an expired one is fine) or `client_id`.
+ * by `id_token_hint` (an expired one is fine) or `client_id`; without one, the answer is AM's
+ * 204 No Content.
  */
 export async function endSession(ctx: Context): Promise<Reply> {
   let params: Params
@@ -22,7 +23,8 @@ export async function endSession(ctx: Context): Promise<Reply> {
     return messagePage('Sign-out request refused', error.message, 400)
   }
   const cookie = await end(ctx, await getSession(ctx))
-  if (!target) return messagePage('Signed out', 'You are signed out.', 200, { 'set-cookie': cookie })
+  // AM's "/oauth2/connect/endSession": without post_logout_redirect_uri it answers 204 No Content.
+  if (!target) return { status: 204, headers: { 'set-cookie': cookie, 'cache-control': 'no-store' }, body: null }
   const state = params.get('state')
   if (state !== undefined) target.searchParams.append('state', state)
   return redirect(target.href, { 'set-cookie': cookie })
