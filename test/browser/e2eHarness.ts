@@ -98,17 +98,7 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
       },
     ],
   })
-  const counting: Provider = {
-    ...provider,
-    async fetch(request) {
-      if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/access_token')) {
-        const grant = new URLSearchParams(await request.clone().text()).get('grant_type') ?? '?'
-        grants[grant] = (grants[grant] ?? 0) + 1
-      }
-      return provider.fetch(request)
-    },
-  }
-  const running: RunningProvider = await listen(counting, { port: 0, host: '127.0.0.1' })
+  const running: RunningProvider = await listen(countingGrants(provider, grants), { port: 0, host: '127.0.0.1' })
   const issuer = provider.issuer('alpha', `http://127.0.0.1:${running.port}`)
   // Each page starts on the provider's clock; the test then moves both together.
   config = { issuer, clientId: 'spa', origin: appOrigin, ...page }
@@ -129,6 +119,31 @@ export async function startE2E(realm: Partial<RealmConfig> = {}, page: { dpop?: 
       await browser.close()
       await running.close()
       await new Promise((resolve) => app.close(resolve))
+    },
+  }
+}
+
+/**
+ * `provider` counting its token requests into `grants` by grant type, to serve in its place: a
+ * test sees which grant a client used (a refresh token or the iframe, say) without reading its
+ * requests.
+ *
+ * @example
+ * ```ts
+ * const grants: Record<string, number> = {}
+ * const running = await listen(countingGrants(provider, grants), { port: 0, host: '127.0.0.1' })
+ * // … after a renewal: expect(grants.refresh_token).toBe(1)
+ * ```
+ */
+export function countingGrants(provider: Provider, grants: Record<string, number>): Provider {
+  return {
+    ...provider,
+    async fetch(request) {
+      if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/access_token')) {
+        const grant = new URLSearchParams(await request.clone().text()).get('grant_type') ?? '?'
+        grants[grant] = (grants[grant] ?? 0) + 1
+      }
+      return provider.fetch(request)
     },
   }
 }

@@ -12,15 +12,17 @@
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose'
 import { createProvider, type ClientConfig, type Provider } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
-import { CHROMIUM, CHROMIUM_ARGS, serveTestPage, type TestPageServer } from './e2eHarness.js'
+import { CHROMIUM, CHROMIUM_ARGS, countingGrants, serveTestPage, type TestPageServer } from './e2eHarness.js'
 
 const entry = fileURLToPath(new URL('./app/oidcClientTs.ts', import.meta.url))
 const DEMO = { username: 'demo', password: 'Ch4ng3-it!' }
 /** Access-token life: past oidc-client-ts's 60-second renewal notice, reached by moving clocks. */
 const LIFE = 120
+/** ID-token life: shorter than the provider session, so a sign-out can come after it. */
+const ID_LIFE = 300
 
 let provider: Provider
 let running: RunningProvider
@@ -54,6 +56,7 @@ beforeAll(async () => {
         name: 'alpha',
         allow_implied_consent: true,
         access_token_lifetime: LIFE,
+        id_token_lifetime: ID_LIFE,
         clients: [
           // With refresh tokens: oidc-client-ts renews with them, no iframe.
           client('spa', ['authorization_code', 'refresh_token']),
@@ -68,17 +71,7 @@ beforeAll(async () => {
       },
     ],
   })
-  const counting: Provider = {
-    ...provider,
-    async fetch(request) {
-      if (request.method === 'POST' && new URL(request.url).pathname.endsWith('/access_token')) {
-        const grant = new URLSearchParams(await request.clone().text()).get('grant_type') ?? '?'
-        grants[grant] = (grants[grant] ?? 0) + 1
-      }
-      return provider.fetch(request)
-    },
-  }
-  running = await listen(counting, { port: 0, host: '127.0.0.1' })
+  running = await listen(countingGrants(provider, grants), { port: 0, host: '127.0.0.1' })
   issuer = provider.issuer('alpha', `http://127.0.0.1:${running.port}`)
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
   const context = await browser.newContext()
@@ -270,8 +263,13 @@ describe('oidc-client-ts 3 in Chromium against the provider', () => {
     expect(await introspect(user.refresh_token!)).toBe(false)
   })
 
-  it('signoutRedirect ends the provider session (id_token_hint, post_logout_redirect_uri, state); then silent renewal is login_required', async () => {
+  it('signoutRedirect with an expired ID token as id_token_hint ends the provider session and returns with the state; then silent renewal is login_required', async () => {
     const { id_token } = (await page.evaluate(() => window.ots.user()))!
+    expect(await providerSession()).toBeTruthy()
+    // The user signs out after the ID token expired, as most do. Only the provider's clock
+    // moves: the page's would fire the library's renewal, which fetches a fresh ID token.
+    offset += ID_LIFE + 1
+    expect(decodeJwt(id_token!).exp! * 1000).toBeLessThan(Date.now() + offset * 1000)
     await redirectAndBack(() => window.ots.signoutRedirect())
     expect(new URL(page.url()).pathname).toBe('/spa/signed-out')
     expect(lastVisit('/connect/endSession')).toMatchObject({ post_logout_redirect_uri: `${app.origin}/spa/signed-out`, state: expect.any(String) })
