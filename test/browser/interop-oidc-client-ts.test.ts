@@ -40,14 +40,14 @@ const blocked: string[] = []
 
 beforeAll(async () => {
   app = await serveTestPage(entry, { config: () => ({ authority: issuer }) })
-  const client = (id: string, grantTypes: string[]): ClientConfig => ({
+  const client = (id: string, grantTypes: string[], impliedConsent = true): ClientConfig => ({
     client_id: id,
     token_endpoint_auth_method: 'none',
     redirect_uris: ['callback', 'silent', 'popup'].map((route) => `${app.origin}/${id}/${route}`),
     post_logout_redirect_uris: [`${app.origin}/${id}/signed-out`],
     grant_types: grantTypes,
     scope: 'openid profile email',
-    implied_consent: true,
+    implied_consent: impliedConsent,
   })
   provider = createProvider({
     clock: () => Date.now() + offset * 1000,
@@ -65,6 +65,8 @@ beforeAll(async () => {
           // With the library's DPoP; the second also with its userinfo call.
           client('spa-dpop', ['authorization_code', 'refresh_token']),
           client('spa-dpop-userinfo', ['authorization_code', 'refresh_token']),
+          // Asks the user's consent, which the test refuses.
+          client('spa-consent', ['authorization_code'], false),
           { client_id: 'rs', client_secret: 'rs-secret', grant_types: ['client_credentials'], scope: 'am-introspect-all-tokens' },
         ],
         users: [{ ...DEMO, name: 'Demo User', email: 'demo@example.com' }],
@@ -99,11 +101,13 @@ async function open(path: string): Promise<void> {
 
 /**
  * Starts `run` (a redirect away) in the page and waits for the page the provider sends the
- * browser back to, once it has handled the answer; `login` fills the login page on the way.
+ * browser back to, once it has handled the answer; `login` fills the login page on the way,
+ * `atProvider` does what else the user does there.
  */
-async function redirectAndBack(run: () => void, login = false): Promise<void> {
+async function redirectAndBack(run: () => void, login = false, atProvider?: () => Promise<void>): Promise<void> {
   await page.evaluate(() => delete document.body.dataset.ready)
   await page.evaluate(run)
+  await atProvider?.()
   if (login) {
     await page.waitForURL((url) => url.pathname.endsWith('/login'))
     await page.fill('#username', DEMO.username)
@@ -254,6 +258,17 @@ describe('oidc-client-ts 3 in Chromium against the provider', () => {
     expect(await page.evaluate(() => window.ots.user())).toBeNull()
   })
 
+  it('a user who refuses consent comes back with access_denied, which oidc-client-ts matches to its state and throws', async () => {
+    await open('/spa-consent/')
+    await redirectAndBack(
+      () => window.ots.signinRedirect(),
+      false,
+      () => page.click('#deny'),
+    )
+    expect(await page.evaluate(() => window.ots.landed())).toMatchObject({ ok: false, error: 'access_denied' })
+    expect(await page.evaluate(() => window.ots.user())).toBeNull()
+  })
+
   it('revokeTokens revokes the access and refresh tokens at the provider', async () => {
     await open('/spa/')
     const user = (await page.evaluate(() => window.ots.user()))!
@@ -261,6 +276,8 @@ describe('oidc-client-ts 3 in Chromium against the provider', () => {
     expect(await page.evaluate(() => window.ots.revokeTokens())).toEqual({ ok: true, value: undefined })
     expect(await introspect(user.access_token)).toBe(false)
     expect(await introspect(user.refresh_token!)).toBe(false)
+    // The library forgets the refresh token but keeps the revoked access token, which an API now refuses.
+    expect(await page.evaluate(() => window.ots.user())).toMatchObject({ access_token: user.access_token, refresh_token: null })
   })
 
   it('signoutRedirect with an expired ID token as id_token_hint ends the provider session and returns with the state; then silent renewal is login_required', async () => {
