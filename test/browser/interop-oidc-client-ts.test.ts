@@ -1,8 +1,9 @@
 /**
  * oidc-client-ts 3 (the library under react-oidc-context, which many SPAs pointed at AM use),
  * unchanged, in Chromium against the reference provider over HTTP: the page (app/oidcClientTs.ts)
- * is served on one loopback origin and the provider on another, so discovery, JWKS, token,
- * userinfo and revocation all go through the provider's CORS. Both are on 127.0.0.1, one site,
+ * is served on one loopback origin and the provider on another, so discovery, token, userinfo
+ * and revocation all go through the provider's CORS (the library never fetches the JWKS: it
+ * does not check ID-token signatures; the page fetches it once, as an app that does). Both are on 127.0.0.1, one site,
  * so the provider's SameSite=Lax session cookie reaches the library's hidden iframe as it does
  * when app and AM share a registrable domain.
  *
@@ -152,6 +153,8 @@ describe('oidc-client-ts 3 in Chromium against the provider', () => {
     await open('/spa/')
     const metadata = await page.evaluate(() => window.ots.metadata())
     expect(metadata).toMatchObject({ ok: true, value: { issuer, token_endpoint: `${issuer}/access_token`, end_session_endpoint: `${issuer}/connect/endSession` } })
+    const pageKeys = await page.evaluate(async (url) => ((await (await fetch(url)).json()) as { keys: unknown[] }).keys.length, `${issuer}/connect/jwk_uri`)
+    expect(pageKeys).toBeGreaterThan(0)
 
     await redirectAndBack(() => window.ots.signinRedirect(), true)
     // PKCE with S256 and no nonce: oidc-client-ts sends one only when the app passes it.
