@@ -90,7 +90,7 @@ async function introspect(token: string): Promise<boolean> {
 
 async function sessionInfo(cookie: string): Promise<number> {
   const res = await provider.fetch(
-    new Request(`${providerOrigin}/json/realms/root/realms/alpha/sessions?_action=getSessionInfo`, { method: 'POST', headers: { cookie: `iPlanetDirectoryPro=${cookie}` } }),
+    new Request(`${providerOrigin}/json/realms/root/realms/alpha/sessions?_action=getSessionInfo`, { method: 'POST', headers: { cookie: `iPlanetDirectoryPro=${cookie}`, 'accept-api-version': 'resource=4.0' } }),
   )
   return res.status
 }

@@ -13,6 +13,7 @@ import { route } from './router.js'
 import { MemoryStore } from './store/MemoryStore.js'
 import type { Store } from './store/Store.js'
 import { guardStore, StoreUnavailableError } from './store/guardStore.js'
+import { restCsrfFilter } from './services/restCsrfFilter.js'
 import { corsHeaders, preflight } from './services/cors.js'
 import { ENDPOINTS } from './endpoints/table.js'
 import { landing } from './endpoints/landing.js'
@@ -179,6 +180,7 @@ export function createProvider(config: ProviderConfig): Provider {
     const endpoint = BY_ROUTE.get(`${r.kind} ${r.endpoint}`)!
     const run = async () => {
       requireMethod(request, ...endpoint.methods)
+      if (endpoint.under === 'json') restCsrfFilter(request, rt.config.cookieName)
       return endpoint.handler(ctx)
     }
     const answer = endpoint.under === 'json' ? () => run().catch(amErrorOf) : run

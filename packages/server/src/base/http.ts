@@ -167,7 +167,6 @@ function tooLarge(limit: number): OAuthError {
   return new OAuthError('invalid_request', `The request body exceeds ${limit} bytes`, 413)
 }
 
-/** True when the request declares a form body (parameters such as charset are allowed). */
 /**
  * Deepest nesting a JSON body may have. Client metadata and journey answers are a few levels
  * deep; a body nested thousands deep would overflow the stack wherever it is walked later
@@ -180,9 +179,30 @@ const MAX_JSON_DEPTH = 32
  * a JSON object no deeper than {@link MAX_JSON_DEPTH}; 413 past `limit` bytes.
  */
 export async function readJsonObject(request: HttpRequest, limit: number, invalid: OAuthErrorCode): Promise<Record<string, unknown>> {
-  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
-  if (type !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
+  requireJson(request)
   return parseJsonObject(await request.body(limit), invalid)
+}
+
+function requireJson(request: HttpRequest): void {
+  if (mediaType(request) !== 'application/json') throw new OAuthError('invalid_request', 'The body must be application/json')
+}
+
+/** The request's media type, lower case, without parameters such as charset. */
+function mediaType(request: HttpRequest): string | undefined {
+  return request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
+}
+
+/**
+ * Reads the optional JSON body of AM's REST actions (`authenticate`, `sessions`): none is `{}`;
+ * one must be declared `application/json`, as AM's `json/` endpoints require. A `text/plain`
+ * body is what a cross-site HTML form can send without a preflight, so taking one would let any
+ * page answer a journey step in a visitor's browser and sign them in as someone else.
+ */
+export async function readOptionalJsonObject(request: HttpRequest, limit: number): Promise<Record<string, unknown>> {
+  const text = await request.body(limit)
+  if (text.trim() === '') return {}
+  requireJson(request)
+  return parseJsonObject(text, 'invalid_request')
 }
 
 /** Parses JSON text that must be an object no deeper than {@link MAX_JSON_DEPTH}; 400 with `invalid` otherwise. */
@@ -215,9 +235,9 @@ function jsonDepth(text: string): number {
   return deepest
 }
 
+/** True when the request declares a form body (parameters such as charset are allowed). */
 export function isForm(request: HttpRequest): boolean {
-  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
-  return type === 'application/x-www-form-urlencoded'
+  return mediaType(request) === 'application/x-www-form-urlencoded'
 }
 
 /** Reads a form body; any other content type is `invalid_request`. */

@@ -188,8 +188,16 @@ export function resolveClient(v: Validator, at: string, c: ClientConfig, realmLi
     throw new ConfigError(`${at}.tls_client_certificate_bound_access_tokens`, 'cannot bind the tokens of the implicit grant: remove implicit from grant_types')
   }
   const description = v.optString(`${at}.description`, c.description)
-  const policyUri = v.optString(`${at}.policy_uri`, c.policy_uri)
-  const logoUri = v.optString(`${at}.logo_uri`, c.logo_uri)
+  // Links the consent page shows: a registered client chooses them, so `javascript:` and the like are refused.
+  const webUrl = (field: 'policy_uri' | 'logo_uri') => {
+    const url = v.optString(`${at}.${field}`, c[field])
+    if (url !== undefined && !(URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))) {
+      throw new ConfigError(`${at}.${field}`, 'must be an absolute http or https URL')
+    }
+    return url
+  }
+  const policyUri = webUrl('policy_uri')
+  const logoUri = webUrl('logo_uri')
   const defaultMaxAge = v.optNumber(`${at}.default_max_age`, c.default_max_age, 0)
   const registrationToken = v.optString(`${at}.registration_access_token`, c.registration_access_token)
   if (registrationToken !== undefined && !/^[A-Za-z0-9\-._~+/]{16,}=*$/.test(registrationToken)) {

@@ -1,6 +1,6 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, parseJsonObject, type Reply } from '../base/http.js'
+import { json, readOptionalJsonObject, type Reply } from '../base/http.js'
 import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
 import { answersFromJson, toJson, type Answers, type Callback } from '../journeys/callbacks.js'
@@ -16,9 +16,8 @@ import { amError } from './amError.js'
  * zero-page login (`X-OpenAM-Username`, `X-OpenAM-Password`) answers the first step from headers.
  */
 export async function authenticate(ctx: Context): Promise<Reply> {
-  const text = await ctx.request.body(ctx.rt.config.maxBodyBytes)
   // No body starts a journey (AM's first call); a body is the step answered, nested no deeper than any step.
-  const body: { authId?: unknown; callbacks?: unknown } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
+  const body: { authId?: unknown; callbacks?: unknown } = await readOptionalJsonObject(ctx.request, ctx.rt.config.maxBodyBytes)
   if (body.authId !== undefined) {
     if (typeof body.authId !== 'string') throw new OAuthError('invalid_request', 'authId must be a string', 400)
     return respond(ctx, await continueJourney(ctx, body.authId, (callbacks) => answersFromJson(callbacks, body.callbacks)))

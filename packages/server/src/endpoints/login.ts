@@ -31,6 +31,11 @@ export async function login(ctx: Context): Promise<Reply> {
   const acr = journey.acrValues.find((a) => a === param('acr'))
   const page = { goto: safeGoto(ctx, param('goto') ?? null), journey, ...(acr !== undefined && { acr }) }
   if (ctx.request.method === 'GET') return show(ctx, page, await startJourney(ctx, journey, { ...page, ...hint(param('login_hint')) }))
+  if (crossSite(ctx)) {
+    // Login CSRF: a page elsewhere posting its own credentials would sign this browser in as its
+    // author, and what the user then does lands in that account. The form is shown afresh instead.
+    return show(ctx, page, await startJourney(ctx, journey, page), 'This sign-in form came from another site. Sign in here if you meant to.', 403)
+  }
   const authId = form.get('authId')
   try {
     const result = authId === undefined ? await startJourney(ctx, journey, { ...page, read: fromForm(form) }) : await continueJourney(ctx, authId, fromForm(form))
@@ -94,6 +99,18 @@ async function appName(ctx: Context, goto: string): Promise<string | undefined> 
   const entry = found?.payload.realm === ctx.realm.path ? found : undefined
   const clientId = entry?.payload.params.find(([k]) => k === 'client_id')?.[1] ?? url.searchParams.get('client_id')
   return clientId ? (await findClient(ctx, clientId))?.name : undefined
+}
+
+/**
+ * Whether a browser says the form was posted by a page of another origin: `Sec-Fetch-Site`
+ * where it sends one, else an `Origin` other than this provider's. The sign-in page posts to
+ * itself; requests without either header (older browsers, scripts) are not browsers tricked by a page.
+ */
+function crossSite(ctx: Context): boolean {
+  const site = ctx.request.headers.get('sec-fetch-site')
+  if (site !== null) return site !== 'same-origin' && site !== 'none'
+  const origin = ctx.request.headers.get('origin')
+  return origin !== null && origin !== ctx.url.origin && origin !== ctx.rt.config.origin
 }
 
 function safeGoto(ctx: Context, goto: string | null): string {

@@ -1,6 +1,6 @@
 import type { Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
-import { json, parseJsonObject, type Reply } from '../base/http.js'
+import { json, readOptionalJsonObject, type Reply } from '../base/http.js'
 import { SESSION_LIFETIME_S } from '../records/index.js'
 import { endSession, getSession, universalId, type Session } from '../services/session.js'
 import { amError } from './amError.js'
@@ -64,8 +64,7 @@ function sessionInfo(ctx: Context, session: Session, expiresAt: number): Record<
 
 /** The token the request names explicitly; one that is there decides, even when the cookie names another session. */
 async function ssoToken(ctx: Context): Promise<string | undefined> {
-  const text = await ctx.request.body(ctx.rt.config.maxBodyBytes)
-  const { tokenId } = text.trim() === '' ? {} : parseJsonObject(text, 'invalid_request')
+  const { tokenId } = await readOptionalJsonObject(ctx.request, ctx.rt.config.maxBodyBytes)
   if (tokenId !== undefined && typeof tokenId !== 'string') throw new OAuthError('invalid_request', 'tokenId must be a string', 400)
   return tokenId ?? ctx.request.headers.get(ctx.rt.config.cookieName) ?? undefined
 }

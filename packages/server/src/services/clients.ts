@@ -3,7 +3,7 @@ import { resolveClient } from '../config/resolveClient.js'
 import { Validator } from '../config/Validator.js'
 import { isCertificateMethod } from './mtls.js'
 import { ConfigError, OAuthError } from '../base/errors.js'
-import type { Client, ClientConfig } from '../model/index.js'
+import { JWT_BEARER_GRANT, type Client, type ClientConfig } from '../model/index.js'
 import { registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
 
@@ -63,15 +63,25 @@ export function takesSecret(requested: ClientConfig): boolean {
   return method !== 'none' && !isCertificateMethod(method) && requested.jwks === undefined && requested.jwks_uri === undefined
 }
 
-/** Checks metadata sent to `register` as the config checks a client, answering RFC 7591's errors. */
+/**
+ * Checks metadata sent to `register` as the config checks a client, answering RFC 7591's errors.
+ * The JWT bearer grant is for configured clients only: its assertions name any user of the realm
+ * in `sub`, verified by the client's own key, so a client anyone may register with a key of its
+ * choosing would get tokens for every user (RFC 7591 section 5: metadata is self-asserted).
+ */
 export function resolveRegistration(ctx: Context, config: ClientConfig): Client {
+  let client: Client
   try {
-    return resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes)
+    client = resolveClient(new Validator(), 'client', config, ctx.realm.settings.lifetimes)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     const code = error.field.includes('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata'
     throw new OAuthError(code, error.message.replace('Invalid provider config at client.', ''))
   }
+  if (client.grantTypes.has(JWT_BEARER_GRANT)) {
+    throw new OAuthError('invalid_client_metadata', `grant_types: ${JWT_BEARER_GRANT} acts for any user of the realm; only a client in the provider's config may have it`)
+  }
+  return client
 }
 
 /**

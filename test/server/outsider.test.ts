@@ -1,0 +1,154 @@
+/**
+ * What an outsider with no account and no client of their own could do before, each now
+ * refused: register a client that acts for any user (the JWT bearer grant), put a `javascript:`
+ * link on the consent page, sign a visitor's browser in as themselves from another site (login
+ * CSRF, through the sign-in page or a `text/plain` post to `authenticate`), and use the session
+ * cookie from a same-site form without AM's CSRF headers.
+ */
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SignJWT, exportJWK, generateKeyPair } from 'jose'
+import { ConfigError, createProvider, type ProviderConfig } from '@realmauth/server'
+import { MODES, form, startHarness, type Harness } from './harness.js'
+import { expectError, post } from './tokenKit.js'
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+const ALICE = { username: 'alice', password: 'Alice-pw-1' }
+const CONFIG: ProviderConfig = {
+  realms: [{ name: 'alpha', allow_dynamic_registration: true, clients: [], users: [{ ...ALICE, name: 'Alice' }] }],
+}
+const AM_HEADERS = { 'content-type': 'application/json', 'accept-api-version': 'resource=2.1, protocol=1.0' }
+
+type Json = Record<string, unknown>
+interface Step {
+  authId: string
+  callbacks: { type: string; input?: { name: string; value: unknown }[] }[]
+}
+
+describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
+  let h: Harness
+  const json = (path: string) => `${h.origin}/json/realms/root/realms/alpha${path}`
+  beforeAll(async () => {
+    h = await startHarness(mode, CONFIG)
+  })
+  afterAll(() => h.close())
+
+  const register = (metadata: Json) =>
+    h.fetch(`${h.issuer()}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metadata) })
+
+  describe('dynamic registration', () => {
+    it('refuses the JWT bearer grant, which would let a self-registered key mint tokens for any user', async () => {
+      const attacker = await generateKeyPair('ES256')
+      const jwks = { keys: [{ ...(await exportJWK(attacker.publicKey)), kid: 'k1' }] }
+      const asked = { client_name: 'Helpful tool', token_endpoint_auth_method: 'private_key_jwt', jwks, grant_types: [JWT_BEARER], scope: 'openid profile' }
+      const body = await expectError(await register(asked), 400, 'invalid_client_metadata')
+      expect(body.error_description).toContain(JWT_BEARER)
+
+      // Nor can a client registered without it add it later through client management (RFC 7592).
+      const made = (await (await register({ ...asked, grant_types: ['client_credentials'] })).json()) as Json
+      expect(made.client_id).toEqual(expect.any(String))
+      const put = await h.fetch(made.registration_client_uri as string, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${made.registration_access_token as string}` },
+        body: JSON.stringify({ ...asked, client_id: made.client_id }),
+      })
+      await expectError(put, 400, 'invalid_client_metadata')
+
+      // What the attacker was after: an assertion naming alice, signed with their own key.
+      const now = Math.floor(h.now() / 1000)
+      const claim = (sub: string) =>
+        new SignJWT({ iss: made.client_id as string, sub, aud: `${h.issuer()}/access_token`, jti: randomUUID(), iat: now, exp: now + 60 })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .sign(attacker.privateKey)
+      const res = await post(h, 'alpha', 'access_token', {
+        grant_type: JWT_BEARER,
+        assertion: await claim('alice'),
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await claim(made.client_id as string),
+      })
+      await expectError(res, 400, 'unauthorized_client')
+    })
+
+    it('refuses javascript:, data: and relative links as policy_uri and logo_uri, which the consent page links to', async () => {
+      const links: [string, string][] = [
+        ['policy_uri', 'javascript:alert(document.domain)'],
+        ['policy_uri', 'data:text/html,<script>alert(1)</script>'],
+        ['policy_uri', '/oauth2/realms/root/realms/alpha/connect/endSession'],
+        ['logo_uri', 'JavaScript:alert(1)'],
+      ]
+      for (const [field, value] of links) {
+        const body = await expectError(await register({ client_name: 'x', redirect_uris: ['https://app.example/cb'], [field]: value }), 400, 'invalid_client_metadata')
+        expect(body.error_description, value).toContain(field)
+      }
+      expect((await register({ client_name: 'x', redirect_uris: ['https://app.example/cb'], policy_uri: 'https://app.example/privacy' })).status).toBe(201)
+    })
+  })
+
+  describe('login CSRF at the sign-in page', () => {
+    const signIn = (headers: Record<string, string>) => {
+      const init = form({ ...ALICE })
+      return h.fetch(`${h.origin}/login?realm=/alpha`, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } })
+    }
+
+    it("refuses the attacker's credentials posted from another site: no session, the form shown again", async () => {
+      const foreign: Record<string, string>[] = [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: 'https://evil.example' }, { origin: 'null' }]
+      for (const headers of foreign) {
+        const res = await signIn(headers)
+        expect(res.status, JSON.stringify(headers)).toBe(403)
+        expect(res.headers.getSetCookie(), JSON.stringify(headers)).toEqual([])
+        const page = await res.text()
+        expect(page).toContain('came from another site')
+        expect(page).toContain('name="password"')
+      }
+    })
+
+    it('signs in a form posted by the page itself, and requests that name no site', async () => {
+      const own: Record<string, string>[] = [{ 'sec-fetch-site': 'same-origin' }, { origin: h.origin }, {}]
+      for (const headers of own) {
+        const res = await signIn(headers)
+        expect(res.status, JSON.stringify(headers)).toBe(200)
+        expect(res.headers.getSetCookie()[0], JSON.stringify(headers)).toMatch(/^iPlanetDirectoryPro=[^;]+;/)
+      }
+    })
+  })
+
+  describe("AM's REST tree", () => {
+    it('takes a journey answer only as application/json: a text/plain form from another site answers nothing', async () => {
+      const step = (await (await h.fetch(json('/authenticate'), { method: 'POST', headers: AM_HEADERS })).json()) as Step
+      step.callbacks[0]!.input![0]!.value = ALICE.username
+      step.callbacks[1]!.input![0]!.value = ALICE.password
+      // What `<form enctype="text/plain">` sends: no preflight, so any page could post it.
+      const plain = await h.fetch(json('/authenticate'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(step) })
+      expect(plain.status).toBe(400)
+      expect(plain.headers.getSetCookie()).toEqual([])
+      expect(await plain.json()).toMatchObject({ code: 400, reason: 'Bad Request', message: 'The body must be application/json' })
+      // The refused answer left the step usable for the real client.
+      const done = await h.fetch(json('/authenticate'), { method: 'POST', headers: AM_HEADERS, body: JSON.stringify(step) })
+      expect(done.status).toBe(200)
+      expect(await done.json()).toMatchObject({ tokenId: expect.any(String) })
+    })
+
+    it('refuses a cookie-carrying POST without X-Requested-With or Accept-API-Version with 403, as AM’s CSRF filter does', async () => {
+      const signedIn = await h.fetch(json('/authenticate'), { method: 'POST', headers: { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password } })
+      const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!
+      // A same-site page's empty form post carries the Lax cookie and no custom header.
+      const forged = await h.fetch(json('/sessions?_action=logout'), { method: 'POST', headers: { cookie } })
+      expect(forged.status).toBe(403)
+      expect(await forged.json()).toMatchObject({ code: 403, reason: 'Forbidden' })
+      const info = await h.fetch(json('/sessions?_action=getSessionInfo'), { method: 'POST', headers: { cookie, 'x-requested-with': 'app' } })
+      expect(await info.json()).toMatchObject({ username: 'alice' })
+      const out = await h.fetch(json('/sessions?_action=logout'), { method: 'POST', headers: { cookie, 'accept-api-version': 'resource=3.1' } })
+      expect(await out.json()).toEqual({ result: 'Successfully logged out' })
+    })
+  })
+})
+
+describe('configured clients', () => {
+  it('refuses a javascript: policy_uri at start, naming the field', () => {
+    const config: ProviderConfig = {
+      realms: [{ name: 'alpha', clients: [{ client_id: 'web', client_secret: 's3cret', redirect_uris: ['https://app.example/cb'], policy_uri: 'javascript:alert(1)' }] }],
+    }
+    expect(() => createProvider(config)).toThrow(ConfigError)
+    expect(() => createProvider(config)).toThrow(/realms\[0\]\.clients\[0\]\.policy_uri/)
+  })
+})
