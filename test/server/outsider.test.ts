@@ -3,12 +3,14 @@
  * refused: register a client that acts for any user (the JWT bearer grant), put a `javascript:`
  * link on the consent page, sign a visitor's browser in as themselves from another site (login
  * CSRF, through the sign-in page or a `text/plain` post to `authenticate`), and use the session
- * cookie from a same-site form without AM's CSRF headers.
+ * cookie from a same-site form without AM's CSRF headers; and read the session cookie on the
+ * wire behind a proxy that ends TLS.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { ConfigError, createProvider, type ProviderConfig } from '@realmauth/server'
+import { listen, type RunningProvider } from '@realmauth/server/node'
 import { MODES, form, startHarness, type Harness } from './harness.js'
 import { expectError, post } from './tokenKit.js'
 
@@ -150,5 +152,25 @@ describe('configured clients', () => {
     }
     expect(() => createProvider(config)).toThrow(ConfigError)
     expect(() => createProvider(config)).toThrow(/realms\[0\]\.clients\[0\]\.policy_uri/)
+  })
+})
+
+describe('behind a proxy that ends TLS', () => {
+  let running: RunningProvider
+  beforeAll(async () => {
+    running = await listen(createProvider({ ...CONFIG, origin: 'https://auth.example' }))
+  })
+  afterAll(() => running.close())
+
+  it('sets the session cookie Secure when the configured origin is https, though the request came over plain HTTP', async () => {
+    // Without Secure, the browser would send the session to any http:// URL of the host, readable on the wire.
+    const res = await fetch(`${running.url}/json/realms/root/realms/alpha/authenticate`, {
+      method: 'POST',
+      headers: { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.getSetCookie()[0]).toMatch(/; Secure$/)
+    const info = await fetch(`${running.url}/json/realms/root/realms/alpha/serverinfo/*`)
+    expect(await info.json()).toMatchObject({ secureCookie: true })
   })
 })

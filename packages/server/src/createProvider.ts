@@ -163,7 +163,7 @@ export function createProvider(config: ProviderConfig): Provider {
     if (!realm) {
       // AM's root realm always exists, and serverinfo's answer is the server's: agents ask it at the root.
       if (r.kind === 'json' && r.realmPath === '/' && r.endpoint.startsWith('serverinfo/') && request.method === 'GET') {
-        return serverInfoOf(rt.config.cookieName, url, '/')
+        return serverInfoOf(rt.config, url, '/')
       }
       return notFound(url, resolved.basePath, `Realm '${r.realmPath}' does not exist`)
     }

@@ -2,6 +2,7 @@ import type { Context } from './context.js'
 import { randomToken, secretKey } from '../base/crypto.js'
 import { readCookie } from '../base/http.js'
 import { SESSION_LIFETIME_S, type SessionPayload } from '../records/index.js'
+import type { ResolvedConfig } from '../model/index.js'
 
 
 export interface Session extends SessionPayload {
@@ -41,8 +42,17 @@ export async function endSession(ctx: Context, session: Session | undefined): Pr
   return sessionCookie(ctx, '', 0)
 }
 
+/**
+ * Whether the session cookie is `Secure`: whenever the provider's origin is HTTPS, the
+ * configured `origin` first. Behind a proxy that ends TLS the request itself arrives over plain
+ * HTTP, and a cookie set without `Secure` would be sent to any `http://` URL of the same host.
+ */
+export function secureCookie(config: ResolvedConfig, url: URL): boolean {
+  return (config.origin ?? url.origin).startsWith('https:')
+}
+
 function sessionCookie(ctx: Context, value: string, maxAge: number): string {
-  const secure = ctx.url.protocol === 'https:' ? '; Secure' : ''
+  const secure = secureCookie(ctx.rt.config, ctx.url) ? '; Secure' : ''
   return `${ctx.rt.config.cookieName}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
 }
 
