@@ -84,6 +84,25 @@ describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
       }
       expect((await register({ client_name: 'x', redirect_uris: ['https://app.example/cb'], policy_uri: 'https://app.example/privacy' })).status).toBe(201)
     })
+
+    it('refuses jwks_uri and request_uris the provider would fetch from its own machine or network', async () => {
+      // Each would have the provider probe for anyone, its error telling what answered ("answered HTTP 404", "could not be reached").
+      const keys = { token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'] }
+      const refused: Json[] = [
+        { ...keys, jwks_uri: 'http://169.254.169.254/latest/meta-data/' },
+        { ...keys, jwks_uri: 'https://127.0.0.1:5432/' },
+        { ...keys, jwks_uri: 'https://0x7f.1/jwks' },
+        { ...keys, jwks_uri: 'https://[::1]/jwks' },
+        { ...keys, jwks_uri: 'https://localhost/jwks' },
+        { ...keys, jwks_uri: 'https://admin.localhost/jwks' },
+        { jwks: { keys: [] }, redirect_uris: ['https://app.example/cb'], request_uris: ['https://app.example/r', 'http://127.0.0.1:9000/oauth2/x'] },
+      ]
+      for (const metadata of refused) {
+        const body = await expectError(await register(metadata), 400, 'invalid_client_metadata')
+        expect(body.error_description, JSON.stringify(metadata)).toMatch(/^(jwks_uri|request_uris\[1\]): the provider fetches it/)
+      }
+      expect((await register({ ...keys, jwks_uri: 'https://keys.example/jwks' })).status).toBe(201)
+    })
   })
 
   describe('login CSRF at the sign-in page', () => {

@@ -67,7 +67,8 @@ export function takesSecret(requested: ClientConfig): boolean {
  * Checks metadata sent to `register` as the config checks a client, answering RFC 7591's errors.
  * The JWT bearer grant is for configured clients only: its assertions name any user of the realm
  * in `sub`, verified by the client's own key, so a client anyone may register with a key of its
- * choosing would get tokens for every user (RFC 7591 section 5: metadata is self-asserted).
+ * choosing would get tokens for every user (RFC 7591 section 5: metadata is self-asserted). The
+ * URLs the provider fetches for a registered client are https on a public-looking host.
  */
 export function resolveRegistration(ctx: Context, config: ClientConfig): Client {
   let client: Client
@@ -81,7 +82,25 @@ export function resolveRegistration(ctx: Context, config: ClientConfig): Client 
   if (client.grantTypes.has(JWT_BEARER_GRANT)) {
     throw new OAuthError('invalid_client_metadata', `grant_types: ${JWT_BEARER_GRANT} acts for any user of the realm; only a client in the provider's config may have it`)
   }
+  const fetched: [string, string | undefined][] = [['jwks_uri', client.jwksUri], ...client.requestUris.map((u, i): [string, string] => [`request_uris[${i}]`, u])]
+  for (const [field, uri] of fetched) {
+    if (uri !== undefined && !isOutsideUrl(uri)) {
+      throw new OAuthError('invalid_client_metadata', `${field}: the provider fetches it, so a registered client's must be https on a host name, not an IP address or localhost`)
+    }
+  }
   return client
+}
+
+/**
+ * Whether a URL a registered client gave may be fetched by the provider: https on a host name.
+ * Loopback and IP literals would have the provider probe its own machine and network for anyone
+ * (cloud metadata, databases), its error answers telling what is listening. Names that resolve
+ * to such addresses are not caught; configured clients, which the operator chose, may use any.
+ */
+function isOutsideUrl(uri: string): boolean {
+  const { protocol, hostname } = new URL(uri)
+  const ip = /^\d+\.\d+\.\d+\.\d+$/.test(hostname) || hostname.startsWith('[')
+  return protocol === 'https:' && !ip && hostname !== 'localhost' && !hostname.endsWith('.localhost')
 }
 
 /**
