@@ -4,7 +4,7 @@
  * link on the consent page, sign a visitor's browser in as themselves from another site (login
  * CSRF, through the sign-in page or a `text/plain` post to `authenticate`), and use the session
  * cookie from a same-site form without AM's CSRF headers; and read the session cookie on the
- * wire behind a proxy that ends TLS.
+ * wire behind a proxy that ends TLS; move a developer's `--dev-clock` from a page they visit.
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -191,5 +191,20 @@ describe('behind a proxy that ends TLS', () => {
     expect(res.headers.getSetCookie()[0]).toMatch(/; Secure$/)
     const info = await fetch(`${running.url}/json/realms/root/realms/alpha/serverinfo/*`)
     expect(await info.json()).toMatchObject({ secureCookie: true })
+  })
+})
+
+describe("the CLI's --dev-clock", () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness('http', CONFIG)
+  })
+  afterAll(() => h.close())
+
+  it('takes the clock only as application/json, so a page the developer visits cannot move it with a text/plain form', async () => {
+    const plain = await fetch(`${h.origin}/__realmauth/clock`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"advance":31536000}' })
+    expect(plain.status).toBe(400)
+    const clock = await fetch(`${h.origin}/__realmauth/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advance":0}' })
+    expect(await clock.json()).toEqual({ offset_ms: 0 })
   })
 })

@@ -2,7 +2,7 @@
 // that let a test or a developer move the provider's clock and rotate its keys in a running process.
 import type { Provider } from './createProvider.js'
 import { intercept } from './directHandler.js'
-import { json, type HttpRequest } from './base/http.js'
+import { json, readJsonObject, type HttpRequest } from './base/http.js'
 import { SIGNING_ALGS } from './model/index.js'
 
 /** Answers `POST /__realmauth/clock` by moving the clock; everything else goes to the provider. */
@@ -40,11 +40,14 @@ export function withDevKeys(provider: Provider): Provider {
   })
 }
 
-/** A dev hook's JSON body; anything unreadable is `{}`, which the hook then refuses. */
+/**
+ * A dev hook's JSON body; anything unreadable is `{}`, which the hook then refuses. Declared
+ * `application/json` only: a page the developer visits could otherwise post `text/plain` to
+ * localhost without a preflight and move the clock or retire the keys.
+ */
 async function jsonBody(request: HttpRequest, limit: number): Promise<Record<string, unknown>> {
   try {
-    const value = JSON.parse(await request.body(limit)) as unknown
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+    return await readJsonObject(request, limit, 'invalid_request')
   } catch {
     return {}
   }
