@@ -1,6 +1,7 @@
 /**
  * What an outsider with no account and no client of their own could do before, each now
- * refused: register a client that acts for any user (the JWT bearer grant), put a `javascript:`
+ * refused: register a client that acts for any user (the JWT bearer grant) or reads every
+ * client's tokens (`am-introspect-all-tokens`), make the provider fetch its own network, put a `javascript:`
  * link on the consent page, sign a visitor's browser in as themselves from another site (login
  * CSRF, through the sign-in page or a `text/plain` post to `authenticate`), and use the session
  * cookie from a same-site form without AM's CSRF headers; and read the session cookie on the
@@ -11,13 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { ConfigError, createProvider, type ProviderConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
-import { MODES, form, startHarness, type Harness } from './harness.js'
+import { MODES, basic, form, startHarness, type Harness } from './harness.js'
 import { expectError, post } from './tokenKit.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 const ALICE = { username: 'alice', password: 'Alice-pw-1' }
 const CONFIG: ProviderConfig = {
-  realms: [{ name: 'alpha', allow_dynamic_registration: true, clients: [], users: [{ ...ALICE, name: 'Alice' }] }],
+  realms: [
+    {
+      name: 'alpha',
+      allow_dynamic_registration: true,
+      clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
+      users: [{ ...ALICE, name: 'Alice' }],
+    },
+  ],
 }
 const AM_HEADERS = { 'content-type': 'application/json', 'accept-api-version': 'resource=2.1, protocol=1.0' }
 
@@ -69,6 +77,16 @@ describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
         client_assertion: await claim(made.client_id as string),
       })
       await expectError(res, 400, 'unauthorized_client')
+    })
+
+    it("refuses AM's am-introspect-all-tokens scope, which would read every client's tokens", async () => {
+      const body = await expectError(await register({ grant_types: ['client_credentials'], scope: 'read am-introspect-all-tokens' }), 400, 'invalid_client_metadata')
+      expect(body.error_description).toContain('am-introspect-all-tokens')
+      // What it would have read: a token of another client, here alice's from the configured 'app'.
+      const token = (await (await post(h, 'alpha', 'access_token', { grant_type: 'password', ...ALICE }, { authorization: basic('app', 'app-secret') })).json()) as Json
+      const own = (await (await register({ grant_types: ['client_credentials'], scope: 'read' })).json()) as Json
+      const seen = await post(h, 'alpha', 'introspect', { token: token.access_token as string }, { authorization: basic(own.client_id as string, own.client_secret as string) })
+      expect(await seen.json()).toEqual({ active: false })
     })
 
     it('refuses javascript:, data: and relative links as policy_uri and logo_uri, which the consent page links to', async () => {

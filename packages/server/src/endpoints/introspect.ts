@@ -9,9 +9,7 @@ import { OAuthError } from '../base/errors.js'
 import { json, type HttpRequest, type Reply } from '../base/http.js'
 import { confirmation } from '../services/tokens.js'
 import { FOREVER_MS, type RefreshTokenPayload } from '../records/index.js'
-
-/** AM's scope that lets a resource server's client introspect tokens of every client. */
-export const INTROSPECT_ALL = 'am-introspect-all-tokens'
+import { INTROSPECT_ALL } from '../model/index.js'
 
 /**
  * `introspect` (RFC 7662). A client sees its own tokens; one holding

@@ -16,6 +16,8 @@ export const GRANT_TYPES = [
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 /** RFC 7523 section 2.1: a JWT the client signed, naming the user in `sub`. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+/** AM's scope that lets a resource server's client introspect tokens of every client. */
+export const INTROSPECT_ALL = 'am-introspect-all-tokens'
 export const RESPONSE_TYPES = [
   'code',
   'token',

@@ -3,7 +3,7 @@ import { resolveClient } from '../config/resolveClient.js'
 import { Validator } from '../config/Validator.js'
 import { isCertificateMethod } from './mtls.js'
 import { ConfigError, OAuthError } from '../base/errors.js'
-import { JWT_BEARER_GRANT, type Client, type ClientConfig } from '../model/index.js'
+import { INTROSPECT_ALL, JWT_BEARER_GRANT, type Client, type ClientConfig } from '../model/index.js'
 import { registeredClientId, type RegisteredClientPayload } from '../records/index.js'
 import type { StoreEntry } from '../store/Store.js'
 
@@ -67,7 +67,8 @@ export function takesSecret(requested: ClientConfig): boolean {
  * Checks metadata sent to `register` as the config checks a client, answering RFC 7591's errors.
  * The JWT bearer grant is for configured clients only: its assertions name any user of the realm
  * in `sub`, verified by the client's own key, so a client anyone may register with a key of its
- * choosing would get tokens for every user (RFC 7591 section 5: metadata is self-asserted). The
+ * choosing would get tokens for every user (RFC 7591 section 5: metadata is self-asserted); AM's
+ * `am-introspect-all-tokens` scope, which reads every client's tokens, likewise. The
  * URLs the provider fetches for a registered client are https on a public-looking host.
  */
 export function resolveRegistration(ctx: Context, config: ClientConfig): Client {
@@ -81,6 +82,9 @@ export function resolveRegistration(ctx: Context, config: ClientConfig): Client 
   }
   if (client.grantTypes.has(JWT_BEARER_GRANT)) {
     throw new OAuthError('invalid_client_metadata', `grant_types: ${JWT_BEARER_GRANT} acts for any user of the realm; only a client in the provider's config may have it`)
+  }
+  if (client.allowedScopes.has(INTROSPECT_ALL)) {
+    throw new OAuthError('invalid_client_metadata', `scope: ${INTROSPECT_ALL} reads every client's tokens; only a client in the provider's config may have it`)
   }
   const fetched: [string, string | undefined][] = [['jwks_uri', client.jwksUri], ...client.requestUris.map((u, i): [string, string] => [`request_uris[${i}]`, u])]
   for (const [field, uri] of fetched) {
