@@ -1199,8 +1199,8 @@ function writeAllowedOnRejection(w: Write, spec: Spec, status: number, error: st
   if (w.kind === 'Interaction') return status < 400 && (w.op === 'consume' || w.op === 'destroy')
   // A journey step is spent by its answer, and a failed sign-in page shows the first step anew.
   if (w.kind === 'Journey') return w.op === 'consume' || w.op === 'upsert'
-  // A retry limit counts the failure.
-  if (w.kind === 'Lockout') return (w.op === 'insert' || w.op === 'upsert') && status === 401
+  // A retry limit counts the failure, and device/user a wrong user code.
+  if (w.kind === 'Lockout') return (w.op === 'insert' || w.op === 'upsert') && (status === 401 || (status === 400 && spec.path.includes('device/user')))
   return false
 }
 

@@ -1,7 +1,7 @@
 /**
  * What an outsider with no account and no client of their own could do before, each now
  * refused: register a client that acts for any user (the JWT bearer grant) or reads every
- * client's tokens (`am-introspect-all-tokens`), make the provider fetch its own network, put a `javascript:`
+ * client's tokens (`am-introspect-all-tokens`), make the provider fetch its own network, guess device codes, put a `javascript:`
  * link on the consent page, sign a visitor's browser in as themselves from another site (login
  * CSRF, through the sign-in page or a `text/plain` post to `authenticate`), and use the session
  * cookie from a same-site form without AM's CSRF headers; and read the session cookie on the
@@ -16,13 +16,17 @@ import { MODES, basic, form, startHarness, type Harness } from './harness.js'
 import { expectError, post } from './tokenKit.js'
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 const ALICE = { username: 'alice', password: 'Alice-pw-1' }
 const CONFIG: ProviderConfig = {
   realms: [
     {
       name: 'alpha',
       allow_dynamic_registration: true,
-      clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
+      clients: [
+        { client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' },
+        { client_id: 'tv', token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT], scope: 'profile' },
+      ],
       users: [{ ...ALICE, name: 'Alice' }],
     },
   ],
@@ -148,6 +152,28 @@ describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
         expect(res.status, JSON.stringify(headers)).toBe(200)
         expect(res.headers.getSetCookie()[0], JSON.stringify(headers)).toMatch(/^iPlanetDirectoryPro=[^;]+;/)
       }
+    })
+  })
+
+  describe('device codes', () => {
+    it('stops a signed-in user guessing user codes after five wrong ones, across sessions, for five minutes', async () => {
+      const cookieOf = async () => {
+        const res = await h.fetch(json('/authenticate'), { method: 'POST', headers: { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password } })
+        return res.headers.getSetCookie()[0]!.split(';')[0]!
+      }
+      const enter = (cookie: string, code: string) => h.fetch(`${h.issuer()}/device/user?user_code=${code}`, { headers: { cookie } })
+      const deviceCode = async () => ((await (await post(h, 'alpha', 'device/code', { client_id: 'tv' })).json()) as { user_code: string }).user_code
+      const cookie = await cookieOf()
+      for (const guess of ['BCDF-BCDF', 'BCDF-BCDG', 'BCDF-BCDH', 'BCDF-BCDJ', 'BCDF-BCDK']) expect((await enter(cookie, guess)).status).toBe(400)
+      // The sixth try is refused before any lookup, even with a pending code, and a new session does not reset the count.
+      const pending = await deviceCode()
+      const refused = await enter(await cookieOf(), pending)
+      expect(refused.status).toBe(429)
+      expect(await refused.text()).not.toContain('name="decision"')
+      await h.advance(301)
+      const later = await enter(cookie, await deviceCode())
+      expect(later.status).toBe(200)
+      expect(await later.text()).toContain('name="decision"')
     })
   })
 

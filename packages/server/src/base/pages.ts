@@ -85,7 +85,7 @@ export function consentPage(options: {
   )
 }
 
-export function deviceCodeEntryPage(options: { action: string; error?: string; userCode?: string }): Reply {
+export function deviceCodeEntryPage(options: { action: string; error?: string; userCode?: string; status?: number }): Reply {
   return page(
     'Connect a device',
     `<h1>Connect a device</h1>` +
@@ -93,7 +93,7 @@ export function deviceCodeEntryPage(options: { action: string; error?: string; u
       `<form method="get" action="${e(options.action)}"><label for="user_code">Code shown on your device</label>` +
       `<input type="text" id="user_code" name="user_code" autocomplete="off" value="${e(options.userCode ?? '')}" required>` +
       `<button type="submit" id="continue">Continue</button></form>`,
-    options.error ? 400 : 200,
+    options.status ?? (options.error ? 400 : 200),
   )
 }
 
