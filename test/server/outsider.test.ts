@@ -1,7 +1,7 @@
 /**
  * What an outsider with no account and no client of their own could do before, each now
  * refused: register a client that acts for any user (the JWT bearer grant) or reads every
- * client's tokens (`am-introspect-all-tokens`), make the provider fetch its own network, guess device codes, put a `javascript:`
+ * client's tokens (`am-introspect-all-tokens`), make the provider fetch its own network, guess passwords past a lockout with the password grant, guess device codes, put a `javascript:`
  * link on the consent page, sign a visitor's browser in as themselves from another site (login
  * CSRF, through the sign-in page or a `text/plain` post to `authenticate`), and use the session
  * cookie from a same-site form without AM's CSRF headers; and read the session cookie on the
@@ -28,6 +28,41 @@ const CONFIG: ProviderConfig = {
         { client_id: 'tv', token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT], scope: 'profile' },
       ],
       users: [{ ...ALICE, name: 'Alice' }],
+    },
+    {
+      // A Login with a retry limit, and one that asks for a one-time code after the password.
+      name: 'guarded',
+      clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
+      users: [{ ...ALICE, totp_secret: 'JBSWY3DPEHPK3PXP' }],
+      journeys: {
+        Login: {
+          entry: 'page',
+          nodes: {
+            page: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
+            check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'retry' } },
+            retry: { type: 'RetryLimit', limit: 3, lockout_seconds: 600, outcomes: { retry: 'page', reject: 'failed' } },
+            done: { type: 'Success' },
+            failed: { type: 'Failure' },
+          },
+        },
+      },
+    },
+    {
+      name: 'mfa',
+      clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
+      users: [{ ...ALICE, totp_secret: 'JBSWY3DPEHPK3PXP' }],
+      journeys: {
+        Login: {
+          entry: 'page',
+          nodes: {
+            page: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
+            check: { type: 'DataStoreDecision', outcomes: { true: 'otp', false: 'failed' } },
+            otp: { type: 'OneTimePassword', outcomes: { true: 'done', false: 'failed' } },
+            done: { type: 'Success' },
+            failed: { type: 'Failure' },
+          },
+        },
+      },
     },
   ],
 }
@@ -152,6 +187,30 @@ describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
         expect(res.status, JSON.stringify(headers)).toBe(200)
         expect(res.headers.getSetCookie()[0], JSON.stringify(headers)).toMatch(/^iPlanetDirectoryPro=[^;]+;/)
       }
+    })
+  })
+
+  describe('the password grant', () => {
+    const ropc = (realm: string, password: string) =>
+      post(h, realm, 'access_token', { grant_type: 'password', username: ALICE.username, password }, { authorization: basic('app', 'app-secret') })
+
+    it("answers to the realm's Login journey: its retry limit counts wrong passwords and a locked account stays locked", async () => {
+      for (let i = 0; i < 3; i++) await expectError(await ropc('guarded', 'guess-' + i), 400, 'invalid_grant')
+      // Locked: the right password gets nothing, here or on AM's REST sign-in, until the lockout ends.
+      await expectError(await ropc('guarded', ALICE.password), 400, 'invalid_grant')
+      const rest = await h.fetch(`${h.origin}/json/realms/root/realms/guarded/authenticate`, {
+        method: 'POST',
+        headers: { 'x-openam-username': ALICE.username, 'x-openam-password': ALICE.password },
+      })
+      expect(rest.status).toBe(401)
+      await h.advance(601)
+      expect((await ropc('guarded', ALICE.password)).status).toBe(200)
+    })
+
+    it('says the same for a right password as for a wrong one when the journey goes on to ask for a code', async () => {
+      const right = await expectError(await ropc('mfa', ALICE.password), 400, 'invalid_grant')
+      const wrong = await expectError(await ropc('mfa', 'wrong'), 400, 'invalid_grant')
+      expect(right).toEqual(wrong)
     })
   })
 

@@ -3,8 +3,8 @@ import { OAuthError } from '../base/errors.js'
 import { json, readOptionalJsonObject, type Reply } from '../base/http.js'
 import type { Journey } from '../model/index.js'
 import { createSession } from '../services/session.js'
-import { answersFromJson, toJson, type Answers, type Callback } from '../journeys/callbacks.js'
-import { continueJourney, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
+import { answersFromJson, toJson } from '../journeys/callbacks.js'
+import { continueJourney, credentials, startJourney, type AnswerReader, type StepResult } from '../journeys/runJourney.js'
 import { amError } from './amError.js'
 
 /**
@@ -46,8 +46,7 @@ function zeroPage(ctx: Context): AnswerReader | undefined {
   const password = ctx.request.headers.get('x-openam-password')
   if (username === null && password === null) return undefined
   if (username === null || password === null) throw new OAuthError('access_denied', 'X-OpenAM-Username and X-OpenAM-Password go together', 401)
-  return (callbacks: Callback[]): Answers =>
-    callbacks.map((c) => (c.type === 'NameCallback' ? username : c.type === 'PasswordCallback' ? password : c.initial))
+  return credentials(username, password)
 }
 
 async function respond(ctx: Context, result: StepResult): Promise<Reply> {

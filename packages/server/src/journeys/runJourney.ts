@@ -20,6 +20,15 @@ export type StepResult =
 export type AnswerReader = (callbacks: Callback[]) => Answers
 
 /**
+ * Answers a first step with a username and password: its name and password callbacks take
+ * them, the others keep their initial answers. AM's zero-page login and the password grant
+ * both sign in this way, so a journey's retry limit and lockout hold for them too.
+ */
+export function credentials(username: string, password: string): AnswerReader {
+  return (callbacks) => callbacks.map((c) => (c.type === 'NameCallback' ? username : c.type === 'PasswordCallback' ? password : c.initial))
+}
+
+/**
  * Starts `journey`; when `read` is given, the request's answers go to its first step at once
  * (the zero-page login, and a sign-in form posted without an `authId`).
  */
