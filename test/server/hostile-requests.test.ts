@@ -1,8 +1,9 @@
 /**
  * Requests that try to make the provider say or keep something it should not: a JSON body
- * nested 30,000 deep at `register`, and a `Host` header naming another server.
+ * nested 30,000 deep at `register`, and a `Host` header or request target naming another server.
  */
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProvider, type ProviderConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
@@ -69,6 +70,26 @@ describe('Host header over HTTP without a configured origin', () => {
       expect(meta.issuer, host).toBe(`http://127.0.0.1:${running.port}/oauth2/realms/root/realms/alpha`)
       expect(JSON.stringify(meta), host).not.toContain('evil')
     }
+  })
+
+  /** Sends one raw request line, as no fetch client would: the target in absolute or `//` form. */
+  function rawDiscovery(target: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      let text = ''
+      const socket = connect(running.port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${running.port}\r\nConnection: close\r\n\r\n`))
+      socket.on('data', (c: Buffer) => (text += c.toString()))
+      socket.on('end', () => resolve(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>))
+      socket.on('error', reject)
+    })
+  }
+
+  it('never takes the origin from an absolute-form or // request target either', async () => {
+    const path = '/oauth2/realms/root/realms/alpha/.well-known/openid-configuration'
+    for (const target of [`http://evil.example${path}`, `https://evil.example:${running.port}${path}`, `//evil.example${path}`, `/\\evil.example${path}`]) {
+      const meta = await rawDiscovery(target)
+      expect(JSON.stringify(meta), target).not.toContain('evil')
+    }
+    expect((await rawDiscovery(`http://evil.example${path}`)).issuer).toBe(`http://127.0.0.1:${running.port}/oauth2/realms/root/realms/alpha`)
   })
 
   it('keeps the loopback name the user typed for the port it listens on', async () => {

@@ -191,11 +191,25 @@ function nodeRequest(req: IncomingMessage, body: Buffer | undefined): HttpReques
   }
 }
 
+/**
+ * The request's URL: the trusted host, and only the path and query of the request target. An
+ * absolute-form target (`GET http://evil.example/… HTTP/1.1`, which Node accepts as a proxy
+ * would) or a `//host/…` one would otherwise name the origin, and so the issuer, as
+ * {@link trustedHost} keeps the `Host` header from doing.
+ */
 function requestUrl(req: IncomingMessage): URL {
   const local = `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`
   const host = trustedHost(req) ?? local
+  const raw = req.url ?? '/'
   try {
-    return new URL(req.url ?? '/', `${scheme(req)}://${host}`)
+    // The usual origin-form target (`/path`, not `//` nor `/\`, which URL reads as a host) is taken as it is.
+    if (raw[0] === '/' && raw[1] !== '/' && raw[1] !== '\\') return new URL(raw, `${scheme(req)}://${host}`)
+    const target = new URL(raw, 'http://target.invalid')
+    const url = new URL(`${scheme(req)}://${host}`)
+    // Set as parts, not joined as text: a path such as `//evil.example/x` must stay a path.
+    url.pathname = target.pathname
+    url.search = target.search
+    return url
   } catch {
     return new URL('/', `${scheme(req)}://${local}`)
   }
