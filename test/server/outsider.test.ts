@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
-import { ConfigError, createProvider, type ProviderConfig } from '@realmauth/server'
+import { ConfigError, createProvider, type JourneyNodeConfig, type ProviderConfig, type RealmConfig } from '@realmauth/server'
 import { listen, type RunningProvider } from '@realmauth/server/node'
 import { MODES, basic, form, startHarness, type Harness } from './harness.js'
 import { expectError, post } from './tokenKit.js'
@@ -18,6 +18,25 @@ import { expectError, post } from './tokenKit.js'
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 const ALICE = { username: 'alice', password: 'Alice-pw-1' }
+/** A realm whose `Login` is a username and password page, then `nodes` (from `check`), then `done` or `failed`. */
+function loginRealm(name: string, nodes: Record<string, JourneyNodeConfig>): RealmConfig {
+  return {
+    name,
+    clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
+    users: [{ ...ALICE, totp_secret: 'JBSWY3DPEHPK3PXP' }],
+    journeys: {
+      Login: {
+        entry: 'page',
+        nodes: {
+          page: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
+          ...nodes,
+          done: { type: 'Success' },
+          failed: { type: 'Failure' },
+        },
+      },
+    },
+  }
+}
 const CONFIG: ProviderConfig = {
   realms: [
     {
@@ -29,41 +48,15 @@ const CONFIG: ProviderConfig = {
       ],
       users: [{ ...ALICE, name: 'Alice' }],
     },
-    {
-      // A Login with a retry limit, and one that asks for a one-time code after the password.
-      name: 'guarded',
-      clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
-      users: [{ ...ALICE, totp_secret: 'JBSWY3DPEHPK3PXP' }],
-      journeys: {
-        Login: {
-          entry: 'page',
-          nodes: {
-            page: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
-            check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'retry' } },
-            retry: { type: 'RetryLimit', limit: 3, lockout_seconds: 600, outcomes: { retry: 'page', reject: 'failed' } },
-            done: { type: 'Success' },
-            failed: { type: 'Failure' },
-          },
-        },
-      },
-    },
-    {
-      name: 'mfa',
-      clients: [{ client_id: 'app', client_secret: 'app-secret', grant_types: ['password'], scope: 'openid profile' }],
-      users: [{ ...ALICE, totp_secret: 'JBSWY3DPEHPK3PXP' }],
-      journeys: {
-        Login: {
-          entry: 'page',
-          nodes: {
-            page: { type: 'Page', nodes: [{ type: 'UsernameCollector' }, { type: 'PasswordCollector' }], outcomes: { outcome: 'check' } },
-            check: { type: 'DataStoreDecision', outcomes: { true: 'otp', false: 'failed' } },
-            otp: { type: 'OneTimePassword', outcomes: { true: 'done', false: 'failed' } },
-            done: { type: 'Success' },
-            failed: { type: 'Failure' },
-          },
-        },
-      },
-    },
+    // A Login with a retry limit, and one that asks for a one-time code after the password.
+    loginRealm('guarded', {
+      check: { type: 'DataStoreDecision', outcomes: { true: 'done', false: 'retry' } },
+      retry: { type: 'RetryLimit', limit: 3, lockout_seconds: 600, outcomes: { retry: 'page', reject: 'failed' } },
+    }),
+    loginRealm('mfa', {
+      check: { type: 'DataStoreDecision', outcomes: { true: 'otp', false: 'failed' } },
+      otp: { type: 'OneTimePassword', outcomes: { true: 'done', false: 'failed' } },
+    }),
   ],
 }
 const AM_HEADERS = { 'content-type': 'application/json', 'accept-api-version': 'resource=2.1, protocol=1.0' }
