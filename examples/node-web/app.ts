@@ -12,6 +12,8 @@ interface Session {
   tokens?: TokenSet
 }
 
+const MAX_SESSIONS = 10_000
+
 export interface WebAppOptions {
   issuer: string
   clientId: string
@@ -33,13 +35,24 @@ export async function startWebApp(options: WebAppOptions): Promise<{ url: string
   })
   const sessions = new Map<string, Session>()
 
-  function session(req: IncomingMessage, res: ServerResponse): Session {
-    const id = /(?:^|;\s*)sid=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1]
-    if (id && sessions.has(id)) return sessions.get(id)!
+  /** The request's session; a visit without one gets a throwaway, so only a sign-in keeps anything in memory. */
+  function session(req: IncomingMessage): Session {
+    const id = sidOf(req)
+    return (id && sessions.get(id)) || {}
+  }
+  const sidOf = (req: IncomingMessage) => /(?:^|;\s*)sid=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1]
+  /**
+   * Keeps `s` under a new id and drops the old one: at the start of a sign-in, and again once it
+   * succeeds, so an id someone planted in the browser before never becomes a signed-in session.
+   */
+  function keep(req: IncomingMessage, res: ServerResponse, s: Session): void {
+    const old = sidOf(req)
+    if (old) sessions.delete(old)
     const fresh = randomBytes(24).toString('base64url')
-    sessions.set(fresh, {})
+    sessions.set(fresh, s)
+    // In memory, so bounded: the oldest go first (a real app keeps sessions in a store with expiry).
+    if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!)
     res.setHeader('set-cookie', `sid=${fresh}; Path=/; HttpOnly; SameSite=Lax`)
-    return sessions.get(fresh)!
   }
   const page = (res: ServerResponse, body: string, status = 200) =>
     res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>realmauth web app</title><body style="font:16px system-ui;max-width:40rem;margin:2rem auto">${body}</body>`)
@@ -47,7 +60,7 @@ export async function startWebApp(options: WebAppOptions): Promise<{ url: string
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', options.origin)
-    const s = session(req, res)
+    const s = session(req)
     try {
       switch (url.pathname) {
         case '/': {
@@ -61,6 +74,7 @@ export async function startWebApp(options: WebAppOptions): Promise<{ url: string
         case '/login': {
           const { url: authorize, transaction } = await client.signInUrl()
           s.transaction = transaction
+          keep(req, res, s)
           return res.writeHead(302, { location: authorize.href }).end()
         }
         case '/callback': {
@@ -68,6 +82,7 @@ export async function startWebApp(options: WebAppOptions): Promise<{ url: string
           delete s.transaction
           if (!transaction) return page(res, '<p>No sign-in in progress. <a href="/login">Start again</a></p>', 400)
           s.tokens = await client.handleCallback(url, transaction)
+          keep(req, res, s)
           return res.writeHead(302, { location: '/' }).end()
         }
         case '/refresh': {

@@ -56,3 +56,25 @@ it('examples/node-web: signs in with consent, refreshes, and signs out through t
   await page.waitForSelector('#password')
   await context.close()
 })
+
+it('examples/node-web: a session id planted before sign-in is not the signed-in one, and a visit alone keeps no session', async () => {
+  // Nothing is kept for a page view: no cookie, no entry in the app's memory.
+  const view = await fetch(app.url)
+  expect(view.headers.getSetCookie()).toEqual([])
+  // Session fixation: an id the attacker holds, planted in the victim's browser before sign-in.
+  const planted = (await fetch(`${app.url}/login`, { redirect: 'manual' })).headers.getSetCookie()[0]!.split(';')[0]!
+  const context = await browser.newContext()
+  await context.addCookies([{ name: 'sid', value: planted.split('=')[1]!, url: app.url }])
+  const page = await context.newPage()
+  await page.goto(`${app.url}/login`)
+  await page.fill('#username', DEMO.user.username)
+  await page.fill('#password', DEMO.user.password)
+  await page.click('#sign-in')
+  await page.click('#allow')
+  await page.waitForSelector('#user')
+  const sid = (await context.cookies(app.url)).find((c) => c.name === 'sid')!.value
+  expect(sid).not.toBe(planted.split('=')[1])
+  // The attacker's copy of the planted id shows no one signed in.
+  expect(await (await fetch(app.url, { headers: { cookie: planted } })).text()).toContain('Signed out')
+  await context.close()
+})
