@@ -111,6 +111,23 @@ describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
       await expectError(res, 400, 'unauthorized_client')
     })
 
+    it('answers at once for a loopback client whose port pattern has thousands of stars, and refuses one longer than a port', async () => {
+      // Each `*` was a `[0-9]*`: matching a port against `:****…*1` backtracked for hours, on the provider's one thread.
+      const stars = (await (
+        await register({ redirect_uris: [`http://localhost:${'*'.repeat(5000)}1/cb`], allow_wildcard_ports: true, token_endpoint_auth_method: 'none' })
+      ).json()) as Json
+      const authorize = (port: number) =>
+        h.fetch(`${h.issuer()}/authorize?${new URLSearchParams({ client_id: stars.client_id as string, redirect_uri: `http://localhost:${port}/cb`, response_type: 'code' })}`)
+      expect((await authorize(12345)).status).toBe(400)
+      expect((await authorize(12341)).status).toBe(302) // the pattern still means "ends in 1"
+      const body = await expectError(
+        await register({ redirect_uris: [`http://localhost:${'*0'.repeat(6)}/cb`], allow_wildcard_ports: true, token_endpoint_auth_method: 'none' }),
+        400,
+        'invalid_redirect_uri',
+      )
+      expect(body.error_description).toContain('redirect_uris[0]')
+    })
+
     it("refuses AM's am-introspect-all-tokens scope, which would read every client's tokens", async () => {
       const body = await expectError(await register({ grant_types: ['client_credentials'], scope: 'read am-introspect-all-tokens' }), 400, 'invalid_client_metadata')
       expect(body.error_description).toContain('am-introspect-all-tokens')

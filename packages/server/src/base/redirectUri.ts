@@ -6,11 +6,17 @@ const PORT_PATTERN = /^(https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])):([0-9]*\*
 /**
  * Splits a registered redirect URI into the URI without its port pattern and the pattern as a
  * RegExp (`*` is any run of digits); `port` is absent when the URI has no `*` in its port.
+ * A run of `*` is one `*`, and a pattern is at most five digits, as a port is: a registered
+ * `:***…*1` was a `[0-9]*` per star, and matching a port against it backtracked for hours
+ * (every way of sharing five digits among the stars), or overflowed the stack. A longer one is
+ * no pattern, so its URI, with `*` in the port, is refused as not a URI.
  */
 export function splitPortPattern(uri: string): { uri: string; port?: RegExp } {
   const m = PORT_PATTERN.exec(uri)
   if (!m) return { uri }
-  return { uri: m[1]! + (m[3] ?? '/'), port: new RegExp(`^${m[2]!.replaceAll('*', '[0-9]*')}$`) }
+  const glob = m[2]!.replace(/\*+/g, '*')
+  if (glob.length - glob.split('*').length + 1 > 5) return { uri }
+  return { uri: m[1]! + (m[3] ?? '/'), port: new RegExp(`^${glob.replaceAll('*', '[0-9]*')}$`) }
 }
 
 /**
