@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AuthClient } from '@realmauth/core'
 import { DEMO, demoConfig } from '@realmauth/server'
 import { CLIENT_MODES, startProvider, type ProviderUnderTest } from './providerHarness.js'
-import { authError, signedIn, withTestKeys } from './coreKit.js'
+import { authError, callbackFor, editTokenResponse, makeClient, signedIn, withTestKeys, type Claims } from './coreKit.js'
 
 describe.each(CLIENT_MODES)('tokens stay where they belong (%s)', (mode) => {
   let p: ProviderUnderTest
@@ -70,6 +70,51 @@ describe.each(CLIENT_MODES)('tokens stay where they belong (%s)', (mode) => {
           expect.objectContaining({ code: 'configuration_error', message: expect.stringContaining('apiOrigins[1]') }),
         )
       }
+    })
+  })
+  describe('errors', () => {
+    /** Everything `console.error(err)` prints on Node: the message and the whole `cause` chain. */
+    const printed = (err: unknown) => inspect(err, { depth: Infinity })
+
+    // Answers the provider really issued, spoiled after the tokens were minted: the refresh
+    // token in them is live, so an app logging the error must not log it.
+    const spoiled: [string, (body: Claims) => void][] = [
+      ['an unknown token_type', (b) => void (b.token_type = 'MAC')],
+      ['no token_type', (b) => void delete b.token_type],
+      ['an expires_in that is not a number', (b) => void (b.expires_in = 'soon')],
+      ['a refresh_token that is not a string... next to a live access token', (b) => void (b.refresh_token = 42)],
+      ['an id_token that is not a string', (b) => void (b.id_token = 42)],
+      ['a scope that is not a string', (b) => void (b.scope = ['openid'])],
+    ]
+
+    it.each(spoiled)('%s: the error names the problem, and no token is in it anywhere', async (_name, spoil) => {
+      const { client } = makeClient(p)
+      const callback = await callbackFor(p, client)
+      const sent: Claims = {}
+      p.fault('access_token', editTokenResponse((body) => {
+        Object.assign(sent, body)
+        spoil(body)
+      }))
+      const err = await authError(client.handleCallback(callback))
+      expect(err.code).toBe('invalid_response')
+      const out = printed(err)
+      expect(out).toMatch(/token_type|expires_in|refresh_token|id_token|scope/)
+      for (const name of ['access_token', 'refresh_token', 'id_token'] as const) {
+        if (typeof sent[name] === 'string') expect(out).not.toContain(sent[name] as string)
+      }
+    })
+
+    it('a refresh answered with a spoiled body: the new refresh token is not in the error', async () => {
+      const { client } = await signedIn(p)
+      const sent: Claims = {}
+      p.fault('access_token', editTokenResponse((body) => {
+        Object.assign(sent, body)
+        body.token_type = 'MAC'
+      }))
+      const err = await authError(client.refresh())
+      expect(typeof sent.refresh_token).toBe('string')
+      expect(printed(err)).not.toContain(sent.refresh_token as string)
+      expect(printed(err)).not.toContain(sent.access_token as string)
     })
   })
 })
