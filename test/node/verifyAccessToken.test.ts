@@ -190,6 +190,15 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
       await refused(make().verify(await at({}, { typ: 'dpop+jwt' })), 'invalid_token', /not an access token/)
     })
 
+    it("an AM ID token (typ JWT, tokenName id_token), even one a claims script gave a client_id and the API's audience", async () => {
+      const idToken = (extra: Record<string, unknown>) =>
+        at({ tokenName: 'id_token', tokenType: 'JWTToken', azp: 'demo-m2m', nonce: 'n-1', auth_time: Math.floor(p.clock.now / 1000), ...extra }, { typ: 'JWT' })
+      await refused(make({ audience: 'demo-m2m' }).verify(await idToken({})), 'invalid_token', /named 'id_token' is not an access token/)
+      await refused(make().verify(await idToken({ scope: 'read write admin' })), 'invalid_token', /not an access token/)
+      // Control: the same claims as an access token pass.
+      await expect(make({ audience: 'demo-m2m' }).verify(await at({ tokenName: 'access_token' }, { typ: 'JWT' }))).resolves.toMatchObject({ sub: 'demo-m2m' })
+    })
+
     it.each([
       ['a garbage string (no introspection configured)', 'not-a-token', /not a JWT/],
       ['three garbage segments', 'a.b.c', /malformed/],

@@ -114,6 +114,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const typ = result.protectedHeader.typ
     // RFC 9068 asks for at+jwt; plain JWT (or none) is what many providers still send.
     if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase())) throw invalid(`A token of type '${typ}' is not an access token`)
+    // AM signs ID tokens with the same key, typ JWT and the client as `aud`, as its access
+    // tokens; what tells them apart is its `tokenName`. An ID token leaks more easily (it is
+    // an id_token_hint in URLs, kept by SPAs) and must never open an API.
+    const tokenName = result.payload.tokenName
+    if (tokenName !== undefined && tokenName !== 'access_token') throw invalid(`A token named '${String(tokenName)}' is not an access token`)
     return toClaims(result.payload as Record<string, unknown>, invalid, JWT_CLAIM_TYPES)
   }
 
