@@ -82,7 +82,7 @@ describe.each(CLIENT_MODES)('tokens stay where they belong (%s)', (mode) => {
       ['an unknown token_type', (b) => void (b.token_type = 'MAC')],
       ['no token_type', (b) => void delete b.token_type],
       ['an expires_in that is not a number', (b) => void (b.expires_in = 'soon')],
-      ['a refresh_token that is not a string... next to a live access token', (b) => void (b.refresh_token = 42)],
+      ['a refresh_token that is not a string (the access token beside it is live)', (b) => void (b.refresh_token = 42)],
       ['an id_token that is not a string', (b) => void (b.id_token = 42)],
       ['a scope that is not a string', (b) => void (b.scope = ['openid'])],
     ]
@@ -99,6 +99,8 @@ describe.each(CLIENT_MODES)('tokens stay where they belong (%s)', (mode) => {
       expect(err.code).toBe('invalid_response')
       const out = printed(err)
       expect(out).toMatch(/token_type|expires_in|refresh_token|id_token|scope/)
+      // The rest of the answer is still there to debug with; only the secrets are blanked.
+      expect(out).toContain("access_token: '[redacted]'")
       for (const name of ['access_token', 'refresh_token', 'id_token'] as const) {
         if (typeof sent[name] === 'string') expect(out).not.toContain(sent[name] as string)
       }
