@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SignJWT, generateKeyPair } from 'jose'
-import { AuthError } from '@realmauth/core'
+import { AuthError, OidcClient, type OidcClientOptions } from '@realmauth/core'
 import {
   AccessTokenError,
   createAccessTokenVerifier,
@@ -144,6 +144,18 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
         else expect(create).toThrow(expect.objectContaining({ code: 'configuration_error', message: expect.stringMatching(/audience is required/) }))
       }
       expect(seen).toEqual([])
+    })
+
+    it('a clockTolerance that is not a number of seconds (NaN from an unset variable, a string) is refused at creation', async () => {
+      for (const clockTolerance of [Number(undefined), '30', -1, Infinity]) {
+        expect(() => make({ clockTolerance } as unknown as Partial<AccessTokenVerifierOptions>)).toThrow(
+          expect.objectContaining({ code: 'configuration_error', message: expect.stringContaining('clockTolerance') }),
+        )
+        expect(() => new OidcClient({ issuer: p.issuer(), clientId: 'x', clockTolerance } as unknown as OidcClientOptions)).toThrow(
+          expect.objectContaining({ code: 'configuration_error', message: expect.stringContaining('clockTolerance') }),
+        )
+      }
+      await expect(make({ clockTolerance: 0 }).verify(await at())).resolves.toBeTruthy()
     })
 
     it('expiry follows the injected clock, with 5 s of tolerance by default', async () => {

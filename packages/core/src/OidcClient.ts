@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi'
 import { AuthError, toAuthError, tokenEndpointError, type AuthErrorCode } from './AuthError.js'
+import { clockToleranceOption } from './clockToleranceOption.js'
 import type { JweDecrypt } from './decryptJwt.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
@@ -132,7 +133,7 @@ export class OidcClient {
     this.userinfoEncrypted = options.userinfoEncrypted ?? false
     this.#client = {
       client_id: options.clientId,
-      [oauth.clockTolerance]: options.clockTolerance ?? 30,
+      [oauth.clockTolerance]: clockToleranceOption(options.clockTolerance, 30),
       id_token_signed_response_alg: options.idTokenSigningAlg ?? 'RS256',
     }
     if (options.metadata) this.#metadataPromise = Promise.resolve(options.metadata)

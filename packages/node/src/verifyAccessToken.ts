@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { AuthError, ClientSecretBasic, OidcClient, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
+import { clockToleranceOption } from '@realmauth/core/internal'
 import { introspect as introspectAs } from './introspect.js'
 import { DPOP_IAT_WINDOW_SECONDS, checkDPoPProof, memoryReplayCache } from './checkDPoPProof.js'
 import { AccessTokenError } from './AccessTokenError.js'
@@ -47,7 +48,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const audience = checkAudience(options.audience)
   const realm = options.realm ?? options.issuer
   const clock = options.clock ?? Date.now
-  const clockTolerance = options.clockTolerance ?? 5
+  const clockTolerance = clockToleranceOption(options.clockTolerance, 5)
   const baseScopes = options.requiredScopes ?? []
   const introspection = options.introspection
   // Looked up per call so msw (or any later patch of the global) is honoured.
