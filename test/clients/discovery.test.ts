@@ -188,6 +188,25 @@ describe.each(CLIENT_MODES)('discovery and userinfo (%s)', (mode) => {
       expect((await authError(discover('not a url'))).code).toBe('configuration_error')
     })
 
+    it.each(['javascript:alert(document.domain)//', 'data:text/html,<script>alert(1)</script>', 'http://idp.example.test/authorize', 'not a url'])(
+      'an authorization_endpoint or end_session_endpoint %s is discovery_failed, never a URL to navigate to',
+      async (endpoint) => {
+        const hostile: Fault = async (request, provider) => {
+          const doc = (await (await provider.fetch(request)).json()) as Record<string, unknown>
+          return Response.json({ ...doc, authorization_endpoint: endpoint, end_session_endpoint: endpoint })
+        }
+        p.fault('.well-known/openid-configuration', hostile)
+        const { client } = makeClient(p, { issuer: p.issuer('alpha') })
+        const err = await authError(client.signInUrl())
+        expect(err.code).toBe('discovery_failed')
+        expect(err.message).toContain('authorization_endpoint')
+        // Signing out still clears the session here; the redirect to the provider is left out.
+        const signOut = await client.signOut()
+        expect(signOut.endSessionUrl).toBeUndefined()
+        expect((await authError(client.oidc.endSessionUrl())).code).toBe('discovery_failed')
+      },
+    )
+
     it('plain http is refused off loopback, before any request', async () => {
       const before = p.count('.well-known/openid-configuration')
       const err = await authError(discover('http://idp.example.test/oauth2', { fetch: p.fetch }))

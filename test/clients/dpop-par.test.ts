@@ -59,7 +59,7 @@ describe.each(CLIENT_MODES)('DPoP and PAR (%s)', (mode) => {
   }
 
   async function signedInWith(dpop: DPoP | undefined, extra: Partial<ConstructorParameters<typeof AuthClient>[0]> = {}) {
-    const made = makeClient(p, { fetch: withApi(extra.issuer), ...(dpop && { dpop }), ...extra })
+    const made = makeClient(p, { fetch: withApi(extra.issuer), apiOrigins: [API], ...(dpop && { dpop }), ...extra })
     await made.client.handleCallback(await signInAtProvider(p, await made.client.signInUrl()))
     return made
   }

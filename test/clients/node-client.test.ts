@@ -216,6 +216,17 @@ describe.each(CLIENT_MODES)('@realmauth/node (%s)', (mode) => {
       await expect(client.pollDeviceToken(auth)).rejects.toMatchObject({ code: 'expired_token' })
     })
 
+    it('stops at expires_in when the provider answers authorization_pending for ever', async () => {
+      const client = await cli()
+      const auth = await client.deviceAuthorization()
+      const lifetimePolls = Math.ceil(auth.expiresIn / auth.interval)
+      p.fault('access_token', () => Response.json({ error: 'authorization_pending' }, { status: 400 }), lifetimePolls)
+      let polls = 0
+      const err = await client.pollDeviceToken(auth, { onPoll: (n) => (polls = n) }).catch((e: unknown) => e)
+      expect(err).toMatchObject({ code: 'expired_token', error: 'expired_token', needsUser: true })
+      expect(polls).toBe(lifetimePolls)
+    })
+
     it('stops on its AbortSignal', async () => {
       const client = await cli()
       const auth = await client.deviceAuthorization()

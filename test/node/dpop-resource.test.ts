@@ -57,6 +57,22 @@ describe.each(CLIENT_MODES)('DPoP at a resource server (%s)', (mode) => {
     expect(claims.sub).toBe('demo')
   })
 
+  it('matches htu and the request URL after RFC 3986 normalisation: case, default port, percent-encoding of unreserved characters', async () => {
+    const verifier = make()
+    const cases: [htu: string, url: string][] = [
+      ['HTTPS://API.Example.COM:443/orders', API],
+      ['https://api.example.com/%6Frders/%7euser', 'https://api.example.com/orders/~user'],
+      ['https://api.example.com/a%2fb', 'https://api.example.com/a%2Fb'],
+    ]
+    for (const [htu, url] of cases) {
+      const token = await boundToken()
+      await expect(verifier.verify(`DPoP ${token}`, request(await dpop.proof('GET', htu, now(), token), 'GET', url))).resolves.toMatchObject({ sub: 'demo' })
+    }
+    // An encoded slash is not a slash: another path, another resource.
+    const token = await boundToken()
+    await refused(verifier.verify(`DPoP ${token}`, request(await dpop.proof('GET', 'https://api.example.com/a%2Fb', now(), token), 'GET', 'https://api.example.com/a/b')), 'invalid_dpop_proof', /another URL/)
+  })
+
   it('refuses a bound token sent as a Bearer token, with or without a proof', async () => {
     const token = await boundToken()
     await refused(make().verify(`Bearer ${token}`), 'invalid_token', /DPoP-bound access token was sent as a Bearer token/)

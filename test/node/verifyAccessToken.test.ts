@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SignJWT, generateKeyPair } from 'jose'
-import { AuthError } from '@realmauth/core'
+import { AuthError, OidcClient, type OidcClientOptions } from '@realmauth/core'
 import {
   AccessTokenError,
   createAccessTokenVerifier,
@@ -146,6 +146,18 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
       expect(seen).toEqual([])
     })
 
+    it('a clockTolerance that is not a number of seconds (NaN from an unset variable, a string) is refused at creation', async () => {
+      for (const clockTolerance of [Number(undefined), '30', -1, Infinity]) {
+        expect(() => make({ clockTolerance } as unknown as Partial<AccessTokenVerifierOptions>)).toThrow(
+          expect.objectContaining({ code: 'configuration_error', message: expect.stringContaining('clockTolerance') }),
+        )
+        expect(() => new OidcClient({ issuer: p.issuer(), clientId: 'x', clockTolerance } as unknown as OidcClientOptions)).toThrow(
+          expect.objectContaining({ code: 'configuration_error', message: expect.stringContaining('clockTolerance') }),
+        )
+      }
+      await expect(make({ clockTolerance: 0 }).verify(await at())).resolves.toBeTruthy()
+    })
+
     it('expiry follows the injected clock, with 5 s of tolerance by default', async () => {
       const token = await clientCredentials()
       let skew = 0
@@ -188,6 +200,15 @@ describe.each(CLIENT_MODES)('verifyAccessToken (%s)', (mode) => {
 
     it('a token of another type (an ID token style typ)', async () => {
       await refused(make().verify(await at({}, { typ: 'dpop+jwt' })), 'invalid_token', /not an access token/)
+    })
+
+    it("an AM ID token (typ JWT, tokenName id_token), even one a claims script gave a client_id and the API's audience", async () => {
+      const idToken = (extra: Record<string, unknown>) =>
+        at({ tokenName: 'id_token', tokenType: 'JWTToken', azp: 'demo-m2m', nonce: 'n-1', auth_time: Math.floor(p.clock.now / 1000), ...extra }, { typ: 'JWT' })
+      await refused(make({ audience: 'demo-m2m' }).verify(await idToken({})), 'invalid_token', /named 'id_token' is not an access token/)
+      await refused(make().verify(await idToken({ scope: 'read write admin' })), 'invalid_token', /not an access token/)
+      // Control: the same claims as an access token pass.
+      await expect(make({ audience: 'demo-m2m' }).verify(await at({ tokenName: 'access_token' }, { typ: 'JWT' }))).resolves.toMatchObject({ sub: 'demo-m2m' })
     })
 
     it.each([

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 import { setupServer } from 'msw/node'
 import { createProvider, type Provider, type ProviderConfig } from '@realmauth/server'
 import { providerHandlers } from '@realmauth/server/msw'
@@ -127,6 +128,14 @@ function listeningOrigin(child: ChildProcess): Promise<string> {
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
     child.once('exit', (code) => reject(new Error(`CLI exited with ${code}: ${err}`)))
   })
+}
+
+/**
+ * `seconds` left as the provider counts them, or one less over HTTP, where its clock is the
+ * wall clock's plus `advance`d time, and a second may pass between two requests.
+ */
+export function secondsLeft(h: Pick<Harness, 'mode'>, seconds: number): number {
+  return h.mode === 'http' ? expect.toBeOneOf([seconds, seconds - 1]) : seconds
 }
 
 /** Form-encodes a record as an `application/x-www-form-urlencoded` body. */

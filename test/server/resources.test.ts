@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose'
 import { DEMO, demoConfig, generateSigningKey, type ProviderConfig, type SigningJwk } from '@realmauth/server'
-import { MODES, basic, form, startHarness, type Harness } from './harness.js'
+import { MODES, basic, form, secondsLeft, startHarness, type Harness } from './harness.js'
 import { claims, m2mAuth, spaTokens, webAuth } from './flows.js'
 
 type Json = Record<string, unknown>
@@ -306,7 +306,7 @@ describe.each(MODES)('resources (%s)', (mode) => {
         client_id: ROPC.id,
         username: DEMO.user.username,
         user_id: DEMO.user.username,
-        expires_in: (at.exp as number) - (at.iat as number) - 60,
+        expires_in: secondsLeft(h, (at.exp as number) - (at.iat as number) - 60),
         sub: DEMO.user.username,
         token_type: 'Bearer',
         exp: at.exp,
@@ -335,7 +335,7 @@ describe.each(MODES)('resources (%s)', (mode) => {
         client_id: ROPC.id,
         username: DEMO.user.username,
         user_id: DEMO.user.username,
-        expires_in: 604800,
+        expires_in: secondsLeft(h, 604800),
         scope: 'openid profile email address phone',
       })
       expect(rt.exp).toBe((claims(access_token).iat as number) + 604800)

@@ -59,7 +59,11 @@ export interface BrowserClient {
   getUser(): IdTokenClaims | undefined
   /** Revokes the refresh token, clears storage in every tab, and redirects to the provider's logout. */
   signOut(options?: { postLogoutRedirectUri?: string; redirect?: boolean }): Promise<void>
-  /** `fetch` with the access token (a DPoP proof too for DPoP tokens); on a 401 it refreshes once and retries once. */
+  /**
+   * `fetch` with the access token (a DPoP proof too for DPoP tokens), to the page's origin,
+   * the issuer's or `apiOrigins` only (any other is a `configuration_error`, nothing sent);
+   * on a 401 it refreshes once and retries once.
+   */
   authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>
   /** Stops timers, listeners and the tab channel. */
   dispose(): void
@@ -98,6 +102,8 @@ export function createBrowserClient(options: BrowserClientOptions): BrowserClien
     ...core,
     issuer,
     redirectUri,
+    // The app's own API is on its own origin: authFetch('/api/orders') needs no configuration.
+    ...(origin && origin !== 'null' && { apiOrigins: [origin, ...(options.apiOrigins ?? [])] }),
     tokenStore,
     transactionStore: options.transactionStore ?? (browser ? new IndexedDbTransactionStore() : new MemoryTransactionStore()),
     ...(locks && { lock: <T>(name: string, fn: () => Promise<T>) => locks.request(name, fn) as Promise<T> }),

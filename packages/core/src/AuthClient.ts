@@ -75,6 +75,14 @@ export interface AuthClientOptions extends OidcClientOptions {
    * stores nothing. Default (or `false`): none, the ID token's claims are the user.
    */
   profile?: ProfileLoader | false
+  /**
+   * Origins `authFetch` may send the access token to, besides the issuer's (and, in
+   * `@realmauth/browser`, the page's own): `['https://api.example.com']`. A request to any
+   * other origin is refused with `configuration_error` before anything is sent, so a URL
+   * the app did not choose (a link, a redirect target, an API's JSON) cannot carry the
+   * token away. Each entry is an origin: scheme, host and port, no path.
+   */
+  apiOrigins?: string[]
 }
 
 /**
@@ -126,10 +134,22 @@ export class AuthClient {
   #inflight: Promise<TokenSet> | undefined
   #timer: unknown
   #failures = 0
+  /** Where `authFetch` may send the token (see {@link AuthClientOptions.apiOrigins}). */
+  readonly #apiOrigins: Set<string>
 
   constructor(options: AuthClientOptions) {
     this.#options = options
     this.oidc = new OidcClient(options)
+    if (!URL.canParse(options.issuer)) throw new AuthError('configuration_error', `issuer must be a URL, got ${options.issuer}`)
+    this.#apiOrigins = new Set([new URL(options.issuer).origin])
+    for (const [i, origin] of (options.apiOrigins ?? []).entries()) {
+      // An entry with a path or a typo would silently match nothing: refuse it at start instead.
+      const url = typeof origin === 'string' && URL.canParse(origin) ? new URL(origin) : undefined
+      if (!url || url.origin === 'null' || url.href !== `${url.origin}/`) {
+        throw new AuthError('configuration_error', `apiOrigins[${i}] must be an origin such as https://api.example.com, got ${String(origin)}`)
+      }
+      this.#apiOrigins.add(url.origin)
+    }
     this.#tokenStore = options.tokenStore ?? new MemoryTokenStore()
     this.#transactionStore = options.transactionStore ?? new MemoryTransactionStore()
     this.#now = options.clock ?? Date.now
@@ -281,7 +301,7 @@ export class AuthClient {
 
   /**
    * `fetch` to an API with the access token (`Bearer`, or `DPoP` with a proof for DPoP
-   * tokens). On a 401 it renews the token once and retries once; a `use_dpop_nonce`
+   * tokens), on the issuer's origin or one of `apiOrigins` only. On a 401 it renews the token once and retries once; a `use_dpop_nonce`
    * challenge is answered once with the nonce the API sent.
    *
    * @example
@@ -291,6 +311,10 @@ export class AuthClient {
    */
   async authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init)
+    const { origin } = new URL(request.url)
+    if (!this.#apiOrigins.has(origin)) {
+      throw new AuthError('configuration_error', `authFetch sends the access token only to the issuer's origin and apiOrigins, not to ${origin}`)
+    }
     const send = async (forceRefresh: boolean) => {
       const accessToken = await this.getAccessToken({ forceRefresh })
       return this.oidc.fetchWithToken({ accessToken, tokenType: this.#snapshot.tokens?.tokenType ?? 'bearer' }, request.clone())

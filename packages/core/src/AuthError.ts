@@ -165,6 +165,7 @@ function oauthError(code: AuthErrorCode, during: string, error: string | undefin
  */
 export function toAuthError(err: unknown, during: string): AuthError {
   if (err instanceof AuthError) return err
+  redactCause(err)
   if (err instanceof oauth.ResponseBodyError) {
     return oauthError(codeOf(err.error) ?? (err.status >= 500 ? 'server_error' : 'oauth_error'), during, err.error, err.error_description, err.status, err)
   }
@@ -218,4 +219,28 @@ export function toAuthError(err: unknown, during: string): AuthError {
 function isTransportFailure(err: unknown): boolean {
   // A TypeError with a code is oauth4webapi's own (bad base64url and the like), not the transport's.
   return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError' || (err instanceof TypeError && typeof (err as { code?: unknown }).code !== 'string'))
+}
+
+/** Fields of a provider's answer that are bearer secrets (RFC 6749 5.1, RFC 8628 3.2). */
+const SECRETS = new Set(['access_token', 'refresh_token', 'id_token', 'device_code'])
+
+/**
+ * Blanks the secrets in an error's `cause` chain, in place. oauth4webapi keeps the whole
+ * token response as the cause when one field of it is wrong (`{ body }`), live refresh token
+ * included, and an app that logs the error (`console.error` prints the chain) would log it.
+ */
+function redactCause(err: unknown, depth = 0): void {
+  if (!(err instanceof Error) || err.cause === undefined) return
+  Object.defineProperty(err, 'cause', { value: redacted(err.cause, depth), writable: true, configurable: true, enumerable: false })
+}
+
+function redacted(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > 8) return value
+  if (Array.isArray(value)) return value.map((v: unknown) => redacted(v, depth + 1))
+  // Errors are walked in place; Responses and other class instances are left alone (their bodies are spent).
+  if (Object.getPrototypeOf(value) !== Object.prototype) {
+    redactCause(value, depth + 1)
+    return value
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRETS.has(k) && typeof v === 'string' ? '[redacted]' : redacted(v, depth + 1)]))
 }

@@ -1,10 +1,11 @@
 import * as oauth from 'oauth4webapi'
 import { AuthError, toAuthError, tokenEndpointError, type AuthErrorCode } from './AuthError.js'
+import { clockToleranceOption } from './clockToleranceOption.js'
 import type { JweDecrypt } from './decryptJwt.js'
 import { discover, type ServerMetadata } from './discovery.js'
 import type { DPoP } from './DPoP.js'
 import { defined } from './defined.js'
-import { withRequestOptions, type RequestOptions as HttpRequestOptions } from './http.js'
+import { allowsPlainHttp, withRequestOptions, type RequestOptions as HttpRequestOptions } from './http.js'
 import type { IdTokenClaims, TokenSet } from './TokenSet.js'
 import type { Transaction } from './Transaction.js'
 
@@ -132,7 +133,7 @@ export class OidcClient {
     this.userinfoEncrypted = options.userinfoEncrypted ?? false
     this.#client = {
       client_id: options.clientId,
-      [oauth.clockTolerance]: options.clockTolerance ?? 30,
+      [oauth.clockTolerance]: clockToleranceOption(options.clockTolerance, 30),
       id_token_signed_response_alg: options.idTokenSigningAlg ?? 'RS256',
     }
     if (options.metadata) this.#metadataPromise = Promise.resolve(options.metadata)
@@ -157,7 +158,8 @@ export class OidcClient {
     const redirectUri = options.redirectUri ?? this.#options.redirectUri
     if (!redirectUri) throw new AuthError('configuration_error', 'redirectUri is required to sign in')
     const as = await this.metadata()
-    if (!as.authorization_endpoint) throw new AuthError('discovery_failed', 'The provider has no authorization_endpoint')
+    // Checked before anything is pushed or kept: the browser is sent there.
+    const url = navigable(as.authorization_endpoint, 'authorization_endpoint')
     const push = this.#options.par ?? as.pushed_authorization_request_endpoint !== undefined
     if (push && !as.pushed_authorization_request_endpoint) {
       throw new AuthError('configuration_error', 'par is true but the provider advertises no pushed_authorization_request_endpoint')
@@ -193,7 +195,6 @@ export class OidcClient {
     if (this.#options.signRequestObject) params = await this.#options.signRequestObject(params, as)
     // Pushed, the parameters stay between client and provider: the URL names them by reference.
     if (push) params = new URLSearchParams({ client_id: this.clientId, request_uri: (await this.#pushed(as, params)).request_uri })
-    const url = new URL(as.authorization_endpoint)
     for (const [k, v] of params) url.searchParams.set(k, v)
     const transaction: Transaction = defined({
       state,
@@ -309,7 +310,7 @@ export class OidcClient {
   async endSessionUrl(options: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string } = {}): Promise<URL | undefined> {
     const as = await this.metadata()
     if (!as.end_session_endpoint) return undefined
-    const url = new URL(as.end_session_endpoint)
+    const url = navigable(as.end_session_endpoint, 'end_session_endpoint')
     const params = defined({ client_id: this.clientId, id_token_hint: options.idTokenHint, post_logout_redirect_uri: options.postLogoutRedirectUri, state: options.state })
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
     return url
@@ -431,4 +432,18 @@ export class OidcClient {
   withProof<T>(method: string, url: string, accessToken: string | undefined, send: (headers: Record<string, string>) => Promise<T>): Promise<T> {
     return this.dpop ? this.dpop.request(method, url, this.#now, accessToken, send) : send({})
   }
+}
+
+/**
+ * An endpoint of the provider's metadata that the browser is sent to: `https:` (`http:` on
+ * loopback only, as for requests). Anything else, `javascript:` above all, would run the
+ * metadata's author's script in the app's origin once handed to `location.assign`.
+ */
+function navigable(endpoint: string | undefined, name: string): URL {
+  if (!endpoint) throw new AuthError('discovery_failed', `The provider has no ${name}`)
+  const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined
+  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && allowsPlainHttp(endpoint)))) {
+    throw new AuthError('discovery_failed', `The provider's ${name} is not an https URL: ${endpoint}`)
+  }
+  return url
 }

@@ -175,13 +175,14 @@ export async function createNodeClient(options: NodeClientOptions): Promise<Node
           return await tokenGrant(oidc, DEVICE_GRANT, { device_code: authorization.deviceCode })
         } catch (err) {
           const error = toAuthError(err, 'Device sign-in')
-          if (error.error === 'authorization_pending') continue
-          if (error.error === 'slow_down') {
-            interval += 5
-            continue
+          const waiting = error.error === 'authorization_pending' || error.error === 'slow_down'
+          // RFC 8628 3.2: the device code lives `expires_in`; past it, a provider still saying
+          // "pending" (or a network still failing) would keep us polling forever.
+          if ((waiting || error.retryable) && now() >= deadline) {
+            throw new AuthError('expired_token', `Device sign-in: the device code expired after ${authorization.expiresIn} s without an answer`, { error: 'expired_token', cause: err })
           }
-          // A network blip while waiting is not the user's answer: keep polling until expiry.
-          if (error.retryable && now() < deadline) continue
+          if (error.error === 'slow_down') interval += 5
+          if (waiting || error.retryable) continue
           throw error
         }
       }

@@ -22,7 +22,9 @@ export interface AccessGuardOptions {
   requiredScopes?: string[]
   /**
    * The API's public origin (`https://api.example.com`), for DPoP's `htu`. Default: the
-   * request's own scheme and Host, which a proxy in front of the API changes.
+   * request's own scheme and Host, which a proxy in front of the API changes, and which the
+   * client itself sends: without `origin`, a proof made for another API that takes the same
+   * tokens is accepted here once (its `jti` is new here) by a caller who sets `Host` to match.
    */
   origin?: string
 }

@@ -132,12 +132,25 @@ export async function checkDPoPProof(request: DPoPRequest, check: DPoPCheck): Pr
   return undefined
 }
 
-/** RFC 9449 4.3 step 9: compare without query and fragment, after normalising scheme, host and port. */
+/**
+ * RFC 9449 4.3 step 9: compare without query and fragment, after RFC 3986 6.2.2 and 6.2.3
+ * normalisation: scheme, host and default port by the URL parser, and in the path, the case
+ * of percent-encodings and unreserved characters encoded or not (`%7e` is `~`, `%2f` is `%2F`,
+ * neither is `/`).
+ */
 function sameTarget(htu: string, url: string | URL): boolean {
   if (!URL.canParse(htu)) return false
   const a = new URL(htu)
   const b = new URL(url)
-  return a.origin === b.origin && a.pathname === b.pathname
+  return a.origin === b.origin && normalisedPath(a.pathname) === normalisedPath(b.pathname)
+}
+
+function normalisedPath(path: string): string {
+  if (!path.includes('%')) return path
+  return path.replace(/%[0-9A-Fa-f]{2}/g, (escape) => {
+    const char = String.fromCharCode(parseInt(escape.slice(1), 16))
+    return /^[A-Za-z0-9\-._~]$/.test(char) ? char : escape.toUpperCase()
+  })
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { AuthError, ClientSecretBasic, OidcClient, discover, type ServerMetadata } from '@realmauth/core'
 import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation, type JWTVerifyGetKey, type RemoteJWKSet } from 'jose'
+import { clockToleranceOption } from '@realmauth/core/internal'
 import { introspect as introspectAs } from './introspect.js'
 import { DPOP_IAT_WINDOW_SECONDS, checkDPoPProof, memoryReplayCache } from './checkDPoPProof.js'
 import { AccessTokenError } from './AccessTokenError.js'
@@ -47,7 +48,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const audience = checkAudience(options.audience)
   const realm = options.realm ?? options.issuer
   const clock = options.clock ?? Date.now
-  const clockTolerance = options.clockTolerance ?? 5
+  const clockTolerance = clockToleranceOption(options.clockTolerance, 5)
   const baseScopes = options.requiredScopes ?? []
   const introspection = options.introspection
   // Looked up per call so msw (or any later patch of the global) is honoured.
@@ -114,6 +115,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const typ = result.protectedHeader.typ
     // RFC 9068 asks for at+jwt; plain JWT (or none) is what many providers still send.
     if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase())) throw invalid(`A token of type '${typ}' is not an access token`)
+    // AM signs ID tokens with the same key, typ JWT and the client as `aud`, as its access
+    // tokens; what tells them apart is its `tokenName`. An ID token leaks more easily (it is
+    // an id_token_hint in URLs, kept by SPAs) and must never open an API.
+    const tokenName = result.payload.tokenName
+    if (tokenName !== undefined && tokenName !== 'access_token') throw invalid(`A token named '${String(tokenName)}' is not an access token`)
     return toClaims(result.payload as Record<string, unknown>, invalid, JWT_CLAIM_TYPES)
   }
 
