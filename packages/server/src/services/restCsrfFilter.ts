@@ -9,11 +9,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * `Accept-API-Version`, or it is 403. A page of another origin cannot add either header without
  * a CORS preflight, so a form it posts cannot end or use the visitor's session. Requests without
  * the cookie (a first `authenticate`, a token in a header) are not checked, as in AM.
- *
- * @example
- * ```ts
- * restCsrfFilter(request, 'iPlanetDirectoryPro') // throws a 403 OAuthError for a bare cookie-carrying POST
- * ```
  */
 export function restCsrfFilter(request: HttpRequest, cookieName: string): void {
   if (SAFE_METHODS.has(request.method) || readCookie(request, cookieName) === undefined) return
