@@ -1,4 +1,4 @@
-import type { Context } from '../services/context.js'
+import { isProviderOrigin, type Context } from '../services/context.js'
 import { OAuthError } from '../base/errors.js'
 import { Params, readForm, redirect, requireMethod, type Reply } from '../base/http.js'
 import { messagePage } from '../base/pages.js'
@@ -110,12 +110,11 @@ function crossSite(ctx: Context): boolean {
   const site = ctx.request.headers.get('sec-fetch-site')
   if (site !== null) return site !== 'same-origin' && site !== 'none'
   const origin = ctx.request.headers.get('origin')
-  return origin !== null && origin !== ctx.url.origin && origin !== ctx.rt.config.origin
+  return origin !== null && !isProviderOrigin(ctx, origin)
 }
 
 function safeGoto(ctx: Context, goto: string | null): string {
   if (!goto || !URL.canParse(goto)) return ''
   const url = new URL(goto)
-  const origins = [ctx.url.origin, ctx.rt.config.origin]
-  return origins.includes(url.origin) && url.pathname.startsWith(`${ctx.rt.config.basePath}/oauth2/`) ? url.href : ''
+  return isProviderOrigin(ctx, url.origin) && url.pathname.startsWith(`${ctx.rt.config.basePath}/oauth2/`) ? url.href : ''
 }

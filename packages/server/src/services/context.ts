@@ -38,6 +38,14 @@ export interface PresentedCertificate {
   thumbprint: string
 }
 
+/**
+ * Whether `origin` is the provider's own: the one the request was sent to, or the configured
+ * public `origin` (behind a proxy the two differ, and a browser or client names the public one).
+ */
+export function isProviderOrigin(ctx: Context, origin: string): boolean {
+  return origin === ctx.url.origin || origin === ctx.rt.config.origin
+}
+
 export function issuerFor(rt: Runtime, realm: Realm, origin: string): string {
   const base = `${rt.config.origin ?? origin}${rt.config.basePath}/oauth2`
   return realm.segments.length === 0 ? base : `${base}/realms/root${realm.segments.map((s) => `/realms/${s}`).join('')}`

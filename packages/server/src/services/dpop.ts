@@ -1,5 +1,5 @@
 import { EmbeddedJWK, calculateJwkThumbprint, decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose'
-import type { Context } from './context.js'
+import { isProviderOrigin, type Context } from './context.js'
 import { base64url, constantTimeEqual, secretKey, sha256 } from '../base/crypto.js'
 import { OAuthError } from '../base/errors.js'
 import type { HttpRequest } from '../base/http.js'
@@ -161,7 +161,7 @@ function htuMatches(ctx: Context, htu: string): boolean {
   if (!URL.canParse(htu)) return false
   const u = new URL(htu)
   if (u.username !== '' || u.password !== '' || u.pathname !== ctx.url.pathname) return false
-  return u.origin === ctx.url.origin || (ctx.rt.config.origin !== undefined && u.origin === ctx.rt.config.origin)
+  return isProviderOrigin(ctx, u.origin)
 }
 
 /** HMAC keys per signing key: instances given the same keys issue and accept the same nonces. */
