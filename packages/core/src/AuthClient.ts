@@ -80,7 +80,8 @@ export interface AuthClientOptions extends OidcClientOptions {
    * `@realmauth/browser`, the page's own): `['https://api.example.com']`. A request to any
    * other origin is refused with `configuration_error` before anything is sent, so a URL
    * the app did not choose (a link, a redirect target, an API's JSON) cannot carry the
-   * token away. Each entry is an origin: scheme, host and port, no path.
+   * token away. Each entry is an origin: scheme, host and port, no path; anything else is
+   * refused at construction with `configuration_error`.
    */
   apiOrigins?: string[]
 }
@@ -301,12 +302,14 @@ export class AuthClient {
 
   /**
    * `fetch` to an API with the access token (`Bearer`, or `DPoP` with a proof for DPoP
-   * tokens), on the issuer's origin or one of `apiOrigins` only. On a 401 it renews the token once and retries once; a `use_dpop_nonce`
-   * challenge is answered once with the nonce the API sent.
+   * tokens), on the issuer's origin or one of `apiOrigins` only (any other is a
+   * `configuration_error`, nothing sent). On a 401 it renews the token once and retries once;
+   * a `use_dpop_nonce` challenge is answered once with the nonce the API sent.
    *
    * @example
    * ```ts
-   * const res = await client.authFetch('https://api.example.com/orders', { method: 'POST', body })
+   * const api = new AuthClient({ issuer, clientId: 'spa', redirectUri, apiOrigins: ['https://api.example.com'] })
+   * const res = await api.authFetch('https://api.example.com/orders', { method: 'POST', body })
    * ```
    */
   async authFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {

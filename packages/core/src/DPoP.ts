@@ -39,7 +39,7 @@ export interface DPoPOptions {
  *
  * @example
  * ```ts
- * const client = new AuthClient({ issuer, clientId: 'spa', redirectUri, dpop: createDPoP() })
+ * const client = new AuthClient({ issuer, clientId: 'spa', redirectUri, dpop: createDPoP(), apiOrigins: ['https://api.example.com'] })
  * const res = await client.authFetch('https://api.example.com/orders') // Authorization: DPoP ..., DPoP: <proof>
  * ```
  */
