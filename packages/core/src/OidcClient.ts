@@ -31,7 +31,10 @@ export interface OidcClientOptions {
   fetch?: typeof fetch
   /** Milliseconds since the epoch; default `Date.now`. */
   clock?: () => number
-  /** Seconds of clock difference tolerated when checking `exp`, `iat`, `nbf`. Default 30. */
+  /**
+   * Seconds of clock difference tolerated when checking `exp`, `iat`, `nbf`. Default 30. A
+   * number 0 or more, else `configuration_error` at construction (`clockTolerance: 60`).
+   */
   clockTolerance?: number
   /** Algorithm the provider signs this client's ID tokens with. Default RS256. */
   idTokenSigningAlg?: string

@@ -82,7 +82,7 @@ export interface AccessTokenVerifierOptions {
   fetch?: typeof fetch
   /** Milliseconds since the epoch; default `Date.now`. */
   clock?: () => number
-  /** Seconds of leeway on `exp` and `nbf`. Default 5. */
+  /** Seconds of leeway on `exp` and `nbf`. Default 5. A number 0 or more, else `configuration_error` at construction. */
   clockTolerance?: number
   /** Default RS256, ES256, PS256, EdDSA. Symmetric algorithms and `none` are refused. */
   algorithms?: string[]

@@ -143,6 +143,8 @@ export interface NodeClient {
   /**
    * Polls until the user answers: waits `interval` between polls, adds 5 s on `slow_down`,
    * fails with `expired_token` or `access_denied`, and stops with `aborted` on the signal.
+   * Past the device code's `expires_in` it stops with `expired_token` even while the provider
+   * still answers `authorization_pending` or the network fails.
    */
   pollDeviceToken(authorization: DeviceAuthorization, options?: { signal?: AbortSignal; onPoll?: (attempt: number) => void }): Promise<TokenSet>
   endSessionUrl(options?: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string }): Promise<URL | undefined>
