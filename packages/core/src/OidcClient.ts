@@ -309,7 +309,12 @@ export class OidcClient {
     return fetchImpl(request)
   }
 
-  /** RP-initiated logout URL (`connect/endSession` on AM). */
+  /**
+   * RP-initiated logout URL (`connect/endSession` on AM), or undefined when the provider has
+   * none; an endpoint that is not https (http on loopback) is `discovery_failed`. Give a
+   * registered `postLogoutRedirectUri`: without one AM answers 204 No Content, and the browser
+   * is left on an empty page.
+   */
   async endSessionUrl(options: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string } = {}): Promise<URL | undefined> {
     const as = await this.metadata()
     if (!as.end_session_endpoint) return undefined

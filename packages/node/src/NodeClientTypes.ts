@@ -147,5 +147,15 @@ export interface NodeClient {
    * still answers `authorization_pending` or the network fails.
    */
   pollDeviceToken(authorization: DeviceAuthorization, options?: { signal?: AbortSignal; onPoll?: (attempt: number) => void }): Promise<TokenSet>
+  /**
+   * Where to send the browser to end the provider's session (RP-initiated logout); undefined
+   * when the provider has no `end_session_endpoint`. Without a registered
+   * `postLogoutRedirectUri`, AM answers 204 No Content and the browser is left on an empty page.
+   *
+   * @example
+   * ```ts
+   * const end = await client.endSessionUrl({ idTokenHint: tokens.idToken, postLogoutRedirectUri: 'https://app.example.com/' })
+   * ```
+   */
   endSessionUrl(options?: { idTokenHint?: string; postLogoutRedirectUri?: string; state?: string }): Promise<URL | undefined>
 }
