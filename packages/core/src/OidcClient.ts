@@ -450,7 +450,7 @@ export class OidcClient {
 function navigable(endpoint: string | undefined, name: string): URL {
   if (!endpoint) throw new AuthError('discovery_failed', `The provider has no ${name}`)
   const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined
-  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && allowsPlainHttp(endpoint)))) {
+  if (!url || !(url.protocol === 'https:' || allowsPlainHttp(endpoint))) {
     throw new AuthError('discovery_failed', `The provider's ${name} is not an https URL: ${endpoint}`)
   }
   return url
