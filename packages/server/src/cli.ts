@@ -54,7 +54,8 @@ With no --config it serves the demo realm 'alpha' with demo clients and a demo u
                POST /__realmauth/clock {"advance": seconds}. Never use it in production.
   --dev-keys   lets tests rotate and retire signing keys: POST /__realmauth/keys
                {"rotate": "RS256"|"ES256"} or {"retire": kid}; the new key signs at once.
-               Written to the store first, like the keys subcommand. Never use it in production.`
+               Written to the store first, like the keys subcommand. Never use it in production.
+               Both take Content-Type: application/json bodies only.`
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'keys') return keysCommand(process.argv.slice(3))
