@@ -11,7 +11,7 @@ export function withDevClock(provider: Provider, advance: (seconds: number) => n
     if (url.pathname !== '/__realmauth/clock') return undefined
     const body = (await jsonBody(request, provider.maxBodyBytes)) as { advance?: unknown }
     if (request.method !== 'POST' || typeof body.advance !== 'number' || !(body.advance >= 0)) {
-      return json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0}' }, 400)
+      return json({ error: 'invalid_request', error_description: 'POST {"advance": seconds >= 0} as application/json' }, 400)
     }
     const offset = advance(body.advance)
     // What the provider does at the new time (a key ring re-read that fell due) is done
@@ -28,7 +28,7 @@ export function withDevKeys(provider: Provider): Provider {
     const body = (await jsonBody(request, provider.maxBodyBytes)) as { rotate?: unknown; retire?: unknown }
     const rotate = SIGNING_ALGS.find((alg) => alg === body.rotate)
     if (request.method !== 'POST' || (rotate === undefined) === (typeof body.retire !== 'string')) {
-      return json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid}' }, 400)
+      return json({ error: 'invalid_request', error_description: 'POST {"rotate": "RS256"|"ES256"} or {"retire": kid} as application/json' }, 400)
     }
     try {
       if (rotate) return json({ kid: await provider.rotateSigningKey(rotate) })
