@@ -17,7 +17,11 @@ export type { ClientConfig, Lifetimes, RealmConfig, SigningJwk, UserConfig } fro
 export interface ProviderConfig {
   /** `''` (default), `/am` as in Identity Cloud, or `/openam` as in classic AM. */
   base_path?: string
-  /** A fixed origin for issuers; by default the origin each request came to. */
+  /**
+   * A fixed public origin (`https://id.example.com`) for issuers, DPoP `htu` and the sign-in
+   * page's same-origin check; by default the origin each request came to. An `https` origin
+   * makes the session cookie `Secure` even when a proxy that ends TLS forwards plain HTTP.
+   */
   origin?: string
   realms: RealmConfig[]
   /**
