@@ -162,6 +162,8 @@ describe.each(MODES)('an outsider against the provider (%s)', (mode) => {
         { ...keys, jwks_uri: 'https://[::1]/jwks' },
         { ...keys, jwks_uri: 'https://localhost/jwks' },
         { ...keys, jwks_uri: 'https://admin.localhost/jwks' },
+        { ...keys, jwks_uri: 'https://localhost./jwks' },
+        { ...keys, jwks_uri: 'https://admin.localhost./jwks' },
         { jwks: { keys: [] }, redirect_uris: ['https://app.example/cb'], request_uris: ['https://app.example/r', 'http://127.0.0.1:9000/oauth2/x'] },
       ]
       for (const metadata of refused) {

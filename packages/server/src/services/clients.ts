@@ -103,8 +103,10 @@ export function resolveRegistration(ctx: Context, config: ClientConfig): Client 
  */
 function isOutsideUrl(uri: string): boolean {
   const { protocol, hostname } = new URL(uri)
-  const ip = /^\d+\.\d+\.\d+\.\d+$/.test(hostname) || hostname.startsWith('[')
-  return protocol === 'https:' && !ip && hostname !== 'localhost' && !hostname.endsWith('.localhost')
+  // `localhost.` is `localhost` to the resolver (a fully qualified name); URL keeps the dot.
+  const host = hostname.replace(/\.$/, '')
+  const ip = /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.startsWith('[')
+  return protocol === 'https:' && !ip && host !== 'localhost' && !host.endsWith('.localhost')
 }
 
 /**
