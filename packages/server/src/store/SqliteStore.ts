@@ -38,6 +38,13 @@ const MMAP_BYTES = 2 ** 30
 /** Bumped with every change of the tables below; a file from a newer version is refused. */
 const SCHEMA_VERSION = 1
 
+/**
+ * The kinds the provider counts (a realm's registered clients, a user's failures) and a partial
+ * index of each: their keys and expiries in entries of a few dozen bytes, where the table's rows
+ * carry their payloads (a client's metadata can be 10 KB), and no token write updates them.
+ */
+const COUNTED: Partial<Record<RecordKind, string>> = { Client: 'entries_clients', Lockout: 'entries_lockouts' }
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
   kind TEXT NOT NULL,
@@ -55,11 +62,7 @@ CREATE INDEX IF NOT EXISTS entries_expires_at ON entries (expires_at);
 -- Gone (decisions/0069): a copy of the key of every row, updated by every write, for count(),
 -- whose ranges (a realm's registered clients, a user's failures) are bounded by their quotas.
 DROP INDEX IF EXISTS entries_kind_id;
--- What count() does count, and nothing else: a realm's registered clients, a user's failures.
--- Their keys and expiries in entries of a few dozen bytes, where the table's rows carry their
--- payloads (a client's metadata can be 10 KB), and no token write updates them.
-CREATE INDEX IF NOT EXISTS entries_clients ON entries (id, expires_at) WHERE kind = 'Client';
-CREATE INDEX IF NOT EXISTS entries_lockouts ON entries (id, expires_at) WHERE kind = 'Lockout';
+${Object.entries(COUNTED).map(([kind, index]) => `CREATE INDEX IF NOT EXISTS ${index} ON entries (id, expires_at) WHERE kind = '${kind}';`).join('\n')}
 PRAGMA user_version = ${SCHEMA_VERSION};
 `
 
@@ -82,11 +85,6 @@ const SQL = {
   count: 'SELECT count(*) AS n FROM entries',
   // A range over the primary key (kind, id): the prefix's entries only, not the table.
   countPrefix: 'SELECT count(*) AS n FROM entries WHERE kind = ? AND id >= ? AND id < ? AND expires_at > ?',
-  // The kind written out, so that its partial index applies (a bound parameter cannot show
-  // the planner that the index's WHERE holds), and named: without statistics the planner
-  // prefers the primary key, whose leaves hold the payloads.
-  countClient: "SELECT count(*) AS n FROM entries INDEXED BY entries_clients WHERE kind = 'Client' AND id >= ? AND id < ? AND expires_at > ?",
-  countLockout: "SELECT count(*) AS n FROM entries INDEXED BY entries_lockouts WHERE kind = 'Lockout' AND id >= ? AND id < ? AND expires_at > ?",
   begin: 'BEGIN IMMEDIATE',
   commit: 'COMMIT',
   rollback: 'ROLLBACK',
@@ -114,6 +112,8 @@ const SQL = {
 export class SqliteStore implements Store {
   private readonly db: Database
   private readonly stmt: { [K in keyof typeof SQL]: Statement }
+  /** count() of each {@link COUNTED} kind, through its partial index. */
+  private readonly counters = new Map<RecordKind, Statement>()
   private readonly now: () => number
   private writesSinceSweep = 0
   /** Rows after the last sweep: the next one comes after as many writes (at least 1000). */
@@ -153,6 +153,12 @@ export class SqliteStore implements Store {
       }
       this.db.exec(SCHEMA)
       this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as typeof this.stmt
+      for (const [kind, index] of Object.entries(COUNTED)) {
+        // The kind written out, so that its partial index applies (a bound parameter cannot show
+        // the planner that the index's WHERE holds), and named: without statistics the planner
+        // prefers the primary key, whose leaves hold the payloads.
+        this.counters.set(kind as RecordKind, this.db.prepare(`SELECT count(*) AS n FROM entries INDEXED BY ${index} WHERE kind = '${kind}' AND id >= ? AND id < ? AND expires_at > ?`))
+      }
       this.sweep()
       // Fail-stop on a failed flush (decision 0074): the store closes and refuses every call.
       if (mode === 'wal') this.log = new LogFlusher(options.path, options.flush, () => this.close())
@@ -260,10 +266,8 @@ export class SqliteStore implements Store {
 
   async count(kind: RecordKind, idPrefix: string): Promise<number> {
     const end = idPrefix + '\u{10ffff}'
-    const row =
-      kind === 'Client' ? this.stmt.countClient.get(idPrefix, end, this.now())
-      : kind === 'Lockout' ? this.stmt.countLockout.get(idPrefix, end, this.now())
-      : this.stmt.countPrefix.get(kind, idPrefix, end, this.now())
+    const counter = this.counters.get(kind)
+    const row = counter ? counter.get(idPrefix, end, this.now()) : this.stmt.countPrefix.get(kind, idPrefix, end, this.now())
     return (row as { n: number }).n
   }
 
