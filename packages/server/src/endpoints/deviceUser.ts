@@ -5,7 +5,8 @@ import { OAuthError } from '../base/errors.js'
 import { pageParams, redirect, type Params, type Reply } from '../base/http.js'
 import { deviceCodeEntryPage, deviceConfirmPage, messagePage } from '../base/pages.js'
 import { getSession, loginUrl } from '../services/session.js'
-import { randomToken, secretKey } from '../base/crypto.js'
+import { secretKey } from '../base/crypto.js'
+import { failuresUnder, recordFailure } from '../services/failures.js'
 import { normalizeUserCode } from '../services/userCode.js'
 import { DEVICE_RECORD_GRACE_S, type DeviceCodePayload } from '../records/index.js'
 
@@ -41,14 +42,14 @@ export async function deviceUser(ctx: Context): Promise<Reply> {
   const typed = params.get('user_code')
   if (typed === undefined) return deviceCodeEntryPage({ action })
   const guesses = `device-code\n${ctx.realm.path}\n${await secretKey(session.username)}\n`
-  if ((await ctx.rt.store.count('Lockout', guesses)) >= USER_CODE_GUESSES) {
+  if ((await failuresUnder(ctx, guesses)) >= USER_CODE_GUESSES) {
     return deviceCodeEntryPage({ action, userCode: typed, error: 'Too many codes that were not valid. Wait a few minutes, then try again.', status: 429 })
   }
   const found = await ctx.rt.store.findByUserCode<DeviceCodePayload>(normalizeUserCode(typed))
   const record = found?.entry.payload
   if (!found || !record || record.realm !== ctx.realm.path || record.status !== 'pending' || record.expiresAt <= ctx.nowSec) {
-    // Counted per user, one insert each (as a retry limit counts): concurrent guesses all count, and a new session starts no new count.
-    await ctx.rt.store.insert('Lockout', guesses + randomToken(16), { at: ctx.nowSec }, (ctx.nowSec + USER_CODE_GUESS_WINDOW_S) * 1000)
+    // Counted per user, as a retry limit counts: concurrent guesses all count, and a new session starts no new count.
+    await recordFailure(ctx, guesses, USER_CODE_GUESS_WINDOW_S)
     return deviceCodeEntryPage({ action, userCode: typed, error: 'That code is not valid or has expired. Check the device and try again.' })
   }
   const client = await findClient(ctx, record.clientId)

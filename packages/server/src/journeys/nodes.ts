@@ -3,7 +3,8 @@ import { verifyPassword } from '../services/users.js'
 import { base32Decode, verifyTotp } from '../base/totp.js'
 import type { CollectorNodeConfig, JourneyNodeConfig } from '../model/index.js'
 import { randomToken, secretKey } from '../base/crypto.js'
-import type { JourneyPayload, LockoutFailurePayload, LockoutPayload } from '../records/index.js'
+import type { JourneyPayload, LockoutPayload } from '../records/index.js'
+import { failuresUnder, recordFailure } from '../services/failures.js'
 import type { Answers, Callback } from './callbacks.js'
 
 /** Values a node collects for the next one that never reach the store: they end with the request. */
@@ -125,11 +126,9 @@ export async function decide(ctx: Context, node: JourneyNodeConfig, state: Journ
       const key = await lockoutKey(ctx, state.username)
       const lock = (await ctx.rt.store.find<LockoutPayload>('Lockout', key))?.payload
       if (lock && lock.lockedUntil > ctx.nowSec) return 'reject'
-      // One insert per failure and a count, not read-add-write: concurrent failures each count.
       const failures = `${key}\n${lock?.epoch ?? ''}\n`
-      const failure: LockoutFailurePayload = { at: ctx.nowSec }
-      await ctx.rt.store.insert('Lockout', failures + randomToken(16), failure, (ctx.nowSec + node.lockout_seconds) * 1000)
-      if ((await ctx.rt.store.count('Lockout', failures)) < node.limit) return 'retry'
+      await recordFailure(ctx, failures, node.lockout_seconds)
+      if ((await failuresUnder(ctx, failures)) < node.limit) return 'retry'
       await newEpoch(ctx, key, ctx.nowSec + node.lockout_seconds)
       return 'reject'
     }
@@ -182,5 +181,5 @@ async function isLocked(ctx: Context, username: string | undefined): Promise<boo
 export async function clearFailures(ctx: Context, username: string): Promise<void> {
   const key = await lockoutKey(ctx, username)
   const lock = (await ctx.rt.store.find<LockoutPayload>('Lockout', key))?.payload
-  if (lock?.lockedUntil || (await ctx.rt.store.count('Lockout', `${key}\n${lock?.epoch ?? ''}\n`)) > 0) await newEpoch(ctx, key, 0)
+  if (lock?.lockedUntil || (await failuresUnder(ctx, `${key}\n${lock?.epoch ?? ''}\n`)) > 0) await newEpoch(ctx, key, 0)
 }
